@@ -1,0 +1,8 @@
+// The module's exports. Every kernel takes byte pointers into this memory,
+// dimensions as i32 and flags as i32 (0/1), and returns nothing or an i32 status,
+// so the TypeScript side can call the exports directly without marshalling.
+export { ABI_VERSION, alloc, free } from "./memory";
+export { gemm } from "./gemm";
+export { syrk, hadamard } from "./gram";
+export { potrf, trsm, potrs, potri } from "./cholesky";
+export { syev } from "./eigh";

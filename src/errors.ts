@@ -1,0 +1,64 @@
+/** Base class of every error natgrad throws on purpose; `code` is stable for programmatic handling. */
+export class NatgradError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A length, dimension or shape argument does not fit; `argument` names it. */
+export class ShapeError extends NatgradError {
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super('E_SHAPE', `${argument}: ${message}`);
+    this.argument = argument;
+  }
+}
+
+/** An input holds NaN or ±Infinity; `argument` names it and `index` is the first bad element. */
+export class NonFiniteError extends NatgradError {
+  readonly argument: string;
+  readonly index: number;
+  constructor(argument: string, index: number, value: number) {
+    super('E_NONFINITE', `${argument}: element ${index} is ${value}; inputs must be finite`);
+    this.argument = argument;
+    this.index = index;
+  }
+}
+
+/**
+ * The (damped) matrix is not numerically positive definite: Cholesky met a
+ * non-positive or non-finite pivot. `pivot` is its 0-based index.
+ */
+export class NotPositiveDefiniteError extends NatgradError {
+  readonly pivot: number;
+  constructor(pivot: number, what = 'matrix') {
+    super('E_NOT_PD', `${what} is not positive definite (Cholesky failed at pivot ${pivot})`);
+    this.pivot = pivot;
+  }
+}
+
+/** An iterative algorithm (the symmetric eigensolver) did not converge. */
+export class ConvergenceError extends NatgradError {
+  constructor(message: string) {
+    super('E_CONVERGENCE', message);
+  }
+}
+
+/** An option or argument has a value outside its domain; `argument` names it. */
+export class ArgumentError extends NatgradError {
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super('E_ARGUMENT', `${argument}: ${message}`);
+    this.argument = argument;
+  }
+}
+
+/** A function that needs the numeric core ran before `await init()`, or a disposed object was used. */
+export class StateError extends NatgradError {
+  constructor(message: string) {
+    super('E_STATE', message);
+  }
+}

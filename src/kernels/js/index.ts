@@ -1,0 +1,47 @@
+import type { Kernels, Ptr } from '../types.js';
+import { JsHeap } from './heap.js';
+import { gemm } from './gemm.js';
+import { syrk, hadamard } from './gram.js';
+import { potrf, trsm, potrs, potri } from './cholesky.js';
+import { syev } from './eigh.js';
+
+/**
+ * The plain-TypeScript backend: the reference the WASM kernels are tested against,
+ * and the fallback where WASM SIMD is missing. Pointers are byte offsets into a
+ * JsHeap, converted to element offsets (>> 3) for the reference functions.
+ */
+export class JsKernels implements Kernels {
+  readonly backend = 'js' as const;
+  private readonly heap = new JsHeap();
+
+  alloc(count: number): Ptr { return this.heap.alloc(count); }
+  free(ptr: Ptr): void { this.heap.free(ptr); }
+  f64(): Float64Array { return this.heap.f64(); }
+  memoryBytes(): number { return this.heap.bytes; }
+
+  gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void {
+    gemm(this.heap.f64(), transA, transB, m, n, k, alpha, a >> 3, lda, b >> 3, ldb, beta, c >> 3, ldc);
+  }
+  syrk(trans: number, n: number, k: number, alpha: number, a: Ptr, lda: number, beta: number, c: Ptr, ldc: number): void {
+    syrk(this.heap.f64(), trans, n, k, alpha, a >> 3, lda, beta, c >> 3, ldc);
+  }
+  hadamard(len: number, a: Ptr, b: Ptr, out: Ptr): void {
+    hadamard(this.heap.f64(), len, a >> 3, b >> 3, out >> 3);
+  }
+  potrf(n: number, a: Ptr, lda: number, damping: number, l: Ptr, ldl: number): number {
+    return potrf(this.heap.f64(), n, a >> 3, lda, damping, l >> 3, ldl);
+  }
+  trsm(trans: number, n: number, nrhs: number, l: Ptr, ldl: number, b: Ptr, ldb: number): void {
+    trsm(this.heap.f64(), trans, n, nrhs, l >> 3, ldl, b >> 3, ldb);
+  }
+  potrs(n: number, nrhs: number, l: Ptr, ldl: number, b: Ptr, ldb: number): void {
+    potrs(this.heap.f64(), n, nrhs, l >> 3, ldl, b >> 3, ldb);
+  }
+  potri(n: number, l: Ptr, ldl: number, out: Ptr, ldo: number): void {
+    potri(this.heap.f64(), n, l >> 3, ldl, out >> 3, ldo);
+  }
+  syev(n: number, a: Ptr, lda: number, w: Ptr, v: Ptr, ldv: number): number {
+    return syev(this.heap.f64(), n, a >> 3, lda, w >> 3, v >> 3, ldv);
+  }
+}

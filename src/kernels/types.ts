@@ -1,0 +1,52 @@
+/**
+ * The numeric core's contract. Two first-class implementations exist, WASM SIMD
+ * (`src/kernels/wasm`) and plain TypeScript over Float64Array (`src/kernels/js`);
+ * `init()` picks one and everything above calls it through this interface only.
+ *
+ * Conventions shared by every kernel:
+ * - Matrices are float64, row-major, addressed by a byte pointer (`Ptr`) into the
+ *   backend's memory plus a leading dimension `ld` (elements between rows, ≥ cols).
+ * - Kernels write into caller-owned outputs and allocate nothing the caller sees.
+ *   Aliasing rules are stated per kernel; when not stated, outputs must not overlap inputs.
+ * - Flags are 0/1 numbers (so the WASM exports are called directly).
+ * - Dimensions are validated by the layers above; kernels trust them.
+ */
+
+/** Byte offset into the backend's memory; 16-byte aligned when returned by `alloc`. */
+export type Ptr = number;
+
+export type BackendName = 'wasm' | 'js';
+
+export interface Kernels {
+  /** Which implementation this is. */
+  readonly backend: BackendName;
+
+  /** Allocates room for `count` float64 values (16-byte aligned, contents undefined). May grow memory. */
+  alloc(count: number): Ptr;
+  /** Frees a block from `alloc`; freeing 0 is a no-op. */
+  free(ptr: Ptr): void;
+  /** A Float64Array over the whole memory, re-made if memory has grown since the last call; element i is at byte 8·i. */
+  f64(): Float64Array;
+  /** Current size of the backend's memory in bytes (grows, never shrinks). */
+  memoryBytes(): number;
+
+  /** C ← alpha·op(A)·op(B) + beta·C; op(A) m×k, op(B) k×n, C m×n. beta = 0 ignores C's contents. */
+  gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
+  /** C ← alpha·A·Aᵀ + beta·C (trans 0, A n×k) or alpha·Aᵀ·A + beta·C (trans 1, A k×n); full symmetric C written. */
+  syrk(trans: number, n: number, k: number, alpha: number, a: Ptr, lda: number, beta: number, c: Ptr, ldc: number): void;
+  /** out[i] = a[i]·b[i] over `len` contiguous elements; out may alias a or b. */
+  hadamard(len: number, a: Ptr, b: Ptr, out: Ptr): void;
+
+  /** Lower factor of A + damping·I into l (may alias a); 0 on success, else 1 + failing pivot index. */
+  potrf(n: number, a: Ptr, lda: number, damping: number, l: Ptr, ldl: number): number;
+  /** In place on B (n×nrhs): solves L·X = B (trans 0) or Lᵀ·X = B (trans 1). */
+  trsm(trans: number, n: number, nrhs: number, l: Ptr, ldl: number, b: Ptr, ldb: number): void;
+  /** In place on B (n×nrhs): solves L·Lᵀ·X = B with L from potrf. */
+  potrs(n: number, nrhs: number, l: Ptr, ldl: number, b: Ptr, ldb: number): void;
+  /** out ← (L·Lᵀ)⁻¹, full symmetric n×n; out must not overlap L. */
+  potri(n: number, l: Ptr, ldl: number, out: Ptr, ldo: number): void;
+
+  /** Symmetric eigendecomposition of A (lower triangle read, A untouched): w ascending, V's column j the j-th eigenvector. 0 on success. */
+  syev(n: number, a: Ptr, lda: number, w: Ptr, v: Ptr, ldv: number): number;
+}

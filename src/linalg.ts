@@ -1,0 +1,168 @@
+/**
+ * Dense float64 linear algebra on plain row-major Float64Arrays, run by the active
+ * backend. Inputs are validated (length, dimensions, finiteness) and copied into
+ * reused scratch memory; results are copied out into fresh arrays (or `c` for gemm).
+ */
+import { kernels } from './backend.js';
+import type { Kernels } from './kernels/types.js';
+import { Workspace } from './matrix.js';
+import { ArgumentError, ConvergenceError, NotPositiveDefiniteError } from './errors.js';
+import { checkArray, checkDim, checkFiniteNumber, checkNonNegative } from './validate.js';
+
+const workspaces = new WeakMap<Kernels, Workspace>();
+
+function scratch(): { k: Kernels; ws: Workspace } {
+  const k = kernels();
+  let ws = workspaces.get(k);
+  if (!ws) workspaces.set(k, (ws = new Workspace(k)));
+  return { k, ws };
+}
+
+/** Options for {@link gemm}. */
+export interface GemmOptions {
+  /** Use Aᵀ: `a` is then stored k×m. */
+  transA?: boolean;
+  /** Use Bᵀ: `b` is then stored n×k. */
+  transB?: boolean;
+  /** Default 1. */
+  alpha?: number;
+  /** Default 0; needs `c`. */
+  beta?: number;
+  /** m×n input for beta and the output: written in place and returned. */
+  c?: Float64Array;
+}
+
+/**
+ * C = alpha·op(A)·op(B) + beta·C for row-major matrices; op(A) is m×k and op(B) k×n.
+ * Returns the m×n result (`options.c` itself when given).
+ *
+ * @example
+ * const c = linalg.gemm(a, b, 2, 3, 4);                 // (2×3)·(3×4)
+ * linalg.gemm(a, b, m, k, n, { transB: true, beta: 1, c }); // c += a·bᵀ
+ */
+export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: number, options: GemmOptions = {}): Float64Array {
+  checkDim('m', m); checkDim('k', k); checkDim('n', n);
+  const { transA = false, transB = false, alpha = 1, beta = 0, c } = options;
+  checkFiniteNumber('alpha', alpha);
+  checkFiniteNumber('beta', beta);
+  checkArray('a', a, m * k, transA ? `k×m = ${k}×${m}` : `m×k = ${m}×${k}`);
+  checkArray('b', b, k * n, transB ? `n×k = ${n}×${k}` : `k×n = ${k}×${n}`);
+  if (c !== undefined) checkArray('c', c, m * n, `m×n = ${m}×${n}`);
+  else if (beta !== 0) throw new ArgumentError('beta', `is ${beta} but no c was given to scale`);
+  const { k: kr, ws } = scratch();
+  const pa = ws.get('a', m * k), pb = ws.get('b', k * n), pc = ws.get('c', m * n);
+  const h = kr.f64();
+  h.set(a, pa >> 3); h.set(b, pb >> 3);
+  if (c && beta !== 0) h.set(c, pc >> 3);
+  kr.gemm(+transA, +transB, m, n, k, alpha, pa, transA ? m : k, pb, transB ? k : n, beta, pc, n);
+  const out = c ?? new Float64Array(m * n);
+  out.set(kr.f64().subarray(pc >> 3, (pc >> 3) + m * n));
+  return out;
+}
+
+/**
+ * The Gram matrix A·Aᵀ (rows×rows) of a row-major rows×cols matrix, exactly symmetric.
+ *
+ * @example
+ * const g = linalg.gram(j, n, p); // G = J·Jᵀ
+ */
+export function gram(a: Float64Array, rows: number, cols: number): Float64Array {
+  checkDim('rows', rows); checkDim('cols', cols);
+  checkArray('a', a, rows * cols, `rows×cols = ${rows}×${cols}`);
+  const { k, ws } = scratch();
+  const pa = ws.get('a', rows * cols), pc = ws.get('c', rows * rows);
+  k.f64().set(a, pa >> 3);
+  k.syrk(0, rows, cols, 1, pa, cols, 0, pc, rows);
+  return copyOut(k, pc, rows * rows);
+}
+
+/** Options of the SPD routines. */
+export interface DampingOptions {
+  /** λ ≥ 0 added to the diagonal on the fly (A itself is not changed). Default 0. */
+  damping?: number;
+}
+
+/**
+ * The lower Cholesky factor L of A + λI (L·Lᵀ = A + λI), zeros above the diagonal.
+ * Only the lower triangle of A is read. Throws NotPositiveDefiniteError with the
+ * failing pivot when A + λI is not numerically positive definite.
+ */
+export function cholesky(a: Float64Array, n: number, options: DampingOptions = {}): Float64Array {
+  const damping = prepareSPD(a, n, options);
+  const { k, ws } = scratch();
+  const pl = ws.get('l', n * n);
+  k.f64().set(a, pl >> 3);
+  factor(k, n, pl, damping);
+  return copyOut(k, pl, n * n);
+}
+
+/**
+ * Solves (A + λI)·X = B for X (n×nrhs) with A symmetric positive definite (lower
+ * triangle read), by Cholesky. A and B are not modified.
+ */
+export function solveSPD(a: Float64Array, b: Float64Array, n: number, nrhs: number, options: DampingOptions = {}): Float64Array {
+  const damping = prepareSPD(a, n, options);
+  checkDim('nrhs', nrhs);
+  checkArray('b', b, n * nrhs, `n×nrhs = ${n}×${nrhs}`);
+  const { k, ws } = scratch();
+  const pl = ws.get('l', n * n), pb = ws.get('b', n * nrhs);
+  const h = k.f64();
+  h.set(a, pl >> 3); h.set(b, pb >> 3);
+  factor(k, n, pl, damping);
+  k.potrs(n, nrhs, pl, n, pb, nrhs);
+  return copyOut(k, pb, n * nrhs);
+}
+
+/** (A + λI)⁻¹ for A symmetric positive definite (lower triangle read); exactly symmetric. */
+export function inverseSPD(a: Float64Array, n: number, options: DampingOptions = {}): Float64Array {
+  const damping = prepareSPD(a, n, options);
+  const { k, ws } = scratch();
+  const pl = ws.get('l', n * n), pc = ws.get('c', n * n);
+  k.f64().set(a, pl >> 3);
+  factor(k, n, pl, damping);
+  k.potri(n, pl, n, pc, n);
+  return copyOut(k, pc, n * n);
+}
+
+/** Result of {@link eigh}. */
+export interface Eigh {
+  /** Eigenvalues in ascending order. */
+  values: Float64Array;
+  /** n×n row-major, eigenvector j in column j; orthonormal. */
+  vectors: Float64Array;
+}
+
+/**
+ * Eigen-decomposition A = V·diag(values)·Vᵀ of a symmetric matrix (lower triangle read).
+ *
+ * @example
+ * const { values, vectors } = linalg.eigh(g, n);
+ * const lambdaMin = values[0];
+ */
+export function eigh(a: Float64Array, n: number): Eigh {
+  checkDim('n', n);
+  checkArray('a', a, n * n, `n×n = ${n}×${n}`);
+  const { k, ws } = scratch();
+  const pa = ws.get('a', n * n), pw = ws.get('w', n), pv = ws.get('v', n * n);
+  k.f64().set(a, pa >> 3);
+  const info = k.syev(n, pa, n, pw, pv, n);
+  if (info !== 0) throw new ConvergenceError(`eigh: the symmetric eigensolver did not converge (code ${info})`);
+  return { values: copyOut(k, pw, n), vectors: copyOut(k, pv, n * n) };
+}
+
+function prepareSPD(a: Float64Array, n: number, options: DampingOptions): number {
+  checkDim('n', n);
+  checkArray('a', a, n * n, `n×n = ${n}×${n}`);
+  const damping = options.damping ?? 0;
+  checkNonNegative('damping', damping);
+  return damping;
+}
+
+function factor(k: Kernels, n: number, pl: number, damping: number): void {
+  const info = k.potrf(n, pl, n, damping, pl, n);
+  if (info !== 0) throw new NotPositiveDefiniteError(info - 1, damping > 0 ? `A + ${damping}·I` : 'A');
+}
+
+function copyOut(k: Kernels, ptr: number, count: number): Float64Array {
+  return k.f64().slice(ptr >> 3, (ptr >> 3) + count);
+}

@@ -1,0 +1,89 @@
+import type { Kernels, Ptr } from './kernels/types.js';
+import { StateError } from './errors.js';
+
+/**
+ * A handle to a row-major float64 matrix living in a backend's memory: a pointer
+ * plus its shape. Data crosses the boundary only through `write` and `read`;
+ * kernels work on `ptr` directly. Call `dispose()` to free the memory.
+ */
+export class Mat {
+  private _ptr: Ptr;
+
+  constructor(readonly k: Kernels, readonly rows: number, readonly cols: number) {
+    this._ptr = k.alloc(rows * cols);
+  }
+
+  /** Allocates a matrix on `k` and copies `data` (row-major, rows·cols values) in. */
+  static from(k: Kernels, data: ArrayLike<number>, rows: number, cols: number): Mat {
+    const m = new Mat(k, rows, cols);
+    m.write(data);
+    return m;
+  }
+
+  /** Byte pointer to element (0, 0); throws once disposed. */
+  get ptr(): Ptr {
+    if (this._ptr === 0) throw new StateError('Mat used after dispose()');
+    return this._ptr;
+  }
+
+  get size(): number {
+    return this.rows * this.cols;
+  }
+
+  get disposed(): boolean {
+    return this._ptr === 0;
+  }
+
+  /** A view of the data; valid only until the next call that may grow memory. */
+  view(): Float64Array {
+    return this.k.f64().subarray(this.ptr >> 3, (this.ptr >> 3) + this.size);
+  }
+
+  /** Copies `data` in (row-major). */
+  write(data: ArrayLike<number>): this {
+    this.k.f64().set(data, this.ptr >> 3);
+    return this;
+  }
+
+  /** Copies the data out into `out` (allocated when omitted) and returns it. */
+  read(out: Float64Array = new Float64Array(this.size)): Float64Array {
+    out.set(this.view());
+    return out;
+  }
+
+  fill(value: number): this {
+    this.view().fill(value);
+    return this;
+  }
+
+  dispose(): void {
+    if (this._ptr !== 0) this.k.free(this._ptr);
+    this._ptr = 0;
+  }
+}
+
+/**
+ * Named scratch buffers reused across calls: `get(name, count)` returns a block of
+ * at least `count` float64 values, reallocating only when a larger one is needed.
+ * So a loop of same-sized calls allocates nothing after the first.
+ */
+export class Workspace {
+  private readonly blocks = new Map<string, { ptr: Ptr; count: number }>();
+
+  constructor(readonly k: Kernels) {}
+
+  get(name: string, count: number): Ptr {
+    const b = this.blocks.get(name);
+    if (b && b.count >= count) return b.ptr;
+    if (b) this.k.free(b.ptr);
+    const ptr = this.k.alloc(Math.max(count, 1));
+    this.blocks.set(name, { ptr, count });
+    return ptr;
+  }
+
+  /** Frees every block. */
+  dispose(): void {
+    for (const b of this.blocks.values()) this.k.free(b.ptr);
+    this.blocks.clear();
+  }
+}
