@@ -1,0 +1,107 @@
+/**
+ * Elementwise activations φ and their derivatives φ′, both as functions of the
+ * pre-activation z. They run in TypeScript over views of the backend's memory
+ * (O(n·width) work, identical code on both backends).
+ */
+import { ArgumentError } from '../errors.js';
+
+/** The activation functions a dense layer can apply to its pre-activations. */
+export type ActivationName = 'relu' | 'leaky-relu' | 'tanh' | 'sigmoid' | 'softplus' | 'gelu' | 'identity';
+
+/** An activation: value and derivative at a pre-activation z. */
+export interface Activation {
+  readonly name: ActivationName;
+  f(z: number): number;
+  df(z: number): number;
+}
+
+/** Slope of leaky-relu for z < 0. */
+export const LEAKY_SLOPE = 0.01;
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+function sigmoid(z: number): number {
+  // Two branches keep exp's argument ≤ 0, so neither overflows.
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+const ACTIVATIONS: Record<ActivationName, Activation> = {
+  // The derivative at 0 is taken as 1, the paper's 1{wᵀx ≥ 0}.
+  relu: { name: 'relu', f: (z) => (z > 0 ? z : 0), df: (z) => (z >= 0 ? 1 : 0) },
+  'leaky-relu': { name: 'leaky-relu', f: (z) => (z > 0 ? z : LEAKY_SLOPE * z), df: (z) => (z >= 0 ? 1 : LEAKY_SLOPE) },
+  tanh: { name: 'tanh', f: Math.tanh, df: (z) => { const t = Math.tanh(z); return 1 - t * t; } },
+  sigmoid: { name: 'sigmoid', f: sigmoid, df: (z) => { const s = sigmoid(z); return s * (1 - s); } },
+  // log(1 + eᶻ) written so that neither branch overflows or loses precision.
+  softplus: { name: 'softplus', f: (z) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))), df: sigmoid },
+  // The tanh approximation ½z(1 + tanh(√(2/π)(z + 0.044715z³))), and its exact derivative.
+  gelu: {
+    name: 'gelu',
+    f: (z) => 0.5 * z * (1 + Math.tanh(GELU_C * (z + 0.044715 * z * z * z))),
+    df: (z) => {
+      const t = Math.tanh(GELU_C * (z + 0.044715 * z * z * z));
+      return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * z * z);
+    },
+  },
+  identity: { name: 'identity', f: (z) => z, df: () => 1 },
+};
+
+/** The activation called `name`; ArgumentError naming `argument` for an unknown one. */
+export function activation(name: ActivationName, argument = 'activation'): Activation {
+  const a = Object.prototype.hasOwnProperty.call(ACTIVATIONS, name) ? ACTIVATIONS[name] : undefined;
+  if (!a) throw new ArgumentError(argument, `unknown activation '${String(name)}'; expected one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+  return a;
+}
+
+/**
+ * dst[i·ldd + j] = scale·φ(src[i·lds + j]) for an n×m block (element offsets into h).
+ * ReLU and identity get their own loops: they are the paper's and the output layer's.
+ */
+export function applyActivation(act: Activation, h: Float64Array, n: number, m: number,
+  src: number, lds: number, scale: number, dst: number, ldd: number): void {
+  if (act.name === 'relu') {
+    for (let i = 0; i < n; i++) {
+      const s = src + i * lds, d = dst + i * ldd;
+      for (let j = 0; j < m; j++) { const z = h[s + j]; h[d + j] = z > 0 ? scale * z : 0; }
+    }
+  } else if (act.name === 'identity') {
+    for (let i = 0; i < n; i++) {
+      const s = src + i * lds, d = dst + i * ldd;
+      for (let j = 0; j < m; j++) h[d + j] = scale * h[s + j];
+    }
+  } else {
+    const f = act.f;
+    for (let i = 0; i < n; i++) {
+      const s = src + i * lds, d = dst + i * ldd;
+      for (let j = 0; j < m; j++) h[d + j] = scale * f(h[s + j]);
+    }
+  }
+}
+
+/**
+ * Multiplies each row r of the (n·q)×m block at `b` by φ′ of row ⌊r/q⌋ of the n×m
+ * pre-activations at `z`: back-propagation through φ for q stacked rows per example.
+ */
+export function scaleByDerivative(act: Activation, h: Float64Array, n: number, q: number, m: number,
+  z: number, b: number): void {
+  if (act.name === 'identity') return;
+  if (act.name === 'relu') {
+    for (let i = 0; i < n; i++) {
+      const zi = z + i * m;
+      for (let c = 0; c < q; c++) {
+        const br = b + (i * q + c) * m;
+        for (let j = 0; j < m; j++) if (!(h[zi + j] >= 0)) h[br + j] = 0;
+      }
+    }
+    return;
+  }
+  const df = act.df;
+  for (let i = 0; i < n; i++) {
+    const zi = z + i * m;
+    for (let c = 0; c < q; c++) {
+      const br = b + (i * q + c) * m;
+      for (let j = 0; j < m; j++) h[br + j] *= df(h[zi + j]);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Jacobian products from a {@link Capture}, without forming the Jacobian.
+ *
+ * For stacked output rows r = (example i, row c) — q per example — a dense
+ * layer's block of J̃'s row r is B_l[r] ⊗ A_l[i] (see net.ts), so
+ *   J̃J̃ᵀ = Σ_l (A_l A_lᵀ ⊗ 1_{q×q}) ∘ (B_l B_lᵀ)     (two SYRKs and a Hadamard product per layer),
+ *   J̃ᵀv  = per layer vec(V_lᵀ A_l),  V_l[i] = Σ_c v[(i,c)]·B_l[(i,c)]   (one GEMM per layer).
+ * Memory is O((n·q)² + activations); nothing of size (n·q) × P is made.
+ */
+import type { Ptr } from '../kernels/types.js';
+import type { Workspace } from '../matrix.js';
+import type { Capture } from './net.js';
+
+/**
+ * out ((n·q) × (n·q)) ← J̃_a J̃_bᵀ over the trainable layers, from two captures of
+ * the same network and sizes (pass the same capture twice for the Gram matrix
+ * J̃J̃ᵀ, which then uses SYRK and is exactly symmetric). Scratch comes from `ws`.
+ */
+export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, out: Ptr): void {
+  const net = capA.net, k = net.kernels;
+  const n = capA.n, q = capA.q, N = n * q;
+  const same = capA === capB;
+  const ka = ws.get('gram.ka', n * n), kb = ws.get('gram.kb', N * N);
+  let first = true;
+  for (let l = 0; l < net.layers.length; l++) {
+    const L = net.layers[l];
+    if (!L.trainable) continue;
+    if (same) {
+      k.syrk(0, n, L.inA, 1, capA.a[l], L.inA, 0, ka, n);
+      k.syrk(0, N, L.outputs, 1, capA.b[l], L.outputs, 0, kb, N);
+    } else {
+      k.gemm(0, 1, n, n, L.inA, 1, capA.a[l], L.inA, capB.a[l], L.inA, 0, ka, n);
+      k.gemm(0, 1, N, N, L.outputs, 1, capA.b[l], L.outputs, capB.b[l], L.outputs, 0, kb, N);
+    }
+    const h = k.f64();
+    const A = ka >> 3, B = kb >> 3, G = out >> 3;
+    for (let r = 0; r < N; r++) {
+      const arow = A + Math.floor(r / q) * n, brow = B + r * N, grow = G + r * N;
+      if (first) for (let s = 0; s < N; s++) h[grow + s] = h[arow + Math.floor(s / q)] * h[brow + s];
+      else for (let s = 0; s < N; s++) h[grow + s] += h[arow + Math.floor(s / q)] * h[brow + s];
+    }
+    first = false;
+  }
+  if (first) k.f64().fill(0, out >> 3, (out >> 3) + N * N);
+}
+
+/**
+ * out (numParams) ← alpha·J̃ᵀv + beta·out, with v the n·q vector at `v`
+ * (out may hold the parameters themselves: beta = 1 applies a step in place).
+ */
+export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr, beta: number): void {
+  const net = cap.net, k = net.kernels;
+  const n = cap.n, q = cap.q;
+  let width = 0;
+  for (const L of net.layers) if (L.trainable) width = Math.max(width, L.outputs);
+  const vp = ws.get('jtv.v', n * width);
+  for (let l = 0; l < net.layers.length; l++) {
+    const L = net.layers[l];
+    if (!L.trainable) continue;
+    const m = L.outputs;
+    const h = k.f64();
+    const V = vp >> 3, B = cap.b[l] >> 3, c = v >> 3;
+    for (let i = 0; i < n; i++) {
+      const vrow = V + i * m;
+      for (let j = 0; j < m; j++) h[vrow + j] = 0;
+      for (let s = 0; s < q; s++) {
+        const w = h[c + i * q + s], brow = B + (i * q + s) * m;
+        if (w !== 0) for (let j = 0; j < m; j++) h[vrow + j] += w * h[brow + j];
+      }
+    }
+    k.gemm(1, 0, m, L.inA, n, alpha, vp, m, cap.a[l], L.inA, beta, out + 8 * L.paramOffset, L.inA);
+  }
+}
+
+/**
+ * out (numParams) ← Σ_l vec(B_lᵀ A_l): the gradient when the capture was
+ * back-propagated from ∂L/∂U with q = 1.
+ */
+export function gradientFromCapture(cap: Capture, out: Ptr): void {
+  const net = cap.net, k = net.kernels;
+  for (let l = 0; l < net.layers.length; l++) {
+    const L = net.layers[l];
+    if (!L.trainable) continue;
+    k.gemm(1, 0, L.outputs, L.inA, cap.n, 1, cap.b[l], L.outputs, cap.a[l], L.inA, 0, out + 8 * L.paramOffset, L.inA);
+  }
+}
+
+/** Writes the explicit J̃ ((n·q) × numParams, row-major) at `dst`: for tests, diagnostics and the parameter form. */
+export function writeJacobian(cap: Capture, dst: Ptr): void {
+  const net = cap.net, h = net.kernels.f64();
+  const n = cap.n, q = cap.q, P = net.numParams, D = dst >> 3;
+  for (let l = 0; l < net.layers.length; l++) {
+    const L = net.layers[l];
+    if (!L.trainable) continue;
+    const B = cap.b[l] >> 3, A = cap.a[l] >> 3;
+    for (let r = 0; r < n * q; r++) {
+      const arow = A + Math.floor(r / q) * L.inA, brow = B + r * L.outputs;
+      for (let o = 0; o < L.outputs; o++) {
+        const w = h[brow + o], d = D + r * P + L.paramOffset + o * L.inA;
+        for (let j = 0; j < L.inA; j++) h[d + j] = w * h[arow + j];
+      }
+    }
+  }
+}
+
+/** Seeds the output layer's B with identity rows (q = outputs): row (i, c) = e_c, so J̃ = J = ∂U/∂θ. */
+export function seedIdentity(cap: Capture): void {
+  const k = cap.net.outputDim, h = cap.net.kernels.f64(), b = cap.b[cap.b.length - 1] >> 3;
+  h.fill(0, b, b + cap.n * k * k);
+  for (let r = 0; r < cap.n * k; r++) h[b + r * k + (r % k)] = 1;
+}

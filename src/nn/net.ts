@@ -1,0 +1,323 @@
+/**
+ * Feed-forward networks of dense layers whose parameters and activations live in
+ * the backend's memory. The factories (`twoLayerReLU`, `mlp` in models.ts) build a
+ * {@link Net}; optimizers drive it through {@link Capture} (forward, backward).
+ *
+ * A dense layer l maps its *effective input* A_l (n × inA) to pre-activations
+ *   Z_l = A_l · W̃_lᵀ,   W̃_l = [W_l | b_l]  (outputs × inA, row-major),
+ * where A_l = [s_l·H_{l−1} | β_l·1] (the ones column only when the layer has a
+ * bias), H_{l−1} = φ_{l−1}(Z_{l−1}) (H_0 = X), s_l the layer's weight scale
+ * (1/√fan-in for the NTK parameterisation and the paper's output layer, else 1)
+ * and β_l its bias scale. So every layer is one GEMM, its Jacobian row for a
+ * stacked output row r of example i is B_l[r] ⊗ A_l[i], with B_l = ∂(row r)/∂Z_l.
+ */
+import type { Kernels, Ptr } from '../kernels/types.js';
+import { Mat, Workspace } from '../matrix.js';
+import { ArgumentError, ShapeError, StateError } from '../errors.js';
+import { checkArray, checkDim } from '../validate.js';
+import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
+
+/** Shape and role of one dense layer, as given to the {@link Net} constructor. */
+export interface DenseSpec {
+  inputs: number;
+  outputs: number;
+  /** Whether the layer has a bias (a ones column in its effective input). */
+  bias: boolean;
+  /** φ applied to this layer's pre-activations; must be 'identity' on the last layer. */
+  activation: ActivationName;
+  /** s: the layer computes s·H·Wᵀ (1/√inputs in the NTK parameterisation). */
+  weightScale: number;
+  /** β: the bias enters as β·b. */
+  biasScale: number;
+  /** Whether the layer's parameters are in the flat trainable vector. */
+  trainable: boolean;
+}
+
+/** A dense layer of a {@link Net}: its spec plus where its [W | b] lives. */
+export interface Dense extends Readonly<DenseSpec> {
+  /** Columns of the effective input A: inputs + 1 with a bias, else inputs. */
+  readonly inA: number;
+  readonly act: Activation;
+  /** Byte pointer of [W | b] (outputs × inA, row-major) in backend memory. */
+  readonly ptr: Ptr;
+  /** Element offset of [W | b] in the flat trainable vector; −1 when frozen. */
+  readonly paramOffset: number;
+}
+
+/** One layer's block of the flat parameter vector (see {@link Net.getParams}). */
+export interface ParamBlock {
+  /** Layer index, 0 = the layer reading the input. */
+  layer: number;
+  /** First element of the block in the flat vector. */
+  offset: number;
+  /** outputs: the block is rows × cols, row-major. */
+  rows: number;
+  /** inputs + 1 when the layer has a bias (its last column), else inputs. */
+  cols: number;
+  bias: boolean;
+}
+
+/**
+ * Per-call storage of one forward/backward pass over n examples with q stacked
+ * rows per example (q = 1 for a gradient, q = outputs for a Jacobian or a
+ * Gauss–Newton factor): for each layer l the effective input A_l (n × inA),
+ * the pre-activations Z_l (n × outputs) and, for the layers a backward pass
+ * reaches, B_l ((n·q) × outputs), the derivative of each stacked row with
+ * respect to Z_l. All of it lives in a Workspace and is reused while the sizes
+ * do not grow. The caller fills B of the last layer before {@link Net.backward}.
+ *
+ * This is the capture API optimizers build on: A_l and B_l are exactly the
+ * K-FAC statistics of layer l (input with bias column, and output gradients).
+ */
+export class Capture {
+  n = 0;
+  q = 0;
+  readonly a: Ptr[] = [];
+  readonly z: Ptr[] = [];
+  readonly b: Ptr[] = [];
+  private readonly ws: Workspace;
+
+  constructor(readonly net: Net) {
+    this.ws = new Workspace(net.kernels);
+  }
+
+  /** Sizes the buffers for n examples and q rows per example (q = 0: no backward). */
+  ensure(n: number, q: number): void {
+    const layers = this.net.layers;
+    // B is needed from the output down to the first trainable layer (at least the output layer's).
+    const lowest = Math.min(this.net.firstTrainable, layers.length - 1);
+    for (let l = 0; l < layers.length; l++) {
+      const L = layers[l];
+      this.a[l] = this.ws.get(`a${l}`, n * L.inA);
+      this.z[l] = this.ws.get(`z${l}`, n * L.outputs);
+      this.b[l] = q > 0 && l >= lowest ? this.ws.get(`b${l}`, n * q * L.outputs) : 0;
+    }
+    this.n = n;
+    this.q = q;
+  }
+
+  /** Byte pointer of the network output U = Z_last (n × outputs). */
+  get output(): Ptr {
+    return this.z[this.z.length - 1];
+  }
+
+  dispose(): void {
+    this.ws.dispose();
+  }
+}
+
+/**
+ * A feed-forward network of dense layers on one backend. Create it with
+ * `twoLayerReLU` or `mlp`; free its memory with {@link Net.dispose}.
+ *
+ * The flat parameter vector ({@link Net.getParams}, {@link Net.numParams})
+ * holds the trainable layers only, in layer order; each layer contributes its
+ * outputs × (inputs + 1) matrix [W | b] row-major, i.e. row o is the weights
+ * into unit o followed by its bias (no bias column when the layer has none).
+ * {@link Net.layout} lists the blocks.
+ */
+export class Net {
+  /** The trainable layers' [W | b] blocks, contiguous: the flat parameter vector. */
+  private readonly params: Mat;
+  /** The frozen layers' blocks. */
+  private readonly frozen: Mat;
+  /** Scratch for predict and loss evaluation, separate from any optimizer's capture. */
+  private evalCapture: Capture | undefined;
+  private isDisposed = false;
+
+  /** The layers, input first. */
+  readonly layers: readonly Dense[];
+  /** Number of trainable parameters: the length of the flat vector. */
+  readonly numParams: number;
+  /** Index of the first trainable layer (layers.length when none is). */
+  readonly firstTrainable: number;
+
+  /**
+   * Builds a network on `k` from layer specs and initial values: `values[l]` is
+   * layer l's outputs × inA matrix [W | b], row-major. Prefer the factories.
+   */
+  constructor(readonly kernels: Kernels, specs: readonly DenseSpec[], values: readonly Float64Array[]) {
+    if (specs.length === 0) throw new ArgumentError('layers', 'a network needs at least one layer');
+    let trainable = 0, frozen = 0;
+    for (let l = 0; l < specs.length; l++) {
+      const s = specs[l];
+      checkDim(`layers[${l}].inputs`, s.inputs);
+      checkDim(`layers[${l}].outputs`, s.outputs);
+      if (s.inputs < 1 || s.outputs < 1) throw new ArgumentError(`layers[${l}]`, 'inputs and outputs must be ≥ 1');
+      if (l > 0 && specs[l - 1].outputs !== s.inputs) {
+        throw new ArgumentError(`layers[${l}].inputs`, `is ${s.inputs} but layer ${l - 1} has ${specs[l - 1].outputs} outputs`);
+      }
+      activation(s.activation, `layers[${l}].activation`);
+      const size = s.outputs * (s.inputs + (s.bias ? 1 : 0));
+      if (values[l]?.length !== size) throw new ArgumentError(`values[${l}]`, `expected ${size} initial values`);
+      if (s.trainable) trainable += size; else frozen += size;
+    }
+    if (specs[specs.length - 1].activation !== 'identity') {
+      throw new ArgumentError('activation', 'the last layer must be linear (identity): the loss applies its own link');
+    }
+    this.params = new Mat(kernels, 1, Math.max(trainable, 1));
+    this.frozen = new Mat(kernels, 1, Math.max(frozen, 1));
+    let pOff = 0, fOff = 0;
+    const layers: Dense[] = [];
+    for (let l = 0; l < specs.length; l++) {
+      const s = specs[l];
+      const inA = s.inputs + (s.bias ? 1 : 0);
+      const size = s.outputs * inA;
+      const ptr = s.trainable ? this.params.ptr + 8 * pOff : this.frozen.ptr + 8 * fOff;
+      layers.push({ ...s, inA, act: activation(s.activation), ptr, paramOffset: s.trainable ? pOff : -1 });
+      kernels.f64().set(values[l], ptr >> 3);
+      if (s.trainable) pOff += size; else fOff += size;
+    }
+    this.layers = layers;
+    this.numParams = trainable;
+    const first = layers.findIndex((L) => L.trainable);
+    this.firstTrainable = first < 0 ? layers.length : first;
+  }
+
+  /** Input dimension d. */
+  get inputDim(): number {
+    return this.layers[0].inputs;
+  }
+
+  /** Output dimension k. */
+  get outputDim(): number {
+    return this.layers[this.layers.length - 1].outputs;
+  }
+
+  /** Byte pointer of the flat trainable parameter vector (numParams values). */
+  get paramsPtr(): Ptr {
+    this.checkLive();
+    return this.params.ptr;
+  }
+
+  /**
+   * The network's outputs for n inputs: X is n × inputDim row-major, the result
+   * n × outputDim row-major (raw outputs; no softmax).
+   *
+   * @example
+   * const net = twoLayerReLU({ inputDim: 2, width: 64, seed: 1 });
+   * const u = net.predict(new Float64Array([1, 0, 0, 1]), 2); // 2 × 1
+   */
+  predict(X: Float64Array, n: number): Float64Array {
+    const cap = this.evaluate(X, n);
+    const out = new Float64Array(n * this.outputDim);
+    out.set(this.kernels.f64().subarray(cap.output >> 3, (cap.output >> 3) + out.length));
+    return out;
+  }
+
+  /**
+   * Runs a forward pass on the net's own scratch and returns it (outputs at
+   * `.output`); valid until the next predict/evaluate. Validates X.
+   * @internal
+   */
+  evaluate(X: Float64Array, n: number): Capture {
+    this.checkInput(X, n);
+    this.evalCapture ??= new Capture(this);
+    this.forward(this.evalCapture, X, n, 0);
+    return this.evalCapture;
+  }
+
+  /** A copy of the flat trainable parameter vector (layout: see the class doc). */
+  getParams(out: Float64Array = new Float64Array(this.numParams)): Float64Array {
+    this.checkLive();
+    if (!(out instanceof Float64Array) || out.length !== this.numParams) {
+      throw new ShapeError('out', `must be a Float64Array of length numParams = ${this.numParams}`);
+    }
+    out.set(this.kernels.f64().subarray(this.params.ptr >> 3, (this.params.ptr >> 3) + this.numParams));
+    return out;
+  }
+
+  /** Overwrites the trainable parameters with `p` (length numParams, finite). */
+  setParams(p: Float64Array): void {
+    this.checkLive();
+    checkArray('p', p, this.numParams, 'numParams');
+    this.kernels.f64().set(p, this.params.ptr >> 3);
+  }
+
+  /** Where each trainable layer's [W | b] sits in the flat vector. */
+  layout(): ParamBlock[] {
+    return this.layers.filter((L) => L.trainable).map((L) => ({
+      layer: this.layers.indexOf(L), offset: L.paramOffset, rows: L.outputs, cols: L.inA, bias: L.bias,
+    }));
+  }
+
+  /**
+   * Forward pass of n examples into `cap` (sized for q stacked rows per example):
+   * fills A_l and Z_l of every layer. X must already be validated.
+   * @internal
+   */
+  forward(cap: Capture, X: Float64Array, n: number, q: number): void {
+    this.checkLive();
+    const k = this.kernels;
+    cap.ensure(n, q);
+    const layers = this.layers;
+    writeInput(k.f64(), layers[0], X, n, cap.a[0] >> 3);
+    for (let l = 0; l < layers.length; l++) {
+      const L = layers[l];
+      k.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, L.ptr, L.inA, 0, cap.z[l], L.outputs);
+      if (l + 1 < layers.length) {
+        const next = layers[l + 1];
+        const h = k.f64();
+        const a = cap.a[l + 1] >> 3;
+        applyActivation(L.act, h, n, L.outputs, cap.z[l] >> 3, L.outputs, next.weightScale, a, next.inA);
+        if (next.bias) for (let i = 0; i < n; i++) h[a + i * next.inA + next.inputs] = next.biasScale;
+      }
+    }
+  }
+
+  /**
+   * Back-propagates the stacked rows B_last ((n·q) × outputs, filled by the
+   * caller) down to the first trainable layer, filling B_l of each layer:
+   * B_{l−1} = s_l · B_l · W_l ∘ φ′_{l−1}(Z_{l−1}).
+   * @internal
+   */
+  backward(cap: Capture): void {
+    const k = this.kernels;
+    const rows = cap.n * cap.q;
+    for (let l = this.layers.length - 1; l > this.firstTrainable; l--) {
+      const L = this.layers[l], prev = this.layers[l - 1];
+      k.gemm(0, 0, rows, L.inputs, L.outputs, L.weightScale, cap.b[l], L.outputs, L.ptr, L.inA, 0, cap.b[l - 1], L.inputs);
+      scaleByDerivative(prev.act, k.f64(), cap.n, cap.q, prev.outputs, cap.z[l - 1] >> 3, cap.b[l - 1] >> 3);
+    }
+  }
+
+  /** Throws ShapeError unless X is n × inputDim and finite. @internal */
+  checkInput(X: Float64Array, n: number): void {
+    this.checkLive();
+    checkDim('n', n);
+    checkArray('X', X, n * this.inputDim, `n×inputDim = ${n}×${this.inputDim}`);
+  }
+
+  /** Frees the network's memory; using it afterwards throws StateError. */
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    this.evalCapture?.dispose();
+    this.params.dispose();
+    this.frozen.dispose();
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  toString(): string {
+    const shape = [this.inputDim, ...this.layers.map((L) => L.outputs)].join('→');
+    const acts = [...new Set(this.layers.slice(0, -1).map((L) => L.activation))].join('/') || 'linear';
+    return `Net(${shape}, ${acts}, ${this.numParams} trainable params, ${this.kernels.backend})`;
+  }
+
+  private checkLive(): void {
+    if (this.isDisposed) throw new StateError('Net used after dispose()');
+  }
+}
+
+/** A_0 = [s_0·X | β_0·1] at element offset `a` of h. */
+function writeInput(h: Float64Array, L: Dense, X: Float64Array, n: number, a: number): void {
+  const d = L.inputs, s = L.weightScale;
+  for (let i = 0; i < n; i++) {
+    const row = a + i * L.inA;
+    for (let j = 0; j < d; j++) h[row + j] = s * X[i * d + j];
+    if (L.bias) h[row + d] = L.biasScale;
+  }
+}

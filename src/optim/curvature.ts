@@ -1,0 +1,202 @@
+/**
+ * The damped Gauss–Newton system an exact NGD step solves, in its two forms,
+ * and the solver with its fallback chain.
+ *
+ * With J̃ the stacked Gauss–Newton rows ((n·k) × P, see losses.ts) and c the
+ * vector with J̃ᵀc = g = ∇θL, the damped natural-gradient direction is
+ *   d = −(J̃ᵀJ̃ + λI)⁻¹ g = −J̃ᵀ(J̃J̃ᵀ + λI)⁻¹ c        (push-through identity).
+ * - Gram form: solve (G + λI)x = c with G = J̃J̃ᵀ ((n·k)², matrix-free), d = −J̃ᵀx.
+ * - Parameter form: solve (F + λI)x = g with F = J̃ᵀJ̃ (P², via explicit J̃), d = −x.
+ * The Gram form is the paper's Eq. 3 (λ → 0: d = −J̃⁺ c, the minimum-norm step).
+ */
+import type { Kernels, Ptr } from '../kernels/types.js';
+import type { Workspace } from '../matrix.js';
+import { ConvergenceError } from '../errors.js';
+import { gramFromCaptures, jtv, writeJacobian } from '../nn/gram.js';
+import type { Loss } from '../nn/losses.js';
+import type { Capture, Net } from '../nn/net.js';
+import type { Batch } from './types.js';
+
+/** Quantities of a solution x that the step statistics and the quadratic model need. */
+export interface DirectionMeasures {
+  /** ‖g‖². */
+  gradSq: number;
+  /** gᵀd (< 0 for a descent direction). */
+  gDotD: number;
+  /** dᵀFd, F = J̃ᵀJ̃ the undamped Gauss–Newton matrix. */
+  dFd: number;
+  /** ‖d‖². */
+  dSq: number;
+}
+
+/** One form of the system M x = b: built from a batch, then solved for any damping. */
+export interface CurvatureSystem {
+  readonly form: 'gram' | 'param';
+  /** N: the system's order. */
+  readonly size: number;
+  /** N × N symmetric M, kept intact by the solver. */
+  readonly matrix: Ptr;
+  /** The right-hand side b (N). */
+  readonly rhs: Ptr;
+  /** Forward, Gauss–Newton factor, backward and M, b for the batch; returns L(θ). */
+  build(net: Net, cap: Capture, ws: Workspace, batch: Batch, loss: Loss): number;
+  /** θ ← θ + alpha·d(x) in place, d(x) = −J̃ᵀx (Gram) or −x (parameter). */
+  apply(x: Ptr, alpha: number): void;
+  /** The measures of d(x). */
+  measure(x: Ptr): DirectionMeasures;
+}
+
+/** Forward, loss factor at (b_last, c), backward: the shared first half of both builds. */
+function factorPass(net: Net, cap: Capture, batch: Batch, loss: Loss, c: Ptr): number {
+  const { X, Y, n } = batch, k = net.outputDim;
+  net.forward(cap, X, n, k);
+  const value = loss.gaussNewton(net.kernels.f64(), cap.output >> 3, Y, n, k, cap.b[cap.b.length - 1] >> 3, c >> 3);
+  net.backward(cap);
+  return value;
+}
+
+function dot(h: Float64Array, a: Ptr, b: Ptr, len: number): number {
+  let s = 0;
+  const x = a >> 3, y = b >> 3;
+  for (let i = 0; i < len; i++) s += h[x + i] * h[y + i];
+  return s;
+}
+
+/** M·v into out (N), by GEMM. */
+function matvec(k: Kernels, N: number, M: Ptr, v: Ptr, out: Ptr): void {
+  k.gemm(0, 0, N, 1, N, 1, M, N, v, 1, 0, out, 1);
+}
+
+/** The Gram form: G = J̃J̃ᵀ ((n·k)²) as a sum of Hadamard products of per-layer Grams; b = c. */
+export class GramSystem implements CurvatureSystem {
+  readonly form = 'gram' as const;
+  size = 0;
+  matrix: Ptr = 0;
+  rhs: Ptr = 0;
+  private net!: Net;
+  private cap!: Capture;
+  private ws!: Workspace;
+  private mx: Ptr = 0;
+  private mb: Ptr = 0;
+
+  build(net: Net, cap: Capture, ws: Workspace, batch: Batch, loss: Loss): number {
+    const N = batch.n * net.outputDim;
+    this.net = net; this.cap = cap; this.ws = ws; this.size = N;
+    this.matrix = ws.get('gram.G', N * N);
+    this.rhs = ws.get('gram.c', N);
+    this.mx = ws.get('gram.Gx', N);
+    this.mb = ws.get('gram.Gc', N);
+    const value = factorPass(net, cap, batch, loss, this.rhs);
+    gramFromCaptures(cap, cap, ws, this.matrix);
+    return value;
+  }
+
+  apply(x: Ptr, alpha: number): void {
+    jtv(this.cap, this.ws, x, -alpha, this.net.paramsPtr, 1);
+  }
+
+  measure(x: Ptr): DirectionMeasures {
+    const k = this.net.kernels, N = this.size;
+    matvec(k, N, this.matrix, x, this.mx);
+    matvec(k, N, this.matrix, this.rhs, this.mb);
+    const h = k.f64();
+    // g = J̃ᵀc, d = −J̃ᵀx: every inner product reduces to one with G.
+    return {
+      gradSq: dot(h, this.rhs, this.mb, N),
+      gDotD: -dot(h, this.rhs, this.mx, N),
+      dFd: dot(h, this.mx, this.mx, N),
+      dSq: dot(h, x, this.mx, N),
+    };
+  }
+}
+
+/** The parameter form: F = J̃ᵀJ̃ (P²) from the explicit J̃ ((n·k) × P, small nets only); b = g = J̃ᵀc. */
+export class ParamSystem implements CurvatureSystem {
+  readonly form = 'param' as const;
+  size = 0;
+  matrix: Ptr = 0;
+  rhs: Ptr = 0;
+  private net!: Net;
+  private mx: Ptr = 0;
+
+  build(net: Net, cap: Capture, ws: Workspace, batch: Batch, loss: Loss): number {
+    const N = batch.n * net.outputDim, P = net.numParams;
+    const k = net.kernels;
+    this.net = net; this.size = P;
+    this.matrix = ws.get('param.F', P * P);
+    this.rhs = ws.get('param.g', P);
+    this.mx = ws.get('param.Fx', P);
+    const c = ws.get('param.c', N), J = ws.get('param.J', N * P);
+    const value = factorPass(net, cap, batch, loss, c);
+    writeJacobian(cap, J);
+    k.syrk(1, P, N, 1, J, P, 0, this.matrix, P);
+    k.gemm(1, 0, P, 1, N, 1, J, P, c, 1, 0, this.rhs, 1);
+    return value;
+  }
+
+  apply(x: Ptr, alpha: number): void {
+    const h = this.net.kernels.f64(), t = this.net.paramsPtr >> 3, xi = x >> 3;
+    for (let i = 0; i < this.size; i++) h[t + i] -= alpha * h[xi + i];
+  }
+
+  measure(x: Ptr): DirectionMeasures {
+    const k = this.net.kernels, P = this.size;
+    matvec(k, P, this.matrix, x, this.mx);
+    const h = k.f64();
+    return {
+      gradSq: dot(h, this.rhs, this.rhs, P),
+      gDotD: -dot(h, this.rhs, x, P),
+      dFd: dot(h, x, this.mx, P),
+      dSq: dot(h, x, x, P),
+    };
+  }
+}
+
+/**
+ * Estimated flops of one step in each form, for form 'auto': the Gram form
+ * costs two SYRKs per trainable layer plus an (n·k)³/3 Cholesky, the parameter
+ * form a P²·(n·k) SYRK plus a P³/3 Cholesky.
+ */
+export function preferredForm(net: Net, n: number): 'gram' | 'param' {
+  const N = n * net.outputDim, P = net.numParams;
+  let gram = N * N * N / 3;
+  for (const L of net.layers) if (L.trainable) gram += n * n * L.inA + N * N * L.outputs + 2 * N * L.outputs * L.inA;
+  const param = N * P * P + P * P * P / 3 + 2 * N * P;
+  return param < gram ? 'param' : 'gram';
+}
+
+/**
+ * x ← (M + λI)⁻¹ b by Cholesky; false (x untouched) when M + λI is not
+ * numerically positive definite.
+ */
+export function choleskySolve(k: Kernels, ws: Workspace, sys: CurvatureSystem, lambda: number, x: Ptr): boolean {
+  const N = sys.size, L = ws.get('solve.L', N * N);
+  if (k.potrf(N, sys.matrix, N, lambda, L, N) !== 0) return false;
+  const h = k.f64();
+  h.copyWithin(x >> 3, sys.rhs >> 3, (sys.rhs >> 3) + N);
+  k.potrs(N, 1, L, N, x, 1);
+  return true;
+}
+
+/**
+ * x ← (M + λI)⁺ b through the eigendecomposition M = V diag(w) Vᵀ, dropping
+ * eigenvalues w_i + λ ≤ N·ε·max|w + λ| (numerically zero or negative): the
+ * minimum-norm solution, for singular or slightly indefinite M. Throws
+ * ConvergenceError if the eigensolver fails.
+ */
+export function eighSolve(k: Kernels, ws: Workspace, sys: CurvatureSystem, lambda: number, x: Ptr): void {
+  const N = sys.size;
+  const w = ws.get('eig.w', N), V = ws.get('eig.V', N * N), t = ws.get('eig.t', N);
+  const info = k.syev(N, sys.matrix, N, w, V, N);
+  if (info !== 0) throw new ConvergenceError(`ngd: the damped curvature is not positive definite and its eigendecomposition failed (code ${info})`);
+  k.gemm(1, 0, N, 1, N, 1, V, N, sys.rhs, 1, 0, t, 1);
+  const h = k.f64(), W = w >> 3, T = t >> 3;
+  let top = 0;
+  for (let i = 0; i < N; i++) top = Math.max(top, Math.abs(h[W + i] + lambda));
+  const tol = N * Number.EPSILON * top;
+  for (let i = 0; i < N; i++) {
+    const e = h[W + i] + lambda;
+    h[T + i] = e > tol ? h[T + i] / e : 0;
+  }
+  k.gemm(0, 0, N, 1, N, 1, V, N, t, 1, 0, x, 1);
+}

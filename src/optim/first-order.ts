@@ -1,0 +1,214 @@
+/**
+ * First-order baselines behind the {@link Optimizer} interface: gradient descent,
+ * SGD with (Nesterov) momentum, and Adam. The gradient is one forward and one
+ * backward pass (a GEMM per layer); the updates are O(P) loops over views of
+ * backend memory, with their state (velocity, moments) in the same memory.
+ */
+import type { Ptr } from '../kernels/types.js';
+import { NonFiniteError } from '../errors.js';
+import { gradientFromCapture } from '../nn/gram.js';
+import type { Loss } from '../nn/losses.js';
+import type { Capture, Net } from '../nn/net.js';
+import { checkLoss, checkPositive, checkUnit, NetBinding, prepareStep, type Batch, type Optimizer, type StepOptions, type StepStats } from './types.js';
+
+/**
+ * L(θ) and ∇θL into `grad` (numParams values) for one batch: forward, ∂L/∂U,
+ * backward, one GEMM per trainable layer. Throws NonFiniteError if either is not finite.
+ */
+export function lossAndGradient(net: Net, cap: Capture, batch: Batch, loss: Loss, grad: Ptr): number {
+  const { X, Y, n } = batch;
+  net.forward(cap, X, n, 1);
+  const k = net.kernels;
+  const value = loss.gradient(k.f64(), cap.output >> 3, Y, n, net.outputDim, cap.b[cap.b.length - 1] >> 3);
+  checkLoss('loss', value);
+  net.backward(cap);
+  gradientFromCapture(cap, grad);
+  const h = k.f64(), g = grad >> 3;
+  for (let i = 0; i < net.numParams; i++) {
+    if (h[g + i] - h[g + i] !== 0) throw new NonFiniteError('gradient', i, h[g + i]);
+  }
+  return value;
+}
+
+/**
+ * The shared step of the first-order methods: gradient, then `update` over the
+ * views (θ at element offset t, ∇ at g, state blocks at s), which returns ‖Δθ‖².
+ */
+abstract class FirstOrder implements Optimizer {
+  abstract readonly name: string;
+  protected readonly bound = new NetBinding();
+  protected t = 0;
+
+  /** Names of the O(P) state blocks this method keeps (velocity, moments). */
+  protected abstract readonly stateBlocks: readonly string[];
+
+  protected abstract update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number;
+
+  step(net: Net, batch: Batch, options?: StepOptions): StepStats {
+    const start = performance.now();
+    const loss = prepareStep(net, batch, options);
+    if (this.bound.bind(net)) this.t = 0;
+    const ws = this.bound.ws!, P = net.numParams;
+    const grad = ws.get('grad', P);
+    const state = this.stateBlocks.map((name) => ws.get(name, P));
+    if (this.t === 0) for (const s of state) net.kernels.f64().fill(0, s >> 3, (s >> 3) + P);
+
+    const value = lossAndGradient(net, this.bound.cap!, batch, loss, grad);
+
+    const h = net.kernels.f64(), g = grad >> 3;
+    let gradSq = 0;
+    for (let i = 0; i < P; i++) gradSq += h[g + i] * h[g + i];
+    this.t++;
+    const updateSq = this.update(h, net.paramsPtr >> 3, g, state.map((s) => s >> 3), P);
+    return { loss: value, gradNorm: Math.sqrt(gradSq), updateNorm: Math.sqrt(updateSq), accepted: true, timeMs: performance.now() - start };
+  }
+
+  reset(): void {
+    this.t = 0;
+  }
+
+  dispose(): void {
+    this.bound.dispose();
+    this.t = 0;
+  }
+}
+
+/** Options of {@link gd}. */
+export interface GdOptions {
+  /** η (default 0.1). */
+  lr?: number;
+}
+
+class GradientDescent extends FirstOrder {
+  readonly name = 'gd';
+  protected readonly stateBlocks = [];
+  constructor(readonly lr: number) { super(); }
+
+  protected update(h: Float64Array, t: number, g: number, _s: readonly number[], P: number): number {
+    const lr = this.lr;
+    for (let i = 0; i < P; i++) h[t + i] -= lr * h[g + i];
+    let sq = 0;
+    for (let i = 0; i < P; i++) sq += h[g + i] * h[g + i];
+    return lr * lr * sq;
+  }
+
+  override toString(): string { return `gd(lr=${this.lr})`; }
+}
+
+/**
+ * Gradient descent, θ ← θ − η∇θL. With the default squared-error loss the
+ * outputs follow r ← (I − ηG)r to first order, G = JJᵀ: stable for η < 2/λ_max(G).
+ *
+ * @example
+ * const opt = gd({ lr: 0.5 });
+ * const stats = opt.step(net, { X, Y, n });
+ */
+export function gd(options: GdOptions = {}): Optimizer {
+  const { lr = 0.1 } = options;
+  checkPositive('lr', lr);
+  return new GradientDescent(lr);
+}
+
+/** Options of {@link sgd}. */
+export interface SgdOptions {
+  /** η (default 0.01). */
+  lr?: number;
+  /** μ in [0, 1) (default 0). */
+  momentum?: number;
+  /** Nesterov momentum (default false; needs momentum > 0). */
+  nesterov?: boolean;
+}
+
+class Sgd extends FirstOrder {
+  readonly name = 'sgd';
+  protected readonly stateBlocks = ['velocity'];
+  constructor(readonly lr: number, readonly momentum: number, readonly nesterov: boolean) { super(); }
+
+  protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number {
+    const { lr, momentum: mu, nesterov } = this;
+    const v = s[0];
+    let sq = 0;
+    for (let i = 0; i < P; i++) {
+      const gi = h[g + i];
+      const vi = mu * h[v + i] + gi;
+      h[v + i] = vi;
+      const d = lr * (nesterov ? gi + mu * vi : vi);
+      h[t + i] -= d;
+      sq += d * d;
+    }
+    return sq;
+  }
+
+  override toString(): string { return `sgd(lr=${this.lr}, momentum=${this.momentum}${this.nesterov ? ', nesterov' : ''})`; }
+}
+
+/**
+ * Stochastic gradient descent with momentum, in PyTorch's convention:
+ * v ← μv + g, then θ ← θ − η·v, or θ ← θ − η·(g + μv) with Nesterov. The
+ * mini-batches come from {@link train}'s `batchSize`.
+ *
+ * @example
+ * train(net, data, sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), { steps: 200, batchSize: 32 });
+ */
+export function sgd(options: SgdOptions = {}): Optimizer {
+  const { lr = 0.01, momentum = 0, nesterov = false } = options;
+  checkPositive('lr', lr);
+  checkUnit('momentum', momentum);
+  if (nesterov && momentum === 0) checkPositive('momentum', momentum);
+  return new Sgd(lr, momentum, !!nesterov);
+}
+
+/** Options of {@link adam}. */
+export interface AdamOptions {
+  /** η (default 1e-3). */
+  lr?: number;
+  /** β₁ (default 0.9). */
+  beta1?: number;
+  /** β₂ (default 0.999). */
+  beta2?: number;
+  /** ε (default 1e-8). */
+  eps?: number;
+}
+
+class Adam extends FirstOrder {
+  readonly name = 'adam';
+  protected readonly stateBlocks = ['m', 'v'];
+  constructor(readonly lr: number, readonly beta1: number, readonly beta2: number, readonly eps: number) { super(); }
+
+  protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number {
+    const { lr, beta1: b1, beta2: b2, eps } = this;
+    const m = s[0], v = s[1];
+    const c1 = 1 - Math.pow(b1, this.t), c2 = 1 - Math.pow(b2, this.t);
+    let sq = 0;
+    for (let i = 0; i < P; i++) {
+      const gi = h[g + i];
+      const mi = b1 * h[m + i] + (1 - b1) * gi;
+      const vi = b2 * h[v + i] + (1 - b2) * gi * gi;
+      h[m + i] = mi;
+      h[v + i] = vi;
+      const d = lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
+      h[t + i] -= d;
+      sq += d * d;
+    }
+    return sq;
+  }
+
+  override toString(): string { return `adam(lr=${this.lr}, beta1=${this.beta1}, beta2=${this.beta2}, eps=${this.eps})`; }
+}
+
+/**
+ * Adam (Kingma & Ba 2015) with bias correction:
+ * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η·m̂/(√v̂ + ε),
+ * m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), t the step count since the last reset.
+ *
+ * @example
+ * train(net, data, adam({ lr: 1e-2 }), { steps: 500 });
+ */
+export function adam(options: AdamOptions = {}): Optimizer {
+  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
+  checkPositive('lr', lr);
+  checkUnit('beta1', beta1);
+  checkUnit('beta2', beta2);
+  checkPositive('eps', eps);
+  return new Adam(lr, beta1, beta2, eps);
+}
