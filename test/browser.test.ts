@@ -1,0 +1,78 @@
+/**
+ * The package in a real browser: Debian's Chromium, driven by playwright-core, loads
+ * dist/esm over HTTP from localhost (an import map resolves the one bare import)
+ * and runs the numeric core. `.ci/run` installs Chromium; locally the test is
+ * skipped, with a note, where /usr/bin/chromium is absent.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, normalize, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = resolve(__dirname, '..');
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) throw new Error(`CI needs ${CHROMIUM} (apt-get install chromium)`);
+if (!available) console.warn(`browser.test.ts skipped: ${CHROMIUM} not installed`);
+
+const PAGE = `<!doctype html><meta charset="utf-8">
+<script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script>
+<script type="module">
+  import { init, linalg } from '/dist/esm/index.js';
+  try {
+    const info = await init();
+    const c = linalg.gemm(new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), 2, 2, 2);
+    const x = linalg.solveSPD(new Float64Array([4, 2, 2, 3]), new Float64Array([2, 1]), 2, 1);
+    window.__result = { info, c: Array.from(c), x: Array.from(x) };
+  } catch (e) {
+    window.__result = { error: String(e && e.stack || e) };
+  }
+</script>`;
+
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
+
+(available ? describe : describe.skip)('in Chromium', () => {
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+      if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end(PAGE); return; }
+      const allowed = path.startsWith('/dist/') || path.startsWith('/node_modules/@assemblyscript/loader/');
+      const file = join(root, path);
+      if (!allowed || !existsSync(file)) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(readFileSync(file));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+
+  afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+  test('init picks WASM SIMD and the kernels compute', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(base);
+      await page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, undefined, { timeout: 30000 });
+      const result = await page.evaluate(() => (window as { __result?: unknown }).__result);
+      expect(errors).toEqual([]);
+      const r = result as { info: unknown; c: number[]; x: number[] };
+      expect(r.info).toEqual({ backend: 'wasm', simd: true });
+      expect(r.c).toEqual([19, 22, 43, 50]);
+      expect(r.x[0]).toBeCloseTo(0.5, 14);
+      expect(r.x[1]).toBeCloseTo(0, 14);
+    } finally {
+      await browser.close();
+    }
+  });
+});

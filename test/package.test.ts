@@ -1,0 +1,69 @@
+/**
+ * The built package as users get it: dist/ is produced by `npm ci` (the prepare script).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '..');
+const run = (args: string[], cwd = root) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8' });
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm ci does it)');
+});
+
+test('imports as ESM and as CommonJS, and computes', () => {
+  const esm = run(['--input-type=module', '-e', `
+    import { init, linalg } from 'natgrad';
+    const info = await init();
+    const c = linalg.gemm(new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), 2, 2, 2);
+    console.log(JSON.stringify({ info, c: Array.from(c) }));`]);
+  const cjs = run(['-e', `
+    const { init, linalg } = require('natgrad');
+    init({ backend: 'js' }).then((info) => {
+      const c = linalg.gemm(new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), 2, 2, 2);
+      console.log(JSON.stringify({ info, c: Array.from(c) }));
+    });`]);
+  expect(JSON.parse(esm)).toEqual({ info: { backend: 'wasm', simd: true }, c: [19, 22, 43, 50] });
+  expect(JSON.parse(cjs)).toEqual({ info: { backend: 'js', simd: false }, c: [19, 22, 43, 50] });
+});
+
+test('ships type declarations for the root entry', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  expect(existsSync(join(root, pkg.types))).toBe(true);
+  const dts = readFileSync(join(root, pkg.types), 'utf8');
+  expect(dts).toMatch(/export \{ init/);
+  expect(dts).toMatch(/linalg/);
+});
+
+test('the browser entry pulls in no Node built-ins (whole ESM import graph)', () => {
+  const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  const seen = new Set<string>();
+  const external: string[] = [];
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
+      else external.push(spec);
+    }
+    expect(src).not.toMatch(/\brequire\(|process\.|__dirname|Buffer\./);
+  };
+  visit(join(root, 'dist/esm/index.js'));
+  expect(seen.size).toBeGreaterThan(3);
+  for (const spec of external) expect(builtins.has(spec)).toBe(false);
+  // The one runtime dependency's ESM build is itself free of Node built-ins.
+  expect(new Set(external)).toEqual(new Set(['@assemblyscript/loader']));
+  const loader = readFileSync(join(root, 'node_modules/@assemblyscript/loader/index.js'), 'utf8');
+  expect(loader).not.toMatch(/from\s*['"](node:)?(fs|path|url|module)['"]/);
+});
+
+test('the CLI answers --help and --version', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  expect(run(['bin/natgrad.js', '--version']).trim()).toBe(pkg.version);
+  expect(run(['bin/natgrad.js', '--help'])).toMatch(/Usage: natgrad/);
+  expect(() => execFileSync(process.execPath, ['bin/natgrad.js', 'frobnicate'], { cwd: root, stdio: 'pipe' })).toThrow();
+});
