@@ -93,6 +93,22 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     net.dispose();
   });
 
+  test('a singular Gram matrix with λ = 0 falls back to the eigh pseudo-inverse: the minimum-norm step −η·J⁺r', () => {
+    const n = 5, net = twoLayerReLU({ inputDim: 3, width: 32, seed: 1 });
+    const X = unitInputs(1, n, 3), Y = randn(2, n);
+    X.fill(0, 6, 9); // a zero input has a zero Jacobian row: G is exactly singular
+    const { J } = explicitSystem(net, X, Y, n, squaredError());
+    const r = Matrix.columnVector(Array.from(net.predict(X, n), (u, i) => u - Y[i]));
+    const expected = Float64Array.from(pseudoInverse(J).mmul(r).to1DArray(), (v) => -0.8 * v);
+    const opt = ngd({ lr: 0.8, damping: 0 });
+    let stats!: ReturnType<typeof opt.step>;
+    const delta = stepDelta(net, () => { stats = opt.step(net, { X, Y, n }); });
+    expect(stats.solver).toBe('eigh');
+    expect(stats.accepted).toBe(true);
+    expect(relErr(delta, expected)).toBeLessThan(1e-8);
+    net.dispose();
+  });
+
   test("form 'auto' picks the parameter form when P < n·k and the Gram form otherwise", () => {
     const small = mlp({ sizes: [2, 3, 1], seed: 1 });
     const opt = ngd({ damping: 1e-3 });
