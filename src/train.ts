@@ -57,13 +57,14 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
   if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
   const { X, Y, n } = data;
   net.checkInput(X, n);
-  resolveLoss(loss).checkTargets(Y, n, net.outputDim);
+  const lossFn = resolveLoss(loss);
+  lossFn.checkTargets(Y, n, net.outputDim);
   if (!Number.isSafeInteger(seed)) throw new ArgumentError('seed', `must be an integer, got ${seed}`);
   const batches = batchSize === undefined || batchSize >= n ? fullBatch(data) : miniBatches(data, net.inputDim, batchSize, seed);
 
   const history: TrainRecord[] = [];
   for (let step = 0; step < steps; step++) {
-    const stats = optimizer.step(net, batches(), { loss });
+    const stats = optimizer.step(net, batches(), { loss: lossFn });
     const prev = history.length ? history[history.length - 1].loss : NaN;
     const record: TrainRecord = { ...stats, step, ratio: stats.loss / prev };
     history.push(record);

@@ -188,10 +188,13 @@ export function softmaxCrossEntropy(options: LossOptions = {}): Loss {
   };
 }
 
+/** The losses that names resolve to, made once (a step then allocates nothing for them). */
+const defaults: { squared?: Loss; crossEntropy?: Loss } = {};
+
 /** The Loss for a spec; default squared error with reduction 'sum'. */
 export function resolveLoss(spec: LossSpec | undefined): Loss {
-  if (spec === undefined || spec === 'squared-error') return squaredError();
-  if (spec === 'cross-entropy') return softmaxCrossEntropy();
+  if (spec === undefined || spec === 'squared-error') return (defaults.squared ??= squaredError());
+  if (spec === 'cross-entropy') return (defaults.crossEntropy ??= softmaxCrossEntropy());
   if (typeof spec === 'object' && spec !== null && typeof spec.gaussNewton === 'function') return spec;
   throw new ArgumentError('loss', `expected 'squared-error', 'cross-entropy' or a Loss object, got ${String(spec)}`);
 }

@@ -76,9 +76,11 @@ export class Capture {
   readonly z: Ptr[] = [];
   readonly b: Ptr[] = [];
   private readonly ws: Workspace;
+  private readonly names: { a: string; z: string; b: string }[];
 
   constructor(readonly net: Net) {
     this.ws = new Workspace(net.kernels);
+    this.names = net.layers.map((_, l) => ({ a: `a${l}`, z: `z${l}`, b: `b${l}` }));
   }
 
   /** Sizes the buffers for n examples and q rows per example (q = 0: no backward). */
@@ -88,9 +90,10 @@ export class Capture {
     const lowest = Math.min(this.net.firstTrainable, layers.length - 1);
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l];
-      this.a[l] = this.ws.get(`a${l}`, n * L.inA);
-      this.z[l] = this.ws.get(`z${l}`, n * L.outputs);
-      this.b[l] = q > 0 && l >= lowest ? this.ws.get(`b${l}`, n * q * L.outputs) : 0;
+      const name = this.names[l];
+      this.a[l] = this.ws.get(name.a, n * L.inA);
+      this.z[l] = this.ws.get(name.z, n * L.outputs);
+      this.b[l] = q > 0 && l >= lowest ? this.ws.get(name.b, n * q * L.outputs) : 0;
     }
     this.n = n;
     this.q = q;

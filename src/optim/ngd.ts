@@ -45,6 +45,8 @@ export interface NgdOptions {
    * λ ≥ 0, the Tikhonov damping (default 1e-3); the initial value when adaptive.
    * Mode i of G contracts by 1 − η·μᵢ/(μᵢ + λ), so keep λ ≪ λ_min(G) for the
    * paper's rate. Cross-entropy needs λ > 0 (its Gram matrix is singular).
+   * λ is added to the Gauss–Newton matrix of the loss as defined, so under
+   * reduction 'mean' it weighs n times more than under 'sum'.
    */
   damping?: number;
   /** Adapt λ by Levenberg–Marquardt with step rejection (default false: fixed λ). */
@@ -55,6 +57,14 @@ export interface NgdOptions {
    * one with fewer estimated flops.
    */
   form?: 'auto' | 'gram' | 'param';
+}
+
+/** Whether the len values at byte pointer p are all finite. */
+function finite(h: Float64Array, p: number, len: number): boolean {
+  const o = p >> 3;
+  // x − x is NaN exactly for NaN and ±Infinity.
+  for (let i = 0; i < len; i++) if (h[o + i] - h[o + i] !== 0) return false;
+  return true;
 }
 
 const LM_DEFAULTS: Required<LevenbergMarquardtOptions> = {
@@ -156,11 +166,13 @@ class NaturalGradient implements Optimizer {
 
   private solve(sys: CurvatureSystem, lambda: number, x: number): { lambda: number; solver: 'cholesky' | 'eigh' } {
     const k = this.bound.net!.kernels, ws = this.bound.ws!;
-    if (choleskySolve(k, ws, sys, lambda, x)) return { lambda, solver: 'cholesky' };
+    // A pivot that is positive but tiny can pass Cholesky and still overflow the solution: count that as a failure too.
+    const cholesky = () => choleskySolve(k, ws, sys, lambda, x) && finite(k.f64(), x, sys.size);
+    if (cholesky()) return { lambda, solver: 'cholesky' };
     if (this.lm) {
       for (let i = 0; i < this.lm.maxRetries && lambda < this.lm.max; i++) {
         lambda = this.clamp(lambda * this.lm.boost);
-        if (choleskySolve(k, ws, sys, lambda, x)) return { lambda, solver: 'cholesky' };
+        if (cholesky()) return { lambda, solver: 'cholesky' };
       }
     }
     eighSolve(k, ws, sys, lambda, x);
@@ -179,9 +191,7 @@ class NaturalGradient implements Optimizer {
   }
 
   private paramsFinite(net: Net): boolean {
-    const h = net.kernels.f64(), t = net.paramsPtr >> 3;
-    for (let i = 0; i < net.numParams; i++) if (h[t + i] - h[t + i] !== 0) return false;
-    return true;
+    return finite(net.kernels.f64(), net.paramsPtr, net.numParams);
   }
 
   private restore(net: Net, backup: number): void {
