@@ -61,9 +61,11 @@ export function activation(name: ActivationName, argument = 'activation'): Activ
 export function applyActivation(act: Activation, h: Float64Array, n: number, m: number,
   src: number, lds: number, scale: number, dst: number, ldd: number): void {
   if (act.name === 'relu') {
+    // Branch-free: ½(z + |z|) = max(z, 0) exactly, and pre-activations' signs are too random to predict.
+    const half = 0.5 * scale;
     for (let i = 0; i < n; i++) {
       const s = src + i * lds, d = dst + i * ldd;
-      for (let j = 0; j < m; j++) { const z = h[s + j]; h[d + j] = z > 0 ? scale * z : 0; }
+      for (let j = 0; j < m; j++) { const z = h[s + j]; h[d + j] = half * (z + Math.abs(z)); }
     }
   } else if (act.name === 'identity') {
     for (let i = 0; i < n; i++) {
@@ -91,7 +93,8 @@ export function scaleByDerivative(act: Activation, h: Float64Array, n: number, q
       const zi = z + i * m;
       for (let c = 0; c < q; c++) {
         const br = b + (i * q + c) * m;
-        for (let j = 0; j < m; j++) if (!(h[zi + j] >= 0)) h[br + j] = 0;
+        // Branch-free mask (NaN compares false, so it maps to 0 like z < 0).
+        for (let j = 0; j < m; j++) h[br + j] *= +(h[zi + j] >= 0);
       }
     }
     return;

@@ -32,12 +32,21 @@ export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, ou
       k.gemm(0, 1, n, n, L.inA, 1, capA.a[l], L.inA, capB.a[l], L.inA, 0, ka, n);
       k.gemm(0, 1, N, N, L.outputs, 1, capA.b[l], L.outputs, capB.b[l], L.outputs, 0, kb, N);
     }
-    const h = k.f64();
-    const A = ka >> 3, B = kb >> 3, G = out >> 3;
-    for (let r = 0; r < N; r++) {
-      const arow = A + Math.floor(r / q) * n, brow = B + r * N, grow = G + r * N;
-      if (first) for (let s = 0; s < N; s++) h[grow + s] = h[arow + Math.floor(s / q)] * h[brow + s];
-      else for (let s = 0; s < N; s++) h[grow + s] += h[arow + Math.floor(s / q)] * h[brow + s];
+    if (q === 1) {
+      // One row per example: the layer's share is the plain Hadamard product.
+      k.hadamard(N * N, ka, kb, first ? out : kb);
+      if (!first) addInto(k.f64(), N * N, kb >> 3, out >> 3);
+    } else {
+      const h = k.f64();
+      const A = ka >> 3, B = kb >> 3, G = out >> 3;
+      for (let r = 0; r < N; r++) {
+        const arow = A + Math.floor(r / q) * n, brow = B + r * N, grow = G + r * N;
+        for (let j = 0; j < n; j++) {
+          const a = h[arow + j], s0 = j * q;
+          if (first) for (let c = 0; c < q; c++) h[grow + s0 + c] = a * h[brow + s0 + c];
+          else for (let c = 0; c < q; c++) h[grow + s0 + c] += a * h[brow + s0 + c];
+        }
+      }
     }
     first = false;
   }
@@ -52,13 +61,23 @@ export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr
   const net = cap.net, k = net.kernels;
   const n = cap.n, q = cap.q;
   let width = 0;
-  for (const L of net.layers) if (L.trainable) width = Math.max(width, L.outputs);
+  for (const L of net.layers) if (L.trainable) width = Math.max(width, q === 1 ? Math.min(L.outputs, L.inA) : L.outputs);
   const vp = ws.get('jtv.v', n * width);
   for (let l = 0; l < net.layers.length; l++) {
     const L = net.layers[l];
     if (!L.trainable) continue;
     const m = L.outputs;
     const h = k.f64();
+    if (q === 1 && L.inA < m) {
+      // Bᵀ·diag(v)·A: scale the narrower factor's rows (here A's) instead of contracting B.
+      const S = vp >> 3, A = cap.a[l] >> 3, c = v >> 3;
+      for (let i = 0; i < n; i++) {
+        const w = h[c + i], arow = A + i * L.inA, srow = S + i * L.inA;
+        for (let j = 0; j < L.inA; j++) h[srow + j] = w * h[arow + j];
+      }
+      k.gemm(1, 0, m, L.inA, n, alpha, cap.b[l], m, vp, L.inA, beta, out + 8 * L.paramOffset, L.inA);
+      continue;
+    }
     const V = vp >> 3, B = cap.b[l] >> 3, c = v >> 3;
     for (let i = 0; i < n; i++) {
       const vrow = V + i * m;
@@ -108,4 +127,9 @@ export function seedIdentity(cap: Capture): void {
   const k = cap.net.outputDim, h = cap.net.kernels.f64(), b = cap.b[cap.b.length - 1] >> 3;
   h.fill(0, b, b + cap.n * k * k);
   for (let r = 0; r < cap.n * k; r++) h[b + r * k + (r % k)] = 1;
+}
+
+/** h[dst + i] += h[src + i] for i < len (element offsets). */
+function addInto(h: Float64Array, len: number, src: number, dst: number): void {
+  for (let i = 0; i < len; i++) h[dst + i] += h[src + i];
 }
