@@ -22,7 +22,7 @@ const MAX_ITER_PER_EIGENVALUE: i32 = 30;
 const LOG_ROTATIONS: i32 = 16384;
 
 // Scratch kept between calls, grown on demand: work n×n (ld n), vt n×ldt (64-byte aligned),
-// then d, e, tau, p (n doubles each), the rotation log (c, s pairs), the sweep log (top row,
+// then d, e, tau, p, p2 (n doubles each), the rotation log (c, s pairs), the sweep log (top row,
 // rotation count as i32 pairs) and the sort permutation (n i32).
 let scratch: usize = 0;
 let scratchBytes: usize = 0;
@@ -33,6 +33,7 @@ let diag: usize = 0;
 let off: usize = 0;
 let tau: usize = 0;
 let pvec: usize = 0;
+let pvec2: usize = 0;
 let rotLog: usize = 0;
 let sweepLog: usize = 0;
 let perm: usize = 0;
@@ -47,7 +48,7 @@ function reserve(n: i32): void {
   // to all L1 sets (a power-of-two stride would put every row in the same few sets).
   ldt = (n + 7) & ~7;
   if (((ldt >> 3) & 1) == 0) ldt += 8;
-  const bytes = ((nn * nn + nn * <usize>ldt + 4 * nn + 2 * <usize>cap) << 3) + (<usize>cap << 3) + (nn << 2) + 64;
+  const bytes = ((nn * nn + nn * <usize>ldt + 5 * nn + 2 * <usize>cap) << 3) + (<usize>cap << 3) + (nn << 2) + 64;
   if (bytes > scratchBytes) {
     if (scratch != 0) heap.free(scratch);
     scratch = heap.alloc(bytes);
@@ -59,7 +60,8 @@ function reserve(n: i32): void {
   off = diag + (nn << 3);
   tau = off + (nn << 3);
   pvec = tau + (nn << 3);
-  rotLog = pvec + (nn << 3);
+  pvec2 = pvec + (nn << 3);
+  rotLog = pvec2 + (nn << 3);
   sweepLog = rotLog + (<usize>cap << 4);
   perm = sweepLog + (<usize>cap << 3);
   logCap = cap;
@@ -214,85 +216,219 @@ export function syev(n: i32, a: usize, lda: i32, w: usize, v: usize, ldv: i32): 
 }
 
 /**
- * Reduces the full symmetric n×n matrix in `work` (ld n) to tridiagonal form by Householder
- * reflections H_k = I − τ_k·v_k·v_kᵀ, k = 0..n−3, with v_k zero in 0..k and v_k[k+1] = 1.
- * diag receives the diagonal, off[i] the (i, i+1) off-diagonal (off[n−1] = 0); v_k[k+1..] is
- * left in row k of work at columns k+1..n−1 and τ_k in tau.
+ * y[j] −= a·x[j] + b·z[j] over len contiguous doubles and returns Σ y[j]·u[j] of the updated
+ * row, so the update and the next matrix-vector product share one pass over y.
  */
-function tridiagonalize(n: i32): void {
-  const t = work, d = diag, e = off, p = pvec;
-  for (let k = 0; k < n - 2; k++) {
-    const r = t + (<usize>(k * n) << 3);
-    const c0 = k + 1, m = n - c0;
-    st(d, k, ld(r, k));
-    // Householder vector for x = t[k, c0..n−1], with the norm computed on x / max|x| against underflow.
-    const alpha = ld(r, c0);
-    let xmax: f64 = 0.0;
-    for (let j = c0 + 1; j < n; j++) xmax = max(xmax, Math.abs(ld(r, j)));
-    if (xmax == 0.0) {
-      // x is already a multiple of e₁: H_k = I.
-      st(tau, k, 0.0);
-      st(e, k, alpha);
-      continue;
-    }
-    xmax = max(xmax, Math.abs(alpha));
-    const inv = 1.0 / xmax;
-    let ss: f64 = 0.0;
-    for (let j = c0; j < n; j++) {
-      const y = ld(r, j) * inv;
-      ss += y * y;
-    }
-    const nrm = xmax * Math.sqrt(ss);
-    const beta = alpha >= 0.0 ? -nrm : nrm;
-    const tk = (beta - alpha) / beta;
-    const vs = 1.0 / (alpha - beta);
-    st(r, c0, 1.0);
-    for (let j = c0 + 1; j < n; j++) st(r, j, ld(r, j) * vs);
-    st(tau, k, tk);
-    st(e, k, beta);
-
-    // p = τ·A₂₂·v, then w = p − (τ/2)(pᵀv)·v (stored in p).
-    const vp = r + (<usize>c0 << 3);
-    const pp = p + (<usize>c0 << 3);
-    let pv: f64 = 0.0;
-    for (let i = 0; i < m; i++) {
-      const pi = tk * dot(t + (<usize>((c0 + i) * n + c0) << 3), vp, m);
-      st(pp, i, pi);
-      pv += pi * ld(vp, i);
-    }
-    const kk = 0.5 * tk * pv;
-    for (let i = 0; i < m; i++) st(pp, i, ld(pp, i) - kk * ld(vp, i));
-    // A₂₂ ← A₂₂ − v·wᵀ − w·vᵀ, row by row.
-    for (let i = 0; i < m; i++) {
-      rank2Row(ld(vp, i), pp, ld(pp, i), vp, t + (<usize>((c0 + i) * n + c0) << 3), m);
-    }
+@inline function rank2RowDot(a: f64, x: usize, b: f64, z: usize, y: usize, len: i32, u: usize): f64 {
+  const av = f64x2.splat(a), bv = f64x2.splat(b);
+  let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0);
+  const end = y + (<usize>len << 3);
+  let px = x, pz = z, py = y, pu = u;
+  while (py + 32 <= end) {
+    const y0 = f64x2.sub(v128.load(py), f64x2.add(f64x2.mul(av, v128.load(px)), f64x2.mul(bv, v128.load(pz))));
+    const y1 = f64x2.sub(v128.load(py, 16), f64x2.add(f64x2.mul(av, v128.load(px, 16)), f64x2.mul(bv, v128.load(pz, 16))));
+    v128.store(py, y0);
+    v128.store(py, y1, 16);
+    s0 = f64x2.add(s0, f64x2.mul(y0, v128.load(pu)));
+    s1 = f64x2.add(s1, f64x2.mul(y1, v128.load(pu, 16)));
+    px += 32;
+    pz += 32;
+    py += 32;
+    pu += 32;
   }
-  if (n >= 2) {
-    st(d, n - 2, ld(t, (n - 2) * n + n - 2));
-    st(e, n - 2, ld(t, (n - 2) * n + n - 1));
+  if (py + 16 <= end) {
+    const y0 = f64x2.sub(v128.load(py), f64x2.add(f64x2.mul(av, v128.load(px)), f64x2.mul(bv, v128.load(pz))));
+    v128.store(py, y0);
+    s0 = f64x2.add(s0, f64x2.mul(y0, v128.load(pu)));
+    px += 16;
+    pz += 16;
+    py += 16;
+    pu += 16;
   }
-  st(d, n - 1, ld(t, (n - 1) * n + n - 1));
-  st(e, n - 1, 0.0);
+  const s = f64x2.add(s0, s1);
+  let r = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  if (py < end) {
+    const yl = load<f64>(py) - (a * load<f64>(px) + b * load<f64>(pz));
+    store<f64>(py, yl);
+    r += yl * load<f64>(pu);
+  }
+  return r;
 }
 
 /**
- * Writes Qᵀ = H_{n−3}···H_0 into vt, multiplying from the right from k = n−3 down,
- * so each step only touches rows and columns k+1..n−1 (the rest is still identity).
+ * Householder reflector H_k = I − τ_k·v_k·v_kᵀ that maps x = work[k, k+1..n−1] onto a multiple
+ * of e₁: sets diag[k] and off[k] (= that multiple), stores v_k (v_k[k+1] = 1) over x in row k of
+ * work and returns τ_k; returns 0 (H_k = I, x left in place) when x is already a multiple of e₁.
+ */
+function reflector(n: i32, k: i32): f64 {
+  const r = work + (<usize>(k * n) << 3);
+  const c0 = k + 1;
+  st(diag, k, ld(r, k));
+  const alpha = ld(r, c0);
+  let xmax: f64 = 0.0;
+  for (let j = c0 + 1; j < n; j++) xmax = max(xmax, Math.abs(ld(r, j)));
+  if (xmax == 0.0) {
+    st(tau, k, 0.0);
+    st(off, k, alpha);
+    return 0.0;
+  }
+  // The norm is computed on x / max|x| so tiny entries do not underflow when squared.
+  xmax = max(xmax, Math.abs(alpha));
+  const inv = 1.0 / xmax;
+  let ss: f64 = 0.0;
+  for (let j = c0; j < n; j++) {
+    const y = ld(r, j) * inv;
+    ss += y * y;
+  }
+  const nrm = xmax * Math.sqrt(ss);
+  const beta = alpha >= 0.0 ? -nrm : nrm;
+  const tk = (beta - alpha) / beta;
+  const vs = 1.0 / (alpha - beta);
+  st(r, c0, 1.0);
+  for (let j = c0 + 1; j < n; j++) st(r, j, ld(r, j) * vs);
+  st(tau, k, tk);
+  st(off, k, beta);
+  return tk;
+}
+
+/**
+ * Reduces the full symmetric n×n matrix in `work` (ld n) to tridiagonal form by Householder
+ * reflections H_k, k = 0..n−3 (see reflector). diag receives the diagonal, off[i] the (i, i+1)
+ * off-diagonal (off[n−1] = 0); v_k stays in row k of work at columns k+1..n−1, τ_k in tau.
+ *
+ * Step k computes p = τ·A₂₂·v and w = p − (τ/2)(pᵀv)·v, then A₂₂ ← A₂₂ − v·wᵀ − w·vᵀ. The
+ * rank-2 update of every row after the first is fused with the next step's product A₃₃·v_{k+1}
+ * (v_{k+1} only needs the first row of the updated A₂₂), so each step streams A₂₂ once.
+ * Column k+1 of those rows is skipped: it mirrors row k+1, which is consumed by v_{k+1}.
+ */
+function tridiagonalize(n: i32): void {
+  const t = work;
+  let p = pvec, pn = pvec2;
+  let tk = n > 2 ? reflector(n, 0) : 0.0;
+  if (tk != 0.0) {
+    const vp = t + 8;
+    for (let i = 1; i < n; i++) st(p, i, tk * dot(t + (<usize>(i * n + 1) << 3), vp, n - 1));
+  }
+  for (let k = 0; k < n - 2; k++) {
+    const c0 = k + 1, m = n - c0;
+    const vp = t + (<usize>(k * n + c0) << 3);
+    const pp = p + (<usize>c0 << 3);
+    const row0 = t + (<usize>(c0 * n + c0) << 3);
+    if (tk != 0.0) {
+      // w = p − (τ/2)(pᵀv)·v in place, then the first row of A₂₂.
+      const kk = 0.5 * tk * dot(pp, vp, m);
+      axpyNeg(kk, vp, pp, m);
+      rank2Row(ld(vp, 0), pp, ld(pp, 0), vp, row0, m);
+    }
+    const tn = c0 < n - 2 ? reflector(n, c0) : 0.0;
+    const vn = row0 + 8;
+    const pq = pn + (<usize>c0 << 3);
+    if (tk != 0.0) {
+      const w1 = pp + 8, v1 = vp + 8;
+      for (let i = 1; i < m; i++) {
+        const y = row0 + (<usize>(i * n + 1) << 3);
+        if (tn != 0.0) st(pq, i, tn * rank2RowDot(ld(vp, i), w1, ld(pp, i), v1, y, m - 1, vn));
+        else rank2Row(ld(vp, i), w1, ld(pp, i), v1, y, m - 1);
+      }
+    } else if (tn != 0.0) {
+      for (let i = 1; i < m; i++) st(pq, i, tn * dot(row0 + (<usize>(i * n + 1) << 3), vn, m - 1));
+    }
+    tk = tn;
+    const swap = p;
+    p = pn;
+    pn = swap;
+  }
+  if (n >= 2) {
+    st(diag, n - 2, ld(t, (n - 2) * n + n - 2));
+    st(off, n - 2, ld(t, (n - 2) * n + n - 1));
+  }
+  st(diag, n - 1, ld(t, (n - 1) * n + n - 1));
+  st(off, n - 1, 0.0);
+}
+
+/** Second result of dot2. */
+let dot2Second: f64 = 0.0;
+
+/** Returns Σ y[j]·a[j] and leaves Σ y[j]·b[j] in dot2Second, in one pass over len doubles. */
+@inline function dot2(y: usize, a: usize, b: usize, len: i32): f64 {
+  let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0), t0 = f64x2.splat(0.0), t1 = f64x2.splat(0.0);
+  const end = y + (<usize>len << 3);
+  let py = y, pa = a, pb = b;
+  while (py + 32 <= end) {
+    const y0 = v128.load(py), y1 = v128.load(py, 16);
+    s0 = f64x2.add(s0, f64x2.mul(y0, v128.load(pa)));
+    t0 = f64x2.add(t0, f64x2.mul(y0, v128.load(pb)));
+    s1 = f64x2.add(s1, f64x2.mul(y1, v128.load(pa, 16)));
+    t1 = f64x2.add(t1, f64x2.mul(y1, v128.load(pb, 16)));
+    py += 32;
+    pa += 32;
+    pb += 32;
+  }
+  if (py + 16 <= end) {
+    const y0 = v128.load(py);
+    s0 = f64x2.add(s0, f64x2.mul(y0, v128.load(pa)));
+    t0 = f64x2.add(t0, f64x2.mul(y0, v128.load(pb)));
+    py += 16;
+    pa += 16;
+    pb += 16;
+  }
+  const s = f64x2.add(s0, s1), t = f64x2.add(t0, t1);
+  let rs = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  let rt = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+  if (py < end) {
+    const yl = load<f64>(py);
+    rs += yl * load<f64>(pa);
+    rt += yl * load<f64>(pb);
+  }
+  dot2Second = rt;
+  return rs;
+}
+
+/**
+ * Writes Qᵀ = H_{n−3}···H_0 into vt by multiplying from the right from k = n−3 down, so each
+ * step only touches rows and columns ≥ k+1 (the rest is still identity). Reflectors are applied
+ * in pairs, M ← M·H_k·H_{k−1}, with two passes over each row instead of four:
+ * s₁ = τ_k·(y·v_k), s₂ = τ_{k−1}·(y·v_{k−1} − s₁·v_kᵀv_{k−1}), y ← y − s₁·v_k − s₂·v_{k−1}.
  */
 function formQt(n: i32): void {
-  const v = vt, ldv = ldt;
+  const ldv = ldt;
   for (let i = 0; i < n; i++) {
-    const row = v + (<usize>(i * ldv) << 3);
+    const row = vt + (<usize>(i * ldv) << 3);
     for (let j = 0; j < n; j++) st(row, j, i == j ? 1.0 : 0.0);
   }
-  for (let k = n - 3; k >= 0; k--) {
-    const tk = ld(tau, k);
-    if (tk == 0.0) continue;
-    const c0 = k + 1, m = n - c0;
-    const vp = work + (<usize>(k * n + c0) << 3);
-    for (let i = c0; i < n; i++) {
-      const row = v + (<usize>(i * ldv + c0) << 3);
-      axpyNeg(tk * dot(row, vp, m), vp, row, m);
+  let k = n - 3;
+  for (; k >= 1; k -= 2) {
+    const t1 = ld(tau, k), t2 = ld(tau, k - 1);
+    if (t1 == 0.0 && t2 == 0.0) continue;
+    // v1 = v_k at columns k+1..; v2 = v_{k−1} at columns k.. (v2[0] = 1).
+    const len = n - k - 1;
+    const v1 = work + (<usize>(k * n + k + 1) << 3);
+    const v2 = work + (<usize>((k - 1) * n + k) << 3);
+    // With τ_k = 0, v1 holds x rather than a reflector vector; s₁ = 0 then cancels it.
+    const gamma = t1 != 0.0 ? dot(v1, v2 + 8, len) : 0.0;
+    // Row k is still e_k before H_{k−1}: it becomes e_k − τ_{k−1}·v_{k−1}ᵀ.
+    const rk = vt + (<usize>(k * ldv + k) << 3);
+    st(rk, 0, 1.0 - t2);
+    for (let j = 1; j <= len; j++) st(rk, j, -t2 * ld(v2, j));
+    for (let i = k + 1; i < n; i++) {
+      // Column k of row i is 0 before H_{k−1}.
+      const y = vt + (<usize>(i * ldv + k) << 3);
+      const d1 = dot2(y + 8, v1, v2 + 8, len);
+      const s1 = t1 * d1;
+      const s2 = t2 * (dot2Second - s1 * gamma);
+      st(y, 0, -s2);
+      rank2Row(s1, v1, s2, v2 + 8, y + 8, len);
+    }
+  }
+  if (k == 0) {
+    const tk = ld(tau, 0);
+    if (tk != 0.0) {
+      const m = n - 1;
+      const vp = work + 8;
+      for (let i = 1; i < n; i++) {
+        const row = vt + (<usize>(i * ldv + 1) << 3);
+        axpyNeg(tk * dot(row, vp, m), vp, row, m);
+      }
     }
   }
 }
