@@ -6,6 +6,8 @@
 // 3. Implicit QL with Wilkinson shifts on T; each plane rotation is applied to two rows
 //    of the matrix held in V, which therefore accumulates Vᵀ = Zᵀ·Qᵀ.
 // 4. Selection sort ascending (swapping rows of Vᵀ), transpose V in place, scale w back.
+// The WASM kernel computes the same quantities, reorganised for speed (fused passes, paired
+// reflectors, rotations logged and applied in column strips); the results agree to rounding.
 
 /** Relative spacing of doubles (2⁻⁵²): the deflation threshold relative to the neighbouring diagonal. */
 const EPS = 2.220446049250313e-16;
@@ -32,7 +34,7 @@ function grow(n: number): void {
 }
 
 /** √(a² + b²) without overflow or destructive underflow. */
-export function pythag(a: number, b: number): number {
+function pythag(a: number, b: number): number {
   a = Math.abs(a);
   b = Math.abs(b);
   if (a < b) { const t = a; a = b; b = t; }
