@@ -151,21 +151,33 @@ export function syev(n: i32, a: usize, lda: i32, w: usize, v: usize, ldv: i32): 
   return 0;
 }
 
+/** c + a·b lane-wise (fused in the relaxed-SIMD build). */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(c, f64x2.mul(a, b));
+}
+
+/** c − a·b lane-wise (fused in the relaxed-SIMD build). */
+@inline function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_nmadd(a, b, c);
+  return f64x2.sub(c, f64x2.mul(a, b));
+}
+
 /** Σ x[j]·y[j] over len contiguous doubles, four f64x2 accumulators. */
 @inline function dot(x: usize, y: usize, len: i32): f64 {
   let a0 = f64x2.splat(0.0), a1 = f64x2.splat(0.0), a2 = f64x2.splat(0.0), a3 = f64x2.splat(0.0);
   const end = x + (<usize>len << 3);
   let px = x, py = y;
   while (px + 64 <= end) {
-    a0 = f64x2.add(a0, f64x2.mul(v128.load(px), v128.load(py)));
-    a1 = f64x2.add(a1, f64x2.mul(v128.load(px, 16), v128.load(py, 16)));
-    a2 = f64x2.add(a2, f64x2.mul(v128.load(px, 32), v128.load(py, 32)));
-    a3 = f64x2.add(a3, f64x2.mul(v128.load(px, 48), v128.load(py, 48)));
+    a0 = madd(v128.load(px), v128.load(py), a0);
+    a1 = madd(v128.load(px, 16), v128.load(py, 16), a1);
+    a2 = madd(v128.load(px, 32), v128.load(py, 32), a2);
+    a3 = madd(v128.load(px, 48), v128.load(py, 48), a3);
     px += 64;
     py += 64;
   }
   while (px + 16 <= end) {
-    a0 = f64x2.add(a0, f64x2.mul(v128.load(px), v128.load(py)));
+    a0 = madd(v128.load(px), v128.load(py), a0);
     px += 16;
     py += 16;
   }
@@ -181,13 +193,13 @@ export function syev(n: i32, a: usize, lda: i32, w: usize, v: usize, ldv: i32): 
   const end = y + (<usize>len << 3);
   let px = x, py = y;
   while (py + 32 <= end) {
-    v128.store(py, f64x2.sub(v128.load(py), f64x2.mul(al, v128.load(px))));
-    v128.store(py, f64x2.sub(v128.load(py, 16), f64x2.mul(al, v128.load(px, 16))), 16);
+    v128.store(py, nmadd(al, v128.load(px), v128.load(py)));
+    v128.store(py, nmadd(al, v128.load(px, 16), v128.load(py, 16)), 16);
     px += 32;
     py += 32;
   }
   if (py + 16 <= end) {
-    v128.store(py, f64x2.sub(v128.load(py), f64x2.mul(al, v128.load(px))));
+    v128.store(py, nmadd(al, v128.load(px), v128.load(py)));
     px += 16;
     py += 16;
   }
@@ -200,14 +212,14 @@ export function syev(n: i32, a: usize, lda: i32, w: usize, v: usize, ldv: i32): 
   const end = y + (<usize>len << 3);
   let px = x, pz = z, py = y;
   while (py + 32 <= end) {
-    v128.store(py, f64x2.sub(v128.load(py), f64x2.add(f64x2.mul(av, v128.load(px)), f64x2.mul(bv, v128.load(pz)))));
-    v128.store(py, f64x2.sub(v128.load(py, 16), f64x2.add(f64x2.mul(av, v128.load(px, 16)), f64x2.mul(bv, v128.load(pz, 16)))), 16);
+    v128.store(py, nmadd(bv, v128.load(pz), nmadd(av, v128.load(px), v128.load(py))));
+    v128.store(py, nmadd(bv, v128.load(pz, 16), nmadd(av, v128.load(px, 16), v128.load(py, 16))), 16);
     px += 32;
     pz += 32;
     py += 32;
   }
   if (py + 16 <= end) {
-    v128.store(py, f64x2.sub(v128.load(py), f64x2.add(f64x2.mul(av, v128.load(px)), f64x2.mul(bv, v128.load(pz)))));
+    v128.store(py, nmadd(bv, v128.load(pz), nmadd(av, v128.load(px), v128.load(py))));
     px += 16;
     pz += 16;
     py += 16;
@@ -225,21 +237,21 @@ export function syev(n: i32, a: usize, lda: i32, w: usize, v: usize, ldv: i32): 
   const end = y + (<usize>len << 3);
   let px = x, pz = z, py = y, pu = u;
   while (py + 32 <= end) {
-    const y0 = f64x2.sub(v128.load(py), f64x2.add(f64x2.mul(av, v128.load(px)), f64x2.mul(bv, v128.load(pz))));
-    const y1 = f64x2.sub(v128.load(py, 16), f64x2.add(f64x2.mul(av, v128.load(px, 16)), f64x2.mul(bv, v128.load(pz, 16))));
+    const y0 = nmadd(bv, v128.load(pz), nmadd(av, v128.load(px), v128.load(py)));
+    const y1 = nmadd(bv, v128.load(pz, 16), nmadd(av, v128.load(px, 16), v128.load(py, 16)));
     v128.store(py, y0);
     v128.store(py, y1, 16);
-    s0 = f64x2.add(s0, f64x2.mul(y0, v128.load(pu)));
-    s1 = f64x2.add(s1, f64x2.mul(y1, v128.load(pu, 16)));
+    s0 = madd(y0, v128.load(pu), s0);
+    s1 = madd(y1, v128.load(pu, 16), s1);
     px += 32;
     pz += 32;
     py += 32;
     pu += 32;
   }
   if (py + 16 <= end) {
-    const y0 = f64x2.sub(v128.load(py), f64x2.add(f64x2.mul(av, v128.load(px)), f64x2.mul(bv, v128.load(pz))));
+    const y0 = nmadd(bv, v128.load(pz), nmadd(av, v128.load(px), v128.load(py)));
     v128.store(py, y0);
-    s0 = f64x2.add(s0, f64x2.mul(y0, v128.load(pu)));
+    s0 = madd(y0, v128.load(pu), s0);
     px += 16;
     pz += 16;
     py += 16;
@@ -356,18 +368,18 @@ let dot2Second: f64 = 0.0;
   let py = y, pa = a, pb = b;
   while (py + 32 <= end) {
     const y0 = v128.load(py), y1 = v128.load(py, 16);
-    s0 = f64x2.add(s0, f64x2.mul(y0, v128.load(pa)));
-    t0 = f64x2.add(t0, f64x2.mul(y0, v128.load(pb)));
-    s1 = f64x2.add(s1, f64x2.mul(y1, v128.load(pa, 16)));
-    t1 = f64x2.add(t1, f64x2.mul(y1, v128.load(pb, 16)));
+    s0 = madd(y0, v128.load(pa), s0);
+    t0 = madd(y0, v128.load(pb), t0);
+    s1 = madd(y1, v128.load(pa, 16), s1);
+    t1 = madd(y1, v128.load(pb, 16), t1);
     py += 32;
     pa += 32;
     pb += 32;
   }
   if (py + 16 <= end) {
     const y0 = v128.load(py);
-    s0 = f64x2.add(s0, f64x2.mul(y0, v128.load(pa)));
-    t0 = f64x2.add(t0, f64x2.mul(y0, v128.load(pb)));
+    s0 = madd(y0, v128.load(pa), s0);
+    t0 = madd(y0, v128.load(pb), t0);
     py += 16;
     pa += 16;
     pb += 16;
@@ -557,14 +569,14 @@ function applyStrip8(base: usize, ldv: i32): void {
       rp += 16;
       const prev = row - stride;
       const x0 = v128.load(prev), x1 = v128.load(prev, 16), x2 = v128.load(prev, 32), x3 = v128.load(prev, 48);
-      v128.store(row, f64x2.add(f64x2.mul(s, x0), f64x2.mul(c, y0)));
-      v128.store(row, f64x2.add(f64x2.mul(s, x1), f64x2.mul(c, y1)), 16);
-      v128.store(row, f64x2.add(f64x2.mul(s, x2), f64x2.mul(c, y2)), 32);
-      v128.store(row, f64x2.add(f64x2.mul(s, x3), f64x2.mul(c, y3)), 48);
-      y0 = f64x2.sub(f64x2.mul(c, x0), f64x2.mul(s, y0));
-      y1 = f64x2.sub(f64x2.mul(c, x1), f64x2.mul(s, y1));
-      y2 = f64x2.sub(f64x2.mul(c, x2), f64x2.mul(s, y2));
-      y3 = f64x2.sub(f64x2.mul(c, x3), f64x2.mul(s, y3));
+      v128.store(row, madd(s, x0, f64x2.mul(c, y0)));
+      v128.store(row, madd(s, x1, f64x2.mul(c, y1)), 16);
+      v128.store(row, madd(s, x2, f64x2.mul(c, y2)), 32);
+      v128.store(row, madd(s, x3, f64x2.mul(c, y3)), 48);
+      y0 = nmadd(s, y0, f64x2.mul(c, x0));
+      y1 = nmadd(s, y1, f64x2.mul(c, x1));
+      y2 = nmadd(s, y2, f64x2.mul(c, x2));
+      y3 = nmadd(s, y3, f64x2.mul(c, x3));
       row = prev;
     }
     v128.store(row, y0);
@@ -588,8 +600,8 @@ function applyStrip2(base: usize, ldv: i32): void {
       rp += 16;
       const prev = row - stride;
       const x = v128.load(prev);
-      v128.store(row, f64x2.add(f64x2.mul(s, x), f64x2.mul(c, y)));
-      y = f64x2.sub(f64x2.mul(c, x), f64x2.mul(s, y));
+      v128.store(row, madd(s, x, f64x2.mul(c, y)));
+      y = nmadd(s, y, f64x2.mul(c, x));
       row = prev;
     }
     v128.store(row, y);
