@@ -98,7 +98,8 @@ const GARBAGE = [NaN, Infinity, -Infinity, 1e300, -7.5];
 
 /**
  * Runs syev on the lower triangle of `a` (n×n) with lda = n + padA and ldv = n + padV. The upper
- * triangle and the padding of A are filled with garbage; the whole A region is checked unchanged.
+ * triangle and the padding of A are filled with garbage; the whole A region is checked unchanged,
+ * and V's padding columns (pre-filled with NaN) untouched.
  */
 function run(k: Kernels, a: Float64Array, n: number, padA = 3, padV = 2): Result {
   const lda = n + padA, ldv = n + padV;
@@ -120,6 +121,11 @@ function run(k: Kernels, a: Float64Array, n: number, padA = 3, padV = 2): Result
     const w = h2.slice(pw >> 3, (pw >> 3) + n);
     const v = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) v[i * n + j] = h2[(pv >> 3) + i * ldv + j];
+    for (let i = 0; i < n; i++) {
+      for (let j = n; j < ldv; j++) {
+        if (!Number.isNaN(h2[(pv >> 3) + i * ldv + j])) throw new Error(`V's padding was written at row ${i}, column ${j}`);
+      }
+    }
     return { info, w, v };
   } finally {
     k.free(pa);
