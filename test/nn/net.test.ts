@@ -1,5 +1,5 @@
 import {
-  init, mlp, twoLayerReLU, ArgumentError, ShapeError, NonFiniteError, StateError, type ActivationName,
+  init, kernels, mlp, twoLayerReLU, ArgumentError, ShapeError, NonFiniteError, StateError, type ActivationName,
 } from '../../src/index';
 import { Rng } from '../../src/nn/random';
 import { BACKENDS } from '../helpers/backends';
@@ -127,15 +127,16 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(() => net.getParams()).toThrow(StateError);
   });
 
-  test('dispose frees the memory: a new net of the same size reuses it', () => {
-    const first = mlp({ sizes: [8, 64, 1], seed: 1 });
-    first.predict(randn(1, 16 * 8), 16);
-    const ptr = first.paramsPtr;
-    first.dispose();
-    const second = mlp({ sizes: [8, 64, 1], seed: 1 });
-    expect(second.paramsPtr).toBe(ptr);
-    expect(String(second)).toMatch(/^Net\(8→64→1, relu, 641 trainable params, /);
-    second.dispose();
+  test('dispose frees the memory: creating, using and disposing nets in a loop does not grow it', () => {
+    const k = kernels(), X = randn(1, 64 * 8); // each cycle uses ~2 MB, so a leak would grow memory
+    const cycle = () => { const net = mlp({ sizes: [8, 2048, 64, 1], seed: 1 }); net.predict(X, 64); net.dispose(); };
+    cycle();
+    const bytes = k.memoryBytes();
+    for (let i = 0; i < 50; i++) cycle();
+    expect(k.memoryBytes()).toBe(bytes);
+    const net = mlp({ sizes: [8, 64, 1], seed: 1 });
+    expect(String(net)).toMatch(/^Net\(8→64→1, relu, 641 trainable params, /);
+    net.dispose();
   });
 });
 
