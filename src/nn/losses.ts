@@ -92,6 +92,9 @@ export function squaredError(options: LossOptions = {}): Loss {
   };
 }
 
+// Module-level aliases: global `Math.` lookups in hot loops are slow in some hosts (jest's vm contexts).
+const { exp, sqrt } = Math;
+
 /** p below this is treated as this in c = √p − y/√p, so a label on an underflowed class stays finite. */
 const P_FLOOR = 1e-300;
 
@@ -110,7 +113,7 @@ export function softmaxCrossEntropy(options: LossOptions = {}): Loss {
     let max = -Infinity;
     for (let j = 0; j < k; j++) max = Math.max(max, h[ui + j]);
     let s = 0;
-    for (let j = 0; j < k; j++) { p[j] = Math.exp(h[ui + j] - max); s += p[j]; }
+    for (let j = 0; j < k; j++) { p[j] = exp(h[ui + j] - max); s += p[j]; }
     for (let j = 0; j < k; j++) p[j] /= s;
     return max + Math.log(s);
   };
@@ -177,10 +180,10 @@ export function softmaxCrossEntropy(options: LossOptions = {}): Loss {
         s += rowLoss(h, u + i * k, Y, n, k, i, lse);
         for (let col = 0; col < k; col++) {
           // Row i·k + col of the factor is column col of Mᵢ = diag(√p)(I − √p√pᵀ): √p_j δ_j,col − p_j √p_col.
-          const row = b + (i * k + col) * k, sc = Math.sqrt(p[col]);
+          const row = b + (i * k + col) * k, sc = sqrt(p[col]);
           for (let j = 0; j < k; j++) h[row + j] = sw * ((j === col ? sc : 0) - p[j] * sc);
           // Mᵢ cᵢ = ∇ℓᵢ = p − y with cᵢ ⊥ √p: cᵢ = √p − y/√p.
-          h[c + i * k + col] = sw * (sc - target(Y, n, k, i, col) / Math.sqrt(Math.max(p[col], P_FLOOR)));
+          h[c + i * k + col] = sw * (sc - target(Y, n, k, i, col) / sqrt(p[col] > P_FLOOR ? p[col] : P_FLOOR));
         }
       }
       return weight(reduction, n) * s;

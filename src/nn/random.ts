@@ -3,6 +3,8 @@
  * initial weights and mini-batch orders are the same numbers on every backend.
  */
 
+const { sqrt, log, cos, floor, imul, PI } = Math;
+
 /**
  * Seeded pseudo-random numbers: mulberry32 for uniforms, Box–Muller for normals
  * (two uniforms per normal, no cached spare, so a draw sequence depends only on
@@ -19,8 +21,8 @@ export class Rng {
   uniform(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
@@ -28,7 +30,7 @@ export class Rng {
   normal(): number {
     const u = this.uniform();
     const v = this.uniform();
-    return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+    return sqrt(-2 * log(1 - u)) * cos(2 * PI * v);
   }
 
   /** −1 or +1 with equal probability. */
@@ -39,7 +41,7 @@ export class Rng {
   /** Shuffles `a` in place (Fisher–Yates) and returns it. */
   shuffle<T extends { length: number; [i: number]: number }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
-      const j = Math.floor(this.uniform() * (i + 1));
+      const j = floor(this.uniform() * (i + 1));
       const t = a[i];
       a[i] = a[j];
       a[j] = t;

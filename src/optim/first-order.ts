@@ -11,6 +11,9 @@ import type { Loss } from '../nn/losses.js';
 import type { Capture, Net } from '../nn/net.js';
 import { checkLoss, checkPositive, checkUnit, NetBinding, prepareStep, type Batch, type Optimizer, type StepOptions, type StepStats } from './types.js';
 
+// A module-level alias: global `Math.` lookups in a hot loop are slow in some hosts (jest's vm contexts).
+const { sqrt } = Math;
+
 /**
  * L(θ) and ∇θL into `grad` (numParams values) for one batch: forward, ∂L/∂U,
  * backward, one GEMM per trainable layer. Throws NonFiniteError if either is not finite.
@@ -186,7 +189,7 @@ class Adam extends FirstOrder {
       const vi = b2 * h[v + i] + (1 - b2) * gi * gi;
       h[m + i] = mi;
       h[v + i] = vi;
-      const d = lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
+      const d = lr * (mi / c1) / (sqrt(vi / c2) + eps);
       h[t + i] -= d;
       sq += d * d;
     }
