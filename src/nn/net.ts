@@ -70,10 +70,15 @@ export interface ParamBlock {
  * K-FAC statistics of layer l (input with bias column, and output gradients).
  */
 export class Capture {
+  /** Examples of the last pass. */
   n = 0;
+  /** Stacked rows per example of the last pass (0: forward only). */
   q = 0;
+  /** Per layer: byte pointer of A_l (n × inA, row-major, ld = inA). */
   readonly a: Ptr[] = [];
+  /** Per layer: byte pointer of Z_l (n × outputs). */
   readonly z: Ptr[] = [];
+  /** Per layer: byte pointer of B_l ((n·q) × outputs, row i·q + c); 0 below the first trainable layer. */
   readonly b: Ptr[] = [];
   private readonly ws: Workspace;
   private readonly names: { a: string; z: string; b: string }[];
@@ -104,6 +109,7 @@ export class Capture {
     return this.z[this.z.length - 1];
   }
 
+  /** Frees the buffers. */
   dispose(): void {
     this.ws.dispose();
   }
@@ -300,10 +306,12 @@ export class Net {
     this.frozen.dispose();
   }
 
+  /** True after {@link Net.dispose}. */
   get disposed(): boolean {
     return this.isDisposed;
   }
 
+  /** A one-line summary, e.g. `Net(16→4096→1, relu, 65536 trainable params, wasm)`. */
   toString(): string {
     const shape = [this.inputDim, ...this.layers.map((L) => L.outputs)].join('→');
     const acts = [...new Set(this.layers.slice(0, -1).map((L) => L.activation))].join('/') || 'linear';
