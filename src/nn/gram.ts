@@ -3,54 +3,75 @@
  *
  * For stacked output rows r = (example i, row c) — q per example — a dense
  * layer's block of J̃'s row r is B_l[r] ⊗ A_l[i] (see net.ts), so
- *   J̃J̃ᵀ = Σ_l (A_l A_lᵀ ⊗ 1_{q×q}) ∘ (B_l B_lᵀ)     (two SYRKs and a Hadamard product per layer),
+ *   J̃J̃ᵀ = Σ_l (A_l A_lᵀ ⊗ 1_{q×q}) ∘ (B_l B_lᵀ)     (a SYRK, a GEMM and a Hadamard product per layer),
  *   J̃ᵀv  = per layer vec(V_lᵀ A_l),  V_l[i] = Σ_c v[(i,c)]·B_l[(i,c)]   (one GEMM per layer).
  * Memory is O((n·q)² + activations); nothing of size (n·q) × P is made.
  */
-import type { Ptr } from '../kernels/types.js';
+import type { Kernels, Ptr } from '../kernels/types.js';
 import type { Workspace } from '../matrix.js';
 import type { Capture } from './net.js';
+
+/** Rows of the input Gram A·Aᵀ computed at a time: its scratch is TILE × n, not n × n. */
+const TILE = 64;
 
 /**
  * out ((n·q) × (n·q)) ← J̃_a J̃_bᵀ over the trainable layers, from two captures of
  * the same network and sizes (pass the same capture twice for the Gram matrix
- * J̃J̃ᵀ, which then uses SYRK and is exactly symmetric). Scratch comes from `ws`.
+ * J̃J̃ᵀ: its B-Grams then use SYRK and the result is exactly symmetric).
+ *
+ * Memory beyond `out`: the first trainable layer's B-Gram is formed in `out`
+ * itself and the A-Gram a TILE-row block at a time, so a network with one
+ * trainable layer (the paper's) needs only TILE·n scratch; each further
+ * trainable layer uses one (n·q)² scratch from `ws`.
  */
 export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, out: Ptr): void {
   const net = capA.net, k = net.kernels;
   const n = capA.n, q = capA.q, N = n * q;
   const same = capA === capB;
-  const ka = ws.get('gram.ka', n * n), kb = ws.get('gram.kb', N * N);
+  const tile = ws.get('gram.tile', Math.min(TILE, n) * n);
   let first = true;
   for (let l = 0; l < net.layers.length; l++) {
     const L = net.layers[l];
     if (!L.trainable) continue;
-    if (same) {
-      k.syrk(0, n, L.inA, 1, capA.a[l], L.inA, 0, ka, n);
-      k.syrk(0, N, L.outputs, 1, capA.b[l], L.outputs, 0, kb, N);
-    } else {
-      k.gemm(0, 1, n, n, L.inA, 1, capA.a[l], L.inA, capB.a[l], L.inA, 0, ka, n);
-      k.gemm(0, 1, N, N, L.outputs, 1, capA.b[l], L.outputs, capB.b[l], L.outputs, 0, kb, N);
+    const target = first ? out : ws.get('gram.kb', N * N);
+    if (same) k.syrk(0, N, L.outputs, 1, capA.b[l], L.outputs, 0, target, N);
+    else k.gemm(0, 1, N, N, L.outputs, 1, capA.b[l], L.outputs, capB.b[l], L.outputs, 0, target, N);
+    for (let i0 = 0; i0 < n; i0 += TILE) {
+      const t = Math.min(TILE, n - i0);
+      k.gemm(0, 1, t, n, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
+      scaleRowsByTile(k, n, q, i0, t, tile, target);
     }
-    if (q === 1) {
-      // One row per example: the layer's share is the plain Hadamard product.
-      k.hadamard(N * N, ka, kb, first ? out : kb);
-      if (!first) addInto(k.f64(), N * N, kb >> 3, out >> 3);
-    } else {
-      const h = k.f64();
-      const A = ka >> 3, B = kb >> 3, G = out >> 3;
-      for (let r = 0; r < N; r++) {
-        const arow = A + Math.floor(r / q) * n, brow = B + r * N, grow = G + r * N;
-        for (let j = 0; j < n; j++) {
-          const a = h[arow + j], s0 = j * q;
-          if (first) for (let c = 0; c < q; c++) h[grow + s0 + c] = a * h[brow + s0 + c];
-          else for (let c = 0; c < q; c++) h[grow + s0 + c] += a * h[brow + s0 + c];
-        }
-      }
-    }
+    if (!first) addInto(k.f64(), N * N, target >> 3, out >> 3);
     first = false;
   }
-  if (first) k.f64().fill(0, out >> 3, (out >> 3) + N * N);
+  const h = k.f64(), G = out >> 3;
+  if (first) h.fill(0, G, G + N * N);
+  // GEMM need not round A_i·A_j and A_j·A_i alike; mirror so that J̃J̃ᵀ is exactly symmetric.
+  else if (same) for (let r = 0; r < N; r++) for (let s = 0; s < r; s++) h[G + s * N + r] = h[G + r * N + s];
+}
+
+/**
+ * Rows (i, c) for examples i0 ≤ i < i0 + t of the (n·q)² block at `target` are
+ * multiplied entrywise by the expanded input-Gram rows: target[(i,c), (j,c′)] *= tile[i − i0, j].
+ */
+function scaleRowsByTile(k: Kernels, n: number, q: number, i0: number, t: number, tile: Ptr, target: Ptr): void {
+  const N = n * q;
+  if (q === 1) {
+    // One row per example: t contiguous rows of target, an entrywise product with the tile.
+    k.hadamard(t * n, tile, target + 8 * i0 * N, target + 8 * i0 * N);
+    return;
+  }
+  const h = k.f64(), T = tile >> 3, G = target >> 3;
+  for (let i = 0; i < t; i++) {
+    const trow = T + i * n;
+    for (let c = 0; c < q; c++) {
+      const grow = G + ((i0 + i) * q + c) * N;
+      for (let j = 0; j < n; j++) {
+        const a = h[trow + j], s0 = grow + j * q;
+        for (let c2 = 0; c2 < q; c2++) h[s0 + c2] *= a;
+      }
+    }
+  }
 }
 
 /**

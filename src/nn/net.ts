@@ -68,6 +68,8 @@ export interface ParamBlock {
  *
  * This is the capture API optimizers build on: A_l and B_l are exactly the
  * K-FAC statistics of layer l (input with bias column, and output gradients).
+ * A frozen layer's A shares its buffer with the previous layer's B, so it is
+ * overwritten by {@link Net.backward}; trainable layers' A and B stay valid.
  */
 export class Capture {
   /** Examples of the last pass. */
@@ -94,12 +96,19 @@ export class Capture {
     // B is needed from the output down to the first trainable layer (at least the output layer's).
     const lowest = Math.min(this.net.firstTrainable, layers.length - 1);
     for (let l = 0; l < layers.length; l++) {
-      const L = layers[l];
-      const name = this.names[l];
-      this.a[l] = this.ws.get(name.a, n * L.inA);
+      const L = layers[l], name = this.names[l];
       this.z[l] = this.ws.get(name.z, n * L.outputs);
-      this.b[l] = q > 0 && l >= lowest ? this.ws.get(name.b, n * q * L.outputs) : 0;
+      const needsB = q > 0 && l >= lowest;
+      if (needsB && l + 1 < layers.length && !layers[l + 1].trainable) {
+        // A frozen layer's input is read only by the forward pass, which is over when B_l is
+        // written: they share one buffer (for the paper's net, one n × width block less).
+        const next = layers[l + 1];
+        this.b[l] = this.ws.get(this.names[l + 1].a, n * Math.max(next.inA, q * L.outputs));
+      } else {
+        this.b[l] = needsB ? this.ws.get(name.b, n * q * L.outputs) : 0;
+      }
     }
+    for (let l = 0; l < layers.length; l++) this.a[l] = this.ws.get(this.names[l].a, n * layers[l].inA);
     this.n = n;
     this.q = q;
   }

@@ -29,21 +29,30 @@ export interface DirectionMeasures {
   dSq: number;
 }
 
-/** One form of the system M x = b: built from a batch, then solved for any damping. */
+/**
+ * One form of the system M x = b: built from a batch, then solved for any
+ * damping. The solvers factor M in place (no second N² buffer); a retry or the
+ * eigh fallback first calls `restore()`, which rebuilds M from what the build
+ * kept (the captured A_l, B_l, or the explicit J̃) without a new forward pass.
+ */
 export interface CurvatureSystem {
   readonly form: 'gram' | 'param';
   /** N: the system's order. */
   readonly size: number;
-  /** N × N symmetric M, kept intact by the solver. */
+  /** N × N symmetric M; overwritten by its Cholesky factor while `intact` is false. */
   readonly matrix: Ptr;
   /** The right-hand side b (N). */
   readonly rhs: Ptr;
+  /** Whether `matrix` holds M (true after build and restore). */
+  intact: boolean;
   /** Forward, Gauss–Newton factor, backward and M, b for the batch; returns L(θ). */
   build(net: Net, cap: Capture, ws: Workspace, batch: Batch, loss: Loss): number;
+  /** Rebuilds M into `matrix` after a factorisation overwrote it. */
+  restore(): void;
   /** θ ← θ + alpha·d(x) in place, d(x) = −J̃ᵀx (Gram) or −x (parameter). */
   apply(x: Ptr, alpha: number): void;
-  /** The measures of d(x). */
-  measure(x: Ptr): DirectionMeasures;
+  /** The measures of d(x), given mx = M·x. */
+  measure(x: Ptr, mx: Ptr): DirectionMeasures;
 }
 
 /** Forward, loss factor at (b_last, c), backward: the shared first half of both builds. */
@@ -73,10 +82,11 @@ export class GramSystem implements CurvatureSystem {
   size = 0;
   matrix: Ptr = 0;
   rhs: Ptr = 0;
+  intact = false;
   private net!: Net;
   private cap!: Capture;
   private ws!: Workspace;
-  private mx: Ptr = 0;
+  /** G·c, taken while G is intact: ‖g‖² = cᵀGc. */
   private mb: Ptr = 0;
 
   build(net: Net, cap: Capture, ws: Workspace, batch: Batch, loss: Loss): number {
@@ -84,28 +94,30 @@ export class GramSystem implements CurvatureSystem {
     this.net = net; this.cap = cap; this.ws = ws; this.size = N;
     this.matrix = ws.get('gram.G', N * N);
     this.rhs = ws.get('gram.c', N);
-    this.mx = ws.get('gram.Gx', N);
     this.mb = ws.get('gram.Gc', N);
     const value = factorPass(net, cap, batch, loss, this.rhs);
-    gramFromCaptures(cap, cap, ws, this.matrix);
+    this.restore();
+    matvec(net.kernels, N, this.matrix, this.rhs, this.mb);
     return value;
+  }
+
+  restore(): void {
+    gramFromCaptures(this.cap, this.cap, this.ws, this.matrix);
+    this.intact = true;
   }
 
   apply(x: Ptr, alpha: number): void {
     jtv(this.cap, this.ws, x, -alpha, this.net.paramsPtr, 1);
   }
 
-  measure(x: Ptr): DirectionMeasures {
-    const k = this.net.kernels, N = this.size;
-    matvec(k, N, this.matrix, x, this.mx);
-    matvec(k, N, this.matrix, this.rhs, this.mb);
-    const h = k.f64();
+  measure(x: Ptr, mx: Ptr): DirectionMeasures {
+    const h = this.net.kernels.f64(), N = this.size;
     // g = J̃ᵀc, d = −J̃ᵀx: every inner product reduces to one with G.
     return {
       gradSq: dot(h, this.rhs, this.mb, N),
-      gDotD: -dot(h, this.rhs, this.mx, N),
-      dFd: dot(h, this.mx, this.mx, N),
-      dSq: dot(h, x, this.mx, N),
+      gDotD: -dot(h, this.rhs, mx, N),
+      dFd: dot(h, mx, mx, N),
+      dSq: dot(h, x, mx, N),
     };
   }
 }
@@ -116,22 +128,29 @@ export class ParamSystem implements CurvatureSystem {
   size = 0;
   matrix: Ptr = 0;
   rhs: Ptr = 0;
+  intact = false;
   private net!: Net;
-  private mx: Ptr = 0;
+  private J: Ptr = 0;
+  private rows = 0;
 
   build(net: Net, cap: Capture, ws: Workspace, batch: Batch, loss: Loss): number {
     const N = batch.n * net.outputDim, P = net.numParams;
-    const k = net.kernels;
-    this.net = net; this.size = P;
+    this.net = net; this.size = P; this.rows = N;
     this.matrix = ws.get('param.F', P * P);
     this.rhs = ws.get('param.g', P);
-    this.mx = ws.get('param.Fx', P);
-    const c = ws.get('param.c', N), J = ws.get('param.J', N * P);
+    this.J = ws.get('param.J', N * P);
+    const c = ws.get('param.c', N);
     const value = factorPass(net, cap, batch, loss, c);
-    writeJacobian(cap, J);
-    k.syrk(1, P, N, 1, J, P, 0, this.matrix, P);
-    k.gemm(1, 0, P, 1, N, 1, J, P, c, 1, 0, this.rhs, 1);
+    writeJacobian(cap, this.J);
+    net.kernels.gemm(1, 0, P, 1, N, 1, this.J, P, c, 1, 0, this.rhs, 1);
+    this.restore();
     return value;
+  }
+
+  restore(): void {
+    const P = this.size;
+    this.net.kernels.syrk(1, P, this.rows, 1, this.J, P, 0, this.matrix, P);
+    this.intact = true;
   }
 
   apply(x: Ptr, alpha: number): void {
@@ -139,14 +158,12 @@ export class ParamSystem implements CurvatureSystem {
     for (let i = 0; i < this.size; i++) h[t + i] -= alpha * h[xi + i];
   }
 
-  measure(x: Ptr): DirectionMeasures {
-    const k = this.net.kernels, P = this.size;
-    matvec(k, P, this.matrix, x, this.mx);
-    const h = k.f64();
+  measure(x: Ptr, mx: Ptr): DirectionMeasures {
+    const h = this.net.kernels.f64(), P = this.size;
     return {
       gradSq: dot(h, this.rhs, this.rhs, P),
       gDotD: -dot(h, this.rhs, x, P),
-      dFd: dot(h, x, this.mx, P),
+      dFd: dot(h, x, mx, P),
       dSq: dot(h, x, x, P),
     };
   }
@@ -166,37 +183,45 @@ export function preferredForm(net: Net, n: number): 'gram' | 'param' {
 }
 
 /**
- * x ← (M + λI)⁻¹ b by Cholesky; false (x untouched) when M + λI is not
- * numerically positive definite.
+ * x ← (M + λI)⁻¹ b by Cholesky, factoring M in place, and mx ← M·x = b − λx;
+ * false when M + λI is not numerically positive definite (x undefined).
  */
-export function choleskySolve(k: Kernels, ws: Workspace, sys: CurvatureSystem, lambda: number, x: Ptr): boolean {
-  const N = sys.size, L = ws.get('solve.L', N * N);
-  if (k.potrf(N, sys.matrix, N, lambda, L, N) !== 0) return false;
+export function choleskySolve(k: Kernels, sys: CurvatureSystem, lambda: number, x: Ptr, mx: Ptr): boolean {
+  const N = sys.size;
+  if (!sys.intact) sys.restore();
+  sys.intact = false;
+  if (k.potrf(N, sys.matrix, N, lambda, sys.matrix, N) !== 0) return false;
   const h = k.f64();
   h.copyWithin(x >> 3, sys.rhs >> 3, (sys.rhs >> 3) + N);
-  k.potrs(N, 1, L, N, x, 1);
+  k.potrs(N, 1, sys.matrix, N, x, 1);
+  const h2 = k.f64(), X = x >> 3, MX = mx >> 3, B = sys.rhs >> 3;
+  for (let i = 0; i < N; i++) h2[MX + i] = h2[B + i] - lambda * h2[X + i];
   return true;
 }
 
 /**
- * x ← (M + λI)⁺ b through the eigendecomposition M = V diag(w) Vᵀ, dropping
- * eigenvalues w_i + λ ≤ N·ε·max|w + λ| (numerically zero or negative): the
- * minimum-norm solution, for singular or slightly indefinite M. Throws
+ * x ← (M + λI)⁺ b and mx ← M·x through the eigendecomposition M = V diag(w) Vᵀ,
+ * dropping eigenvalues w_i + λ ≤ N·ε·max|w + λ| (numerically zero or negative):
+ * the minimum-norm solution, for singular or slightly indefinite M. Throws
  * ConvergenceError if the eigensolver fails.
  */
-export function eighSolve(k: Kernels, ws: Workspace, sys: CurvatureSystem, lambda: number, x: Ptr): void {
+export function eighSolve(k: Kernels, ws: Workspace, sys: CurvatureSystem, lambda: number, x: Ptr, mx: Ptr): void {
   const N = sys.size;
-  const w = ws.get('eig.w', N), V = ws.get('eig.V', N * N), t = ws.get('eig.t', N);
+  if (!sys.intact) sys.restore();
+  const w = ws.get('eig.w', N), V = ws.get('eig.V', N * N), t = ws.get('eig.t', N), wt = ws.get('eig.wt', N);
   const info = k.syev(N, sys.matrix, N, w, V, N);
   if (info !== 0) throw new ConvergenceError(`ngd: the damped curvature is not positive definite and its eigendecomposition failed (code ${info})`);
   k.gemm(1, 0, N, 1, N, 1, V, N, sys.rhs, 1, 0, t, 1);
-  const h = k.f64(), W = w >> 3, T = t >> 3;
+  const h = k.f64(), W = w >> 3, T = t >> 3, WT = wt >> 3;
   let top = 0;
   for (let i = 0; i < N; i++) top = Math.max(top, Math.abs(h[W + i] + lambda));
   const tol = N * Number.EPSILON * top;
   for (let i = 0; i < N; i++) {
     const e = h[W + i] + lambda;
-    h[T + i] = e > tol ? h[T + i] / e : 0;
+    const y = e > tol ? h[T + i] / e : 0;
+    h[T + i] = y;
+    h[WT + i] = h[W + i] * y;
   }
   k.gemm(0, 0, N, 1, N, 1, V, N, t, 1, 0, x, 1);
+  k.gemm(0, 0, N, 1, N, 1, V, N, wt, 1, 0, mx, 1);
 }

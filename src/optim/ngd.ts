@@ -105,15 +105,15 @@ class NaturalGradient implements Optimizer {
     const sys = this.system(net, batch.n);
     const lossBefore = sys.build(net, this.bound.cap!, ws, batch, loss);
     checkLoss('loss', lossBefore);
-    const x = ws.get('x', sys.size), backup = ws.get('backup', P);
+    const x = ws.get('x', sys.size), mx = ws.get('Mx', sys.size), backup = ws.get('backup', P);
     k.f64().copyWithin(backup >> 3, net.paramsPtr >> 3, (net.paramsPtr >> 3) + P);
 
     let lambda = this.damping;
     for (let retries = 0; ; retries++) {
       // 2. Solve (M + λI)x = b: Cholesky; on failure more damping (adaptive), then the eigh pseudo-inverse.
-      const solved = this.solve(sys, lambda, x);
+      const solved = this.solve(sys, lambda, x, mx);
       lambda = solved.lambda;
-      const m = sys.measure(x);
+      const m = sys.measure(x, mx);
       const finite = Number.isFinite(m.dSq) && Number.isFinite(m.gDotD) && Number.isFinite(m.dFd);
 
       // 3. Step: θ ← θ + η·d, checked finite; undone from the backup otherwise.
@@ -164,10 +164,10 @@ class NaturalGradient implements Optimizer {
     return form === 'gram' ? this.gram : this.param;
   }
 
-  private solve(sys: CurvatureSystem, lambda: number, x: number): { lambda: number; solver: 'cholesky' | 'eigh' } {
+  private solve(sys: CurvatureSystem, lambda: number, x: number, mx: number): { lambda: number; solver: 'cholesky' | 'eigh' } {
     const k = this.bound.net!.kernels, ws = this.bound.ws!;
     // A pivot that is positive but tiny can pass Cholesky and still overflow the solution: count that as a failure too.
-    const cholesky = () => choleskySolve(k, ws, sys, lambda, x) && finite(k.f64(), x, sys.size);
+    const cholesky = () => choleskySolve(k, sys, lambda, x, mx) && finite(k.f64(), x, sys.size);
     if (cholesky()) return { lambda, solver: 'cholesky' };
     if (this.lm) {
       for (let i = 0; i < this.lm.maxRetries && lambda < this.lm.max; i++) {
@@ -175,7 +175,7 @@ class NaturalGradient implements Optimizer {
         if (cholesky()) return { lambda, solver: 'cholesky' };
       }
     }
-    eighSolve(k, ws, sys, lambda, x);
+    eighSolve(k, ws, sys, lambda, x, mx);
     return { lambda, solver: 'eigh' };
   }
 
