@@ -173,6 +173,20 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     net.dispose();
   });
 
+  test('batches of different sizes through one optimizer give the same steps as fresh optimizers', () => {
+    const X = randn(1, 16 * 3), Y = randn(2, 16 * 2);
+    const sizes = [8, 16, 5, 16];
+    const shared = ngd({ lr: 0.7, damping: 1e-2 });
+    const a = mlp({ sizes: [3, 12, 2], activation: 'tanh', seed: 6 }), b = mlp({ sizes: [3, 12, 2], activation: 'tanh', seed: 6 });
+    for (const n of sizes) {
+      const batch = { X: X.subarray(0, n * 3), Y: Y.subarray(0, n * 2), n };
+      shared.step(a, batch);
+      ngd({ lr: 0.7, damping: 1e-2 }).step(b, batch);
+      expect(a.getParams()).toEqual(b.getParams());
+    }
+    a.dispose(); b.dispose();
+  });
+
   test('a steady-state step allocates no backend memory (Gram, parameter and adaptive modes)', () => {
     const k = kernels();
     const cases: [Net, ReturnType<typeof ngd>, Float64Array, Float64Array, number][] = [
