@@ -67,6 +67,13 @@ function finite(h: Float64Array, p: number, len: number): boolean {
   return true;
 }
 
+/** The error of a fixed-damping step whose update was not finite (θ is left unchanged). */
+function nonFiniteStep(lambda: number): NonFiniteError {
+  const e = new NonFiniteError('update', 0, NaN);
+  e.message = `update: the NGD step with damping ${lambda} is not finite; the parameters were left unchanged (raise the damping or use adaptive)`;
+  return e;
+}
+
 const LM_DEFAULTS: Required<LevenbergMarquardtOptions> = {
   lower: 0.25, upper: 0.75, increase: 1.5, decrease: 2 / 3, boost: 10, min: 1e-8, max: 1e8, maxRetries: 10,
 };
@@ -121,7 +128,7 @@ class NaturalGradient implements Optimizer {
       const applied = finite && this.paramsFinite(net);
       if (!applied) this.restore(net, backup);
       if (!this.lm) {
-        if (!applied) throw new NonFiniteError('update', 0, NaN);
+        if (!applied) throw nonFiniteStep(lambda);
         return this.stats(start, lossBefore, m.gradSq, this.lr * Math.sqrt(m.dSq), true, lambda, solved.solver, sys.form, retries);
       }
 
