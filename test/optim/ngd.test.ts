@@ -1,7 +1,7 @@
 import { Matrix, pseudoInverse, solve } from 'ml-matrix';
 import {
-  init, kernels, mlp, twoLayerReLU, jacobian, ngd, squaredError, softmaxCrossEntropy, evaluate,
-  ArgumentError, ShapeError, type Net, type Loss,
+  init, kernels, mlp, twoLayerReLU, jacobian, ngd, gd, adam, squaredError, softmaxCrossEntropy, evaluate,
+  ArgumentError, ShapeError, NonFiniteError, type Net, type Loss,
 } from '../../src/index';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
@@ -205,6 +205,19 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       opt.dispose();
       net.dispose();
     }
+  });
+
+  test('a loss that overflows is a NonFiniteError naming the loss, and the parameters stay as they were', () => {
+    const net = mlp({ sizes: [3, 4, 1], seed: 1 });
+    const huge = net.getParams().map((v) => v * 1e200);
+    net.setParams(huge);
+    const X = randn(1, 6), Y = randn(2, 2);
+    for (const opt of [ngd(), ngd({ adaptive: true }), gd(), adam()]) {
+      expect(() => opt.step(net, { X, Y, n: 2 })).toThrow(NonFiniteError);
+      expect(() => opt.step(net, { X, Y, n: 2 })).toThrow(/^loss:/);
+      expect(net.getParams()).toEqual(huge);
+    }
+    net.dispose();
   });
 
   test('bad options and inputs are typed errors naming the argument', () => {
