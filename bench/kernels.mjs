@@ -536,9 +536,9 @@ function measureTable(table, sizes, ctx, profile, log) {
 /**
  * The public call's overhead over the kernel, (public − kernel) ÷ kernel, from calls
  * of the two made in alternation: a difference of two separately timed cells would
- * drown a few percent in this host's drift. median: median of per-pair differences
- * ÷ median kernel time; best: (fastest public − fastest kernel) ÷ fastest kernel.
- * Runs for about the time one timed cell gets, and at least 3 pairs.
+ * drown a few percent in this host's drift. The estimate is the median over pairs of
+ * (public − kernel) ÷ kernel; a difference has no "best", so it is reported as both
+ * median and best. Runs for about the time one timed cell gets, and at least 5 pairs.
  */
 function pairedOverheads(cases, cells, profile) {
   const out = {};
@@ -546,26 +546,24 @@ function pairedOverheads(cases, cells, profile) {
   for (const id of ['publicC', 'public']) {
     if (cells.kernel?.status !== 'ok' || cells[id]?.status !== 'ok') continue;
     const k = kernelCase.prepare(), p = cases.find((c) => c.id === id).prepare();
-    const tk = [], tp = [], diff = [];
+    const rel = [];
     const clock = () => performance.now() / 1e3;
     const start = clock();
-    for (let i = 0; tk.length < 3 || (clock() - start < profile.maxTime * profile.rounds && tk.length < 5000); i++) {
+    for (let i = 0; rel.length < 5 || (clock() - start < profile.maxTime * profile.rounds && rel.length < 5000); i++) {
       // Alternate the order so neither call always runs right after the other.
-      const first = i % 2 ? p : k;
+      const [first, second] = i % 2 ? [p, k] : [k, p];
       const t0 = clock();
       first.run();
       const t1 = clock();
-      (first === k ? p : k).run();
+      second.run();
       const t2 = clock();
-      const [a, b] = first === k ? [t1 - t0, t2 - t1] : [t2 - t1, t1 - t0];
-      tk.push(a);
-      tp.push(b);
-      diff.push(b - a);
+      const [tk, tp] = first === k ? [t1 - t0, t2 - t1] : [t2 - t1, t1 - t0];
+      rel.push(tp / tk - 1);
     }
     k.dispose?.();
     p.dispose?.();
-    const kernel = summarize(tk), pub = summarize(tp);
-    out[id] = { median: summarize(diff).median / kernel.median, best: pub.best / kernel.best - 1, pairs: tk.length };
+    const m = summarize(rel).median;
+    out[id] = { median: m, best: m, pairs: rel.length };
   }
   return out;
 }
@@ -603,8 +601,8 @@ function ratioRows(table, results, ceiling) {
   const wasm = (n) => tableRate(results, table.key, n, 'wasm');
   if (table.key === 'copies') {
     return [
-      ['linalg.gemm with c: overhead ÷ kernel (paired calls)', '%', (n) => copiesShare(results, n, 'publicC')],
-      ['linalg.gemm allocating: overhead ÷ kernel (paired calls)', '%', (n) => copiesShare(results, n, 'public')],
+      ['linalg.gemm with c: overhead ÷ kernel (paired calls, median)', '%', (n) => copiesShare(results, n, 'publicC')],
+      ['linalg.gemm allocating: overhead ÷ kernel (paired calls, median)', '%', (n) => copiesShare(results, n, 'public')],
       ['raw copies ÷ kernel', '%', (n) => copiesShare(results, n, 'copies')],
     ];
   }
@@ -691,7 +689,8 @@ function tableMarkdown(table, result, sizes, results, ceiling) {
     const fmt = (x) => (unitOf === '%' ? fmtPercent(x) : `${fmtNumber(x)}×`);
     rows.push([`_${label}_`, ...sizes.map((n) => {
       const v = f(n);
-      return v ? `${fmt(v.median)} / ${fmt(v.best)}` : '–';
+      if (!v) return '–';
+      return v.median === v.best ? fmt(v.median) : `${fmt(v.median)} / ${fmt(v.best)}`;
     })]);
   }
   const notes = [];
