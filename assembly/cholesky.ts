@@ -8,11 +8,17 @@
 // rows of L contiguously with f64x2 dot products or axpys, never columns.
 import { gemmAcc } from "./gemm";
 
-/** Block size of the blocked algorithms. */
+/** Width of the recursions' leaves, which are done by substitution instead of GEMM. */
+const LEAF: i32 = 16;
+
+/** Row count up to which the many-right-hand-side solves stop recursing and substitute in registers. */
+const SOLVE_LEAF: i32 = 64;
+
+/** Column-block width of potri's two passes. */
 const NB: i32 = 64;
 
 /** Below this many right-hand sides the solves go one column at a time (vector kernels). */
-const RHS_BLOCKED: i32 = 4;
+const RHS_BLOCKED: i32 = 16;
 
 // Per-column solves of a strided B gather the column into this module-level buffer,
 // grown on demand and kept; potri keeps L⁻¹ in the second one.
@@ -117,55 +123,155 @@ function dot2(x0: usize, x1: usize, y: usize, len: i32): void {
   dotB = sb;
 }
 
+// 1 / L[j, j] of the current leaf's diagonal block (LEAF entries of static memory).
+const recipDiag: usize = memory.data(LEAF << 3);
+
+// Column j of the diagonal block being factored, below the diagonal (contiguous copy).
+const diagColumn: usize = memory.data(LEAF << 3);
+
 /**
- * In-place Banachiewicz (row by row) factor of the kb×kb diagonal block at d (ld),
- * whose lower triangle holds A − (updates from earlier blocks); damping is added to
- * each diagonal entry here. Returns 0, or 1 + the local index of the failing pivot.
+ * In-place right-looking factor of the w×w diagonal block at d (ld, w ≤ LEAF), whose
+ * lower triangle holds A − (updates from earlier columns); damping is added to each pivot
+ * here. Column by column, so that the updates of one column overlap the square root of
+ * the next pivot (a row-by-row order would chain every entry through a division).
+ * Leaves 1 / L[j, j] in recipDiag. Returns 0, or 1 + the local index of the failing pivot.
  */
-function factorDiagonal(kb: i32, d: usize, ld: i32, damping: f64): i32 {
-  for (let i = 0; i < kb; i++) {
-    const ri = at(d, ld, i, 0);
-    for (let j = 0; j < i; j++) {
-      const rj = at(d, ld, j, 0);
-      const pij = ri + (<usize>j << 3);
-      store<f64>(pij, (load<f64>(pij) - dot(ri, rj, j)) / load<f64>(rj + (<usize>j << 3)));
+function factorDiagonal(w: i32, d: usize, ld: i32, damping: f64): i32 {
+  for (let j = 0; j < w; j++) {
+    const pjj = at(d, ld, j, j);
+    const s = load<f64>(pjj) + damping;
+    // Also rejects NaN and +∞: every non-finite entry of row j has reached s by now.
+    if (!(s > 0.0 && s < Infinity)) return j + 1;
+    const ljj = Math.sqrt(s), r = 1.0 / ljj;
+    store<f64>(pjj, ljj);
+    store<f64>(recipDiag + (<usize>j << 3), r);
+    for (let i = j + 1; i < w; i++) {
+      const pij = at(d, ld, i, j);
+      const v = load<f64>(pij) * r;
+      store<f64>(pij, v);
+      store<f64>(diagColumn + (<usize>i << 3), v);
     }
-    const pii = ri + (<usize>i << 3);
-    const s = load<f64>(pii) + damping - dot(ri, ri, i);
-    // Also rejects NaN and +∞: every non-finite entry of row i reaches s through the dot.
-    if (!(s > 0.0 && s < Infinity)) return i + 1;
-    store<f64>(pii, Math.sqrt(s));
+    for (let i = j + 1; i < w; i++) {
+      const lij = load<f64>(diagColumn + (<usize>i << 3));
+      const ri = at(d, ld, i, 0);
+      for (let k = j + 1; k <= i; k++) {
+        const o = <usize>k << 3;
+        store<f64>(ri + o, load<f64>(ri + o) - lij * load<f64>(diagColumn + o));
+      }
+    }
   }
   return 0;
 }
 
+// Eight panel rows of a leaf, lane-transposed: pair k (rows 2k and 2k + 1) of column j is
+// the v128 at leafRows + (k·LEAF + j)·16, so the substitution runs across rows in SIMD.
+const leafRows: usize = memory.data(4 * LEAF * 16);
+
+// @ts-ignore: decorator
+@inline function leafSlot(k: i32, j: i32): usize {
+  return leafRows + (<usize>(k * LEAF + j) << 4);
+}
+
 /**
- * Panel solve X·L11ᵀ = P in place: the m×kb panel at p (ld) is overwritten row by row,
- * L11 is the factored kb×kb diagonal block at d (same ld). Two panel rows at a time
- * share the loads of L11's rows.
+ * X·L11ᵀ = P in place for the eight rows starting at x (row stride rowBytes), w ≤ LEAF
+ * columns; L11 at d (ld), recipDiag holding 1 / L11[j, j]. The rows are transposed into
+ * leafRows in pairs, so each step of the substitution is four independent f64x2
+ * multiply-adds sharing one broadcast L11[j, p] (no horizontal sums, four chains in flight).
  */
-function solvePanel(m: i32, kb: i32, p: usize, d: usize, ld: i32): void {
+function solveLeafRows8(x: usize, rowBytes: usize, w: i32, d: usize, ld: i32): void {
+  for (let k = 0; k < 4; k++) {
+    const ra = x + <usize>(2 * k) * rowBytes, rb = ra + rowBytes;
+    let j = 0;
+    for (; j + 2 <= w; j += 2) {
+      const o = <usize>j << 3;
+      const va = v128.load(ra + o), vb = v128.load(rb + o);
+      v128.store(leafSlot(k, j), i64x2.shuffle(va, vb, 0, 2));
+      v128.store(leafSlot(k, j + 1), i64x2.shuffle(va, vb, 1, 3));
+    }
+    if (j < w) {
+      const o = <usize>j << 3;
+      v128.store(leafSlot(k, j), f64x2.replace_lane(f64x2.splat(load<f64>(ra + o)), 1, load<f64>(rb + o)));
+    }
+  }
+  for (let j = 0; j < w; j++) {
+    let a0 = v128.load(leafSlot(0, j)), a1 = v128.load(leafSlot(1, j));
+    let a2 = v128.load(leafSlot(2, j)), a3 = v128.load(leafSlot(3, j));
+    const lj = at(d, ld, j, 0);
+    for (let p = 0; p < j; p++) {
+      const c = v128.load64_splat(lj + (<usize>p << 3));
+      a0 = nmadd(c, v128.load(leafSlot(0, p)), a0);
+      a1 = nmadd(c, v128.load(leafSlot(1, p)), a1);
+      a2 = nmadd(c, v128.load(leafSlot(2, p)), a2);
+      a3 = nmadd(c, v128.load(leafSlot(3, p)), a3);
+    }
+    const r = v128.load64_splat(recipDiag + (<usize>j << 3));
+    v128.store(leafSlot(0, j), f64x2.mul(a0, r));
+    v128.store(leafSlot(1, j), f64x2.mul(a1, r));
+    v128.store(leafSlot(2, j), f64x2.mul(a2, r));
+    v128.store(leafSlot(3, j), f64x2.mul(a3, r));
+  }
+  for (let k = 0; k < 4; k++) {
+    const ra = x + <usize>(2 * k) * rowBytes, rb = ra + rowBytes;
+    let j = 0;
+    for (; j + 2 <= w; j += 2) {
+      const o = <usize>j << 3;
+      const c0 = v128.load(leafSlot(k, j)), c1 = v128.load(leafSlot(k, j + 1));
+      v128.store(ra + o, i64x2.shuffle(c0, c1, 0, 2));
+      v128.store(rb + o, i64x2.shuffle(c0, c1, 1, 3));
+    }
+    if (j < w) {
+      const o = <usize>j << 3;
+      const c0 = v128.load(leafSlot(k, j));
+      store<f64>(ra + o, f64x2.extract_lane(c0, 0));
+      store<f64>(rb + o, f64x2.extract_lane(c0, 1));
+    }
+  }
+}
+
+/**
+ * Factors a leaf column panel in place: the w×w diagonal block at p (w ≤ LEAF) by rows,
+ * then the m − w rows below it as X·L11ᵀ = P, eight rows at a time.
+ * Returns 0 or 1 + the local failing pivot.
+ */
+function factorLeaf(m: i32, w: i32, p: usize, ld: i32, damping: f64): i32 {
+  const info = factorDiagonal(w, p, ld, damping);
+  if (info != 0) return info;
   const rowBytes = <usize>ld << 3;
-  let r = 0;
-  for (; r + 2 <= m; r += 2) {
-    const x0 = at(p, ld, r, 0), x1 = x0 + rowBytes;
-    for (let j = 0; j < kb; j++) {
-      const lj = at(d, ld, j, 0);
-      dot2(x0, x1, lj, j);
-      const o = <usize>j << 3;
-      const djj = load<f64>(lj + o);
-      store<f64>(x0 + o, (load<f64>(x0 + o) - dotA) / djj);
-      store<f64>(x1 + o, (load<f64>(x1 + o) - dotB) / djj);
-    }
-  }
-  if (r < m) {
+  let r = w;
+  for (; r + 8 <= m; r += 8) solveLeafRows8(at(p, ld, r, 0), rowBytes, w, p, ld);
+  for (; r < m; r++) {
     const x = at(p, ld, r, 0);
-    for (let j = 0; j < kb; j++) {
-      const lj = at(d, ld, j, 0);
+    for (let j = 0; j < w; j++) {
       const o = <usize>j << 3;
-      store<f64>(x + o, (load<f64>(x + o) - dot(x, lj, j)) / load<f64>(lj + o));
+      store<f64>(x + o, (load<f64>(x + o) - dot(x, at(p, ld, j, 0), j)) * load<f64>(recipDiag + o));
     }
   }
+  return 0;
+}
+
+/** Where a recursion splits w columns or rows: about half, a multiple of 8, at least LEAF. */
+// @ts-ignore: decorator
+@inline function split(w: i32): i32 {
+  return max(LEAF, ((w >> 1) + 7) & ~7);
+}
+
+/**
+ * Recursive Cholesky of the column panel at p: m rows, w ≤ m columns, its top w×w block
+ * on the diagonal. Left half first, then its rank-h update of the right half (lower part
+ * only: the block's upper triangle holds the zeros of L) through GEMM, then the right half.
+ * Almost all flops land in gemmAcc calls with k = w/2, w/4, …; only LEAF-wide panels are
+ * done by substitution. Returns 0 or 1 + the failing pivot (relative to p).
+ */
+function factorColumns(m: i32, w: i32, p: usize, ld: i32, damping: f64): i32 {
+  if (w <= LEAF) return factorLeaf(m, w, p, ld, damping);
+  const h = split(w);
+  const left = factorColumns(m, h, p, ld, damping);
+  if (left != 0) return left;
+  const q = at(p, ld, h, 0);
+  // P[h:m, h:w] −= L[h:m, 0:h]·L[h:w, 0:h]ᵀ; the two share no element.
+  gemmAcc(m - h, w - h, h, -1.0, q, ld, 1, q, 1, ld, at(p, ld, h, h), ld, true);
+  const right = factorColumns(m - h, w - h, at(p, ld, h, h), ld, damping);
+  return right != 0 ? right + h : 0;
 }
 
 /**
@@ -184,20 +290,7 @@ export function potrf(n: i32, a: usize, lda: i32, damping: f64, l: usize, ldl: i
     if (l != a) memory.copy(ri, at(a, lda, i, 0), <usize>(i + 1) << 3);
     memory.fill(ri + (<usize>(i + 1) << 3), 0, <usize>(n - i - 1) << 3);
   }
-  for (let k0 = 0; k0 < n; k0 += NB) {
-    const kb = min(NB, n - k0);
-    const d = at(l, ldl, k0, k0);
-    const info = factorDiagonal(kb, d, ldl, damping);
-    if (info != 0) return k0 + info;
-    const m = n - k0 - kb;
-    if (m > 0) {
-      const p21 = at(l, ldl, k0 + kb, k0);
-      solvePanel(m, kb, p21, d, ldl);
-      // A22 −= L21·L21ᵀ, lower triangle only; L21 and A22 share no element.
-      gemmAcc(m, m, kb, -1.0, p21, ldl, 1, p21, 1, ldl, at(l, ldl, k0 + kb, k0 + kb), ldl, true);
-    }
-  }
-  return 0;
+  return factorColumns(n, n, l, ldl, damping);
 }
 
 /** Forward substitution L·x = b in place on the contiguous vector x. */
@@ -304,30 +397,66 @@ function combineRow(width: i32, dst: usize, src: usize, srcStep: usize, coef: us
   }
 }
 
-/** L·X = B in place, B n×nrhs: diagonal blocks in registers, the rest as one GEMM per block (right-looking). */
-function forwardBlocked(n: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32): void {
-  const sb = <usize>ldb << 3;
-  for (let i0 = 0; i0 < n; i0 += NB) {
-    const i1 = min(i0 + NB, n);
-    const b0 = at(b, ldb, i0, 0);
-    for (let i = i0; i < i1; i++) {
-      combineRow(nrhs, at(b, ldb, i, 0), b0, sb, at(l, ldl, i, i0), 8, i - i0, load<f64>(at(l, ldl, i, i)));
+/** Columns of B a leaf solve works on at once. */
+const SLICE: i32 = 32;
+
+// A SOLVE_LEAF×SLICE slice of B copied with a short row stride: rows of B are often a
+// power of two apart, and walking 64 such rows would keep evicting each other from L1.
+const leafSlice: usize = memory.data(SOLVE_LEAF * SLICE * 8);
+
+/**
+ * Solves op(L)·X = B in place for n ≤ SOLVE_LEAF rows, op(L) = L (trans 0) or Lᵀ (trans 1),
+ * SLICE columns at a time: row i of X is (b_i − Σ_q c_q·x_q) / L[i, i] with c_q = L[i, q]
+ * for q < i along row i, or L[q, i] for q > i down column i (at most SOLVE_LEAF scalars).
+ */
+function leafSolve(trans: i32, n: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32): void {
+  const stride: usize = SLICE << 3;
+  for (let c0 = 0; c0 < nrhs; c0 += SLICE) {
+    const bytes = <usize>min(SLICE, nrhs - c0) << 3;
+    for (let i = 0; i < n; i++) memory.copy(leafSlice + <usize>i * stride, at(b, ldb, i, c0), bytes);
+    const width = min(SLICE, nrhs - c0);
+    if (trans) {
+      for (let i = n - 1; i >= 0; i--) {
+        const x = leafSlice + <usize>i * stride;
+        combineRow(width, x, x + stride, stride, at(l, ldl, i + 1, i), <usize>ldl << 3, n - 1 - i, load<f64>(at(l, ldl, i, i)));
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        combineRow(width, leafSlice + <usize>i * stride, leafSlice, stride, at(l, ldl, i, 0), 8, i, load<f64>(at(l, ldl, i, i)));
+      }
     }
-    if (i1 < n) gemmAcc(n - i1, nrhs, i1 - i0, -1.0, at(l, ldl, i1, i0), ldl, 1, b0, ldb, 1, at(b, ldb, i1, 0), ldb, false);
+    for (let i = 0; i < n; i++) memory.copy(at(b, ldb, i, c0), leafSlice + <usize>i * stride, bytes);
   }
 }
 
-/** Lᵀ·X = B in place, B n×nrhs: blocks bottom-up, the rows above each block updated by one GEMM with Lᵀ. */
-function backwardBlocked(n: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32): void {
-  const sb = <usize>ldb << 3, sl = <usize>ldl << 3;
-  for (let i0 = ((n - 1) / NB) * NB; i0 >= 0; i0 -= NB) {
-    const i1 = min(i0 + NB, n);
-    for (let p = i1 - 1; p >= i0; p--) {
-      // Row p meets column p of Lᵀ's block: L[q, p] for q in (p, i1), a strided walk of at most NB scalars.
-      combineRow(nrhs, at(b, ldb, p, 0), at(b, ldb, p + 1, 0), sb, at(l, ldl, p + 1, p), sl, i1 - 1 - p, load<f64>(at(l, ldl, p, p)));
-    }
-    if (i0 > 0) gemmAcc(i0, nrhs, i1 - i0, -1.0, at(l, ldl, i0, 0), 1, ldl, at(b, ldb, i0, 0), ldb, 1, b, ldb, false);
+/**
+ * L·X = B in place, B n×nrhs, recursively: X1 from L11, then B2 −= L21·X1 as one GEMM
+ * (k = n/2, n/4, …), then X2 from L22. LEAF-row blocks are solved in registers.
+ */
+function forwardBlocked(n: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32): void {
+  if (n <= SOLVE_LEAF) {
+    leafSolve(0, n, nrhs, l, ldl, b, ldb);
+    return;
   }
+  const h = split(n);
+  forwardBlocked(h, nrhs, l, ldl, b, ldb);
+  gemmAcc(n - h, nrhs, h, -1.0, at(l, ldl, h, 0), ldl, 1, b, ldb, 1, at(b, ldb, h, 0), ldb, false);
+  forwardBlocked(n - h, nrhs, at(l, ldl, h, h), ldl, at(b, ldb, h, 0), ldb);
+}
+
+/**
+ * Lᵀ·X = B in place, B n×nrhs, recursively: X2 from L22ᵀ, then B1 −= L21ᵀ·X2 as one GEMM
+ * (L21 read with swapped strides), then X1 from L11ᵀ.
+ */
+function backwardBlocked(n: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32): void {
+  if (n <= SOLVE_LEAF) {
+    leafSolve(1, n, nrhs, l, ldl, b, ldb);
+    return;
+  }
+  const h = split(n);
+  backwardBlocked(n - h, nrhs, at(l, ldl, h, h), ldl, at(b, ldb, h, 0), ldb);
+  gemmAcc(h, nrhs, n - h, -1.0, at(l, ldl, h, 0), 1, ldl, at(b, ldb, h, 0), ldb, 1, b, ldb, false);
+  backwardBlocked(h, nrhs, l, ldl, b, ldb);
 }
 
 /**
