@@ -15,7 +15,7 @@ const LEAF: i32 = 16;
 const SOLVE_LEAF: i32 = 64;
 
 /** Column-block width of potri's two passes. */
-const NB: i32 = 64;
+const NB: i32 = 32;
 
 /** Below this many right-hand sides the solves go one column at a time (vector kernels). */
 const RHS_BLOCKED: i32 = 16;
