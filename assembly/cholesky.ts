@@ -1,11 +1,12 @@
 // Damped Cholesky factorisation and the solves built on it, float64, row-major.
 //
-// The O(n³) parts are blocked so that almost all flops go through the GEMM driver
-// (gemmAcc): right-looking Cholesky whose trailing update is a lower-only rank-nb
-// update, right-looking triangular solves for many right-hand sides, and the
-// inverse as L⁻¹ (column-block solves) followed by the lower half of L⁻ᵀ·L⁻¹.
-// What is left outside GEMM (diagonal blocks, panels, one-vector solves) reads
-// rows of L contiguously with f64x2 dot products or axpys, never columns.
+// The O(n³) work is recursive so that almost all flops go through the GEMM driver
+// (gemmAcc) with a large inner dimension: the factorisation splits its columns in
+// halves (left half, its lower-only rank-k update of the right half, right half), the
+// solves with many right-hand sides split their rows the same way, and the inverse is
+// L⁻¹ by column blocks followed by the lower half of L⁻ᵀ·L⁻¹ by block rows.
+// What is left outside GEMM (16-wide leaves, one-vector solves) reads L along rows with
+// f64x2 dot products or axpys, or across rows in registers; it never walks long columns.
 import { gemmAcc } from "./gemm";
 
 /** Width of the recursions' leaves, which are done by substitution instead of GEMM. */
@@ -17,7 +18,10 @@ const SOLVE_LEAF: i32 = 64;
 /** Column-block width of potri's two passes. */
 const NB: i32 = 32;
 
-/** Below this many right-hand sides the solves go one column at a time (vector kernels). */
+/**
+ * Below this many right-hand sides the solves go one column at a time (vector kernels):
+ * measured, re-reading L per column beat GEMM calls with such a narrow B.
+ */
 const RHS_BLOCKED: i32 = 16;
 
 // Per-column solves of a strided B gather the column into this module-level buffer,
@@ -229,8 +233,8 @@ function solveLeafRows8(x: usize, rowBytes: usize, w: i32, d: usize, ld: i32): v
 }
 
 /**
- * Factors a leaf column panel in place: the w×w diagonal block at p (w ≤ LEAF) by rows,
- * then the m − w rows below it as X·L11ᵀ = P, eight rows at a time.
+ * Factors a leaf column panel in place: the w×w diagonal block at p (w ≤ LEAF), then
+ * the m − w rows below it as X·L11ᵀ = P, eight rows at a time.
  * Returns 0 or 1 + the local failing pivot.
  */
 function factorLeaf(m: i32, w: i32, p: usize, ld: i32, damping: f64): i32 {
@@ -431,7 +435,7 @@ function leafSolve(trans: i32, n: i32, nrhs: i32, l: usize, ldl: i32, b: usize, 
 
 /**
  * L·X = B in place, B n×nrhs, recursively: X1 from L11, then B2 −= L21·X1 as one GEMM
- * (k = n/2, n/4, …), then X2 from L22. LEAF-row blocks are solved in registers.
+ * (k = n/2, n/4, …), then X2 from L22, down to leaves of at most SOLVE_LEAF rows.
  */
 function forwardBlocked(n: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32): void {
   if (n <= SOLVE_LEAF) {
@@ -537,7 +541,14 @@ export function potri(n: i32, l: usize, ldl: i32, out: usize, ldo: i32): void {
     if (i0 > 0) gemmAcc(ib, i0, k, 1.0, wi, 1, n, at(w, n, i0, 0), n, 1, at(out, ldo, i0, 0), ldo, false);
     gemmAcc(ib, ib, k, 1.0, wi, 1, n, wi, n, 1, at(out, ldo, i0, i0), ldo, true);
   }
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) store<f64>(at(out, ldo, j, i), load<f64>(at(out, ldo, i, j)));
+  // Mirror tile by tile, so the column-wise writes stay within a few cache lines.
+  for (let i0 = 0; i0 < n; i0 += NB) {
+    const i1 = min(i0 + NB, n);
+    for (let j0 = 0; j0 <= i0; j0 += NB) {
+      for (let i = i0; i < i1; i++) {
+        const j1 = min(j0 + NB, i);
+        for (let j = j0; j < j1; j++) store<f64>(at(out, ldo, j, i), load<f64>(at(out, ldo, i, j)));
+      }
+    }
   }
 }

@@ -257,8 +257,7 @@ describe.each(BACKENDS)('cholesky kernels (%s)', (name) => {
 
     test.each([[40, 37], [100, 37], [100, 0], [150, 100], [260, 259], [129, 128]])('n = %i: a matrix whose pivot %i goes negative is reported there', (n, pivot) => {
       const a = failingAt(n + pivot, n, pivot);
-      const ml = new CholeskyDecomposition(toMl(a, n, n));
-      expect(ml.isPositiveDefinite()).toBe(false);
+      expect(cached(`ml pd ${n} ${pivot}`, () => new CholeskyDecomposition(toMl(a, n, n)).isPositiveDefinite())).toBe(false);
       const pa = m.put(a, n, n);
       const pl = m.empty(n, n);
       expect(k.potrf(n, pa, n, 0, pl, n)).toBe(pivot + 1);
@@ -316,7 +315,7 @@ describe.each(BACKENDS)('cholesky kernels (%s)', (name) => {
 
   describe('trsm', () => {
     const cases: Array<[number, number]> = [];
-    for (const n of [0, 1, 2, 3, 7, 17, 64, 65, 129, 200]) for (const nrhs of [1, 2, 3, 4, 5, 9, 70]) cases.push([n, nrhs]);
+    for (const n of [0, 1, 2, 3, 17, 64, 65, 129, 200]) for (const nrhs of [1, 2, 5, 16, 17, 70]) cases.push([n, nrhs]);
 
     test.each(cases)('n = %i, nrhs = %i: L·X = B and Lᵀ·X = B against substitution', (n, nrhs) => {
       const ldl = n + 3, ldb = nrhs + 2;
@@ -351,7 +350,7 @@ describe.each(BACKENDS)('cholesky kernels (%s)', (name) => {
 
   describe('potrs', () => {
     const cases: Array<[number, number]> = [];
-    for (const n of [1, 3, 33, 64, 127, 129, 257]) for (const nrhs of [1, 2, 4, 13, 64]) cases.push([n, nrhs]);
+    for (const n of [1, 3, 33, 64, 127, 129, 257]) for (const nrhs of [1, 2, 16, 64]) cases.push([n, nrhs]);
 
     test.each(cases)('n = %i, nrhs = %i: (A + λI)·X = B with a tiny backward error, matches ml-matrix', (n, nrhs) => {
       const damping = 0.5;
@@ -440,7 +439,7 @@ describe.each(BACKENDS)('cholesky kernels (%s)', (name) => {
           expect(backwardError(ad, m.get(pb, n, nrhs), b, n, nrhs)).toBeLessThanOrEqual(1e-13);
           m.freeAll();
         }),
-        { numRuns: 40, seed: 20240611 },
+        { numRuns: 30, seed: 20240611 },
       );
     });
 
@@ -457,7 +456,7 @@ describe.each(BACKENDS)('cholesky kernels (%s)', (name) => {
           expect(backwardError(ad, x, eye(n), n, n)).toBeLessThanOrEqual(1e-13);
           m.freeAll();
         }),
-        { numRuns: 25, seed: 7 },
+        { numRuns: 20, seed: 7 },
       );
     });
   });
