@@ -57,4 +57,7 @@ export interface Kernels {
    * n + 1 when A's lower triangle holds a non-finite entry.
    */
   syev(n: number, a: Ptr, lda: number, w: Ptr, v: Ptr, ldv: number): number;
+
+  /** Index of the first NaN or ±Infinity among the `len` contiguous values at x, or -1 when all are finite. */
+  firstNonFinite(len: number, x: Ptr): number;
 }
