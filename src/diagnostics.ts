@@ -7,7 +7,7 @@ import { kernels } from './backend.js';
 import type { Kernels, Ptr } from './kernels/types.js';
 import { Workspace } from './matrix.js';
 import { ArgumentError, ConvergenceError, ShapeError } from './errors.js';
-import { checkArray, checkDim } from './validate.js';
+import { checkArray, checkDim, checkFinite } from './validate.js';
 import { gramFromCaptures, seedIdentity } from './nn/gram.js';
 import { withJacobianCapture } from './nn/jacobian.js';
 import { Capture, type Net } from './nn/net.js';
@@ -80,6 +80,7 @@ export function limitingGram(X: Float64Array, n: number): LimitingGram {
   if (!(X instanceof Float64Array) || X.length % n !== 0) throw new ShapeError('X', `must be a Float64Array of n × d values (n = ${n})`);
   const d = X.length / n;
   checkArray('X', X, n * d, `n×d = ${n}×${d}`);
+  checkFinite('X', X);
   const k = kernels(), ws = new Workspace(k);
   try {
     const xp = ws.get('X', n * d), g = ws.get('G', n * n);
@@ -119,6 +120,7 @@ export function limitingGram(X: Float64Array, n: number): LimitingGram {
  */
 export function jacobianDrift(net: Net, X: Float64Array, n: number, params0: Float64Array): number {
   checkArray('params0', params0, net.numParams, 'numParams');
+  checkFinite('params0', params0);
   net.checkInput(X, n);
   const current = net.getParams();
   const k = net.kernels, ws = new Workspace(k);
@@ -159,6 +161,7 @@ export function jacobianDrift(net: Net, X: Float64Array, n: number, params0: Flo
  */
 export function weightMovement(net: Net, params0: Float64Array): number {
   checkArray('params0', params0, net.numParams, 'numParams');
+  checkFinite('params0', params0);
   const h = net.kernels.f64(), t = net.paramsPtr >> 3;
   let s = 0;
   for (let i = 0; i < net.numParams; i++) { const d = h[t + i] - params0[i]; s += d * d; }

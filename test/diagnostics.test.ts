@@ -1,7 +1,7 @@
 import { EVD, Matrix, SVD } from 'ml-matrix';
 import {
   init, mlp, twoLayerReLU, gd, train, jacobian, gramSpectrum, limitingGram, jacobianDrift, weightMovement,
-  ArgumentError, ShapeError,
+  ArgumentError, ShapeError, NonFiniteError,
 } from '../src/index';
 import { BACKENDS } from './helpers/backends';
 import { allClose } from './helpers/allclose';
@@ -71,6 +71,8 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(() => limitingGram(new Float64Array(5), 2)).toThrow(ShapeError);
     const net = mlp({ sizes: [2, 3, 1] });
     expect(() => weightMovement(net, new Float64Array(2))).toThrow(/^params0:/);
+    expect(() => weightMovement(net, new Float64Array(net.numParams).fill(NaN))).toThrow(NonFiniteError);
+    expect(() => limitingGram(new Float64Array([1, NaN]), 1)).toThrow(NonFiniteError);
     expect(() => jacobianDrift(net, new Float64Array(4), 2, new Float64Array(3))).toThrow(/^params0:/);
     expect(() => gramSpectrum(net, new Float64Array(3), 2)).toThrow(/^X:/);
     net.dispose();

@@ -3,7 +3,7 @@
  * the products with it that never form it.
  */
 import { Workspace } from '../matrix.js';
-import { checkArray } from '../validate.js';
+import { checkArray, checkFinite } from '../validate.js';
 import { Capture, type Net } from './net.js';
 import { jtv, seedIdentity, writeJacobian } from './gram.js';
 
@@ -53,6 +53,7 @@ export function jacobian(net: Net, X: Float64Array, n: number): Float64Array {
  */
 export function vjp(net: Net, X: Float64Array, n: number, v: Float64Array): Float64Array {
   checkArray('v', v, n * net.outputDim, `n×outputDim = ${n}×${net.outputDim}`);
+  checkFinite('v', v);
   return withJacobianCapture(net, X, n, (cap, ws) => {
     const vp = ws.get('vjp.v', v.length), out = ws.get('vjp.out', net.numParams);
     net.kernels.f64().set(v, vp >> 3);

@@ -65,6 +65,7 @@ export function squaredError(options: LossOptions = {}): Loss {
     reduction,
     checkTargets(Y, n, k) {
       checkArray('Y', Y, n * k, `n×outputDim = ${n}×${k}`);
+      checkFinite('Y', Y);
     },
     value(h, u, Y, n, k) {
       let s = 0;

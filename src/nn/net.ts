@@ -14,7 +14,7 @@
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { Mat, Workspace } from '../matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
-import { checkArray, checkDim } from '../validate.js';
+import { checkArray, checkDim, checkFinite } from '../validate.js';
 import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
 
 /** Shape and role of one dense layer, as given to the {@link Net} constructor. */
@@ -249,6 +249,7 @@ export class Net {
   setParams(p: Float64Array): void {
     this.checkLive();
     checkArray('p', p, this.numParams, 'numParams');
+    checkFinite('p', p);
     this.kernels.f64().set(p, this.params.ptr >> 3);
   }
 
@@ -304,6 +305,7 @@ export class Net {
     this.checkLive();
     checkDim('n', n);
     checkArray('X', X, n * this.inputDim, `n×inputDim = ${n}×${this.inputDim}`);
+    checkFinite('X', X);
   }
 
   /** Frees the network's memory; using it afterwards throws StateError. */

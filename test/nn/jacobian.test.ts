@@ -1,4 +1,4 @@
-import { init, mlp, twoLayerReLU, jacobian, vjp, gramMatrix, ShapeError, type ActivationName } from '../../src/index';
+import { init, mlp, twoLayerReLU, jacobian, vjp, gramMatrix, ShapeError, NonFiniteError, type ActivationName } from '../../src/index';
 import { BACKENDS } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { matmul, transpose } from '../helpers/naive';
@@ -82,6 +82,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(() => jacobian(net, new Float64Array(3), 2)).toThrow(ShapeError);
     expect(() => jacobian(net, new Float64Array(3), 2)).toThrow(/^X:/);
     expect(() => vjp(net, new Float64Array(4), 2, new Float64Array(3))).toThrow(/^v:/);
+    expect(() => vjp(net, new Float64Array(4), 2, new Float64Array([1, NaN]))).toThrow(NonFiniteError);
     net.dispose();
   });
 });

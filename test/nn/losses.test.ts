@@ -1,4 +1,4 @@
-import { init, kernels, squaredError, softmaxCrossEntropy, ArgumentError, ShapeError, type Loss } from '../../src/index';
+import { init, kernels, squaredError, softmaxCrossEntropy, ArgumentError, ShapeError, NonFiniteError, type Loss } from '../../src/index';
 import { resolveLoss } from '../../src/nn/losses';
 import { BACKENDS } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
@@ -109,6 +109,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const sq = squaredError(), ce = softmaxCrossEntropy();
     expect(() => sq.checkTargets(new Float64Array(5), 2, 3)).toThrow(ShapeError);
     expect(() => sq.checkTargets(new Float64Array(5), 2, 3)).toThrow(/^Y:/);
+    expect(() => sq.checkTargets(new Float64Array([0, 1, NaN, 0, 0, 0]), 2, 3)).toThrow(NonFiniteError);
     expect(() => ce.checkTargets(new Float64Array([0, 3]), 2, 3)).toThrow(/Y: element 1 is 3/);
     expect(() => ce.checkTargets(new Float64Array([0.5, 0.5, 0, 0.2, 0.2, 0.2]), 2, 3)).toThrow(/row 1 sums to/);
     expect(() => ce.checkTargets(new Float64Array([1, 0]), 2, 1)).toThrow(/at least 2 outputs/);

@@ -122,6 +122,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(() => net.predict(new Float64Array(3), 2)).toThrow(/^X:/);
     expect(() => net.predict(new Float64Array([1, NaN]), 1)).toThrow(NonFiniteError);
     expect(() => net.setParams(new Float64Array(5))).toThrow(/^p:/);
+    expect(() => net.setParams(new Float64Array(net.numParams).fill(Infinity))).toThrow(NonFiniteError);
     net.dispose();
     expect(() => net.predict(new Float64Array(2), 1)).toThrow(StateError);
     expect(() => net.getParams()).toThrow(StateError);
