@@ -68,10 +68,12 @@ export interface KroneckerBlockOptions {
    * {@link KroneckerUpdateOptions.examples}); S ⊗ A then approximates the Fisher of the
    * MEAN loss when g are the gradients of the per-example losses.
    * 'sum': A = āᵀā and S = gᵀg, the convention of the analysis in Zhang, Martens & Grosse
-   * 2019 (§4; arXiv:1905.10961). With a sum loss, sum factors over-count by n
-   * (F_sum ≈ S_sum ⊗ A_sum / n); with a mean loss, mean factors make a step n times
-   * larger in output space than exact NGD (the paper notes' "normalisation trap").
-   * The optimizer owns the choice; the block only applies it.
+   * 2019 (§4; arXiv:1905.10961), under which K-FAC's output-space step is
+   * −η(P_Γ ∘ P_X)r and matches exact NGD when n ≤ d. Note the scalings: the Fisher of a
+   * SUM loss is Σ_i (g_i⊗ā_i)(g_i⊗ā_i)ᵀ ≈ S_sum ⊗ A_sum / n; and when the g rows are
+   * back-propagated from a MEAN loss (each carrying 1/n), mean factors make K-FAC's
+   * output-space step n times larger than exact NGD's (the "normalisation trap").
+   * The optimizer owns the choice and the matching learning rate; the block only applies it.
    */
   normalization?: FactorNormalization;
   /** EMA decay ∈ [0, 1] of the weighted (debiased) moving average; 0 keeps only the last batch. Default 0.95. */

@@ -397,6 +397,95 @@ describe.each(BACKENDS)('KroneckerBlock on %s', (name) => {
     }
   });
 
+  // ---- inversion: eigen ------------------------------------------------------------------------
+
+  test.each([
+    [6, 3, 4, true], [9, 5, 3, false], [2, 4, 6, true], [1, 1, 1, false], [1, 0, 3, true], [4, 1, 7, false],
+  ])('eigen/exact: multiplyInverse is (S ⊗ A + λI)⁻¹ (n %i, in %i, out %i, bias %s)', (n, inputs, outputs, bias) => {
+    const p = problem(1100 + n + inputs, n, inputs, outputs, bias), lam = 0.02;
+    const d = p.d, m = outputs;
+    const b = block({ inputs, outputs, bias, inversion: 'eigen' });
+    expect(b.damping).toBe('exact');
+    feed(b, p);
+    b.updateInverse(lam);
+    const A = gramT(p.abar, n, d, n), S = gramT(p.g, n, m, n);
+    const dense = plusIdentity(kron(S, m, A, d), m * d, lam);
+    const got = apply(b, p.v);
+    allClose(got, denseSolve(dense, m * d, p.v), { rtol: 1e-9, atol: 1e-10, cols: d, label: '(S⊗A + λI)⁻¹' });
+    allClose(got, denseSolve(b.toDense(lam), m * d, p.v), { rtol: 1e-9, atol: 1e-10, label: 'vs toDense(λ)' });
+  });
+
+  test('eigen/π equals cholesky/π', () => {
+    const p = problem(1201, 7, 4, 6, true), lam = 0.01;
+    const e = block({ inputs: 4, outputs: 6, bias: true, inversion: 'eigen', damping: 'pi' });
+    const c = block({ inputs: 4, outputs: 6, bias: true });
+    feed(e, p); feed(c, p);
+    e.updateInverse(lam); c.updateInverse(lam);
+    expect(e.inverse!.pi).toBe(c.inverse!.pi);
+    allClose(apply(e, p.v), apply(c, p.v), { rtol: 1e-10, atol: 1e-12 });
+  });
+
+  test('eigen: a new λ reuses the eigenvectors and equals a fresh block; the cache survives factor updates', () => {
+    const p1 = problem(1301, 6, 3, 5, true), p2 = problem(1302, 6, 3, 5, true);
+    const b = block({ inputs: 3, outputs: 5, bias: true, inversion: 'eigen' });
+    feed(b, p1);
+    b.updateInverse(0.1);
+    const old = apply(b, p1.v);
+    feed(b, p2);
+    expect(apply(b, p1.v)).toEqual(old);
+    b.updateInverse(0.1);
+    b.updateInverse(0.003);
+    const fresh = block({ inputs: 3, outputs: 5, bias: true, inversion: 'eigen' });
+    feed(fresh, p1); feed(fresh, p2);
+    fresh.updateInverse(0.003);
+    allClose(apply(b, p1.v), apply(fresh, p1.v), { rtol: 1e-12, atol: 1e-13 });
+  });
+
+  test('eigen/exact at λ = 0 on a rank-deficient block is refused', () => {
+    const p = problem(1401, 2, 3, 4, false);
+    const b = block({ inputs: 3, outputs: 4, inversion: 'eigen' });
+    feed(b, p);
+    expect(() => b.updateInverse(0)).toThrow(ArgumentError);
+    b.updateInverse(1e-3);
+  });
+
+  test('exact condition numbers agree with a dense eigensolver (eigen mode, cholesky exact:true, dual)', () => {
+    const p = problem(1501, 12, 6, 5, true), lam = 1e-3;
+    const want = (b: KroneckerBlock): { a: number; s: number } => {
+      const { dampingA, dampingS } = b.inverse!;
+      const f = b.readFactors();
+      const ea = eigenvalues(plusIdentity(f.a, 7, dampingA), 7), es = eigenvalues(plusIdentity(f.s, 5, dampingS), 5);
+      return { a: ea[6] / ea[0], s: es[4] / es[0] };
+    };
+    for (const options of [
+      { inversion: 'eigen', damping: 'pi' }, { inversion: 'cholesky' }, { inversion: 'cholesky', decay: 0, form: 'dual' },
+    ] as const) {
+      const b = block({ inputs: 6, outputs: 5, bias: true, ...options });
+      feed(b, p);
+      b.updateInverse(lam);
+      const got = b.conditionNumbers({ exact: true }), w = want(b);
+      expect(got.exact).toBe(true);
+      expect(got.a / w.a).toBeCloseTo(1, 6);
+      expect(got.s / w.s).toBeCloseTo(1, 6);
+    }
+    // Wide dual S (out 9 > n 4): λ_min is μ_S exactly.
+    const q = problem(1502, 4, 2, 9, false);
+    const wide = block({ inputs: 2, outputs: 9, decay: 0 });
+    feed(wide, q);
+    wide.updateInverse(lam);
+    expect(wide.inverse!.formS).toBe('dual');
+    const es = eigenvalues(plusIdentity(wide.readFactors().s, 9, wide.inverse!.dampingS), 9);
+    expect(wide.conditionNumbers({ exact: true }).s / (es[8] / es[0])).toBeCloseTo(1, 6);
+    // Exact damping: the block's κ is (s_max a_max + λ)/(s_min a_min + λ).
+    const e = block({ inputs: 6, outputs: 5, bias: true, inversion: 'eigen' });
+    feed(e, p);
+    e.updateInverse(lam);
+    const f = e.readFactors(), ea = eigenvalues(f.a, 7), es2 = eigenvalues(f.s, 5);
+    const c = e.conditionNumbers();
+    expect(c.block / ((es2[4] * ea[6] + lam) / (Math.max(es2[0], 0) * Math.max(ea[0], 0) + lam))).toBeCloseTo(1, 6);
+    expect(c.a / (ea[6] / ea[0])).toBeCloseTo(1, 6);
+  });
+
   // ---- errors and lifetime ----------------------------------------------------------------------
 
   test('argument, shape and state errors', () => {
