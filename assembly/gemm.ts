@@ -1,4 +1,42 @@
-// General matrix multiply, float64, row-major.
+// General matrix multiply, float64, row-major: a GotoBLAS-style blocked driver
+// around a 4×4 f64x2 register micro-kernel.
+//
+// Loop nest of the driver (gemmRows):
+//   jc over columns of C in blocks of NC
+//     pc over the inner dimension in blocks of KC     → pack B[pc.., jc..] into NR-wide panels
+//       ic over rows of C in blocks of MC             → pack A[ic.., pc..] into MR-high panels
+//         jr over NR-wide panels, ir over MR-high panels → micro-kernel on one MR×NR tile of C
+// Packing absorbs every stride, so transposes, Gram products (B = Aᵀ by swapped
+// strides) and the lower-triangle-only mode all run through the same code.
+
+/** Rows (of A) and columns (of B) of one register tile of C. */
+const MR = 4;
+const NR = 4;
+/**
+ * Cache blocking: an MC×KC block of packed A (256 KiB) stays in L2 while the KC×NR
+ * panel of packed B (8 KiB) stays in L1; the KC×NC block of packed B (2 MiB) lives
+ * in L2/L3. MC 64–192 and KC 256–512 measured within noise of each other at
+ * n = 128…1024; the smaller KC halves the B pack buffer.
+ */
+const MC = 128;
+const KC = 256;
+const NC = 1024;
+
+// Pack buffers, grown on demand (never beyond MC×KC and KC×NC) and kept, so a
+// steady-state call allocates nothing.
+let packA: usize = 0;
+let packACap: usize = 0;
+let packB: usize = 0;
+let packBCap: usize = 0;
+/** A 4×4 scratch tile for edge and diagonal tiles, which are stored element by element. */
+const edgeTile: usize = memory.data(MR * NR * 8, 16);
+
+/** c + a·b on f64x2 lanes: fused in the relaxed-SIMD build, separate mul and add otherwise. */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(f64x2.mul(a, b), c);
+}
 
 /**
  * Accumulating driver shared by gemm, syrk and the blocked Cholesky update:
@@ -15,27 +53,78 @@ export function gemmAcc(
   b: usize, rsb: i32, csb: i32,
   c: usize, ldc: i32, lowerOnly: bool,
 ): void {
-  for (let i = 0; i < m; i++) {
-    const jEnd = lowerOnly ? min(n, i + 1) : n;
-    for (let j = 0; j < jEnd; j++) {
-      let s = 0.0;
-      for (let p = 0; p < k; p++) {
-        s += load<f64>(a + (<usize>(i * rsa + p * csa) << 3)) * load<f64>(b + (<usize>(p * rsb + j * csb) << 3));
+  gemmRows(0, m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1.0, c, ldc, lowerOnly);
+}
+
+/**
+ * The driver on the row range i0 ≤ i < i1 of C (for splitting the work across
+ * threads by rows); A, B and C are addressed exactly as in gemmAcc, with global
+ * indices, so lowerOnly keeps its meaning (j ≤ i):
+ *   C[i, j] ← beta·C[i, j] + alpha · Σ_p A[i, p] · B[p, j]   for i0 ≤ i < i1, 0 ≤ j < n
+ * (only j ≤ i with lowerOnly). beta = 0 writes without reading C, so NaN or
+ * garbage there is overwritten; beta = 1 is a pure accumulate. Entries outside the
+ * written set are neither read nor written. C must not overlap A or B.
+ */
+export function gemmRows(
+  i0: i32, i1: i32, n: i32, k: i32, alpha: f64,
+  a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32,
+  beta: f64, c: usize, ldc: i32, lowerOnly: bool,
+): void {
+  if (i1 <= i0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0) {
+    scaleRows(i0, i1, n, beta, c, ldc, lowerOnly);
+    return;
+  }
+  reservePacks(min(MC, i1 - i0), min(NC, n), min(KC, k));
+  for (let jc = 0; jc < n; jc += NC) {
+    let nc = min(NC, n - jc);
+    if (lowerOnly) {
+      if (jc >= i1) break;
+      nc = min(nc, i1 - jc);
+    }
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      // beta applies once, in the first pass over the inner dimension.
+      const betaHere = pc == 0 ? beta : 1.0;
+      packPanelsB(kc, nc, b + (<usize>(pc * rsb + jc * csb) << 3), rsb, csb);
+      for (let ic = i0; ic < i1; ic += MC) {
+        const mc = min(MC, i1 - ic);
+        // With lowerOnly, a row block wholly above this column block has nothing to do.
+        if (lowerOnly && ic + mc <= jc) continue;
+        packPanelsA(mc, kc, a + (<usize>(ic * rsa + pc * csa) << 3), rsa, csa);
+        macroKernel(ic, jc, mc, nc, kc, alpha, betaHere, c, ldc, lowerOnly);
       }
-      const pc = c + (<usize>(i * ldc + j) << 3);
-      store<f64>(pc, load<f64>(pc) + alpha * s);
     }
   }
 }
 
 /** Scales the m×n block of C (leading dimension ldc) by beta; beta = 0 writes zeros (so NaN in C is not kept). */
 export function scaleC(m: i32, n: i32, beta: f64, c: usize, ldc: i32): void {
+  scaleRows(0, m, n, beta, c, ldc, false);
+}
+
+/** scaleC on rows i0 ≤ i < i1, and with lowerOnly only on entries j ≤ i. */
+function scaleRows(i0: i32, i1: i32, n: i32, beta: f64, c: usize, ldc: i32, lowerOnly: bool): void {
   if (beta == 1.0) return;
-  for (let i = 0; i < m; i++) {
+  const vb = f64x2.splat(beta);
+  const zero = f64x2.splat(0.0);
+  for (let i = i0; i < i1; i++) {
     const row = c + (<usize>(i * ldc) << 3);
-    for (let j = 0; j < n; j++) {
-      const p = row + (<usize>j << 3);
-      store<f64>(p, beta == 0.0 ? 0.0 : beta * load<f64>(p));
+    const len = lowerOnly ? min(n, i + 1) : n;
+    let j = 0;
+    if (beta == 0.0) {
+      for (; j + 2 <= len; j += 2) v128.store(row + (<usize>j << 3), zero);
+      if (j < len) store<f64>(row + (<usize>j << 3), 0.0);
+    } else {
+      for (; j + 2 <= len; j += 2) {
+        const p = row + (<usize>j << 3);
+        v128.store(p, f64x2.mul(v128.load(p), vb));
+      }
+      if (j < len) {
+        const p = row + (<usize>j << 3);
+        store<f64>(p, beta * load<f64>(p));
+      }
     }
   }
 }
@@ -52,12 +141,215 @@ export function gemm(
   a: usize, lda: i32, b: usize, ldb: i32, beta: f64, c: usize, ldc: i32,
 ): void {
   if (m <= 0 || n <= 0) return;
-  scaleC(m, n, beta, c, ldc);
-  if (k <= 0 || alpha == 0.0) return;
-  gemmAcc(
-    m, n, k, alpha,
+  gemmRows(
+    0, m, n, k, alpha,
     a, transA ? 1 : lda, transA ? lda : 1,
     b, transB ? 1 : ldb, transB ? ldb : 1,
-    c, ldc, false,
+    beta, c, ldc, false,
   );
+}
+
+/** Makes the pack buffers big enough for an mc×kc block of A and a kc×nc block of B (both rounded up to 4). */
+function reservePacks(mc: i32, nc: i32, kc: i32): void {
+  const needA = <usize>(((mc + MR - 1) & ~(MR - 1)) * kc) << 3;
+  if (needA > packACap) {
+    if (packA) heap.free(packA);
+    packA = heap.alloc(needA);
+    packACap = needA;
+  }
+  const needB = <usize>(((nc + NR - 1) & ~(NR - 1)) * kc) << 3;
+  if (needB > packBCap) {
+    if (packB) heap.free(packB);
+    packB = heap.alloc(needB);
+    packBCap = needB;
+  }
+}
+
+/**
+ * Packs the mc×kc block of A at `a` (element (i, p) at a + 8·(i·rsa + p·csa)) into
+ * packA as MR-high panels: panel t holds, for each p, the MR values A[t·MR + r, p]
+ * contiguously, rows past mc padded with zeros.
+ */
+function packPanelsA(mc: i32, kc: i32, a: usize, rsa: i32, csa: i32): void {
+  let dst = packA;
+  const step = <usize>csa << 3;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    let src = a + (<usize>(ir * rsa) << 3);
+    if (rows == MR && rsa == 1) {
+      // Transposed A: the MR values of one p are adjacent.
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += step;
+        dst += MR << 3;
+      }
+    } else if (rows == MR) {
+      const rs = <usize>rsa << 3;
+      let s0 = src, s1 = src + rs, s2 = src + 2 * rs, s3 = src + 3 * rs;
+      for (let p = 0; p < kc; p++) {
+        store<f64>(dst, load<f64>(s0));
+        store<f64>(dst, load<f64>(s1), 8);
+        store<f64>(dst, load<f64>(s2), 16);
+        store<f64>(dst, load<f64>(s3), 24);
+        s0 += step; s1 += step; s2 += step; s3 += step;
+        dst += MR << 3;
+      }
+    } else {
+      const rs = <usize>rsa << 3;
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          store<f64>(dst + (<usize>r << 3), r < rows ? load<f64>(src + <usize>r * rs) : 0.0);
+        }
+        src += step;
+        dst += MR << 3;
+      }
+    }
+  }
+}
+
+/**
+ * Packs the kc×nc block of B at `b` (element (p, j) at b + 8·(p·rsb + j·csb)) into
+ * packB as NR-wide panels: panel t holds, for each p, the NR values B[p, t·NR + q]
+ * contiguously, columns past nc padded with zeros.
+ */
+function packPanelsB(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32): void {
+  let dst = packB;
+  const step = <usize>rsb << 3;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    let src = b + (<usize>(jr * csb) << 3);
+    if (cols == NR && csb == 1) {
+      // Row-major B: the NR values of one p are adjacent.
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += step;
+        dst += NR << 3;
+      }
+    } else if (cols == NR) {
+      const cs = <usize>csb << 3;
+      let s0 = src, s1 = src + cs, s2 = src + 2 * cs, s3 = src + 3 * cs;
+      for (let p = 0; p < kc; p++) {
+        store<f64>(dst, load<f64>(s0));
+        store<f64>(dst, load<f64>(s1), 8);
+        store<f64>(dst, load<f64>(s2), 16);
+        store<f64>(dst, load<f64>(s3), 24);
+        s0 += step; s1 += step; s2 += step; s3 += step;
+        dst += NR << 3;
+      }
+    } else {
+      const cs = <usize>csb << 3;
+      for (let p = 0; p < kc; p++) {
+        for (let q = 0; q < NR; q++) {
+          store<f64>(dst + (<usize>q << 3), q < cols ? load<f64>(src + <usize>q * cs) : 0.0);
+        }
+        src += step;
+        dst += NR << 3;
+      }
+    }
+  }
+}
+
+/**
+ * Runs the micro-kernel over every MR×NR tile of the mc×nc block of C whose
+ * top-left entry is (ic, jc), from the packed panels. With lowerOnly, tiles wholly
+ * above the diagonal are skipped and tiles crossing it are stored with a mask.
+ */
+function macroKernel(
+  ic: i32, jc: i32, mc: i32, nc: i32, kc: i32,
+  alpha: f64, beta: f64, c: usize, ldc: i32, lowerOnly: bool,
+): void {
+  const panelA = <usize>kc * (MR << 3); // bytes of one packed A panel
+  const panelB = <usize>kc * (NR << 3);
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    const gj = jc + jr;
+    const pb = packB + <usize>(jr / NR) * panelB;
+    let ir = 0;
+    // Start at the first tile whose last row ic + ir + MR − 1 reaches column gj: the
+    // tiles before it lie wholly above the diagonal.
+    if (lowerOnly && gj > ic) ir = (gj - ic) & ~(MR - 1);
+    for (; ir < mc; ir += MR) {
+      const rows = min(MR, mc - ir);
+      const gi = ic + ir;
+      // Entry (r, q) of the tile is written iff q − r ≤ diag; diag ≥ NR − 1 writes all.
+      const diag = lowerOnly ? gi - gj : NR - 1;
+      microKernel(
+        kc, packA + <usize>(ir / MR) * panelA, pb,
+        c + (<usize>(gi * ldc + gj) << 3), ldc, alpha, beta, rows, cols, diag,
+      );
+    }
+  }
+}
+
+/**
+ * One 4×4 tile: T = Σ_p Apanel[p]ᵀ · Bpanel[p] in 8 f64x2 accumulators, then
+ * C[r, q] ← beta·C[r, q] + alpha·T[r, q] for r < rows, q < cols, q − r ≤ diag.
+ */
+function microKernel(
+  kc: i32, pa: usize, pb: usize, c: usize, ldc: i32,
+  alpha: f64, beta: f64, rows: i32, cols: i32, diag: i32,
+): void {
+  let c00 = f64x2.splat(0.0), c01 = f64x2.splat(0.0);
+  let c10 = f64x2.splat(0.0), c11 = f64x2.splat(0.0);
+  let c20 = f64x2.splat(0.0), c21 = f64x2.splat(0.0);
+  let c30 = f64x2.splat(0.0), c31 = f64x2.splat(0.0);
+  const end = pb + (<usize>kc << 5);
+  while (pb < end) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load64_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load64_splat(pa, 8);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load64_splat(pa, 16);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load64_splat(pa, 24);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    pa += 32;
+    pb += 32;
+  }
+  const va = f64x2.splat(alpha);
+  c00 = f64x2.mul(c00, va); c01 = f64x2.mul(c01, va);
+  c10 = f64x2.mul(c10, va); c11 = f64x2.mul(c11, va);
+  c20 = f64x2.mul(c20, va); c21 = f64x2.mul(c21, va);
+  c30 = f64x2.mul(c30, va); c31 = f64x2.mul(c31, va);
+  const ld = <usize>ldc << 3;
+  if (rows == MR && cols == NR && diag >= NR - 1) {
+    storeRow(c, c00, c01, beta);
+    storeRow(c + ld, c10, c11, beta);
+    storeRow(c + 2 * ld, c20, c21, beta);
+    storeRow(c + 3 * ld, c30, c31, beta);
+    return;
+  }
+  const t = edgeTile;
+  v128.store(t, c00); v128.store(t, c01, 16);
+  v128.store(t, c10, 32); v128.store(t, c11, 48);
+  v128.store(t, c20, 64); v128.store(t, c21, 80);
+  v128.store(t, c30, 96); v128.store(t, c31, 112);
+  for (let r = 0; r < rows; r++) {
+    const qEnd = min(cols, r + diag + 1);
+    const row = c + <usize>r * ld;
+    for (let q = 0; q < qEnd; q++) {
+      const p = row + (<usize>q << 3);
+      const v = load<f64>(t + (<usize>(r * NR + q) << 3));
+      store<f64>(p, beta == 0.0 ? v : beta == 1.0 ? load<f64>(p) + v : beta * load<f64>(p) + v);
+    }
+  }
+}
+
+/** C[0..3] ← beta·C[0..3] + (x0, x1); beta = 0 does not read C. */
+// @ts-ignore: decorator
+@inline function storeRow(p: usize, x0: v128, x1: v128, beta: f64): void {
+  if (beta == 0.0) {
+    v128.store(p, x0);
+    v128.store(p, x1, 16);
+  } else if (beta == 1.0) {
+    v128.store(p, f64x2.add(v128.load(p), x0));
+    v128.store(p, f64x2.add(v128.load(p, 16), x1), 16);
+  } else {
+    const vb = f64x2.splat(beta);
+    v128.store(p, f64x2.add(f64x2.mul(v128.load(p), vb), x0));
+    v128.store(p, f64x2.add(f64x2.mul(v128.load(p, 16), vb), x1), 16);
+  }
 }

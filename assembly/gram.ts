@@ -1,35 +1,59 @@
 // Symmetric rank-k update (Gram matrices) and the elementwise (Hadamard) product.
-import { gemmAcc, scaleC } from "./gemm";
+import { gemmRows } from "./gemm";
 
 /**
  * C ← alpha·A·Aᵀ + beta·C (trans = 0; A is n×k, lda ≥ k) or
  * C ← alpha·Aᵀ·A + beta·C (trans = 1; A is k×n, lda ≥ n). C is n×n, ldc ≥ n.
- * Only the lower triangle is computed; it is then mirrored so all of C is written.
- * C must not overlap A.
+ * Only the lower triangle is computed (through the GEMM driver in lower-only mode,
+ * about half the flops of a full product); it is then mirrored so all of C is
+ * written and C is exactly symmetric. The strict upper triangle of C is never
+ * read: with beta ≠ 0 the old lower triangle stands for the whole old C.
+ * beta = 0 does not read C. C must not overlap A.
  */
 export function syrk(trans: i32, n: i32, k: i32, alpha: f64, a: usize, lda: i32, beta: f64, c: usize, ldc: i32): void {
   if (n <= 0) return;
-  scaleC(n, n, beta, c, ldc);
-  if (k > 0 && alpha != 0.0) {
-    // B = op(A)ᵀ is A read with swapped strides.
-    if (trans) gemmAcc(n, n, k, alpha, a, 1, lda, a, lda, 1, c, ldc, true);
-    else gemmAcc(n, n, k, alpha, a, lda, 1, a, 1, lda, c, ldc, true);
-  }
+  // B = op(A)ᵀ is A read with swapped strides.
+  if (trans) gemmRows(0, n, n, k, alpha, a, 1, lda, a, lda, 1, beta, c, ldc, true);
+  else gemmRows(0, n, n, k, alpha, a, lda, 1, a, 1, lda, beta, c, ldc, true);
   mirrorLower(n, c, ldc);
 }
 
-/** Copies the strict lower triangle of the n×n matrix at c onto its upper triangle. */
+/** Side of the square blocks mirrorLower copies through, so both the rows read and the columns written stay in cache. */
+const MIRROR_BLOCK = 32;
+
+/** Copies the strict lower triangle of the n×n matrix at c (leading dimension ldc) onto its upper triangle. */
 export function mirrorLower(n: i32, c: usize, ldc: i32): void {
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      store<f64>(c + (<usize>(j * ldc + i) << 3), load<f64>(c + (<usize>(i * ldc + j) << 3)));
+  const ld = <usize>ldc << 3;
+  for (let ib = 0; ib < n; ib += MIRROR_BLOCK) {
+    const iEnd = min(n, ib + MIRROR_BLOCK);
+    for (let jb = 0; jb <= ib; jb += MIRROR_BLOCK) {
+      for (let i = max(ib, jb + 1); i < iEnd; i++) {
+        const jEnd = min(i, jb + MIRROR_BLOCK);
+        const src = c + <usize>i * ld;
+        let dst = c + (<usize>i << 3) + <usize>jb * ld;
+        for (let j = jb; j < jEnd; j++) {
+          store<f64>(dst, load<f64>(src + (<usize>j << 3)));
+          dst += ld;
+        }
+      }
     }
   }
 }
 
-/** out[i] = a[i]·b[i] for 0 ≤ i < len (contiguous). out may alias a and/or b. */
+/**
+ * out[i] = a[i]·b[i] for 0 ≤ i < len (contiguous). out may be the same pointer as
+ * a and/or b; partial overlaps are not allowed.
+ */
 export function hadamard(len: i32, a: usize, b: usize, out: usize): void {
-  for (let i = 0; i < len; i++) {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 3;
+    const x0 = f64x2.mul(v128.load(a + o), v128.load(b + o));
+    const x1 = f64x2.mul(v128.load(a + o, 16), v128.load(b + o, 16));
+    v128.store(out + o, x0);
+    v128.store(out + o, x1, 16);
+  }
+  for (; i < len; i++) {
     const o = <usize>i << 3;
     store<f64>(out + o, load<f64>(a + o) * load<f64>(b + o));
   }

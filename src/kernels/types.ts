@@ -33,9 +33,13 @@ export interface Kernels {
   /** C ← alpha·op(A)·op(B) + beta·C; op(A) m×k, op(B) k×n, C m×n. beta = 0 ignores C's contents. */
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
-  /** C ← alpha·A·Aᵀ + beta·C (trans 0, A n×k) or alpha·Aᵀ·A + beta·C (trans 1, A k×n); full symmetric C written. */
+  /**
+   * C ← alpha·A·Aᵀ + beta·C (trans 0, A n×k) or alpha·Aᵀ·A + beta·C (trans 1, A k×n); the lower triangle is
+   * computed and mirrored, so all of C is written and exactly symmetric. C's strict upper triangle is never read:
+   * with beta ≠ 0 the old lower triangle stands for the whole of C.
+   */
   syrk(trans: number, n: number, k: number, alpha: number, a: Ptr, lda: number, beta: number, c: Ptr, ldc: number): void;
-  /** out[i] = a[i]·b[i] over `len` contiguous elements; out may alias a or b. */
+  /** out[i] = a[i]·b[i] over `len` contiguous elements; out may be exactly a or b, but must not partly overlap them. */
   hadamard(len: number, a: Ptr, b: Ptr, out: Ptr): void;
 
   /** Lower factor of A + damping·I into l (may alias a); 0 on success, else 1 + failing pivot index. */
