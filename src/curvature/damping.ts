@@ -45,14 +45,20 @@ export function piDamping(traceA: number, dimA: number, traceS: number, dimS: nu
   return { pi, dampingA: pi * r, dampingS: r / pi };
 }
 
-/** Options of {@link levenbergMarquardt}. */
-export interface LevenbergMarquardtOptions {
-  /** ρ below this (or ρ not a number) raises λ. Default 0.25. */
+/**
+ * The parameters of {@link levenbergMarquardt}. Names and defaults are those of the NGD
+ * optimizer's `LevenbergMarquardtOptions` (which adds step-rejection settings), so that
+ * object can be passed here as is.
+ */
+export interface LevenbergMarquardtRule {
+  /** ρ below this (or ρ NaN) raises λ. Default 0.25. */
   lower?: number;
   /** ρ above this lowers λ. Default 0.75. */
   upper?: number;
-  /** Multiplier (> 1) applied on a raise; its inverse on a lowering. Default 1.5. */
-  factor?: number;
+  /** Factor (> 1) on λ when ρ < lower. Default 1.5. */
+  increase?: number;
+  /** Factor (in (0, 1)) on λ when ρ > upper. Default 2/3. */
+  decrease?: number;
   /** Lower clamp of λ. Default 1e-8. */
   min?: number;
   /** Upper clamp of λ. Default 1e8. */
@@ -62,27 +68,28 @@ export interface LevenbergMarquardtOptions {
 /**
  * The Levenberg–Marquardt damping rule (Martens & Grosse 2015 §6.5; the thresholds of
  * KFAC-JAX and tensorflow/kfac): given the reduction ratio
- * ρ = (L(θ + δ) − L(θ)) / (M(δ) − M(0)) of the actual to the quadratic model's predicted
- * change, return the next λ:
- * - ρ < lower, or ρ NaN (a step that produced NaN or ±∞ loss): λ·factor;
- * - ρ > upper: λ / factor;
+ * ρ = (L(θ) − L(θ + δ)) / (M(0) − M(δ)) of the actual to the quadratic model's predicted
+ * decrease, return the next λ:
+ * - ρ < lower, or ρ NaN (a step that produced a NaN or ±∞ loss): λ·increase;
+ * - ρ > upper: λ·decrease;
  * - otherwise λ unchanged;
- * then clamped to [min, max]. Applying it every T steps with factor ω⁻ᵀ reproduces the
- * "decay^interval" schedules of those libraries.
+ * then clamped to [min, max]. Applying it every T steps with increase = ω⁻ᵀ and
+ * decrease = ωᵀ reproduces the "decay^interval" schedules of those libraries.
  *
  * @example
- * damping = levenbergMarquardt(damping, rho);                // 0.25 / 0.75, ×1.5
- * damping = levenbergMarquardt(damping, rho, { factor: 0.95 ** -5, min: 1e-6 });
+ * damping = levenbergMarquardt(damping, rho);                                   // 0.25 / 0.75, ×1.5, ×2/3
+ * damping = levenbergMarquardt(damping, rho, { increase: 0.95 ** -5, decrease: 0.95 ** 5, min: 1e-6 });
  */
-export function levenbergMarquardt(damping: number, rho: number, options: LevenbergMarquardtOptions = {}): number {
-  const { lower = 0.25, upper = 0.75, factor = 1.5, min = 1e-8, max = 1e8 } = options;
+export function levenbergMarquardt(damping: number, rho: number, rule: LevenbergMarquardtRule = {}): number {
+  const { lower = 0.25, upper = 0.75, increase = 1.5, decrease = 2 / 3, min = 1e-8, max = 1e8 } = rule;
   checkNonNegative('damping', damping);
   checkNonNegative('min', min);
-  if (!(factor > 1) || !Number.isFinite(factor)) throw new ArgumentError('factor', `must be a finite number > 1, got ${factor}`);
+  if (!(increase > 1) || !Number.isFinite(increase)) throw new ArgumentError('increase', `must be a finite number > 1, got ${increase}`);
+  if (!(decrease > 0 && decrease < 1)) throw new ArgumentError('decrease', `must be in (0, 1), got ${decrease}`);
   if (!(lower <= upper)) throw new ArgumentError('lower', `must be ≤ upper (${upper}), got ${lower}`);
   if (!(max >= min)) throw new ArgumentError('max', `must be ≥ min (${min}), got ${max}`);
   let next = damping;
-  if (Number.isNaN(rho) || rho < lower) next = damping * factor;
-  else if (rho > upper) next = damping / factor;
+  if (!(rho >= lower)) next = damping * increase;
+  else if (rho > upper) next = damping * decrease;
   return Math.min(max, Math.max(min, next));
 }

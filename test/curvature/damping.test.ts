@@ -40,7 +40,7 @@ describe('levenbergMarquardt', () => {
   test('raises below 0.25, lowers above 0.75, keeps in between', () => {
     expect(levenbergMarquardt(1, 0.1)).toBe(1.5);
     expect(levenbergMarquardt(1, -3)).toBe(1.5);
-    expect(levenbergMarquardt(1, 0.9)).toBeCloseTo(1 / 1.5, 15);
+    expect(levenbergMarquardt(1, 0.9)).toBeCloseTo(2 / 3, 15);
     expect(levenbergMarquardt(1, 0.5)).toBe(1);
     expect(levenbergMarquardt(1, 0.25)).toBe(1);
     expect(levenbergMarquardt(1, 0.75)).toBe(1);
@@ -50,22 +50,29 @@ describe('levenbergMarquardt', () => {
     expect(levenbergMarquardt(2, NaN)).toBe(3);
   });
 
+  test("accepts the NGD optimizer's option object (extra step-rejection fields ignored)", () => {
+    const ngdOptions = { lower: 0.25, upper: 0.75, increase: 2, decrease: 0.5, boost: 10, min: 1e-8, max: 1e8, maxRetries: 10 };
+    expect(levenbergMarquardt(1, 0, ngdOptions)).toBe(2);
+    expect(levenbergMarquardt(1, 1, ngdOptions)).toBe(0.5);
+  });
+
   test('clamps to [min, max], including from λ = 0', () => {
     expect(levenbergMarquardt(1e-8, 0.99)).toBe(1e-8);
     expect(levenbergMarquardt(1e8, 0)).toBe(1e8);
     expect(levenbergMarquardt(0, 0, { min: 1e-6 })).toBe(1e-6);
-    expect(levenbergMarquardt(5, 0.9, { min: 4, factor: 2 })).toBe(4);
+    expect(levenbergMarquardt(5, 0.9, { min: 4, decrease: 0.5 })).toBe(4);
   });
 
   test('custom thresholds and factor', () => {
-    const o = { lower: 0.1, upper: 0.5, factor: 10 };
+    const o = { lower: 0.1, upper: 0.5, increase: 10, decrease: 0.1 };
     expect(levenbergMarquardt(1, 0.2, o)).toBe(1);
     expect(levenbergMarquardt(1, 0.6, o)).toBeCloseTo(0.1, 15);
     expect(levenbergMarquardt(1, 0.05, o)).toBe(10);
   });
 
   test('refuses bad options', () => {
-    expect(() => levenbergMarquardt(1, 0.5, { factor: 1 })).toThrow(ArgumentError);
+    expect(() => levenbergMarquardt(1, 0.5, { increase: 1 })).toThrow(ArgumentError);
+    expect(() => levenbergMarquardt(1, 0.5, { decrease: 1 })).toThrow(ArgumentError);
     expect(() => levenbergMarquardt(1, 0.5, { lower: 0.8, upper: 0.2 })).toThrow(ArgumentError);
     expect(() => levenbergMarquardt(1, 0.5, { min: 2, max: 1 })).toThrow(ArgumentError);
     expect(() => levenbergMarquardt(-1, 0.5)).toThrow(ArgumentError);
