@@ -133,7 +133,7 @@ export interface KroneckerConditionNumbers {
   s: number;
   /** κ of the whole damped block: a·s for 'pi', (s_max·a_max + λ)/(s_min·a_min + λ) for 'exact'. */
   block: number;
-  /** False when a/s are the Cholesky-pivot lower bounds rather than exact values. */
+  /** False when a and s are cheap estimates from the Cholesky factors (never above the true κ) rather than exact values. */
   exact: boolean;
 }
 
