@@ -6,3 +6,4 @@ export { gemm } from "./gemm";
 export { syrk, hadamard } from "./gram";
 export { potrf, trsm, potrs, potri } from "./cholesky";
 export { syev } from "./eigh";
+export { firstNonFinite } from "./vector";

@@ -6,7 +6,7 @@
 import { kernels } from './backend.js';
 import type { Kernels } from './kernels/types.js';
 import { Workspace } from './matrix.js';
-import { ArgumentError, ConvergenceError, NotPositiveDefiniteError } from './errors.js';
+import { ArgumentError, ConvergenceError, NonFiniteError, NotPositiveDefiniteError } from './errors.js';
 import { checkArray, checkDim, checkFiniteNumber, checkNonNegative } from './validate.js';
 
 const workspaces = new WeakMap<Kernels, Workspace>();
@@ -51,9 +51,8 @@ export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: 
   else if (beta !== 0) throw new ArgumentError('beta', `is ${beta} but no c was given to scale`);
   const { k: kr, ws } = scratch();
   const pa = ws.get('a', m * k), pb = ws.get('b', k * n), pc = ws.get('c', m * n);
-  const h = kr.f64();
-  h.set(a, pa >> 3); h.set(b, pb >> 3);
-  if (c && beta !== 0) h.set(c, pc >> 3);
+  put(kr, 'a', a, pa); put(kr, 'b', b, pb);
+  if (c && beta !== 0) put(kr, 'c', c, pc);
   kr.gemm(+transA, +transB, m, n, k, alpha, pa, transA ? m : k, pb, transB ? k : n, beta, pc, n);
   const out = c ?? new Float64Array(m * n);
   out.set(kr.f64().subarray(pc >> 3, (pc >> 3) + m * n));
@@ -71,7 +70,7 @@ export function gram(a: Float64Array, rows: number, cols: number): Float64Array 
   checkArray('a', a, rows * cols, `rows×cols = ${rows}×${cols}`);
   const { k, ws } = scratch();
   const pa = ws.get('a', rows * cols), pc = ws.get('c', rows * rows);
-  k.f64().set(a, pa >> 3);
+  put(k, 'a', a, pa);
   k.syrk(0, rows, cols, 1, pa, cols, 0, pc, rows);
   return copyOut(k, pc, rows * rows);
 }
@@ -91,7 +90,7 @@ export function cholesky(a: Float64Array, n: number, options: DampingOptions = {
   const damping = prepareSPD(a, n, options);
   const { k, ws } = scratch();
   const pl = ws.get('l', n * n);
-  k.f64().set(a, pl >> 3);
+  put(k, 'a', a, pl);
   factor(k, n, pl, damping);
   return copyOut(k, pl, n * n);
 }
@@ -106,8 +105,7 @@ export function solveSPD(a: Float64Array, b: Float64Array, n: number, nrhs: numb
   checkArray('b', b, n * nrhs, `n×nrhs = ${n}×${nrhs}`);
   const { k, ws } = scratch();
   const pl = ws.get('l', n * n), pb = ws.get('b', n * nrhs);
-  const h = k.f64();
-  h.set(a, pl >> 3); h.set(b, pb >> 3);
+  put(k, 'a', a, pl); put(k, 'b', b, pb);
   factor(k, n, pl, damping);
   k.potrs(n, nrhs, pl, n, pb, nrhs);
   return copyOut(k, pb, n * nrhs);
@@ -118,7 +116,7 @@ export function inverseSPD(a: Float64Array, n: number, options: DampingOptions =
   const damping = prepareSPD(a, n, options);
   const { k, ws } = scratch();
   const pl = ws.get('l', n * n), pc = ws.get('c', n * n);
-  k.f64().set(a, pl >> 3);
+  put(k, 'a', a, pl);
   factor(k, n, pl, damping);
   k.potri(n, pl, n, pc, n);
   return copyOut(k, pc, n * n);
@@ -144,7 +142,7 @@ export function eigh(a: Float64Array, n: number): Eigh {
   checkArray('a', a, n * n, `n×n = ${n}×${n}`);
   const { k, ws } = scratch();
   const pa = ws.get('a', n * n), pw = ws.get('w', n), pv = ws.get('v', n * n);
-  k.f64().set(a, pa >> 3);
+  put(k, 'a', a, pa);
   const info = k.syev(n, pa, n, pw, pv, n);
   if (info !== 0) throw new ConvergenceError(`eigh: the symmetric eigensolver did not converge (code ${info})`);
   return { values: copyOut(k, pw, n), vectors: copyOut(k, pv, n * n) };
@@ -161,6 +159,13 @@ function prepareSPD(a: Float64Array, n: number, options: DampingOptions): number
 function factor(k: Kernels, n: number, pl: number, damping: number): void {
   const info = k.potrf(n, pl, n, damping, pl, n);
   if (info !== 0) throw new NotPositiveDefiniteError(info - 1, damping > 0 ? `A + ${damping}·I` : 'A');
+}
+
+/** Copies `data` into backend memory at `ptr`, then rejects it if it holds NaN or ±Infinity (checked in the kernel, SIMD). */
+function put(k: Kernels, name: string, data: Float64Array, ptr: number): void {
+  k.f64().set(data, ptr >> 3);
+  const bad = k.firstNonFinite(data.length, ptr);
+  if (bad >= 0) throw new NonFiniteError(name, bad, data[bad]);
 }
 
 function copyOut(k: Kernels, ptr: number, count: number): Float64Array {

@@ -7,7 +7,7 @@ export function checkDim(name: string, value: number): void {
   }
 }
 
-/** Throws unless `data` is a Float64Array of exactly `length` finite elements. */
+/** Throws ShapeError unless `data` is a Float64Array of exactly `length` elements (finiteness is checked apart). */
 export function checkArray(name: string, data: unknown, length: number, what: string): asserts data is Float64Array {
   if (!(data instanceof Float64Array)) {
     throw new ShapeError(name, `must be a Float64Array (${what}), got ${data === null ? 'null' : typeof data === 'object' ? (data as object).constructor?.name : typeof data}`);
@@ -15,7 +15,6 @@ export function checkArray(name: string, data: unknown, length: number, what: st
   if (data.length !== length) {
     throw new ShapeError(name, `expected length ${length} (${what}), got ${data.length}`);
   }
-  checkFinite(name, data);
 }
 
 /** Throws NonFiniteError naming the first NaN or ±Infinity in `data`. */

@@ -51,6 +51,13 @@ export interface Kernels {
   /** out ← (L·Lᵀ)⁻¹, full symmetric n×n; out must not overlap L. */
   potri(n: number, l: Ptr, ldl: number, out: Ptr, ldo: number): void;
 
-  /** Symmetric eigendecomposition of A (lower triangle read, A untouched): w ascending, V's column j the j-th eigenvector. 0 on success. */
+  /**
+   * Symmetric eigendecomposition of A (lower triangle read, A untouched): w ascending, V's column j the j-th
+   * eigenvector, orthonormal. Returns 0 on success, l + 1 when the QL iteration ran out of budget at eigenvalue l,
+   * n + 1 when A's lower triangle holds a non-finite entry.
+   */
   syev(n: number, a: Ptr, lda: number, w: Ptr, v: Ptr, ldv: number): number;
+
+  /** Index of the first NaN or ±Infinity among the `len` contiguous values at x, or -1 when all are finite. */
+  firstNonFinite(len: number, x: Ptr): number;
 }

@@ -4,6 +4,7 @@ import { gemm } from './gemm.js';
 import { syrk, hadamard } from './gram.js';
 import { potrf, trsm, potrs, potri } from './cholesky.js';
 import { syev } from './eigh.js';
+import { firstNonFinite } from './vector.js';
 
 /**
  * The plain-TypeScript backend: the reference the WASM kernels are tested against,
@@ -43,5 +44,8 @@ export class JsKernels implements Kernels {
   }
   syev(n: number, a: Ptr, lda: number, w: Ptr, v: Ptr, ldv: number): number {
     return syev(this.heap.f64(), n, a >> 3, lda, w >> 3, v >> 3, ldv);
+  }
+  firstNonFinite(len: number, x: Ptr): number {
+    return firstNonFinite(this.heap.f64(), len, x >> 3);
   }
 }

@@ -50,6 +50,7 @@ export class WasmKernels implements Kernels {
   readonly potri: Kernels['potri'];
   readonly syev: Kernels['syev'];
   readonly free: Kernels['free'];
+  readonly firstNonFinite: Kernels['firstNonFinite'];
   private readonly ex: WasmExports;
   private view: Float64Array;
 
@@ -66,6 +67,7 @@ export class WasmKernels implements Kernels {
     this.potri = ex.potri;
     this.syev = ex.syev;
     this.free = ex.free;
+    this.firstNonFinite = ex.firstNonFinite;
     this.view = new Float64Array(ex.memory.buffer);
   }
 

@@ -1,0 +1,67 @@
+// This machine's WASM SIMD float64 ceiling, measured in the same run as the kernels
+// it is compared with: bench/assembly/roofline.ts is compiled here on every run
+// (asc --enable simd -O3, see bench/asconfig.json) into the gitignored bench/build/.
+import asc from 'assemblyscript/asc';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, fmtNumber, markdownTable, summarize, time } from './lib.mjs';
+
+// About 1–2 ms per call at 10–20 GFLOP/s: long against call overhead, short against a Benchmark.js sample.
+const ITERS = 500_000;
+
+/** Compiles and instantiates the roofline module; returns a Ceiling that measures it on demand. */
+export async function loadCeiling() {
+  const { error, stderr } = await asc.main(['--config', join(ROOT, 'bench/asconfig.json')]);
+  if (error) throw new Error(`asc failed to compile bench/assembly/roofline.ts: ${error.message}\n${stderr}`);
+  const { instance } = await WebAssembly.instantiate(readFileSync(join(ROOT, 'bench/build/roofline.wasm')), {
+    env: { abort() { throw new Error('roofline module aborted'); } },
+  });
+  return new Ceiling(instance.exports);
+}
+
+/**
+ * The faster of two register-only f64x2 mul+add loops (see roofline.ts), measured
+ * several times during a run because this host's speed drifts; a ratio to the
+ * ceiling uses the best sample of all measurements (and, for the median ratio, the
+ * median of the per-measurement medians).
+ */
+export class Ceiling {
+  constructor(ex) {
+    this.loops = [
+      { id: 'chained', label: '12 chains a ← a·m + c', flops: ITERS * ex.CHAINED_FLOPS_PER_ITER.value, run: () => ex.chainedMulAdd(ITERS) },
+      { id: 'split', label: '6 mul + 6 add chains', flops: ITERS * ex.SPLIT_FLOPS_PER_ITER.value, run: () => ex.splitMulAdd(ITERS, 1, 1e-12) },
+    ];
+    this.measurements = [];
+  }
+
+  /** Measures both loops once (after a warm-up that lets V8 tier them up); `when` labels the measurement. */
+  measure(profile, when) {
+    const m = { when };
+    for (const loop of this.loops) {
+      for (const t = performance.now(); performance.now() - t < 1e3 * profile.warmup;) loop.run();
+      const s = summarize(time(loop.run, { ...profile, minSamples: Math.max(5, profile.minSamples) }));
+      m[loop.id] = { median: loop.flops / s.median / 1e9, best: loop.flops / s.best / 1e9, samples: s.count };
+    }
+    this.measurements.push(m);
+    return m;
+  }
+
+  /** GFLOP/s: { median, best } over all measurements so far, each taking the faster loop. */
+  get rate() {
+    if (!this.measurements.length) return null;
+    const medians = this.measurements.map((m) => Math.max(...this.loops.map((l) => m[l.id].median)));
+    const best = Math.max(...this.measurements.map((m) => Math.max(...this.loops.map((l) => m[l.id].best))));
+    return { median: summarize(medians).median, best };
+  }
+
+  toJSON() {
+    return { loops: this.loops.map(({ id, label, flops }) => ({ id, label, flopsPerCall: flops })), measurements: this.measurements, gflops: this.rate };
+  }
+
+  markdown() {
+    const rows = this.measurements.map((m) => [m.when, ...this.loops.map((l) => `${fmtNumber(m[l.id].median)} / ${fmtNumber(m[l.id].best)}`)]);
+    const r = this.rate;
+    rows.push(['**ceiling** (faster loop)', `**${fmtNumber(r.median)} / ${fmtNumber(r.best)}**`, '']);
+    return markdownTable(['measured', ...this.loops.map((l) => `${l.label}, GFLOP/s median / best`)], rows);
+  }
+}
