@@ -702,12 +702,14 @@ function stageRows(k: Kernels, src: MatRef, appendOne: boolean, dst: Ptr, dim: n
 
 /** Throws NonFiniteError naming the first non-finite element (row-major index) of ref. */
 function checkRefFinite(k: Kernels, name: string, ref: MatRef): void {
-  const h = k.f64(), base = ref.ptr >> 3, ld = ref.ld ?? ref.cols;
-  for (let r = 0; r < ref.rows; r++) {
-    const row = base + r * ld;
-    for (let c = 0; c < ref.cols; c++) {
-      const x = h[row + c];
-      if (x - x !== 0) throw new NonFiniteError(name, r * ref.cols + c, x);
+  const ld = ref.ld ?? ref.cols;
+  const contiguous = ld === ref.cols;
+  for (let r = 0; r < (contiguous ? 1 : ref.rows); r++) {
+    const len = contiguous ? ref.rows * ref.cols : ref.cols;
+    const i = k.firstNonFinite(len, ref.ptr + r * ld * 8);
+    if (i >= 0) {
+      const at = r * ref.cols + i;
+      throw new NonFiniteError(name, at, k.f64()[(ref.ptr >> 3) + r * ld + i]);
     }
   }
 }

@@ -503,6 +503,15 @@ describe.each(BACKENDS)('KroneckerBlock on %s', (name) => {
     expect(() => b.updateFactors(mat(p.g, 4, 2), mat(p.g, 4, 2))).toThrow(/expected 3 columns/);
     const bad = Float64Array.from(p.a); bad[5] = NaN;
     expect(() => b.updateFactors(mat(bad, 4, 3), mat(p.g, 4, 2))).toThrow(NonFiniteError);
+    const badG = Float64Array.from({ length: 4 * 5 }, () => 0.5); badG[3 * 5 + 1] = -Infinity;
+    try {
+      b.updateFactors(mat(p.a, 4, 3), { ptr: mat(badG, 4, 5).ptr, rows: 4, cols: 2, ld: 5 });
+      throw new Error('expected a NonFiniteError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(NonFiniteError);
+      expect((e as NonFiniteError).index).toBe(3 * 2 + 1);
+      expect((e as Error).message).toMatch(/g: element 7 is -Infinity/);
+    }
     expect(b.updates).toBe(0);
     feed(b, p);
     b.updateInverse(0.1);
