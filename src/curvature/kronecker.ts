@@ -64,18 +64,22 @@ export interface KroneckerBlockOptions {
    */
   bias?: boolean;
   /**
-   * 'mean' (default): A = āᵀā / n and S = gᵀg / n, with n the number of examples (see
-   * {@link KroneckerUpdateOptions.examples}); S ⊗ A then approximates the Fisher of the
-   * MEAN loss when g are the gradients of the per-example losses.
-   * 'sum': A = āᵀā and S = gᵀg, the convention of the analysis in Zhang, Martens & Grosse
-   * 2019 (§4; arXiv:1905.10961), under which K-FAC's output-space step is
-   * −η(P_Γ ∘ P_X)r and matches exact NGD when n ≤ d. Note the scalings: the Fisher of a
-   * SUM loss is Σ_i (g_i⊗ā_i)(g_i⊗ā_i)ᵀ ≈ S_sum ⊗ A_sum / n; and when the g rows are
-   * back-propagated from a MEAN loss (each carrying 1/n), mean factors make K-FAC's
-   * output-space step n times larger than exact NGD's (the "normalisation trap").
-   * The optimizer owns the choice and the matching learning rate; the block only applies it.
+   * How each factor is scaled, one value for both or per factor (`{ a, s }`); c below is the
+   * number of examples ({@link KroneckerUpdateOptions.examples}).
+   * - 'mean' (default): A = āᵀā / c, S = gᵀg / c. With g the gradients of the per-example
+   *   losses, S ⊗ A approximates the Fisher of the MEAN loss, E[(g⊗ā)(g⊗ā)ᵀ].
+   * - `{ a: 'sum', s: 'mean' }`: S_mean ⊗ A_sum = n·(S_mean ⊗ A_mean) approximates the Fisher of
+   *   the SUM loss, Σ_i (g_i⊗ā_i)(g_i⊗ā_i)ᵀ; for one linear layer under squared error it is
+   *   exactly JᵀJ (so exact damping then reproduces exact NGD's parameter-form step).
+   * - 'sum': A = āᵀā, S = gᵀg, the convention of the analysis in Zhang, Martens & Grosse 2019
+   *   (§4; arXiv:1905.10961), under which K-FAC's output-space step is −η(P_Γ ∘ P_X)r and
+   *   matches exact NGD when n ≤ d. It is n times the sum-loss approximation above.
+   * Beware the "normalisation trap": when the g rows are back-propagated from a MEAN loss
+   * (each carrying 1/n), mean factors make K-FAC's output-space step n times larger than
+   * exact NGD's. The optimizer owns the choice and the matching learning rate; the block
+   * only applies it.
    */
-  normalization?: FactorNormalization;
+  normalization?: FactorNormalization | { a?: FactorNormalization; s?: FactorNormalization };
   /** EMA decay ∈ [0, 1] of the weighted (debiased) moving average; 0 keeps only the last batch. Default 0.95. */
   decay?: number;
   /** Default 'cholesky'. */
@@ -360,7 +364,8 @@ export class KroneckerBlock {
   readonly bias: boolean;
   /** d = inputs + (bias ? 1 : 0): W has d columns, A is d×d. */
   readonly inDim: number;
-  readonly normalization: FactorNormalization;
+  /** Normalisation of each factor (see {@link KroneckerBlockOptions.normalization}). */
+  readonly normalization: { readonly a: FactorNormalization; readonly s: FactorNormalization };
   readonly decay: number;
   readonly inversion: KroneckerInversion;
   readonly damping: KroneckerDamping;
@@ -381,7 +386,11 @@ export class KroneckerBlock {
     checkDim('outputs', outputs);
     if (outputs < 1) throw new ShapeError('outputs', 'must be ≥ 1');
     if (inputs + (bias ? 1 : 0) < 1) throw new ShapeError('inputs', 'must be ≥ 1 for a layer without bias');
-    if (normalization !== 'sum' && normalization !== 'mean') throw new ArgumentError('normalization', `must be 'sum' or 'mean', got ${String(normalization)}`);
+    const normA = typeof normalization === 'string' ? normalization : normalization.a ?? 'mean';
+    const normS = typeof normalization === 'string' ? normalization : normalization.s ?? 'mean';
+    for (const [name, v] of [['normalization.a', normA], ['normalization.s', normS]] as const) {
+      if (v !== 'sum' && v !== 'mean') throw new ArgumentError(name, `must be 'sum' or 'mean', got ${String(v)}`);
+    }
     checkDecay(decay);
     if (inversion !== 'cholesky' && inversion !== 'eigen') throw new ArgumentError('inversion', `must be 'cholesky' or 'eigen', got ${String(inversion)}`);
     const damping = options.damping ?? (inversion === 'eigen' ? 'exact' : 'pi');
@@ -399,7 +408,7 @@ export class KroneckerBlock {
     this.outputs = outputs;
     this.bias = bias;
     this.inDim = inputs + (bias ? 1 : 0);
-    this.normalization = normalization;
+    this.normalization = { a: normA, s: normS };
     this.decay = decay;
     this.inversion = inversion;
     this.damping = damping;
@@ -425,7 +434,7 @@ export class KroneckerBlock {
 
   /**
    * Folds one batch into the factor statistics:
-   * A ← weighted average with āᵀā/c, S ← with gᵀg/c (c = 1 for 'sum', else
+   * A ← weighted average with āᵀā/c, S ← with gᵀg/c (per factor, c = 1 for 'sum', else
    * `options.examples` ?? a.rows), by syrk straight from `a` and `g` (or a staged copy when
    * a bias column must be appended, or when a factor is kept in the dual form, which
    * stores its batch).
@@ -445,12 +454,12 @@ export class KroneckerBlock {
     if (!(Number.isFinite(examples) && examples > 0)) throw new ArgumentError('examples', `must be a finite number > 0, got ${examples}`);
     checkRefFinite(this.k, 'a', a);
     checkRefFinite(this.k, 'g', g);
-    const c = this.normalization === 'sum' ? 1 : examples;
     const dualAllowed = this.decay === 0 && this.inversion === 'cholesky';
     const step = emaStep(this.decay, this.emaWeight);
-    const alpha = step.newScale / c;
-    this.A.update(a, this.bias, this.A.chooseForm(a.rows, dualAllowed), alpha, step.oldScale);
-    this.S.update(g, false, this.S.chooseForm(g.rows, dualAllowed), alpha, step.oldScale);
+    const alphaA = step.newScale / (this.normalization.a === 'sum' ? 1 : examples);
+    const alphaS = step.newScale / (this.normalization.s === 'sum' ? 1 : examples);
+    this.A.update(a, this.bias, this.A.chooseForm(a.rows, dualAllowed), alphaA, step.oldScale);
+    this.S.update(g, false, this.S.chooseForm(g.rows, dualAllowed), alphaS, step.oldScale);
     this.emaWeight = step.weight;
     this.updatesCount++;
     this.version++;
@@ -631,7 +640,7 @@ export class KroneckerBlock {
   toString(): string {
     const inv = this.info ? `, inverse λ=${this.info.damping} (A ${this.info.formA}, S ${this.info.formS})` : '';
     return `KroneckerBlock(${this.outputs}×${this.inDim}${this.bias ? ' with bias' : ''}, ${this.inversion}/${this.damping}, ` +
-      `${this.normalization}, decay ${this.decay}, ${this.updatesCount} updates${inv}${this.disposed ? ', disposed' : ''})`;
+      `${this.normalization.a === this.normalization.s ? this.normalization.a : `A ${this.normalization.a}/S ${this.normalization.s}`}, decay ${this.decay}, ${this.updatesCount} updates${inv}${this.disposed ? ', disposed' : ''})`;
   }
 
   /** Eigen mode: syev of both factors when the statistics changed, then the damping table D. */

@@ -216,6 +216,28 @@ describe.each(BACKENDS)('KroneckerBlock on %s', (name) => {
     allClose(got, denseSolve(b.toDense(lam), m * d, p.v), { rtol: 1e-9, atol: 1e-10, label: 'vs toDense(λ)' });
   });
 
+  test('one linear layer, squared error: eigen/exact with {a: sum, s: mean} is exact NGD (JᵀJ + λI)⁻¹Jᵀr', () => {
+    // u_i = W·ā_i (k outputs); row (i, j) of J is e_j ⊗ ā_i in W's vec_r order, so JᵀJ = I_k ⊗ ĀᵀĀ.
+    const n = 7, inputs = 3, k = 4, d = inputs + 1, P = k * d, lam = 1e-3;
+    const x = randn(1601, n * inputs), r = randn(1602, n * k);
+    const xbar = augment(x, n, inputs, true);
+    const J = new Float64Array(n * k * P);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) J[(i * k + j) * P + j * d + c] = xbar[i * d + c];
+    const JtJ = plusIdentity(matmul(J, J, P, n * k, P, true), P, lam);
+    const grad = matmul(J, r, P, n * k, 1, true);
+    const want = denseSolve(JtJ, P, grad);
+    // The exact Gauss–Newton's g: one row e_j per example and output direction.
+    const g = new Float64Array(n * k * k);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) g[(i * k + j) * k + j] = 1;
+    const b = block({ inputs, outputs: k, bias: true, decay: 0, inversion: 'eigen', normalization: { a: 'sum', s: 'mean' } });
+    b.updateFactors(mat(x, n, inputs), mat(g, n * k, k), { examples: n });
+    b.updateInverse(lam);
+    allClose(b.readFactors().s, Float64Array.from({ length: k * k }, (_, i) => (i % (k + 1) === 0 ? 1 : 0)), { rtol: 0, atol: 1e-15, label: 'S = I' });
+    const got = apply(b, grad);
+    expect(relErr(got, want)).toBeLessThan(1e-10);
+    expect(String(b)).toMatch(/A sum\/S mean/);
+  });
+
   test('π split: λ = μ_A·μ_S, equal mean traces give π = 1, and (a√t, g/√t) leaves the step unchanged', () => {
     const p = problem(201, 8, 4, 5, true), lam = 0.05;
     const b1 = block({ inputs: 4, outputs: 5, bias: true });
@@ -495,6 +517,7 @@ describe.each(BACKENDS)('KroneckerBlock on %s', (name) => {
     expect(() => new KroneckerBlock(k, { inputs: 2, outputs: 2, form: 'dual' })).toThrow(/decay 0/);
     expect(() => new KroneckerBlock(k, { inputs: 2, outputs: 2, decay: 0, inversion: 'eigen', form: { s: 'dual' } })).toThrow(/cholesky/);
     expect(() => new KroneckerBlock(k, { inputs: 2, outputs: 2, damping: 'exact' })).toThrow(/eigen/);
+    expect(() => new KroneckerBlock(k, { inputs: 2, outputs: 2, normalization: { s: 'total' as 'sum' } })).toThrow(/normalization\.s/);
     const b = block({ inputs: 3, outputs: 2 });
     const p = problem(901, 4, 3, 2, false);
     expect(() => b.updateInverse(0.1)).toThrow(StateError);
@@ -550,9 +573,9 @@ describe.each(BACKENDS)('KroneckerBlock on %s', (name) => {
       return m;
     };
     const a = on(p.a, 8, 5), g = on(p.g, 8, 12), v = on(p.v, 12, 6), out = on(new Float64Array(72), 12, 6);
-    for (const options of [{ decay: 0.95 }, { decay: 0 }] as const) {
+    for (const options of [{ decay: 0.95 }, { decay: 0 }, { inversion: 'eigen' }] as const) {
       const b = new KroneckerBlock(counting, { inputs: 5, outputs: 12, bias: true, ...options });
-      const cycle = (): void => { b.updateFactors(a, g); b.updateInverse(0.1); b.multiplyInverse(v, out); };
+      const cycle = (): void => { b.updateFactors(a, g); b.updateInverse(0.1); b.multiplyInverse(v, out); b.conditionNumbers(); };
       cycle(); cycle(); // the dual form fills both of its slots
       const before = allocs;
       for (let i = 0; i < 5; i++) cycle();
