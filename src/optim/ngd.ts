@@ -10,6 +10,7 @@ import type { Net } from '../nn/net.js';
 import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type CurvatureSystem } from './curvature.js';
 import { checkLoss, checkPositive, NetBinding, prepareStep, type Batch, type Optimizer, type StepOptions, type StepStats } from './types.js';
 import { checkNonNegative } from '../validate.js';
+import { levenbergMarquardt } from '../curvature/damping.js';
 
 /**
  * Levenberg–Marquardt damping adaptation from the reduction ratio
@@ -146,7 +147,7 @@ class NaturalGradient implements Optimizer {
         lambda = this.clamp(lambda * this.lm.boost);
         continue;
       }
-      this.damping = this.adapt(lambda, rho);
+      this.damping = levenbergMarquardt(lambda, rho, this.lm);
       const s = this.stats(start, lossBefore, m.gradSq, this.lr * Math.sqrt(m.dSq), true, lambda, solved.solver, sys.form, retries);
       return { ...s, lossAfter, rho };
     }
@@ -184,13 +185,6 @@ class NaturalGradient implements Optimizer {
     }
     eighSolve(k, ws, sys, lambda, x, mx);
     return { lambda, solver: 'eigh' };
-  }
-
-  private adapt(lambda: number, rho: number): number {
-    const lm = this.lm!;
-    if (!(rho >= lm.lower)) return this.clamp(lambda * lm.increase);
-    if (rho > lm.upper) return this.clamp(lambda * lm.decrease);
-    return lambda;
   }
 
   private clamp(lambda: number): number {
