@@ -87,12 +87,12 @@ export function gemmRows(
       const kc = min(KC, k - pc);
       // beta applies once, in the first pass over the inner dimension.
       const betaHere = pc == 0 ? beta : 1.0;
-      packPanelsB(kc, nc, b + (<usize>(pc * rsb + jc * csb) << 3), rsb, csb);
+      packPanels(packB, nc, kc, b + (<usize>(pc * rsb + jc * csb) << 3), csb, rsb);
       for (let ic = i0; ic < i1; ic += MC) {
         const mc = min(MC, i1 - ic);
         // With lowerOnly, a row block wholly above this column block has nothing to do.
         if (lowerOnly && ic + mc <= jc) continue;
-        packPanelsA(mc, kc, a + (<usize>(ic * rsa + pc * csa) << 3), rsa, csa);
+        packPanels(packA, mc, kc, a + (<usize>(ic * rsa + pc * csa) << 3), rsa, csa);
         macroKernel(ic, jc, mc, nc, kc, alpha, betaHere, c, ldc, lowerOnly);
       }
     }
@@ -166,86 +166,43 @@ function reservePacks(mc: i32, nc: i32, kc: i32): void {
 }
 
 /**
- * Packs the mc×kc block of A at `a` (element (i, p) at a + 8·(i·rsa + p·csa)) into
- * packA as MR-high panels: panel t holds, for each p, the MR values A[t·MR + r, p]
- * contiguously, rows past mc padded with zeros.
+ * Packs a block into 4-lane panels for the micro-kernel (MR = NR = 4, so A and B share it).
+ * The block has `lanes` × `depth` elements; element (l, p) is at src + 8·(l·laneStride + p·depthStride).
+ * Panel t holds, for each p, the 4 values of lanes 4t..4t+3 contiguously, lanes past `lanes`
+ * padded with zeros. A is packed with lanes = its rows (laneStride rsa, depthStride csa), B with
+ * lanes = its columns (laneStride csb, depthStride rsb).
  */
-function packPanelsA(mc: i32, kc: i32, a: usize, rsa: i32, csa: i32): void {
-  let dst = packA;
-  const step = <usize>csa << 3;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = min(MR, mc - ir);
-    let src = a + (<usize>(ir * rsa) << 3);
-    if (rows == MR && rsa == 1) {
-      // Transposed A: the MR values of one p are adjacent.
-      for (let p = 0; p < kc; p++) {
+function packPanels(dst: usize, lanes: i32, depth: i32, src0: usize, laneStride: i32, depthStride: i32): void {
+  const step = <usize>depthStride << 3;
+  const ls = <usize>laneStride << 3;
+  for (let l0 = 0; l0 < lanes; l0 += 4) {
+    const count = min(4, lanes - l0);
+    let src = src0 + <usize>l0 * ls;
+    if (count == 4 && laneStride == 1) {
+      // The 4 values of one p are adjacent (row-major B, transposed A).
+      for (let p = 0; p < depth; p++) {
         v128.store(dst, v128.load(src));
         v128.store(dst, v128.load(src, 16), 16);
         src += step;
-        dst += MR << 3;
+        dst += 32;
       }
-    } else if (rows == MR) {
-      const rs = <usize>rsa << 3;
-      let s0 = src, s1 = src + rs, s2 = src + 2 * rs, s3 = src + 3 * rs;
-      for (let p = 0; p < kc; p++) {
+    } else if (count == 4) {
+      let s0 = src, s1 = src + ls, s2 = src + 2 * ls, s3 = src + 3 * ls;
+      for (let p = 0; p < depth; p++) {
         store<f64>(dst, load<f64>(s0));
         store<f64>(dst, load<f64>(s1), 8);
         store<f64>(dst, load<f64>(s2), 16);
         store<f64>(dst, load<f64>(s3), 24);
         s0 += step; s1 += step; s2 += step; s3 += step;
-        dst += MR << 3;
+        dst += 32;
       }
     } else {
-      const rs = <usize>rsa << 3;
-      for (let p = 0; p < kc; p++) {
-        for (let r = 0; r < MR; r++) {
-          store<f64>(dst + (<usize>r << 3), r < rows ? load<f64>(src + <usize>r * rs) : 0.0);
+      for (let p = 0; p < depth; p++) {
+        for (let q = 0; q < 4; q++) {
+          store<f64>(dst + (<usize>q << 3), q < count ? load<f64>(src + <usize>q * ls) : 0.0);
         }
         src += step;
-        dst += MR << 3;
-      }
-    }
-  }
-}
-
-/**
- * Packs the kc×nc block of B at `b` (element (p, j) at b + 8·(p·rsb + j·csb)) into
- * packB as NR-wide panels: panel t holds, for each p, the NR values B[p, t·NR + q]
- * contiguously, columns past nc padded with zeros.
- */
-function packPanelsB(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32): void {
-  let dst = packB;
-  const step = <usize>rsb << 3;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const cols = min(NR, nc - jr);
-    let src = b + (<usize>(jr * csb) << 3);
-    if (cols == NR && csb == 1) {
-      // Row-major B: the NR values of one p are adjacent.
-      for (let p = 0; p < kc; p++) {
-        v128.store(dst, v128.load(src));
-        v128.store(dst, v128.load(src, 16), 16);
-        src += step;
-        dst += NR << 3;
-      }
-    } else if (cols == NR) {
-      const cs = <usize>csb << 3;
-      let s0 = src, s1 = src + cs, s2 = src + 2 * cs, s3 = src + 3 * cs;
-      for (let p = 0; p < kc; p++) {
-        store<f64>(dst, load<f64>(s0));
-        store<f64>(dst, load<f64>(s1), 8);
-        store<f64>(dst, load<f64>(s2), 16);
-        store<f64>(dst, load<f64>(s3), 24);
-        s0 += step; s1 += step; s2 += step; s3 += step;
-        dst += NR << 3;
-      }
-    } else {
-      const cs = <usize>csb << 3;
-      for (let p = 0; p < kc; p++) {
-        for (let q = 0; q < NR; q++) {
-          store<f64>(dst + (<usize>q << 3), q < cols ? load<f64>(src + <usize>q * cs) : 0.0);
-        }
-        src += step;
-        dst += NR << 3;
+        dst += 32;
       }
     }
   }
