@@ -8,9 +8,10 @@ import {
 } from './lib.mjs';
 import { loadCeiling } from './roofline.mjs';
 import * as kernels from './kernels.mjs';
+import * as ngd from './ngd.mjs';
 
 /** Each suite module exports name, parts and run(ctx) → { data, markdown, targets }. */
-const SUITES = [kernels];
+const SUITES = [kernels, ngd];
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
