@@ -241,16 +241,18 @@ function forkJsStep(samples, seconds) {
 }
 
 /**
- * The JS-backend step (in its own process, timed only when `timed`), then the WASM
- * step at width m, checked against it, and the WASM kernels at their exact shapes
- * (alternating with the WASM step samples, profile.rounds times).
+ * The WASM step at width m, checked against the JS backend's, and in each of
+ * profile.rounds rounds: the JS step in a process of its own (when `timed`), the
+ * WASM kernels at their exact shapes, then the WASM step; so the three share the
+ * host's slow and fast phases.
  */
 async function measureStep(ctx, timed) {
   const { n, d, width: m } = PROBLEM, { profile, log, batch } = ctx;
   const { fast, slow } = plans(profile);
-  const jsRun = await forkJsStep(timed ? slow.minSamples : 0, profile.slowBudget);
-  const js = jsRun.samples.length ? { ...summarize(jsRun.samples), samples: jsRun.samples } : null;
-  if (js) log(`ngd step m=${m}: JS ${cell(js)} (own process)`);
+  // The JS samples are split over the rounds; every child's first step is its warm-up.
+  const jsPerRound = Math.max(1, Math.ceil(slow.minSamples / profile.rounds));
+  const jsRun = await forkJsStep(timed ? jsPerRound : 0, 0);
+  const jsSamples = [...jsRun.samples];
 
   const net = twoLayerReLU({ inputDim: d, width: m, seed: PROBLEM.netSeed });
   const theta0 = net.getParams();
@@ -265,6 +267,7 @@ async function measureStep(ctx, timed) {
   const kernelSamples = Object.fromEntries(calls.map((c) => [c.key, []]));
   const stepSamples = [];
   for (let round = 0; round < profile.rounds; round++) {
+    if (timed && round > 0 && !problem) jsSamples.push(...(await forkJsStep(jsPerRound, 0)).samples);
     for (const c of calls) {
       const run = () => c.run(k, buffers);
       for (const t0 = performance.now(); performance.now() - t0 < 1e3 * profile.warmup;) run();
@@ -273,7 +276,7 @@ async function measureStep(ctx, timed) {
     if (!problem) {
       stepSamples.push(...timeCalls(() => opt.step(net, batch), { ...fast, warmup: round === 0 ? fast.warmup : 1, before: () => net.setParams(theta0) }));
     }
-    log(`ngd step m=${m}: round ${round + 1}/${profile.rounds}: ${stepSamples.length} step samples`);
+    log(`ngd step m=${m}: round ${round + 1}/${profile.rounds}: ${stepSamples.length} WASM and ${jsSamples.length} JS step samples`);
   }
   buffers.dispose();
   opt.dispose();
@@ -285,7 +288,8 @@ async function measureStep(ctx, timed) {
   const budget = { median: flops / 1e9 / gemmRate.median, best: flops / 1e9 / gemmRate.best };
   const kernelSum = { median: kernels.reduce((s, c) => s + c.median, 0), best: kernels.reduce((s, c) => s + c.best, 0) };
   const step = stepSamples.length ? { ...summarize(stepSamples), samples: stepSamples } : null;
-  log(`ngd step m=${m}: WASM ${cell(step)}; budget ${cell(budget)} at ${fmtNumber(gemmRate.median)} / ${fmtNumber(gemmRate.best)} GFLOP/s`);
+  const js = jsSamples.length ? { ...summarize(jsSamples), samples: jsSamples } : null;
+  log(`ngd step m=${m}: JS ${cell(js)}; WASM ${cell(step)}; budget ${cell(budget)} at ${fmtNumber(gemmRate.median)} / ${fmtNumber(gemmRate.best)} GFLOP/s`);
   return { m, problem, jsFirst: jsRun.first, js, kernels, flops, gemmRate, budget, kernelSum, step };
 }
 
@@ -442,8 +446,9 @@ function jsMarkdown(s) {
     s.problem ? `Not timed: the WASM update differs from the JS one: ${s.problem}.`
       : `_JS ÷ WASM: ${fmtNumber(r.median)}× / ${fmtNumber(r.best)}×_. The JS step runs in a process of its own that never ` +
         'loads the WASM module (bench/ngd-js-step.mjs), as a user of `init({ backend: \'js\' })` runs it: in a process that had also ' +
-        'run WASM code it measured about 25% slower, which would flatter the ratio. Its net is built from the same seed ' +
-        `(the same initial θ); its first step, ${fmtSeconds(s.jsFirst)}, was the check and the warm-up.`,
+        'run WASM code it measured about 25% slower, which would flatter the ratio. One such process runs in each round, ' +
+        'before the WASM measurements; its net is built from the same seed (the same initial θ) and its first step is the ' +
+        `warm-up (the first process's, ${fmtSeconds(s.jsFirst)}, was also the check).`,
   ].join('\n');
 }
 
