@@ -358,7 +358,8 @@ function render(results, setupOnce, cap, repeats) {
   }
   if (speedups.length) lines.push('', `_${speedups.join('; ')}._`);
 
-  const once = [`natgrad WASM module, compile + instantiate (what \`init()\` does once): ${fmtSeconds(setupOnce.natgrad)}`];
+  const once = [`natgrad WASM module, compile + instantiate (what \`init()\` does once): ${fmtSeconds(setupOnce.natgrad)} ` +
+    '(less when an earlier suite in the process compiled the same module: V8 reuses it)'];
   if (setupOnce.tfjs !== undefined) once.push(`tfjs \`setBackend('wasm')\` + \`ready()\` (the first call in the process loads its .wasm): ${fmtSeconds(setupOnce.tfjs)}`);
   if (results.gd) once.push(`GD's η: \`gramSpectrum\` at the initial θ (λ_max = ${fmtNumber(results.gd.lambdaMax)}, λ_min = ${fmtNumber(results.gd.lambdaMin)}): ${fmtSeconds(results.gd.spectrumSeconds)}, counted in GD's setup`);
   lines.push('', 'One-time setup:', '', ...once.map((x) => `- ${x}`));
