@@ -7,3 +7,4 @@ export { syrk, hadamard } from "./gram";
 export { potrf, trsm, potrs, potri } from "./cholesky";
 export { syev } from "./eigh";
 export { firstNonFinite } from "./vector";
+export { relu, reluMask } from "./nn";

@@ -428,7 +428,8 @@ function copiesCases(n, ctx) {
 
 // ------------------------------------------------------------------- suite
 
-async function loadTfjs() {
+/** tfjs-core on its wasm backend (loaded from node_modules); resolves to { tf, info }. */
+export async function loadTfjs() {
   const tf = await import('@tensorflow/tfjs-core');
   const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
   // A filesystem prefix: the Node build reads the .wasm files from there.

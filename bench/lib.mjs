@@ -27,10 +27,12 @@ export const DEFAULT_SIZES = [64, 128, 256, 512, 1024];
  *   first pass only, with about slowBudget seconds of one-call samples (at least one).
  * - maxCall: a peer (ml-matrix, tfjs) whose call is predicted from the previous size to
  *   take longer is skipped; the reference (the oracle) and natgrad's kernels never are.
+ * - trainCap (seconds): the headline suite stops a training run that has not reached
+ *   its target after this much training time.
  */
 export const PROFILES = {
-  full: { rounds: 2, minSamples: 5, maxTime: 0.5, minTime: 0.05, warmup: 0.25, slowCall: 0.5, slowBudget: 4, maxCall: 60 },
-  quick: { rounds: 1, minSamples: 3, maxTime: 0.1, minTime: 0.02, warmup: 0.1, slowCall: 0.2, slowBudget: 1, maxCall: 5 },
+  full: { rounds: 2, minSamples: 5, maxTime: 0.5, minTime: 0.05, warmup: 0.25, slowCall: 0.5, slowBudget: 4, maxCall: 60, trainCap: 30 },
+  quick: { rounds: 1, minSamples: 3, maxTime: 0.1, minTime: 0.02, warmup: 0.1, slowCall: 0.2, slowBudget: 1, maxCall: 5, trainCap: 6 },
 };
 
 export const USAGE = `usage: npm run bench [-- options]   (or: node --expose-gc bench/run.mjs [options])
@@ -161,7 +163,7 @@ export function environmentMarkdown(env) {
     `- packages: ${Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- options: sizes ${o.sizes.join(',')}; only ${o.only ? o.only.join(',') : 'all'}; ${o.quick ? 'quick' : 'full'} profile ` +
       `(rounds ${o.rounds}, ≥ ${o.minSamples} samples of ≥ ${o.minTime} s within ${o.maxTime} s per pass, warm-up ${o.warmup} s, ` +
-      `slow call > ${o.slowCall} s → ~${o.slowBudget} s of samples once, skip peers > ${o.maxCall} s per call)`,
+      `slow call > ${o.slowCall} s → ~${o.slowBudget} s of samples once, skip peers > ${o.maxCall} s per call, training runs capped at ${o.trainCap} s)`,
   ];
 }
 
@@ -176,6 +178,30 @@ export function time(fn, { minSamples, maxTime, minTime }) {
   bench.run();
   if (bench.error) throw bench.error;
   return bench.stats.sample.slice();
+}
+
+/**
+ * Times one call of `run` at a time (for calls long against the clock, ≳ 10 ms):
+ * `warmup` untimed calls, then at least `minSamples` timed ones, more while fewer
+ * than `seconds` have passed (at most `maxSamples`). `before` runs before every
+ * call, outside the timing (e.g. to reset the state a call changes); garbage is
+ * collected before every timed call. Returns the samples in seconds.
+ */
+export function timeCalls(run, { warmup = 0, minSamples = 1, seconds = 0, maxSamples = 100, before } = {}) {
+  for (let i = 0; i < warmup; i++) {
+    before?.();
+    run();
+  }
+  const samples = [];
+  const start = now();
+  while (samples.length < minSamples || (now() - start < seconds && samples.length < maxSamples)) {
+    before?.();
+    gc();
+    const t = now();
+    run();
+    samples.push(now() - t);
+  }
+  return samples;
 }
 
 /** Median and best (minimum) of samples in seconds. */
@@ -283,7 +309,8 @@ export function measureCases(cases, { check, profile, predict = () => undefined,
   return { cells, expected };
 }
 
-function gc() {
+/** Collects garbage when node runs with --expose-gc (npm run bench does). */
+export function gc() {
   globalThis.gc?.();
 }
 
@@ -307,6 +334,22 @@ export function randn(seed, count) {
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   return out;
+}
+
+/**
+ * The regression of issue 3 and the paper's experiments: n inputs drawn uniformly on
+ * the unit sphere of R^d (rows of seeded N(0, I) samples, each divided by its norm)
+ * and targets y ~ N(0, 1), one per input. Returns { X (n×d row-major), Y (n) }.
+ */
+export function unitSphereRegression({ n, d, seed }) {
+  const X = randn(seed, n * d);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += X[i * d + j] ** 2;
+    const r = 1 / Math.sqrt(s);
+    for (let j = 0; j < d; j++) X[i * d + j] *= r;
+  }
+  return { X, Y: randn(seed + 1, n) };
 }
 
 /**
@@ -357,7 +400,8 @@ export function maxAbs(x) {
 export function fmtNumber(x) {
   if (!Number.isFinite(x)) return '–';
   const a = Math.abs(x);
-  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : x.toPrecision(2);
+  if (a === 0) return '0';
+  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : a >= 1e-3 ? x.toPrecision(2) : x.toExponential(1);
 }
 
 export function fmtSeconds(s) {

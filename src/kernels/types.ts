@@ -60,4 +60,17 @@ export interface Kernels {
 
   /** Index of the first NaN or ±Infinity among the `len` contiguous values at x, or -1 when all are finite. */
   firstNonFinite(len: number, x: Ptr): number;
+
+  /**
+   * dst[i, j] ← (scale·z)·[z > 0] with z = src[i, j], for an n×m block (leading dimensions lds, ldd): the ReLU of
+   * pre-activations times the next layer's weight scale. The mask is 1 or +0, so NaN and −∞ give NaN. dst may be
+   * exactly src (with ldd = lds) but must not otherwise overlap it.
+   */
+  relu(n: number, m: number, src: Ptr, lds: number, scale: number, dst: Ptr, ldd: number): void;
+  /**
+   * Back-propagation through the ReLU for q stacked rows per example: row r of the (n·q)×m block b is multiplied
+   * entrywise by [z ≥ 0] of row ⌊r/q⌋ of the n×m block z (both contiguous, leading dimension m). The mask is 1 or
+   * +0; NaN in z masks like a negative value. b must not overlap z.
+   */
+  reluMask(n: number, q: number, m: number, z: Ptr, b: Ptr): void;
 }

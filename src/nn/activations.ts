@@ -1,9 +1,12 @@
 /**
  * Elementwise activations φ and their derivatives φ′, both as functions of the
- * pre-activation z. They run in TypeScript over views of the backend's memory
- * (O(n·width) work, identical code on both backends).
+ * pre-activation z. ReLU, the paper's activation, runs as a kernel (`relu`,
+ * `reluMask`: WASM SIMD or the plain-TypeScript reference); the others run in
+ * TypeScript over views of the backend's memory. O(n·width) work, the same calls
+ * on both backends.
  */
 import { ArgumentError } from '../errors.js';
+import type { Kernels, Ptr } from '../kernels/types.js';
 
 /** The activation functions a dense layer can apply to its pre-activations. */
 export type ActivationName = 'relu' | 'leaky-relu' | 'tanh' | 'sigmoid' | 'softplus' | 'gelu' | 'identity';
@@ -58,18 +61,18 @@ export function activation(name: ActivationName, argument = 'activation'): Activ
 }
 
 /**
- * dst[i·ldd + j] = scale·φ(src[i·lds + j]) for an n×m block (element offsets into h).
- * ReLU and identity get their own loops: they are the paper's and the output layer's.
+ * dst[i·ldd + j] = scale·φ(src[i·lds + j]) for an n×m block of k's memory (byte
+ * pointers). ReLU and identity get their own paths: they are the paper's and the
+ * output layer's; ReLU is the `relu` kernel, which computes (scale·z)·[z > 0].
  */
-export function applyActivation(act: Activation, h: Float64Array, n: number, m: number,
-  src: number, lds: number, scale: number, dst: number, ldd: number): void {
+export function applyActivation(k: Kernels, act: Activation, n: number, m: number,
+  srcPtr: Ptr, lds: number, scale: number, dstPtr: Ptr, ldd: number): void {
   if (act.name === 'relu') {
-    // Branch-free (z·[z > 0]): pre-activations' signs are too random for the branch predictor.
-    for (let i = 0; i < n; i++) {
-      const s = src + i * lds, d = dst + i * ldd;
-      for (let j = 0; j < m; j++) { const z = h[s + j]; h[d + j] = scale * z * +(z > 0); }
-    }
-  } else if (act.name === 'identity') {
+    k.relu(n, m, srcPtr, lds, scale, dstPtr, ldd);
+    return;
+  }
+  const h = k.f64(), src = srcPtr >> 3, dst = dstPtr >> 3;
+  if (act.name === 'identity') {
     for (let i = 0; i < n; i++) {
       const s = src + i * lds, d = dst + i * ldd;
       for (let j = 0; j < m; j++) h[d + j] = scale * h[s + j];
@@ -84,23 +87,19 @@ export function applyActivation(act: Activation, h: Float64Array, n: number, m: 
 }
 
 /**
- * Multiplies each row r of the (n·q)×m block at `b` by φ′ of row ⌊r/q⌋ of the n×m
- * pre-activations at `z`: back-propagation through φ for q stacked rows per example.
+ * Multiplies each row r of the (n·q)×m block at byte pointer `bPtr` by φ′ of row
+ * ⌊r/q⌋ of the n×m pre-activations at `zPtr` (both in k's memory, contiguous):
+ * back-propagation through φ for q stacked rows per example. ReLU is the
+ * `reluMask` kernel (NaN in z masks like z < 0).
  */
-export function scaleByDerivative(act: Activation, h: Float64Array, n: number, q: number, m: number,
-  z: number, b: number): void {
+export function scaleByDerivative(k: Kernels, act: Activation, n: number, q: number, m: number,
+  zPtr: Ptr, bPtr: Ptr): void {
   if (act.name === 'identity') return;
   if (act.name === 'relu') {
-    for (let i = 0; i < n; i++) {
-      const zi = z + i * m;
-      for (let c = 0; c < q; c++) {
-        const br = b + (i * q + c) * m;
-        // Branch-free mask (NaN compares false, so it maps to 0 like z < 0).
-        for (let j = 0; j < m; j++) h[br + j] *= +(h[zi + j] >= 0);
-      }
-    }
+    k.reluMask(n, q, m, zPtr, bPtr);
     return;
   }
+  const h = k.f64(), z = zPtr >> 3, b = bPtr >> 3;
   const df = act.df;
   for (let i = 0; i < n; i++) {
     const zi = z + i * m;

@@ -276,10 +276,11 @@ export class Net {
       k.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, L.ptr, L.inA, 0, cap.z[l], L.outputs);
       if (l + 1 < layers.length) {
         const next = layers[l + 1];
-        const h = k.f64();
-        const a = cap.a[l + 1] >> 3;
-        applyActivation(L.act, h, n, L.outputs, cap.z[l] >> 3, L.outputs, next.weightScale, a, next.inA);
-        if (next.bias) for (let i = 0; i < n; i++) h[a + i * next.inA + next.inputs] = next.biasScale;
+        applyActivation(k, L.act, n, L.outputs, cap.z[l], L.outputs, next.weightScale, cap.a[l + 1], next.inA);
+        if (next.bias) {
+          const h = k.f64(), a = cap.a[l + 1] >> 3;
+          for (let i = 0; i < n; i++) h[a + i * next.inA + next.inputs] = next.biasScale;
+        }
       }
     }
   }
@@ -296,7 +297,7 @@ export class Net {
     for (let l = this.layers.length - 1; l > this.firstTrainable; l--) {
       const L = this.layers[l], prev = this.layers[l - 1];
       k.gemm(0, 0, rows, L.inputs, L.outputs, L.weightScale, cap.b[l], L.outputs, L.ptr, L.inA, 0, cap.b[l - 1], L.inputs);
-      scaleByDerivative(prev.act, k.f64(), cap.n, cap.q, prev.outputs, cap.z[l - 1] >> 3, cap.b[l - 1] >> 3);
+      scaleByDerivative(k, prev.act, cap.n, cap.q, prev.outputs, cap.z[l - 1], cap.b[l - 1]);
     }
   }
 

@@ -5,6 +5,7 @@ import { syrk, hadamard } from './gram.js';
 import { potrf, trsm, potrs, potri } from './cholesky.js';
 import { syev } from './eigh.js';
 import { firstNonFinite } from './vector.js';
+import { relu, reluMask } from './nn.js';
 
 /**
  * The plain-TypeScript backend: the reference the WASM kernels are tested against,
@@ -47,5 +48,11 @@ export class JsKernels implements Kernels {
   }
   firstNonFinite(len: number, x: Ptr): number {
     return firstNonFinite(this.heap.f64(), len, x >> 3);
+  }
+  relu(n: number, m: number, src: Ptr, lds: number, scale: number, dst: Ptr, ldd: number): void {
+    relu(this.heap.f64(), n, m, src >> 3, lds, scale, dst >> 3, ldd);
+  }
+  reluMask(n: number, q: number, m: number, z: Ptr, b: Ptr): void {
+    reluMask(this.heap.f64(), n, q, m, z >> 3, b >> 3);
   }
 }

@@ -51,6 +51,8 @@ export class WasmKernels implements Kernels {
   readonly syev: Kernels['syev'];
   readonly free: Kernels['free'];
   readonly firstNonFinite: Kernels['firstNonFinite'];
+  readonly relu: Kernels['relu'];
+  readonly reluMask: Kernels['reluMask'];
   private readonly ex: WasmExports;
   private view: Float64Array;
 
@@ -68,6 +70,8 @@ export class WasmKernels implements Kernels {
     this.syev = ex.syev;
     this.free = ex.free;
     this.firstNonFinite = ex.firstNonFinite;
+    this.relu = ex.relu;
+    this.reluMask = ex.reluMask;
     this.view = new Float64Array(ex.memory.buffer);
   }
 
