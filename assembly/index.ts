@@ -3,7 +3,7 @@
 // so the TypeScript side can call the exports directly without marshalling.
 export { ABI_VERSION, alloc, free } from "./memory";
 export { gemm } from "./gemm";
-export { syrk, hadamard } from "./gram";
+export { syrk, hadamard, mirrorLower } from "./gram";
 export { potrf, trsm, potrs, potri } from "./cholesky";
 export { syev } from "./eigh";
 export { firstNonFinite } from "./vector";

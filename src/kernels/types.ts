@@ -41,6 +41,8 @@ export interface Kernels {
   syrk(trans: number, n: number, k: number, alpha: number, a: Ptr, lda: number, beta: number, c: Ptr, ldc: number): void;
   /** out[i] = a[i]·b[i] over `len` contiguous elements; out may be exactly a or b, but must not partly overlap them. */
   hadamard(len: number, a: Ptr, b: Ptr, out: Ptr): void;
+  /** Copies the strict lower triangle of the n×n matrix at c onto its upper triangle (makes it exactly symmetric). */
+  mirrorLower(n: number, c: Ptr, ldc: number): void;
 
   /** Lower factor of A + damping·I into l (may alias a); 0 on success, else 1 + failing pivot index. */
   potrf(n: number, a: Ptr, lda: number, damping: number, l: Ptr, ldl: number): number;

@@ -47,7 +47,7 @@ export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, ou
   const h = k.f64(), G = out >> 3;
   if (first) h.fill(0, G, G + N * N);
   // GEMM need not round A_i·A_j and A_j·A_i alike; mirror so that J̃J̃ᵀ is exactly symmetric.
-  else if (same) for (let r = 0; r < N; r++) for (let s = 0; s < r; s++) h[G + s * N + r] = h[G + r * N + s];
+  else if (same) k.mirrorLower(N, out, N);
 }
 
 /**

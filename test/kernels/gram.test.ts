@@ -210,3 +210,22 @@ describe.each(BACKENDS)('hadamard on the %s backend', (backend) => {
     k.free(pb);
   });
 });
+
+describe.each(BACKENDS)('mirrorLower on %s', (name) => {
+  test.each([0, 1, 2, 3, 5, 31, 33, 65, 100])('n = %i, ldc = n + 3: upper = lower, lower and padding untouched', async (n) => {
+    const k = await kernelsFor(name);
+    const ldc = n + 3;
+    const c = k.alloc(Math.max(1, n * ldc));
+    const init = randn(7 + n, n * ldc);
+    k.f64().set(init, c >> 3);
+    k.mirrorLower(n, c, ldc);
+    const h = k.f64().slice(c >> 3, (c >> 3) + n * ldc);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < ldc; j++) {
+        const want = j < n && j > i ? init[j * ldc + i] : init[i * ldc + j];
+        if (h[i * ldc + j] !== want) throw new Error(`(${i}, ${j}): ${h[i * ldc + j]} ≠ ${want}`);
+      }
+    }
+    k.free(c);
+  });
+});

@@ -39,6 +39,11 @@ export function syrk(
       }
     }
   }
+  mirrorLower(h, n, c, ldc);
+}
+
+/** Copies the strict lower triangle of the n×n matrix at c onto its upper triangle. */
+export function mirrorLower(h: Float64Array, n: number, c: number, ldc: number): void {
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) h[c + j * ldc + i] = h[c + i * ldc + j];
 }
 

@@ -1,7 +1,7 @@
 import type { Kernels, Ptr } from '../types.js';
 import { JsHeap } from './heap.js';
 import { gemm } from './gemm.js';
-import { syrk, hadamard } from './gram.js';
+import { syrk, hadamard, mirrorLower } from './gram.js';
 import { potrf, trsm, potrs, potri } from './cholesky.js';
 import { syev } from './eigh.js';
 import { firstNonFinite } from './vector.js';
@@ -30,6 +30,9 @@ export class JsKernels implements Kernels {
   }
   hadamard(len: number, a: Ptr, b: Ptr, out: Ptr): void {
     hadamard(this.heap.f64(), len, a >> 3, b >> 3, out >> 3);
+  }
+  mirrorLower(n: number, c: Ptr, ldc: number): void {
+    mirrorLower(this.heap.f64(), n, c >> 3, ldc);
   }
   potrf(n: number, a: Ptr, lda: number, damping: number, l: Ptr, ldl: number): number {
     return potrf(this.heap.f64(), n, a >> 3, lda, damping, l >> 3, ldl);

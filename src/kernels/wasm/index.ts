@@ -44,6 +44,7 @@ export class WasmKernels implements Kernels {
   readonly gemm: Kernels['gemm'];
   readonly syrk: Kernels['syrk'];
   readonly hadamard: Kernels['hadamard'];
+  readonly mirrorLower: Kernels['mirrorLower'];
   readonly potrf: Kernels['potrf'];
   readonly trsm: Kernels['trsm'];
   readonly potrs: Kernels['potrs'];
@@ -63,6 +64,7 @@ export class WasmKernels implements Kernels {
     this.gemm = ex.gemm;
     this.syrk = ex.syrk;
     this.hadamard = ex.hadamard;
+    this.mirrorLower = ex.mirrorLower;
     this.potrf = ex.potrf;
     this.trsm = ex.trsm;
     this.potrs = ex.potrs;
