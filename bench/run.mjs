@@ -8,9 +8,11 @@ import {
 } from './lib.mjs';
 import { loadCeiling } from './roofline.mjs';
 import * as kernels from './kernels.mjs';
+import * as kfacSuite from './kfac.mjs';
+import * as mnist from './mnist.mjs';
 
 /** Each suite module exports name, parts and run(ctx) → { data, markdown, targets }. */
-const SUITES = [kernels];
+const SUITES = [kernels, kfacSuite, mnist];
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));

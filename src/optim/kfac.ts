@@ -185,7 +185,7 @@ export interface KfacStepStats extends StepStats {
   inverseUpdated: boolean;
   /** The quadratic model's predicted change gᵀΔ + ½ΔᵀFΔ (exact Gauss–Newton, undamped), when computed. */
   quadChange?: number;
-  /** One entry per trainable layer. */
+  /** One entry per trainable layer, as of the last inverse refresh (the same array until the next one). */
   blocks: KfacBlockStats[];
 }
 

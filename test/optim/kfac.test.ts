@@ -140,15 +140,17 @@ describe.each(BACKENDS)('%s backend', (backend) => {
   // ---- the step against an independent construction of the factors -----------------------------
 
   test.each([
-    ['exact', 'squared-error', 'sum', 'pi', [3, 6, 5, 2]],
-    ['exact', 'squared-error', 'mean', 'pi', [3, 6, 5, 2]],
-    ['exact', 'cross-entropy', 'sum', 'pi', [3, 7, 4]],
-    ['exact', 'cross-entropy', 'mean', 'exact', [3, 5, 3]],
-    ['empirical', 'cross-entropy', 'mean', 'pi', [3, 7, 4]],
-    ['empirical', 'squared-error', 'sum', 'exact', [2, 4, 2]],
-  ] as const)('fisher %s, %s (%s), %s damping: the step is −η·F̃⁻¹g with A, S from the explicit Jacobian', (fisher, lossName, reduction, damping, sizes) => {
+    ['exact', 'squared-error', 'sum', 'pi', [3, 6, 5, 2], null],
+    ['exact', 'squared-error', 'mean', 'pi', [3, 6, 5, 2], null],
+    ['exact', 'cross-entropy', 'sum', 'pi', [3, 7, 4], null],
+    ['exact', 'cross-entropy', 'mean', 'exact', [3, 5, 3], null],
+    ['empirical', 'cross-entropy', 'mean', 'pi', [3, 7, 4], null],
+    ['empirical', 'squared-error', 'sum', 'exact', [2, 4, 2], null],
+    ['exact', 'cross-entropy', 'mean', 'pi', [3, 6, 5, 3], [true, false, true]],
+    ['exact', 'squared-error', 'sum', 'pi', [3, 6, 5, 2], [false, true, true]],
+  ] as const)('fisher %s, %s (%s), %s damping, layers %j, trainable %j: the step is −η·F̃⁻¹g with A, S from the explicit Jacobian', (fisher, lossName, reduction, damping, sizes, trainable: readonly boolean[] | null) => {
     const n = 6, k = sizes[sizes.length - 1];
-    const net = mlp({ sizes: [...sizes], activation: 'tanh', seed: 4 });
+    const net = mlp({ sizes: [...sizes], activation: 'tanh', seed: 4, trainable: trainable ? [...trainable] : undefined });
     const loss = lossName === 'squared-error' ? squaredError({ reduction }) : softmaxCrossEntropy({ reduction });
     const X = randn(5, n * sizes[0]);
     const Y = lossName === 'squared-error' ? randn(6, n * k) : randomLabels(6, n, k);
@@ -163,7 +165,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(stats.gradNorm).toBeCloseTo(Math.hypot(...ex.g), 10);
     expect(stats.updateNorm).toBeCloseTo(Math.hypot(...want), 10);
     expect(stats.fisher).toBe(fisher);
-    expect(stats.blocks.map((b) => b.layer)).toEqual(sizes.slice(1).map((_, l) => l));
+    expect(stats.blocks.map((b) => b.layer)).toEqual(sizes.slice(1).map((_, l) => l).filter((l) => !trainable || trainable[l]));
     net.dispose();
   });
 
