@@ -254,19 +254,19 @@ class KfacCurvature {
   bind(net: Net): boolean {
     if (!this.bound.bind(net)) return false;
     this.disposeBlocks();
-    const { normalization, decay, inversion, dampingForm, form } = this.s;
-    for (let l = 0; l < net.layers.length; l++) {
-      const L = net.layers[l];
-      if (!L.trainable) continue;
-      this.layers.push(l);
-      // The capture's A_l already holds the bias column (β) and the weight scale, so the block appends nothing.
-      this.blocks.push(new KroneckerBlock(net.kernels, {
-        inputs: L.inA, outputs: L.outputs, bias: false, decay, inversion, damping: dampingForm, form,
-        normalization: { a: normalization === 'sum' ? 'sum' : 'mean', s: 'sum' },
-      }));
-    }
+    for (let l = 0; l < net.layers.length; l++) if (net.layers[l].trainable) this.layers.push(l);
     this.reset();
     return true;
+  }
+
+  /** A fresh block for trainable layer l of `net`. */
+  private makeBlock(net: Net, l: number): KroneckerBlock {
+    const L = net.layers[l], { normalization, decay, inversion, dampingForm, form } = this.s;
+    // The capture's A_l already holds the bias column (β) and the weight scale, so the block appends nothing.
+    return new KroneckerBlock(net.kernels, {
+      inputs: L.inA, outputs: L.outputs, bias: false, decay, inversion, damping: dampingForm, form,
+      normalization: { a: normalization === 'sum' ? 'sum' : 'mean', s: 'sum' },
+    });
   }
 
   get hasInverse(): boolean {
@@ -402,17 +402,8 @@ class KfacCurvature {
   /** Forgets the statistics, inverses, step clock and Monte-Carlo sequence (blocks are re-made). */
   reset(): void {
     const net = this.bound.net;
-    if (net && this.blocks.length) {
-      const { normalization, decay, inversion, dampingForm, form } = this.s;
-      for (let j = 0; j < this.blocks.length; j++) {
-        const L = net.layers[this.layers[j]];
-        this.blocks[j].dispose();
-        this.blocks[j] = new KroneckerBlock(net.kernels, {
-          inputs: L.inA, outputs: L.outputs, bias: false, decay, inversion, damping: dampingForm, form,
-          normalization: { a: normalization === 'sum' ? 'sum' : 'mean', s: 'sum' },
-        });
-      }
-    }
+    for (const b of this.blocks) b.dispose();
+    this.blocks = net ? this.layers.map((l) => this.makeBlock(net, l)) : [];
     this.steps = 0;
     this.inverseDamping = NaN;
     this.blockStats = [];
