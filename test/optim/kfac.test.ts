@@ -221,6 +221,33 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     a.dispose(); b.dispose();
   });
 
+  test.each([['dual', 6], ['primal', 14]] as const)(
+    'between refreshes the cached inverse (A in the %s form) of the earlier batch preconditions the new gradient',
+    (form, n) => {
+      // One linear layer under squared error: A = X̄ᵀX̄/n and S = n·I depend on the inputs only, so the oracle needs no net.
+      const d = 9, k = 3, lambda = 0.2;
+      const X0 = randn(1, n * d), X1 = randn(2, n * d), Y1 = randn(3, n * k);
+      const net = mlp({ sizes: [d, k], seed: 5 });
+      const pre = kfacPreconditioner({ damping: lambda, decay: 0, inverseEvery: 1000 });
+      const first = pre.precondition(net, { X: X0, Y: randn(4, n * k), n });
+      expect(first.stats.blocks[0].formA).toBe(form);
+      net.setParams(net.getParams().map((v, i) => v + 0.1 * Math.sin(i)));
+      const second = pre.precondition(net, { X: X1, Y: Y1, n });
+      expect(second.stats.inverseUpdated).toBe(false);
+      const bar = (X: Float64Array) => new Matrix(Array.from({ length: n }, (_, i) => [...X.subarray(i * d, (i + 1) * d), 1]));
+      const A0 = bar(X0).transpose().mmul(bar(X0)).div(n), S0 = Matrix.eye(k, k).mul(n);
+      const U1 = net.predict(X1, n);
+      const R = new Matrix(Array.from({ length: n }, (_, i) => Array.from({ length: k }, (_, c) => U1[i * k + c] - Y1[i * k + c])));
+      const G1 = R.transpose().mmul(bar(X1));
+      expect(relErr(second.gradient, Float64Array.from(G1.to1DArray()))).toBeLessThan(1e-12);
+      const pi = Math.sqrt((A0.trace() / (d + 1)) / (S0.trace() / k));
+      const want = solve(S0.clone().add(Matrix.eye(k, k).mul(Math.sqrt(lambda) / pi)), G1)
+        .mmul(inverse(A0.clone().add(Matrix.eye(d + 1, d + 1).mul(pi * Math.sqrt(lambda)))));
+      expect(relErr(second.direction, Float64Array.from(want.to1DArray()))).toBeLessThan(1e-10);
+      net.dispose();
+    },
+  );
+
   // ---- Monte-Carlo Fisher ---------------------------------------------------------------------------
 
   test("fisher 'mc' (the default for cross-entropy) is seeded: same seed, same steps; another seed differs; reset restarts it", () => {
