@@ -10,9 +10,11 @@ import { loadCeiling } from './roofline.mjs';
 import * as kernels from './kernels.mjs';
 import * as ngd from './ngd.mjs';
 import * as headline from './headline.mjs';
+import * as kfacSuite from './kfac.mjs';
+import * as mnist from './mnist.mjs';
 
 /** Each suite module exports name, parts and run(ctx) → { data, markdown, targets }. */
-const SUITES = [kernels, ngd, headline];
+const SUITES = [kernels, ngd, headline, kfacSuite, mnist];
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));

@@ -32,3 +32,19 @@ export { train, evaluate } from './train.js';
 export type { TrainOptions, TrainRecord } from './train.js';
 export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics.js';
 export type { GramSpectrum, LimitingGram } from './diagnostics.js';
+export { jvp } from './nn/jacobian.js';
+export { kfac, kfacPreconditioner } from './optim/kfac.js';
+export type {
+  KfacOptimizer, KfacOptions, KfacCurvatureOptions, KfacPreconditionerOptions, KfacAdaptiveOptions, KfacStepStats, KfacBlockStats,
+  KfacPreconditioner, KfacPreconditionStats, FisherType, KfacNormalization,
+} from './optim/kfac.js';
+export type { Preconditioner, PreconditionStats } from './optim/types.js';
+export { KroneckerBlock } from './curvature/kronecker.js';
+export type {
+  MatRef, FactorNormalization, KroneckerInversion, KroneckerDamping, FactorForm, KroneckerBlockOptions,
+  KroneckerUpdateOptions, KroneckerInverseInfo, KroneckerConditionNumbers,
+} from './curvature/kronecker.js';
+export { piDamping, levenbergMarquardt } from './curvature/damping.js';
+export type { PiDamping, LevenbergMarquardtRule } from './curvature/damping.js';
+export { emaStep } from './curvature/ema.js';
+export type { EmaStep } from './curvature/ema.js';

@@ -50,7 +50,7 @@ export interface TrainOptions {
  * console.log(history.map((r) => r.loss));
  */
 export function train(net: Net, data: Batch, optimizer: Optimizer, options: TrainOptions): TrainRecord[] {
-  if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', 'must be an Optimizer (ngd, gd, sgd, adam)');
+  if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', 'must be an Optimizer (ngd, kfac, gd, sgd, adam)');
   if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { steps, … }');
   const { steps, loss, batchSize, seed = 0, onStep } = options;
   checkDim('steps', steps);

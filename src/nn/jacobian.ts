@@ -6,6 +6,7 @@ import { Workspace } from '../matrix.js';
 import { checkArray, checkFinite } from '../validate.js';
 import { Capture, type Net } from './net.js';
 import { jtv, seedIdentity, writeJacobian } from './gram.js';
+import { jvpFromCapture } from './jvp.js';
 
 /**
  * Runs forward and backward for n examples with identity seeds (rows = (example,
@@ -60,4 +61,31 @@ export function vjp(net: Net, X: Float64Array, n: number, v: Float64Array): Floa
     jtv(cap, ws, vp, 1, out, 0);
     return net.kernels.f64().slice(out >> 3, (out >> 3) + net.numParams);
   });
+}
+
+/**
+ * The Jacobian–vector product J·v (length n·k, ordered like the rows of
+ * {@link jacobian}) for a tangent v of the trainable parameters (length numParams,
+ * flat parameter order): the change of the outputs to first order when θ moves
+ * along v. Forward mode (the R-operator), one or two GEMMs per layer, without
+ * forming J.
+ *
+ * @example
+ * const du = jvp(net, X, n, direction); // ≈ (predict(θ + εv) − predict(θ)) / ε
+ */
+export function jvp(net: Net, X: Float64Array, n: number, v: Float64Array): Float64Array {
+  net.checkInput(X, n);
+  checkArray('v', v, net.numParams, `numParams = ${net.numParams}`);
+  checkFinite('v', v);
+  const cap = new Capture(net), ws = new Workspace(net.kernels);
+  try {
+    net.forward(cap, X, n, 0);
+    const vp = ws.get('jvp.v', net.numParams), out = ws.get('jvp.out', n * net.outputDim);
+    net.kernels.f64().set(v, vp >> 3);
+    jvpFromCapture(cap, ws, vp, out);
+    return net.kernels.f64().slice(out >> 3, (out >> 3) + n * net.outputDim);
+  } finally {
+    cap.dispose();
+    ws.dispose();
+  }
 }

@@ -5,11 +5,13 @@
  * backend memory, with their state (velocity, moments) in the same memory.
  */
 import type { Ptr } from '../kernels/types.js';
-import { NonFiniteError } from '../errors.js';
+import { ArgumentError, NonFiniteError } from '../errors.js';
 import { gradientFromCapture } from '../nn/gram.js';
 import type { Loss } from '../nn/losses.js';
 import type { Capture, Net } from '../nn/net.js';
-import { checkLoss, checkPositive, checkUnit, NetBinding, prepareStep, type Batch, type Optimizer, type StepOptions, type StepStats } from './types.js';
+import {
+  checkLoss, checkPositive, checkUnit, NetBinding, prepareStep, type Batch, type Optimizer, type Preconditioner, type StepOptions, type StepStats,
+} from './types.js';
 
 // A module-level alias: global `Math.` lookups in a hot loop are slow in some hosts (jest's vm contexts).
 const { sqrt } = Math;
@@ -47,6 +49,8 @@ abstract class FirstOrder implements Optimizer {
 
   protected abstract update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number;
 
+  constructor(readonly preconditioner: Preconditioner | undefined) {}
+
   step(net: Net, batch: Batch, options?: StepOptions): StepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
@@ -56,23 +60,47 @@ abstract class FirstOrder implements Optimizer {
     const state = this.stateBlocks.map((name) => ws.get(name, P));
     if (this.t === 0) for (const s of state) net.kernels.f64().fill(0, s >> 3, (s >> 3) + P);
 
-    const value = lossAndGradient(net, this.bound.cap!, batch, loss, grad);
-
-    const h = net.kernels.f64(), g = grad >> 3;
-    let gradSq = 0;
-    for (let i = 0; i < P; i++) gradSq += h[g + i] * h[g + i];
+    // With a preconditioner, `grad` holds P⁻¹∇L and the rule below steps with it.
+    let value: number, gradNorm: number, extra: object | undefined;
+    if (this.preconditioner) {
+      const { loss: l, gradNorm: gn, ...rest } = this.preconditioner.preconditionInto(net, batch, loss, grad);
+      value = l; gradNorm = gn; extra = rest;
+    } else {
+      value = lossAndGradient(net, this.bound.cap!, batch, loss, grad);
+      const h = net.kernels.f64(), g = grad >> 3;
+      let gradSq = 0;
+      for (let i = 0; i < P; i++) gradSq += h[g + i] * h[g + i];
+      gradNorm = Math.sqrt(gradSq);
+    }
     this.t++;
-    const updateSq = this.update(h, net.paramsPtr >> 3, g, state.map((s) => s >> 3), P);
-    return { loss: value, gradNorm: Math.sqrt(gradSq), updateNorm: Math.sqrt(updateSq), accepted: true, timeMs: performance.now() - start };
+    const updateSq = this.update(net.kernels.f64(), net.paramsPtr >> 3, grad >> 3, state.map((s) => s >> 3), P);
+    const stats: StepStats = { loss: value, gradNorm, updateNorm: Math.sqrt(updateSq), accepted: true, timeMs: 0 };
+    if (extra) Object.assign(stats, extra);
+    stats.timeMs = performance.now() - start;
+    return stats;
   }
 
   reset(): void {
     this.t = 0;
+    this.preconditioner?.reset();
   }
 
   dispose(): void {
     this.bound.dispose();
     this.t = 0;
+    this.preconditioner?.dispose();
+  }
+
+  /** ', preconditioner=…' for toString, or ''. */
+  protected preconditionerText(): string {
+    return this.preconditioner ? `, preconditioner=${String(this.preconditioner)}` : '';
+  }
+}
+
+/** Throws ArgumentError unless `p` is undefined or looks like a {@link Preconditioner}. */
+function checkPreconditioner(p: Preconditioner | undefined): void {
+  if (p !== undefined && (typeof p !== 'object' || p === null || typeof p.preconditionInto !== 'function')) {
+    throw new ArgumentError('preconditioner', 'must be a Preconditioner (e.g. from kfacPreconditioner)');
   }
 }
 
@@ -80,12 +108,17 @@ abstract class FirstOrder implements Optimizer {
 export interface GdOptions {
   /** η (default 0.1). */
   lr?: number;
+  /**
+   * Step with P⁻¹∇θL from this preconditioner instead of ∇θL (e.g. `kfacPreconditioner()`);
+   * it is reset and disposed with the optimizer. Default none.
+   */
+  preconditioner?: Preconditioner;
 }
 
 class GradientDescent extends FirstOrder {
   readonly name = 'gd';
   protected readonly stateBlocks = [];
-  constructor(readonly lr: number) { super(); }
+  constructor(readonly lr: number, preconditioner?: Preconditioner) { super(preconditioner); }
 
   protected update(h: Float64Array, t: number, g: number, _s: readonly number[], P: number): number {
     const lr = this.lr;
@@ -95,7 +128,7 @@ class GradientDescent extends FirstOrder {
     return lr * lr * sq;
   }
 
-  override toString(): string { return `gd(lr=${this.lr})`; }
+  override toString(): string { return `gd(lr=${this.lr}${this.preconditionerText()})`; }
 }
 
 /**
@@ -107,9 +140,10 @@ class GradientDescent extends FirstOrder {
  * const stats = opt.step(net, { X, Y, n });
  */
 export function gd(options: GdOptions = {}): Optimizer {
-  const { lr = 0.1 } = options;
+  const { lr = 0.1, preconditioner } = options;
   checkPositive('lr', lr);
-  return new GradientDescent(lr);
+  checkPreconditioner(preconditioner);
+  return new GradientDescent(lr, preconditioner);
 }
 
 /** Options of {@link sgd}. */
@@ -120,12 +154,17 @@ export interface SgdOptions {
   momentum?: number;
   /** Nesterov momentum (default false; needs momentum > 0). */
   nesterov?: boolean;
+  /**
+   * Step with P⁻¹∇θL from this preconditioner instead of ∇θL (e.g. `kfacPreconditioner()`);
+   * it is reset and disposed with the optimizer. Default none.
+   */
+  preconditioner?: Preconditioner;
 }
 
 class Sgd extends FirstOrder {
   readonly name = 'sgd';
   protected readonly stateBlocks = ['velocity'];
-  constructor(readonly lr: number, readonly momentum: number, readonly nesterov: boolean) { super(); }
+  constructor(readonly lr: number, readonly momentum: number, readonly nesterov: boolean, preconditioner?: Preconditioner) { super(preconditioner); }
 
   protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number {
     const { lr, momentum: mu, nesterov } = this;
@@ -142,7 +181,7 @@ class Sgd extends FirstOrder {
     return sq;
   }
 
-  override toString(): string { return `sgd(lr=${this.lr}, momentum=${this.momentum}${this.nesterov ? ', nesterov' : ''})`; }
+  override toString(): string { return `sgd(lr=${this.lr}, momentum=${this.momentum}${this.nesterov ? ', nesterov' : ''}${this.preconditionerText()})`; }
 }
 
 /**
@@ -154,11 +193,12 @@ class Sgd extends FirstOrder {
  * train(net, data, sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), { steps: 200, batchSize: 32 });
  */
 export function sgd(options: SgdOptions = {}): Optimizer {
-  const { lr = 0.01, momentum = 0, nesterov = false } = options;
+  const { lr = 0.01, momentum = 0, nesterov = false, preconditioner } = options;
+  checkPreconditioner(preconditioner);
   checkPositive('lr', lr);
   checkUnit('momentum', momentum);
   if (nesterov && momentum === 0) checkPositive('momentum', momentum);
-  return new Sgd(lr, momentum, !!nesterov);
+  return new Sgd(lr, momentum, !!nesterov, preconditioner);
 }
 
 /** Options of {@link adam}. */
@@ -171,12 +211,17 @@ export interface AdamOptions {
   beta2?: number;
   /** ε (default 1e-8). */
   eps?: number;
+  /**
+   * Step with P⁻¹∇θL from this preconditioner instead of ∇θL (e.g. `kfacPreconditioner()`);
+   * it is reset and disposed with the optimizer. Default none.
+   */
+  preconditioner?: Preconditioner;
 }
 
 class Adam extends FirstOrder {
   readonly name = 'adam';
   protected readonly stateBlocks = ['m', 'v'];
-  constructor(readonly lr: number, readonly beta1: number, readonly beta2: number, readonly eps: number) { super(); }
+  constructor(readonly lr: number, readonly beta1: number, readonly beta2: number, readonly eps: number, preconditioner?: Preconditioner) { super(preconditioner); }
 
   protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number {
     const { lr, beta1: b1, beta2: b2, eps } = this;
@@ -196,7 +241,7 @@ class Adam extends FirstOrder {
     return sq;
   }
 
-  override toString(): string { return `adam(lr=${this.lr}, beta1=${this.beta1}, beta2=${this.beta2}, eps=${this.eps})`; }
+  override toString(): string { return `adam(lr=${this.lr}, beta1=${this.beta1}, beta2=${this.beta2}, eps=${this.eps}${this.preconditionerText()})`; }
 }
 
 /**
@@ -208,10 +253,11 @@ class Adam extends FirstOrder {
  * train(net, data, adam({ lr: 1e-2 }), { steps: 500 });
  */
 export function adam(options: AdamOptions = {}): Optimizer {
-  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
+  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, preconditioner } = options;
+  checkPreconditioner(preconditioner);
   checkPositive('lr', lr);
   checkUnit('beta1', beta1);
   checkUnit('beta2', beta2);
   checkPositive('eps', eps);
-  return new Adam(lr, beta1, beta2, eps);
+  return new Adam(lr, beta1, beta2, eps, preconditioner);
 }

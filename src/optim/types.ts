@@ -7,6 +7,7 @@ import { ArgumentError, NonFiniteError, ShapeError, StateError } from '../errors
 import { Workspace } from '../matrix.js';
 import { resolveLoss, type Loss, type LossSpec } from '../nn/losses.js';
 import { Capture, type Net } from '../nn/net.js';
+import type { Ptr } from '../kernels/types.js';
 import { checkDim } from '../validate.js';
 
 /** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
@@ -34,13 +35,13 @@ export interface StepStats {
   accepted: boolean;
   /** Wall time of the step in milliseconds. */
   timeMs: number;
-  /** The loss after the step, when the optimizer evaluated it (NGD with adaptive damping). */
+  /** The loss after the step, when the optimizer evaluated it (NGD and K-FAC with adaptive damping). */
   lossAfter?: number;
-  /** NGD: the damping λ the step used. */
+  /** NGD, K-FAC (also as a preconditioner): the damping λ the step used. */
   damping?: number;
-  /** NGD with adaptive damping: reduction ratio ρ = actual / predicted loss decrease. */
+  /** NGD and K-FAC with adaptive damping: reduction ratio ρ = actual / predicted loss decrease. */
   rho?: number;
-  /** NGD: rejected attempts before this result (each with more damping). */
+  /** NGD, K-FAC: rejected attempts before this result (each with more damping). */
   retries?: number;
   /** NGD: how the damped system was solved. */
   solver?: 'cholesky' | 'eigh';
@@ -60,6 +61,37 @@ export interface Optimizer {
   /** Forgets accumulated state (momentum, moments, adapted damping); keeps memory for reuse. */
   reset(): void;
   /** Frees the optimizer's backend memory; it can be used again afterwards (memory is re-made). */
+  dispose(): void;
+}
+
+/** What a {@link Preconditioner} reports for one batch. */
+export interface PreconditionStats {
+  /** L(θ) on the batch. */
+  loss: number;
+  /** ‖∇θL‖ of the gradient before preconditioning. */
+  gradNorm: number;
+}
+
+/**
+ * Turns a batch's gradient into a preconditioned direction for a first-order optimizer:
+ * `gd`, `sgd` and `adam` accept one as their `preconditioner` option and then step with
+ * P⁻¹∇θL in place of ∇θL (their momentum and moments act on the preconditioned vector).
+ * Its statistics fields (e.g. K-FAC's damping and per-layer blocks) are copied into the
+ * optimizer's StepStats. The optimizer that owns it also resets and disposes it.
+ */
+export interface Preconditioner {
+  readonly name: string;
+  /**
+   * Computes L(θ) and the preconditioned gradient for one batch at the net's current
+   * parameters into `out` (numParams values at a byte pointer in the net's backend
+   * memory, not overlapping the parameters), advancing any curvature statistics. The
+   * parameters are not changed. Throws NonFiniteError for a non-finite loss, gradient or
+   * direction. `batch` and `loss` are validated by the caller.
+   */
+  preconditionInto(net: Net, batch: Batch, loss: Loss, out: Ptr): PreconditionStats;
+  /** Forgets accumulated statistics. */
+  reset(): void;
+  /** Frees backend memory (re-made on the next use). */
   dispose(): void;
 }
 
