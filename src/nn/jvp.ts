@@ -36,7 +36,7 @@ export function jvpFromCapture(cap: Capture, ws: Workspace, v: Ptr, out: Ptr): v
     if (prev !== 0) {
       // Ȧ_l = s_l·φ′(Z_{l−1}) ∘ Ż_{l−1} in place (the bias column's tangent is 0: skip it in the GEMM).
       const P = layers[l - 1];
-      scaleByDerivative(P.act, k.f64(), n, 1, P.outputs, cap.z[l - 1] >> 3, prev >> 3);
+      scaleByDerivative(k, P.act, n, 1, P.outputs, cap.z[l - 1], prev);
       k.gemm(0, 1, n, L.outputs, L.inputs, L.weightScale, prev, L.inputs, L.ptr, L.inA, 0, zdot, L.outputs);
       beta = 1;
     }
