@@ -28,10 +28,8 @@ export function lossAndGradient(net: Net, cap: Capture, batch: Batch, loss: Loss
   checkLoss('loss', value);
   net.backward(cap);
   gradientFromCapture(cap, grad);
-  const h = k.f64(), g = grad >> 3;
-  for (let i = 0; i < net.numParams; i++) {
-    if (h[g + i] - h[g + i] !== 0) throw new NonFiniteError('gradient', i, h[g + i]);
-  }
+  const bad = k.firstNonFinite(net.numParams, grad);
+  if (bad >= 0) throw new NonFiniteError('gradient', bad, k.f64()[(grad >> 3) + bad]);
   return value;
 }
 

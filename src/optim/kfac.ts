@@ -448,11 +448,6 @@ function dot(h: Float64Array, a: Ptr, b: Ptr, len: number): number {
   return s;
 }
 
-function allFinite(h: Float64Array, p: Ptr, len: number): boolean {
-  const o = p >> 3;
-  for (let i = 0; i < len; i++) if (h[o + i] - h[o + i] !== 0) return false;
-  return true;
-}
 
 const ADAPTIVE_DEFAULTS: Required<KfacAdaptiveOptions> = {
   every: 5, lower: 0.25, upper: 0.75, increase: 0.9 ** -5, decrease: 0.9 ** 5, boost: 10, min: 1e-8, max: 1e8,
@@ -557,7 +552,7 @@ class Kfac implements KfacOptimizer {
         }
         const h2 = k.f64(), D = delta >> 3, Pp = dir >> 3, Q = prev >> 3, a = nu * alpha;
         for (let i = 0; i < P; i++) h2[D + i] = -a * h2[Pp + i] + (mu !== 0 ? mu * h2[Q + i] : 0);
-        ok = Number.isFinite(alpha) && Number.isFinite(mu) && allFinite(h2, delta, P);
+        ok = Number.isFinite(alpha) && Number.isFinite(mu) && k.firstNonFinite(P, delta) < 0;
         if (ok && needModel) {
           c.tangent(delta, 0);
           quadChange = dot(k.f64(), grad, delta, P) + 0.5 * c.gnInner(0, 0);
@@ -569,7 +564,7 @@ class Kfac implements KfacOptimizer {
       if (ok) {
         const h = k.f64(), T = net.paramsPtr >> 3, D = delta >> 3;
         for (let i = 0; i < P; i++) h[T + i] += h[D + i];
-        applied = allFinite(h, net.paramsPtr, P);
+        applied = k.firstNonFinite(P, net.paramsPtr) < 0;
         if (!applied) this.restore(net, backup);
       }
       if (!this.lm) {
@@ -676,14 +671,13 @@ class KfacPreconditionerImpl implements KfacPreconditioner {
     if (inverseUpdated) c.updateInverses(s.damping);
     const grad = c.vec('kfac.grad'), P = net.numParams;
     c.precondition(grad, out);
-    const h = net.kernels.f64();
-    if (!allFinite(h, out, P)) {
+    if (net.kernels.firstNonFinite(P, out) >= 0) {
       const e = new NonFiniteError('direction', 0, NaN);
       e.message = `direction: the K-FAC preconditioned gradient with damping ${s.damping} is not finite (raise the damping)`;
       throw e;
     }
     return {
-      loss: value, gradNorm: sqrt(dot(h, grad, grad, P)), damping: c.inverseDamping, fisher: c.fisher,
+      loss: value, gradNorm: sqrt(dot(net.kernels.f64(), grad, grad, P)), damping: c.inverseDamping, fisher: c.fisher,
       factorsUpdated, inverseUpdated, blocks: c.blockStats,
     };
   }

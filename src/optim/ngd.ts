@@ -60,13 +60,6 @@ export interface NgdOptions {
   form?: 'auto' | 'gram' | 'param';
 }
 
-/** Whether the len values at byte pointer p are all finite. */
-function finite(h: Float64Array, p: number, len: number): boolean {
-  const o = p >> 3;
-  // x − x is NaN exactly for NaN and ±Infinity.
-  for (let i = 0; i < len; i++) if (h[o + i] - h[o + i] !== 0) return false;
-  return true;
-}
 
 /** The error of a fixed-damping step whose update was not finite (θ is left unchanged). */
 function nonFiniteStep(lambda: number): NonFiniteError {
@@ -175,7 +168,7 @@ class NaturalGradient implements Optimizer {
   private solve(sys: CurvatureSystem, lambda: number, x: number, mx: number): { lambda: number; solver: 'cholesky' | 'eigh' } {
     const k = this.bound.net!.kernels, ws = this.bound.ws!;
     // A pivot that is positive but tiny can pass Cholesky and still overflow the solution: count that as a failure too.
-    const cholesky = () => choleskySolve(k, sys, lambda, x, mx) && finite(k.f64(), x, sys.size);
+    const cholesky = () => choleskySolve(k, sys, lambda, x, mx) && k.firstNonFinite(sys.size, x) < 0;
     if (cholesky()) return { lambda, solver: 'cholesky' };
     if (this.lm) {
       for (let i = 0; i < this.lm.maxRetries && lambda < this.lm.max; i++) {
@@ -192,7 +185,7 @@ class NaturalGradient implements Optimizer {
   }
 
   private paramsFinite(net: Net): boolean {
-    return finite(net.kernels.f64(), net.paramsPtr, net.numParams);
+    return net.kernels.firstNonFinite(net.numParams, net.paramsPtr) < 0;
   }
 
   private restore(net: Net, backup: number): void {
