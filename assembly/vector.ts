@@ -1,19 +1,30 @@
 // Level-1 vector kernels, float64, contiguous.
 
+/** Values screened per block before the running check; a hit rescans only its block. */
+const BLOCK = 256;
+
 /**
  * Index of the first NaN or ±Infinity among x[0..len), or -1 when all are finite.
  * Used to reject bad inputs at the boundary and to keep NaN out of parameters.
  */
 export function firstNonFinite(len: i32, x: usize): i32 {
-  let i = 0;
-  // x − x is 0 for finite x and NaN otherwise; NaN ≠ NaN flags it. Four lanes per test.
-  for (; i + 4 <= len; i += 4) {
-    const p = x + (<usize>i << 3);
-    const a = v128.load(p), b = v128.load(p, 16);
-    const da = f64x2.sub(a, a), db = f64x2.sub(b, b);
-    if (v128.any_true(v128.or(f64x2.ne(da, da), f64x2.ne(db, db)))) break;
+  // x − x is 0 for finite x and NaN otherwise, and NaN survives addition: four
+  // independent sums per block flag a bad value with one test per BLOCK values.
+  let start = 0;
+  for (; start + BLOCK <= len; start += BLOCK) {
+    let s0 = f64x2.splat(0), s1 = s0, s2 = s0, s3 = s0;
+    const end = x + (<usize>(start + BLOCK) << 3);
+    for (let p = x + (<usize>start << 3); p < end; p += 64) {
+      const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+      s0 = f64x2.add(s0, f64x2.sub(a, a));
+      s1 = f64x2.add(s1, f64x2.sub(b, b));
+      s2 = f64x2.add(s2, f64x2.sub(c, c));
+      s3 = f64x2.add(s3, f64x2.sub(d, d));
+    }
+    const s = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+    if (v128.any_true(f64x2.ne(s, s))) break;
   }
-  for (; i < len; i++) {
+  for (let i = start; i < len; i++) {
     const v = load<f64>(x + (<usize>i << 3));
     if (v - v != 0.0) return i;
   }
