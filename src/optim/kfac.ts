@@ -52,7 +52,7 @@ import type { Loss } from '../nn/losses.js';
 import type { Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
 import { checkNonNegative } from '../validate.js';
-import type { LevenbergMarquardtOptions } from './ngd.js';
+import { checkLevenbergMarquardt, type LevenbergMarquardtOptions } from './ngd.js';
 import {
   checkLoss, checkPositive, checkUnit, NetBinding, prepareStep,
   type Batch, type Optimizer, type Preconditioner, type PreconditionStats, type StepOptions, type StepStats,
@@ -777,14 +777,7 @@ export function kfac(options: KfacOptions = {}): KfacOptimizer {
   let lm: Required<KfacAdaptiveOptions> | undefined;
   if (adaptive) {
     lm = { ...ADAPTIVE_DEFAULTS, ...(adaptive === true ? {} : adaptive) };
-    for (const key of ['increase', 'boost'] as const) {
-      if (!(lm[key] > 1) || !Number.isFinite(lm[key])) throw new ArgumentError(`adaptive.${key}`, `must be a finite number > 1, got ${lm[key]}`);
-    }
-    if (!(lm.decrease > 0 && lm.decrease < 1)) throw new ArgumentError('adaptive.decrease', `must be in (0, 1), got ${lm.decrease}`);
-    if (!(lm.lower <= lm.upper)) throw new ArgumentError('adaptive.lower', `must be ≤ upper (${lm.upper}), got ${lm.lower}`);
-    checkPositive('adaptive.min', lm.min);
-    if (!(lm.max >= lm.min)) throw new ArgumentError('adaptive.max', `must be ≥ min (${lm.min}), got ${lm.max}`);
-    if (!Number.isInteger(lm.maxRetries) || lm.maxRetries < 0) throw new ArgumentError('adaptive.maxRetries', `must be a non-negative integer, got ${lm.maxRetries}`);
+    checkLevenbergMarquardt(lm);
     if (!Number.isSafeInteger(lm.every) || lm.every < 1) throw new ArgumentError('adaptive.every', `must be a positive integer, got ${lm.every}`);
     settings.damping = Math.min(lm.max, Math.max(lm.min, settings.damping));
   }

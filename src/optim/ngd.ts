@@ -219,6 +219,18 @@ class NaturalGradient implements Optimizer {
  * const history = train(net, { X, Y, n: 32 }, opt, { steps: 3 });
  * // history[1].ratio ≈ 1e-4: one step fits the data
  */
+/** Validates resolved `adaptive` options (shared by ngd and kfac), naming the bad field as `adaptive.<field>`. */
+export function checkLevenbergMarquardt(lm: Required<LevenbergMarquardtOptions>): void {
+  for (const key of ['increase', 'boost'] as const) {
+    if (!(lm[key] > 1) || !Number.isFinite(lm[key])) throw new ArgumentError(`adaptive.${key}`, `must be a finite number > 1, got ${lm[key]}`);
+  }
+  if (!(lm.decrease > 0 && lm.decrease < 1)) throw new ArgumentError('adaptive.decrease', `must be in (0, 1), got ${lm.decrease}`);
+  if (!(lm.lower <= lm.upper)) throw new ArgumentError('adaptive.lower', `must be ≤ upper (${lm.upper}), got ${lm.lower}`);
+  checkPositive('adaptive.min', lm.min);
+  if (!(lm.max >= lm.min)) throw new ArgumentError('adaptive.max', `must be ≥ min (${lm.min}), got ${lm.max}`);
+  if (!Number.isInteger(lm.maxRetries) || lm.maxRetries < 0) throw new ArgumentError('adaptive.maxRetries', `must be a non-negative integer, got ${lm.maxRetries}`);
+}
+
 export function ngd(options: NgdOptions = {}): Optimizer & { readonly currentDamping: number } {
   const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto' } = options;
   checkPositive('lr', lr);
@@ -229,14 +241,7 @@ export function ngd(options: NgdOptions = {}): Optimizer & { readonly currentDam
   let lm: Required<LevenbergMarquardtOptions> | undefined;
   if (adaptive) {
     lm = { ...LM_DEFAULTS, ...(adaptive === true ? {} : adaptive) };
-    for (const key of ['increase', 'boost'] as const) {
-      if (!(lm[key] > 1) || !Number.isFinite(lm[key])) throw new ArgumentError(`adaptive.${key}`, `must be a finite number > 1, got ${lm[key]}`);
-    }
-    if (!(lm.decrease > 0 && lm.decrease < 1)) throw new ArgumentError('adaptive.decrease', `must be in (0, 1), got ${lm.decrease}`);
-    if (!(lm.lower <= lm.upper)) throw new ArgumentError('adaptive.lower', `must be ≤ upper (${lm.upper}), got ${lm.lower}`);
-    checkPositive('adaptive.min', lm.min);
-    if (!(lm.max >= lm.min)) throw new ArgumentError('adaptive.max', `must be ≥ min (${lm.min}), got ${lm.max}`);
-    if (!Number.isInteger(lm.maxRetries) || lm.maxRetries < 0) throw new ArgumentError('adaptive.maxRetries', `must be a non-negative integer, got ${lm.maxRetries}`);
+    checkLevenbergMarquardt(lm);
   }
   return new NaturalGradient(lr, lm ? Math.min(lm.max, Math.max(lm.min, damping)) : damping, lm, form);
 }
