@@ -96,8 +96,12 @@ export function squaredError(options: LossOptions = {}): Loss {
 // Module-level aliases: global `Math.` lookups in hot loops are slow in some hosts (jest's vm contexts).
 const { exp, sqrt } = Math;
 
-/** p below this is treated as this in c = √p − y/√p, so a label on an underflowed class stays finite. */
-const P_FLOOR = 1e-300;
+/**
+ * The Gauss–Newton factor and right-hand side are built from p̃ = max(p, P_FLOOR) renormalised: a class whose
+ * probability underflowed to 0 would otherwise drop out of the factor's range, so M·c could not equal ∇ℓ and a
+ * confidently wrong label would get a zero step. The change to ∇ℓ is below k·P_FLOOR.
+ */
+const P_FLOOR = 1e-20;
 
 /**
  * Softmax cross-entropy on raw outputs (logits), summed or averaged over examples.
@@ -179,12 +183,15 @@ export function softmaxCrossEntropy(options: LossOptions = {}): Loss {
       for (let i = 0; i < n; i++) {
         const lse = softmax(h, u + i * k, k, p);
         s += rowLoss(h, u + i * k, Y, n, k, i, lse);
+        let total = 0;
+        for (let j = 0; j < k; j++) total += (p[j] = p[j] > P_FLOOR ? p[j] : P_FLOOR);
+        for (let j = 0; j < k; j++) p[j] /= total;
         for (let col = 0; col < k; col++) {
           // Row i·k + col of the factor is column col of Mᵢ = diag(√p)(I − √p√pᵀ): √p_j δ_j,col − p_j √p_col.
           const row = b + (i * k + col) * k, sc = sqrt(p[col]);
           for (let j = 0; j < k; j++) h[row + j] = sw * ((j === col ? sc : 0) - p[j] * sc);
           // Mᵢ cᵢ = ∇ℓᵢ = p − y with cᵢ ⊥ √p: cᵢ = √p − y/√p.
-          h[c + i * k + col] = sw * (sc - target(Y, n, k, i, col) / sqrt(p[col] > P_FLOOR ? p[col] : P_FLOOR));
+          h[c + i * k + col] = sw * (sc - target(Y, n, k, i, col) / sc);
         }
       }
       return weight(reduction, n) * s;

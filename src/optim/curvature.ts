@@ -25,8 +25,6 @@ export interface DirectionMeasures {
   gDotD: number;
   /** dᵀFd, F = J̃ᵀJ̃ the undamped Gauss–Newton matrix. */
   dFd: number;
-  /** ‖d‖². */
-  dSq: number;
 }
 
 /**
@@ -117,7 +115,6 @@ export class GramSystem implements CurvatureSystem {
       gradSq: dot(h, this.rhs, this.mb, N),
       gDotD: -dot(h, this.rhs, mx, N),
       dFd: dot(h, mx, mx, N),
-      dSq: dot(h, x, mx, N),
     };
   }
 }
@@ -164,7 +161,6 @@ export class ParamSystem implements CurvatureSystem {
       gradSq: dot(h, this.rhs, this.rhs, P),
       gDotD: -dot(h, this.rhs, x, P),
       dFd: dot(h, x, mx, P),
-      dSq: dot(h, x, x, P),
     };
   }
 }

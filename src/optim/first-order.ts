@@ -70,8 +70,24 @@ abstract class FirstOrder implements Optimizer {
       for (let i = 0; i < P; i++) gradSq += h[g + i] * h[g + i];
       gradNorm = Math.sqrt(gradSq);
     }
+    // θ and the state are kept aside so that a step that overflows can be undone whole.
+    const backup = ws.get('backup', P * (1 + state.length));
+    const blocks = [net.paramsPtr, ...state];
+    const copy = (from: (i: number) => number, to: (i: number) => number) => {
+      const h = net.kernels.f64();
+      for (let i = 0; i < blocks.length; i++) h.copyWithin(to(i) >> 3, from(i) >> 3, (from(i) >> 3) + P);
+    };
+    const saved = (i: number) => backup + 8 * P * i;
+    copy((i) => blocks[i], saved);
     this.t++;
     const updateSq = this.update(net.kernels.f64(), net.paramsPtr >> 3, grad >> 3, state.map((s) => s >> 3), P);
+    if (!Number.isFinite(updateSq) || net.kernels.firstNonFinite(P, net.paramsPtr) >= 0) {
+      copy(saved, (i) => blocks[i]);
+      this.t--;
+      const e = new NonFiniteError('update', 0, NaN);
+      e.message = `update: the ${this.name} step is not finite; the parameters were left unchanged (lower the learning rate)`;
+      throw e;
+    }
     const stats: StepStats = { loss: value, gradNorm, updateNorm: Math.sqrt(updateSq), accepted: true, timeMs: 0 };
     if (extra) Object.assign(stats, extra);
     stats.timeMs = performance.now() - start;

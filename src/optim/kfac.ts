@@ -54,7 +54,7 @@ import { Rng } from '../nn/random.js';
 import { checkNonNegative } from '../validate.js';
 import { checkLevenbergMarquardt, type LevenbergMarquardtOptions } from './ngd.js';
 import {
-  checkLoss, checkPositive, checkUnit, NetBinding, prepareStep,
+  checkLoss, checkPositive, checkUnit, lossAt, NetBinding, prepareStep,
   type Batch, type Optimizer, type Preconditioner, type PreconditionStats, type StepOptions, type StepStats,
 } from './types.js';
 
@@ -396,7 +396,8 @@ class KfacCurvature {
   /** uᵀFv for the tangents last projected into slots a and b. */
   gnInner(a: 0 | 1, b: 0 | 1): number {
     const ws = this.bound.ws!, n = this.bound.cap!.n * this.bound.net!.outputDim;
-    return dot(this.bound.net!.kernels.f64(), ws.get(`kfac.t${a}`, n), ws.get(`kfac.t${b}`, n), n);
+    const ta = ws.get(`kfac.t${a}`, n), tb = ws.get(`kfac.t${b}`, n);
+    return dot(this.bound.net!.kernels.f64(), ta, tb, n);
   }
 
   /** Forgets the statistics, inverses, step clock and Monte-Carlo sequence (blocks are re-made). */
@@ -578,7 +579,7 @@ class Kfac implements KfacOptimizer {
       }
 
       // 4. Loss after the step; rejection; Levenberg–Marquardt from ρ on adaptation steps.
-      const lossAfter = applied ? loss.value(k.f64(), net.evaluate(batch.X, batch.n).output >> 3, batch.Y, batch.n, net.outputDim) : NaN;
+      const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
       if (!applied || (this.lm.rejection && !(lossAfter <= value))) {
         if (applied) this.restore(net, backup);
         if (retries >= this.lm.maxRetries || lambda >= this.lm.max) {

@@ -8,7 +8,7 @@
 import { ArgumentError, NonFiniteError } from '../errors.js';
 import type { Net } from '../nn/net.js';
 import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type CurvatureSystem } from './curvature.js';
-import { checkLoss, checkPositive, NetBinding, prepareStep, type Batch, type Optimizer, type StepOptions, type StepStats } from './types.js';
+import { checkLoss, checkPositive, lossAt, NetBinding, prepareStep, type Batch, type Optimizer, type StepOptions, type StepStats } from './types.js';
 import { checkNonNegative } from '../validate.js';
 import { levenbergMarquardt } from '../curvature/damping.js';
 
@@ -115,7 +115,7 @@ class NaturalGradient implements Optimizer {
       const solved = this.solve(sys, lambda, x, mx);
       lambda = solved.lambda;
       const m = sys.measure(x, mx);
-      const finite = Number.isFinite(m.dSq) && Number.isFinite(m.gDotD) && Number.isFinite(m.dFd);
+      const finite = Number.isFinite(m.gDotD) && Number.isFinite(m.dFd);
 
       // 3. Step: θ ← θ + η·d, checked finite; undone from the backup otherwise.
       if (finite) sys.apply(x, this.lr);
@@ -123,11 +123,11 @@ class NaturalGradient implements Optimizer {
       if (!applied) this.restore(net, backup);
       if (!this.lm) {
         if (!applied) throw nonFiniteStep(lambda);
-        return this.stats(start, lossBefore, m.gradSq, this.lr * Math.sqrt(m.dSq), true, lambda, solved.solver, sys.form, retries);
+        return this.stats(start, lossBefore, m.gradSq, this.moved(net, backup), true, lambda, solved.solver, sys.form, retries);
       }
 
       // 4. Adapt damping from ρ; reject a step that raises the loss or is not finite.
-      const lossAfter = applied ? loss.value(k.f64(), net.evaluate(batch.X, batch.n).output >> 3, batch.Y, batch.n, net.outputDim) : NaN;
+      const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
       const predicted = -(this.lr * m.gDotD + 0.5 * this.lr * this.lr * m.dFd);
       const rho = (lossBefore - lossAfter) / predicted;
       if (!(lossAfter <= lossBefore)) {
@@ -141,7 +141,7 @@ class NaturalGradient implements Optimizer {
         continue;
       }
       this.damping = levenbergMarquardt(lambda, rho, this.lm);
-      const s = this.stats(start, lossBefore, m.gradSq, this.lr * Math.sqrt(m.dSq), true, lambda, solved.solver, sys.form, retries);
+      const s = this.stats(start, lossBefore, m.gradSq, this.moved(net, backup), true, lambda, solved.solver, sys.form, retries);
       return { ...s, lossAfter, rho };
     }
   }
@@ -186,6 +186,20 @@ class NaturalGradient implements Optimizer {
 
   private paramsFinite(net: Net): boolean {
     return net.kernels.firstNonFinite(net.numParams, net.paramsPtr) < 0;
+  }
+
+  /**
+   * ‖θ − θ_before‖, measured on the parameters: in Gram space ‖d‖² = xᵀGx cancels
+   * catastrophically when G spans many orders of magnitude.
+   */
+  private moved(net: Net, backup: number): number {
+    const h = net.kernels.f64(), t = net.paramsPtr >> 3, b = backup >> 3;
+    let s = 0;
+    for (let i = 0; i < net.numParams; i++) {
+      const d = h[t + i] - h[b + i];
+      s += d * d;
+    }
+    return Math.sqrt(s);
   }
 
   private restore(net: Net, backup: number): void {

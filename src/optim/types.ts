@@ -153,3 +153,10 @@ export function checkUnit(name: string, value: number): void {
     throw new ArgumentError(name, `must be in [0, 1), got ${value}`);
   }
 }
+
+/** The loss at the net's current parameters on `batch` (a forward pass on the net's own scratch). */
+export function lossAt(net: Net, batch: Batch, loss: Loss): number {
+  const out = net.evaluate(batch.X, batch.n).output;
+  // Read the memory only after evaluate(): its first call allocates and may grow memory, detaching older views.
+  return loss.value(net.kernels.f64(), out >> 3, batch.Y, batch.n, net.outputDim);
+}
