@@ -15,7 +15,7 @@ import { ConvergenceError } from '../errors.js';
 import { gramFromCaptures, jtv, writeJacobian } from '../nn/gram.js';
 import type { Loss } from '../nn/losses.js';
 import type { Capture, Net } from '../nn/net.js';
-import type { Batch } from './types.js';
+import { dot, type Batch } from './types.js';
 
 /** Quantities of a solution x that the step statistics and the quadratic model need. */
 export interface DirectionMeasures {
@@ -62,12 +62,6 @@ function factorPass(net: Net, cap: Capture, batch: Batch, loss: Loss, c: Ptr): n
   return value;
 }
 
-function dot(h: Float64Array, a: Ptr, b: Ptr, len: number): number {
-  let s = 0;
-  const x = a >> 3, y = b >> 3;
-  for (let i = 0; i < len; i++) s += h[x + i] * h[y + i];
-  return s;
-}
 
 /** M·v into out (N), by GEMM. */
 function matvec(k: Kernels, N: number, M: Ptr, v: Ptr, out: Ptr): void {

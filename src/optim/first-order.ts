@@ -10,7 +10,7 @@ import { gradientFromCapture } from '../nn/gram.js';
 import type { Loss } from '../nn/losses.js';
 import type { Capture, Net } from '../nn/net.js';
 import {
-  checkLoss, checkPositive, checkUnit, NetBinding, prepareStep, type Batch, type Optimizer, type Preconditioner, type StepOptions, type StepStats,
+  checkLoss, checkPositive, checkUnit, dot, NetBinding, prepareStep, type Batch, type Optimizer, type Preconditioner, type StepOptions, type StepStats,
 } from './types.js';
 
 // A module-level alias: global `Math.` lookups in a hot loop are slow in some hosts (jest's vm contexts).
@@ -65,10 +65,7 @@ abstract class FirstOrder implements Optimizer {
       value = l; gradNorm = gn; extra = rest;
     } else {
       value = lossAndGradient(net, this.bound.cap!, batch, loss, grad);
-      const h = net.kernels.f64(), g = grad >> 3;
-      let gradSq = 0;
-      for (let i = 0; i < P; i++) gradSq += h[g + i] * h[g + i];
-      gradNorm = Math.sqrt(gradSq);
+      gradNorm = Math.sqrt(dot(net.kernels.f64(), grad, grad, P));
     }
     // θ and the state are kept aside so that a step that overflows can be undone whole.
     const backup = ws.get('backup', P * (1 + state.length));

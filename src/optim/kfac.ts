@@ -54,7 +54,7 @@ import { Rng } from '../nn/random.js';
 import { checkNonNegative } from '../validate.js';
 import { checkLevenbergMarquardt, type LevenbergMarquardtOptions } from './ngd.js';
 import {
-  checkLoss, checkPositive, checkUnit, lossAt, NetBinding, prepareStep,
+  checkLoss, checkPositive, checkUnit, dot, lossAt, NetBinding, prepareStep,
   type Batch, type Optimizer, type Preconditioner, type PreconditionStats, type StepOptions, type StepStats,
 } from './types.js';
 
@@ -442,12 +442,6 @@ function sampleCrossEntropy(h: Float64Array, u: number, r: number, k: number, sw
   for (let j = 0; j < k; j++) h[r + j] = sw * (h[r + j] / z - (j === label ? 1 : 0));
 }
 
-function dot(h: Float64Array, a: Ptr, b: Ptr, len: number): number {
-  let s = 0;
-  const x = a >> 3, y = b >> 3;
-  for (let i = 0; i < len; i++) s += h[x + i] * h[y + i];
-  return s;
-}
 
 
 const ADAPTIVE_DEFAULTS: Required<KfacAdaptiveOptions> = {
@@ -496,8 +490,7 @@ class Kfac implements KfacOptimizer {
     if (needModel) c.prepareModel();
     const h0 = k.f64();
     h0.copyWithin(backup >> 3, net.paramsPtr >> 3, (net.paramsPtr >> 3) + P);
-    let gradSq = 0;
-    { const g = grad >> 3; for (let i = 0; i < P; i++) gradSq += h0[g + i] * h0[g + i]; }
+    const gradSq = dot(h0, grad, grad, P);
 
     let lambda = this.damping;
     let inverseUpdated = false;

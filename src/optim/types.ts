@@ -160,3 +160,11 @@ export function lossAt(net: Net, batch: Batch, loss: Loss): number {
   // Read the memory only after evaluate(): its first call allocates and may grow memory, detaching older views.
   return loss.value(net.kernels.f64(), out >> 3, batch.Y, batch.n, net.outputDim);
 }
+
+/** Σ h[a+i]·h[b+i] over `len` values at byte pointers a and b (the optimizers' inner products and norms). */
+export function dot(h: Float64Array, a: Ptr, b: Ptr, len: number): number {
+  let s = 0;
+  const x = a >> 3, y = b >> 3;
+  for (let i = 0; i < len; i++) s += h[x + i] * h[y + i];
+  return s;
+}
