@@ -9,6 +9,8 @@
 // Packing absorbs every stride, so transposes, Gram products (B = Aᵀ by swapped
 // strides) and the lower-triangle-only mode all run through the same code.
 
+import { allocBytes } from "./memory";
+
 /** Rows (of A) and columns (of B) of one register tile of C. */
 const MR = 4;
 const NR = 4;
@@ -153,14 +155,19 @@ export function gemm(
 function reservePacks(mc: i32, nc: i32, kc: i32): void {
   const needA = <usize>(((mc + MR - 1) & ~(MR - 1)) * kc) << 3;
   if (needA > packACap) {
+    // Forget the old buffer before allocating: if growth traps, the next call starts clean.
     if (packA) heap.free(packA);
-    packA = heap.alloc(needA);
+    packA = 0;
+    packACap = 0;
+    packA = allocBytes(needA);
     packACap = needA;
   }
   const needB = <usize>(((nc + NR - 1) & ~(NR - 1)) * kc) << 3;
   if (needB > packBCap) {
     if (packB) heap.free(packB);
-    packB = heap.alloc(needB);
+    packB = 0;
+    packBCap = 0;
+    packB = allocBytes(needB);
     packBCap = needB;
   }
 }

@@ -1,4 +1,4 @@
-import type { BackendName, Kernels } from './kernels/types.js';
+import type { BackendName, Kernels, SimdBuild } from './kernels/types.js';
 import { JsKernels } from './kernels/js/index.js';
 import { WasmKernels, wasmSimdSupported } from './kernels/wasm/index.js';
 import { ArgumentError, StateError } from './errors.js';
@@ -10,6 +10,20 @@ export interface InitOptions {
    * 'wasm': WASM SIMD or an error. 'js': the plain-TypeScript reference.
    */
   backend?: 'auto' | BackendName;
+  /**
+   * Which WASM build: 'auto' (default) takes the relaxed-SIMD build (fused multiply-add) where
+   * `WebAssembly.validate` accepts it (Node ≥ 22, Chrome ≥ 114) and the baseline SIMD128 build
+   * elsewhere; 'relaxed' or 'baseline' insist (an error when the engine cannot run it).
+   * The builds differ in rounding (FMA rounds once), so results agree closely but not bit for bit.
+   * Ignored by the 'js' backend unless it names a build, which is an error there.
+   */
+  simd?: 'auto' | SimdBuild;
+  /**
+   * The most bytes the backend's memory may grow to (rounded down to 64 KiB; default and at most
+   * 2 GiB). Allocations beyond it throw OutOfMemoryError. Setting it creates a fresh backend with
+   * its own memory instead of reusing the shared one.
+   */
+  maxMemoryBytes?: number;
 }
 
 /** What {@link init} chose. */
@@ -17,14 +31,48 @@ export interface BackendInfo {
   backend: BackendName;
   /** True when the WASM module (v128 f64x2 SIMD) is in use. */
   simd: boolean;
+  /** The WASM build in use ('relaxed': fused multiply-add; 'baseline': SIMD128), null on the 'js' backend. */
+  simdBuild: SimdBuild | null;
+  /** The most bytes the backend's memory may grow to. */
+  maxMemoryBytes: number;
 }
 
-let active: Kernels | undefined;
-const cache: Partial<Record<BackendName, Promise<Kernels>>> = {};
+/** Options for {@link loadKernels}: the backend-specific part of {@link InitOptions}. */
+export type LoadOptions = Pick<InitOptions, 'simd' | 'maxMemoryBytes'>;
 
-function create(name: BackendName): Promise<Kernels> {
-  cache[name] ??= name === 'wasm' ? WasmKernels.create() : Promise.resolve(new JsKernels());
-  return cache[name]!;
+let active: Kernels | undefined;
+const cache = new Map<string, Promise<Kernels>>();
+
+/** The WASM build that `simd` asks for, or a typed error when the engine cannot run it. */
+function pickBuild(simd: InitOptions['simd']): SimdBuild {
+  if (simd === undefined || simd === 'auto') return wasmSimdSupported('relaxed') ? 'relaxed' : 'baseline';
+  if (simd !== 'relaxed' && simd !== 'baseline') {
+    throw new ArgumentError('simd', `must be 'auto', 'relaxed' or 'baseline', got ${String(simd)}`);
+  }
+  if (!wasmSimdSupported(simd)) {
+    throw new StateError(`simd '${simd}' requested but this engine cannot compile the ${simd === 'relaxed' ? 'relaxed-SIMD' : 'SIMD128'} module`);
+  }
+  return simd;
+}
+
+function create(name: BackendName, options: LoadOptions): Promise<Kernels> {
+  if (name === 'js') {
+    if (options.simd !== undefined && options.simd !== 'auto') {
+      throw new ArgumentError('simd', `names a WASM build ('${String(options.simd)}') but the backend is 'js'`);
+    }
+    if (options.maxMemoryBytes !== undefined) return Promise.resolve(new JsKernels({ maxMemoryBytes: options.maxMemoryBytes }));
+  } else if (!wasmSimdSupported('baseline')) {
+    throw new StateError("backend 'wasm' requested but this engine cannot compile WebAssembly SIMD");
+  }
+  const build = name === 'wasm' ? pickBuild(options.simd) : undefined;
+  if (options.maxMemoryBytes !== undefined) return WasmKernels.create({ build, maxMemoryBytes: options.maxMemoryBytes });
+  const key = `${name}:${build ?? ''}`;
+  let k = cache.get(key);
+  if (!k) {
+    k = name === 'wasm' ? WasmKernels.create({ build }) : Promise.resolve(new JsKernels());
+    cache.set(key, k);
+  }
+  return k;
 }
 
 /**
@@ -33,21 +81,19 @@ function create(name: BackendName): Promise<Kernels> {
  * previous backend keep using it). Resolves to the backend in use.
  *
  * @example
- * const { backend } = await init();            // 'wasm' on Node ≥ 20 and current browsers
- * await init({ backend: 'js' });               // force the plain-TypeScript reference
+ * const { backend, simdBuild } = await init();   // 'wasm', 'relaxed' on Node ≥ 22 ('baseline' on Node 20)
+ * await init({ backend: 'js' });                 // force the plain-TypeScript reference
+ * await init({ simd: 'baseline' });              // the SIMD128 build, bit-compatible with older engines
+ * await init({ maxMemoryBytes: 64 << 20 });      // a fresh backend whose memory stops at 64 MiB
  */
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   const want = options.backend ?? 'auto';
   if (want !== 'auto' && want !== 'wasm' && want !== 'js') {
     throw new ArgumentError('backend', `must be 'auto', 'wasm' or 'js', got ${String(want)}`);
   }
-  let name: BackendName;
-  if (want === 'auto') name = wasmSimdSupported() ? 'wasm' : 'js';
-  else if (want === 'wasm' && !wasmSimdSupported()) {
-    throw new StateError("backend 'wasm' requested but this engine cannot compile WebAssembly SIMD");
-  } else name = want;
-  active = await create(name);
-  return info();
+  const name: BackendName = want === 'auto' ? (wasmSimdSupported('baseline') ? 'wasm' : 'js') : want;
+  active = await create(name, options);
+  return info(active);
 }
 
 /** The active backend's kernels; throws StateError before {@link init}. */
@@ -58,17 +104,17 @@ export function kernels(): Kernels {
 
 /** The active backend, or undefined before {@link init}. */
 export function backendInfo(): BackendInfo | undefined {
-  return active ? info() : undefined;
+  return active ? info(active) : undefined;
 }
 
-function info(): BackendInfo {
-  return { backend: active!.backend, simd: active!.backend === 'wasm' };
+function info(k: Kernels): BackendInfo {
+  return { backend: k.backend, simd: k.backend === 'wasm', simdBuild: k.simdBuild, maxMemoryBytes: k.maxMemoryBytes };
 }
 
-/** Creates (or reuses) a specific backend without making it active: for tests and benchmarks that compare the two. */
-export function loadKernels(name: BackendName): Promise<Kernels> {
-  if (name === 'wasm' && !wasmSimdSupported()) {
-    return Promise.reject(new StateError('this engine cannot compile WebAssembly SIMD'));
-  }
-  return create(name);
+/**
+ * Creates (or reuses) a specific backend without making it active: for tests and benchmarks that
+ * compare backends or builds. With `maxMemoryBytes` the backend is new each call, with its own memory.
+ */
+export async function loadKernels(name: BackendName, options: LoadOptions = {}): Promise<Kernels> {
+  return create(name, options);
 }

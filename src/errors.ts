@@ -62,3 +62,24 @@ export class StateError extends NatgradError {
     super('E_STATE', message);
   }
 }
+
+/**
+ * Memory for a buffer could not be had: the request exceeds the backend's maximum
+ * (`init({ maxMemoryBytes })`, the 2 GiB default ceiling, or the largest single
+ * block) or the engine refused to grow. `bytes` is what was asked for. Nothing was
+ * allocated; after the caller frees something, allocation works again.
+ */
+export class OutOfMemoryError extends NatgradError {
+  readonly bytes: number;
+  constructor(bytes: number, detail: string) {
+    super('OUT_OF_MEMORY', `out of memory: ${bytes} bytes asked for; ${detail}`);
+    this.bytes = bytes;
+  }
+}
+
+/** The numeric core could not be loaded: a module without a kernel the TypeScript side binds, or of another ABI version. */
+export class BackendError extends NatgradError {
+  constructor(message: string) {
+    super('E_BACKEND', message);
+  }
+}

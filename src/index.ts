@@ -5,13 +5,14 @@
  * @packageDocumentation
  */
 export { init, backendInfo } from './backend.js';
-export type { InitOptions, BackendInfo } from './backend.js';
+export type { InitOptions, BackendInfo, LoadOptions } from './backend.js';
 export * as linalg from './linalg.js';
 export type { GemmOptions, DampingOptions, Eigh } from './linalg.js';
 export {
   NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError,
+  OutOfMemoryError, BackendError,
 } from './errors.js';
-export type { Kernels, Ptr, BackendName } from './kernels/types.js';
+export type { Kernels, Ptr, BackendName, SimdBuild } from './kernels/types.js';
 export { Mat, Workspace } from './matrix.js';
 export { kernels, loadKernels } from './backend.js';
 export const VERSION = '0.1.0';

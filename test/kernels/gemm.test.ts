@@ -1,5 +1,5 @@
 import { Matrix } from 'ml-matrix';
-import { BACKENDS, kernelsFor } from '../helpers/backends';
+import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { matmul } from '../helpers/naive';
 import { randn } from '../helpers/random';
@@ -117,7 +117,7 @@ function check(k: Kernels, cs: Case, withMl = true): void {
 const SIZES = [0, 1, 2, 3, 5, 7, 9, 16, 17, 31, 33, 64, 65, 127, 129];
 const TRANS: Array<[number, number]> = [[0, 0], [0, 1], [1, 0], [1, 1]];
 
-describe.each(BACKENDS)('gemm on the %s backend', (backend) => {
+describe.each(KERNEL_VARIANTS)('gemm on the %s backend', (backend) => {
   let k: Kernels;
   beforeAll(async () => {
     k = await kernelsFor(backend);
