@@ -25,13 +25,37 @@ const KC = 256;
 const NC = 1024;
 
 // Pack buffers, grown on demand (never beyond MC×KC and KC×NC) and kept, so a
-// steady-state call allocates nothing.
+// steady-state call allocates nothing. They are globals, so each instance on a shared
+// memory (one per thread) has its own; a worker's instance gets a fixed block from
+// useThreadScratch instead, because only the main instance may run the allocator.
 let packA: usize = 0;
 let packACap: usize = 0;
 let packB: usize = 0;
 let packBCap: usize = 0;
 /** A 4×4 scratch tile for edge and diagonal tiles, which are stored element by element. */
-const edgeTile: usize = memory.data(MR * NR * 8, 16);
+let edgeTile: usize = memory.data(MR * NR * 8, 16);
+
+const PACK_A_MAX: usize = <usize>(MC * KC) << 3;
+const PACK_B_MAX: usize = <usize>(KC * NC) << 3;
+const EDGE_BYTES: usize = <usize>(MR * NR) << 3;
+
+/** Bytes of scratch one worker thread needs (16-byte aligned block): both pack buffers at their largest and an edge tile. */
+export function threadScratchBytes(): usize {
+  return PACK_A_MAX + PACK_B_MAX + EDGE_BYTES;
+}
+
+/**
+ * Makes this instance use the block at ptr (threadScratchBytes() bytes, allocated by the main
+ * instance) for its pack buffers and edge tile, so it never calls the allocator: for the
+ * instances of worker threads, whose allocator state would be their own, not the heap's.
+ */
+export function useThreadScratch(ptr: usize): void {
+  packA = ptr;
+  packACap = PACK_A_MAX;
+  packB = ptr + PACK_A_MAX;
+  packBCap = PACK_B_MAX;
+  edgeTile = ptr + PACK_A_MAX + PACK_B_MAX;
+}
 
 /** c + a·b on f64x2 lanes: fused in the relaxed-SIMD build, separate mul and add otherwise. */
 // @ts-ignore: decorator
@@ -99,6 +123,21 @@ export function gemmRows(
       }
     }
   }
+}
+
+/**
+ * gemmRows for the host's thread pool: one row panel [i0, i1) of a GEMM (lowerOnly 0) or of a
+ * SYRK's lower triangle (lowerOnly 1, then mirrored by the caller). Every entry of C is computed
+ * by the same arithmetic in the same order whichever panel holds it, so any split of the rows
+ * gives the same bits as one call over all of them.
+ */
+export function gemmPanel(
+  i0: i32, i1: i32, n: i32, k: i32, alpha: f64,
+  a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32,
+  beta: f64, c: usize, ldc: i32, lowerOnly: i32,
+): void {
+  gemmRows(i0, i1, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly != 0);
 }
 
 /** Scales the m×n block of C (leading dimension ldc) by beta; beta = 0 writes zeros (so NaN in C is not kept). */

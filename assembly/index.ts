@@ -4,7 +4,7 @@
 // The TypeScript side binds them from one list (KERNEL_NAMES in src/kernels/types.ts)
 // and refuses to load a module that lacks any of them.
 export { ABI_VERSION, alloc, free, pendingAllocation, clearPendingAllocation } from "./memory";
-export { gemm } from "./gemm";
+export { gemm, gemmPanel, threadScratchBytes, useThreadScratch } from "./gemm";
 export { syrk, hadamard, mirrorLower } from "./gram";
 export { potrf, trsm, potrs, potri } from "./cholesky";
 export { syev } from "./eigh";

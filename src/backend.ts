@@ -1,6 +1,7 @@
 import type { BackendName, Kernels, SimdBuild } from './kernels/types.js';
 import { JsKernels } from './kernels/js/index.js';
 import { WasmKernels, wasmSimdSupported } from './kernels/wasm/index.js';
+import { hardwareThreads, shutdownAll, threadsUnavailable } from './kernels/wasm/threads.js';
 import { ArgumentError, StateError } from './errors.js';
 
 /** Options for {@link init}. */
@@ -24,6 +25,18 @@ export interface InitOptions {
    * its own memory instead of reusing the shared one.
    */
   maxMemoryBytes?: number;
+  /**
+   * Threads for the heavy kernels (GEMM and SYRK, hence the Gram matrices and the Cholesky
+   * update of the NGD step), the calling thread included: a number ≥ 1 or 'auto' (one per
+   * logical processor). Default 1. Above 1, worker threads (worker_threads in Node, Web Workers
+   * in a cross-origin-isolated page) share the WASM memory; every result is bit-identical for
+   * any thread count, because the work is split by fixed row panels. Products under about
+   * 2·10⁶ flops stay on the calling thread. Where threads cannot run (no SharedArrayBuffer, a
+   * page without COOP/COEP, the 'js' backend) one thread is used and
+   * {@link BackendInfo.threadsUnavailable} says why. Idle workers never keep Node running;
+   * {@link shutdown} ends them.
+   */
+  threads?: 'auto' | number;
 }
 
 /** What {@link init} chose. */
@@ -35,13 +48,29 @@ export interface BackendInfo {
   simdBuild: SimdBuild | null;
   /** The most bytes the backend's memory may grow to. */
   maxMemoryBytes: number;
+  /** Threads the heavy kernels run on, the calling thread included (1 after {@link shutdown}). */
+  threads: number;
+  /** Why fewer threads than asked for run (null when the request was met). */
+  threadsUnavailable: string | null;
 }
 
 /** Options for {@link loadKernels}: the backend-specific part of {@link InitOptions}. */
-export type LoadOptions = Pick<InitOptions, 'simd' | 'maxMemoryBytes'>;
+export type LoadOptions = Pick<InitOptions, 'simd' | 'maxMemoryBytes' | 'threads'>;
 
 let active: Kernels | undefined;
 const cache = new Map<string, Promise<Kernels>>();
+/** Why a backend runs fewer threads than were asked for. */
+const threadNotes = new WeakMap<Kernels, string>();
+
+/** The thread count `threads` asks for, validated; 'auto' is the machine's logical processors. */
+async function requestedThreads(threads: InitOptions['threads']): Promise<number> {
+  if (threads === undefined) return 1;
+  if (threads === 'auto') return hardwareThreads();
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new ArgumentError('threads', `must be 'auto' or an integer from 1 to 256, got ${String(threads)}`);
+  }
+  return threads;
+}
 
 /** The WASM build that `simd` asks for, or a typed error when the engine cannot run it. */
 function pickBuild(simd: InitOptions['simd']): SimdBuild {
@@ -55,24 +84,43 @@ function pickBuild(simd: InitOptions['simd']): SimdBuild {
   return simd;
 }
 
-function create(name: BackendName, options: LoadOptions): Promise<Kernels> {
+async function create(name: BackendName, options: LoadOptions): Promise<Kernels> {
+  let threads = await requestedThreads(options.threads);
+  let note: string | undefined;
   if (name === 'js') {
     if (options.simd !== undefined && options.simd !== 'auto') {
       throw new ArgumentError('simd', `names a WASM build ('${String(options.simd)}') but the backend is 'js'`);
     }
-    if (options.maxMemoryBytes !== undefined) return Promise.resolve(new JsKernels({ maxMemoryBytes: options.maxMemoryBytes }));
+    if (threads > 1) note = "the 'js' backend runs on one thread";
+    threads = 1;
   } else if (!wasmSimdSupported('baseline')) {
     throw new StateError("backend 'wasm' requested but this engine cannot compile WebAssembly SIMD");
   }
   const build = name === 'wasm' ? pickBuild(options.simd) : undefined;
-  if (options.maxMemoryBytes !== undefined) return WasmKernels.create({ build, maxMemoryBytes: options.maxMemoryBytes });
-  const key = `${name}:${build ?? ''}`;
-  let k = cache.get(key);
-  if (!k) {
-    k = name === 'wasm' ? WasmKernels.create({ build }) : Promise.resolve(new JsKernels());
-    cache.set(key, k);
+  if (build && threads > 1) {
+    const why = threadsUnavailable() ?? (wasmSimdSupported(build, true) ? null : 'this engine cannot compile the shared-memory (threads) module');
+    if (why) {
+      note = why;
+      threads = 1;
+    }
   }
-  return k;
+  let k: Promise<Kernels> | undefined;
+  if (options.maxMemoryBytes !== undefined) {
+    k = build ? WasmKernels.create({ build, maxMemoryBytes: options.maxMemoryBytes, threads })
+      : Promise.resolve(new JsKernels({ maxMemoryBytes: options.maxMemoryBytes }));
+  } else {
+    const key = `${name}:${build ?? ''}:${threads}`;
+    k = cache.get(key);
+    if (!k) {
+      k = build ? WasmKernels.create({ build, threads }) : Promise.resolve(new JsKernels());
+      cache.set(key, k);
+      k.catch(() => cache.delete(key));
+    }
+  }
+  const kernels = await k;
+  if (note) threadNotes.set(kernels, note);
+  else threadNotes.delete(kernels);
+  return kernels;
 }
 
 /**
@@ -108,7 +156,20 @@ export function backendInfo(): BackendInfo | undefined {
 }
 
 function info(k: Kernels): BackendInfo {
-  return { backend: k.backend, simd: k.backend === 'wasm', simdBuild: k.simdBuild, maxMemoryBytes: k.maxMemoryBytes };
+  return {
+    backend: k.backend, simd: k.backend === 'wasm', simdBuild: k.simdBuild, maxMemoryBytes: k.maxMemoryBytes,
+    threads: k.threads, threadsUnavailable: threadNotes.get(k) ?? null,
+  };
+}
+
+/**
+ * Ends every worker thread natgrad started (idempotent). Backends that had threads keep working
+ * on the calling thread; a later `init({ threads })` starts new workers. Node does not need it to
+ * exit (idle workers are unref'd), but a long-lived process or a page can free the workers with it.
+ */
+export function shutdown(): void {
+  shutdownAll();
+  for (const key of [...cache.keys()]) if (!key.endsWith(':1')) cache.delete(key);
 }
 
 /**

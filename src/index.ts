@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { init, backendInfo } from './backend.js';
+export { init, backendInfo, shutdown } from './backend.js';
 export type { InitOptions, BackendInfo, LoadOptions } from './backend.js';
 export * as linalg from './linalg.js';
 export type { GemmOptions, DampingOptions, Eigh } from './linalg.js';

@@ -32,6 +32,8 @@ export interface Kernels {
   readonly simdBuild: SimdBuild | null;
   /** The most bytes this backend's memory may grow to. */
   readonly maxMemoryBytes: number;
+  /** Threads GEMM and SYRK run on now, the calling thread included (1 without worker threads). */
+  readonly threads: number;
 
   /**
    * Allocates room for `count` float64 values (16-byte aligned, contents undefined). May grow memory.
@@ -119,7 +121,7 @@ export const KERNEL_NAMES = [
 export type KernelName = typeof KERNEL_NAMES[number];
 
 /** The members of Kernels that are not compute kernels (memory and identity). */
-type MemoryMember = 'backend' | 'simdBuild' | 'maxMemoryBytes' | 'alloc' | 'free' | 'f64' | 'memoryBytes';
+type MemoryMember = 'backend' | 'simdBuild' | 'maxMemoryBytes' | 'threads' | 'alloc' | 'free' | 'f64' | 'memoryBytes';
 // Compile-time check that KERNEL_NAMES lists every compute kernel of the interface.
 type Unlisted = Exclude<keyof Kernels, KernelName | MemoryMember>;
 const everyKernelListed: [Unlisted] extends [never] ? true : Unlisted = true;

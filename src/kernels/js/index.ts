@@ -17,6 +17,7 @@ import { packMask, maskGram } from './mask.js';
 export class JsKernels implements Kernels {
   readonly backend = 'js' as const;
   readonly simdBuild = null;
+  readonly threads = 1;
   private readonly heap: JsHeap;
 
   /** maxMemoryBytes: the most bytes the heap may grow to (rounded down to 64 KiB; default and at most 2 GiB). */

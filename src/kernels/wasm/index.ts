@@ -1,7 +1,8 @@
 import { instantiate } from '@assemblyscript/loader';
 import { KERNEL_NAMES, type KernelName, type Kernels, type Ptr, type SimdBuild } from '../types.js';
-import { WASM_BASELINE_BASE64, WASM_RELAXED_BASE64 } from './binary.js';
+import { WASM_BASELINE_BASE64, WASM_RELAXED_BASE64, WASM_BASELINE_SHARED_BASE64, WASM_RELAXED_SHARED_BASE64 } from './binary.js';
 import { ArgumentError, BackendError, NatgradError, OutOfMemoryError } from '../../errors.js';
+import { OP_GEMM_PANEL, ThreadPool } from './threads.js';
 
 /** Must equal ABI_VERSION in assembly/memory.ts; checked at load so the two sides cannot drift. */
 export const ABI_VERSION = 2;
@@ -24,10 +25,24 @@ type WasmExports = Pick<Kernels, KernelName> & {
   free(ptr: Ptr): void;
   pendingAllocation(): number;
   clearPendingAllocation(): void;
+  gemmPanel(i0: number, i1: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
+    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number): void;
+  threadScratchBytes(): number;
+  useThreadScratch(ptr: Ptr): void;
 };
 
-/** Exports besides the compute kernels that the binding needs. */
-const MEMORY_EXPORTS = ['ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation'] as const;
+/** Exports besides the compute kernels that the binding needs (memory, and the panels threads run). */
+const MEMORY_EXPORTS = [
+  'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'threadScratchBytes', 'useThreadScratch',
+] as const;
+
+/**
+ * Below this many flops a GEMM or SYRK stays on the calling thread: waking workers costs tens of
+ * microseconds, about what a 64×64×64 product takes.
+ */
+export const THREAD_MIN_FLOPS = 2 ** 21;
+/** Fewest rows of C per thread panel. */
+const THREAD_MIN_ROWS = 16;
 
 /**
  * Compute kernels that may allocate scratch memory inside the module (pack buffers, column and
@@ -36,25 +51,32 @@ const MEMORY_EXPORTS = ['ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'cl
  */
 const SCRATCH_KERNELS: ReadonlySet<KernelName> = new Set(['gemm', 'syrk', 'potrf', 'trsm', 'potrs', 'potri', 'syev']);
 
-const BASE64: Record<SimdBuild, string> = { baseline: WASM_BASELINE_BASE64, relaxed: WASM_RELAXED_BASE64 };
-const bytesCache: Partial<Record<SimdBuild, Uint8Array<ArrayBuffer>>> = {};
+/** The embedded modules: each SIMD build with a private memory, and with a shared one for threads. */
+const BASE64: Record<`${SimdBuild}${'' | '-shared'}`, string> = {
+  baseline: WASM_BASELINE_BASE64,
+  relaxed: WASM_RELAXED_BASE64,
+  'baseline-shared': WASM_BASELINE_SHARED_BASE64,
+  'relaxed-shared': WASM_RELAXED_SHARED_BASE64,
+};
+const bytesCache: Partial<Record<keyof typeof BASE64, Uint8Array<ArrayBuffer>>> = {};
 
-/** The embedded module's bytes for one build (decoded once). */
-export function wasmBytes(build: SimdBuild = 'baseline'): Uint8Array<ArrayBuffer> {
-  let out = bytesCache[build];
+/** The embedded module's bytes for one build, with a private or a shared memory (decoded once). */
+export function wasmBytes(build: SimdBuild = 'baseline', shared = false): Uint8Array<ArrayBuffer> {
+  const key = shared ? (`${build}-shared` as const) : build;
+  let out = bytesCache[key];
   if (!out) {
-    const bin = atob(BASE64[build]);
+    const bin = atob(BASE64[key]);
     out = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    bytesCache[build] = out;
+    bytesCache[key] = out;
   }
   return out;
 }
 
 /** True when this engine can compile the given build (the probe behind backend 'auto' and simd 'auto'). */
-export function wasmSimdSupported(build: SimdBuild = 'baseline'): boolean {
+export function wasmSimdSupported(build: SimdBuild = 'baseline', shared = false): boolean {
   try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(wasmBytes(build));
+    return typeof WebAssembly === 'object' && WebAssembly.validate(wasmBytes(build, shared));
   } catch {
     return false;
   }
@@ -66,6 +88,11 @@ export interface WasmKernelsOptions {
   build?: SimdBuild;
   /** The most bytes the memory may grow to (rounded down to 64 KiB pages; default and at most 2 GiB). */
   maxMemoryBytes?: number;
+  /**
+   * Threads for GEMM and SYRK, the calling thread included (default 1). Above 1 the memory is a
+   * shared one and a worker pool starts; the caller checks that threads can run here first.
+   */
+  threads?: number;
 }
 
 /** Pages for a maxMemoryBytes option: validated, rounded down to whole pages. */
@@ -104,6 +131,7 @@ export class WasmKernels implements Kernels {
   private readonly ex: WasmExports;
   private readonly memory: WebAssembly.Memory;
   private view: Float64Array;
+  private pool: ThreadPool | undefined;
 
   /**
    * Binds a module's exports. Throws BackendError when an export the TypeScript side needs is
@@ -134,13 +162,76 @@ export class WasmKernels implements Kernels {
     this.view = new Float64Array(memory.buffer);
   }
 
-  /** Compiles and instantiates one embedded build with its own memory. */
+  /** Threads a GEMM or SYRK may use now (1 without a running pool). */
+  get threads(): number {
+    return this.pool?.running ? this.pool.size : 1;
+  }
+
+  /** Ends the worker threads (idempotent); GEMM and SYRK then run on the calling thread. */
+  shutdown(): void {
+    this.pool?.shutdown();
+    this.pool = undefined;
+  }
+
+  /** Binds gemm and syrk to the row-panel dispatch over the pool. */
+  private attach(pool: ThreadPool): void {
+    this.pool = pool;
+    const gemm1 = this.gemm, syrk1 = this.syrk, ex = this.ex;
+    const panel = (args: number[]) => {
+      try {
+        ex.gemmPanel(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
+          args[8], args[9], args[10], args[11], args[12], args[13], args[14]);
+      } catch (e) {
+        throw this.translate(e, 'gemm');
+      }
+    };
+    (this as { gemm: Kernels['gemm'] }).gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+      const t = this.panelCount(m, 2 * m * n * k);
+      if (t <= 1 || n <= 0) return gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      const rsa = transA ? 1 : lda, csa = transA ? lda : 1, rsb = transB ? 1 : ldb, csb = transB ? ldb : 1;
+      const bounds = splitRows(m, t, false);
+      const panels = [];
+      for (let p = 0; p < t; p++) panels.push([bounds[p], bounds[p + 1], n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, 0]);
+      pool.run(OP_GEMM_PANEL, panels, panel);
+    };
+    (this as { syrk: Kernels['syrk'] }).syrk = (trans, n, k, alpha, a, lda, beta, c, ldc) => {
+      const t = this.panelCount(n, n * n * k);
+      if (t <= 1) return syrk1(trans, n, k, alpha, a, lda, beta, c, ldc);
+      // The lower triangle of op(A)·op(A)ᵀ: B is A read with swapped strides.
+      const [rsa, csa, rsb, csb] = trans ? [1, lda, lda, 1] : [lda, 1, 1, lda];
+      const bounds = splitRows(n, t, true);
+      const panels = [];
+      for (let p = 0; p < t; p++) panels.push([bounds[p], bounds[p + 1], n, k, alpha, a, rsa, csa, a, rsb, csb, beta, c, ldc, 1]);
+      pool.run(OP_GEMM_PANEL, panels, panel);
+      ex.mirrorLower(n, c, ldc);
+    };
+  }
+
+  /** How many panels a product with `rows` rows of C and `flops` flops is split into (1: stay on this thread). */
+  private panelCount(rows: number, flops: number): number {
+    const pool = this.pool;
+    if (!pool?.running || flops < THREAD_MIN_FLOPS) return 1;
+    return Math.max(1, Math.min(pool.size, Math.floor(rows / THREAD_MIN_ROWS)));
+  }
+
+  /**
+   * Compiles and instantiates one embedded build with its own memory; with threads > 1, the
+   * shared-memory build on a shared memory, and a pool of threads − 1 workers.
+   */
   static async create(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
     const build = options.build ?? 'baseline';
     const maxPages = maxPagesFor(options.maxMemoryBytes);
-    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxPages });
-    const instance = await instantiate<Record<string, unknown>>(wasmBytes(build), { env: { memory } });
-    return new WasmKernels(instance.exports as Record<string, unknown>, memory, build, maxPages);
+    const threads = options.threads ?? 1;
+    const shared = threads > 1;
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxPages, shared });
+    const bytes = wasmBytes(build, shared);
+    const instance = await instantiate<Record<string, unknown>>(bytes, { env: { memory } });
+    const k = new WasmKernels(instance.exports as Record<string, unknown>, memory, build, maxPages);
+    if (shared) {
+      const scratch = k.ex.threadScratchBytes();
+      k.attach(await ThreadPool.create(threads, bytes, memory, () => k.alloc(Math.ceil(scratch / 8)), (p) => k.free(p)));
+    }
+    return k;
   }
 
   alloc(count: number): Ptr {
@@ -198,4 +289,19 @@ export class WasmKernels implements Kernels {
     this.ex.clearPendingAllocation();
     return new OutOfMemoryError(bytes, `${where}: the WASM memory (${this.memoryBytes()} bytes now, at most ${this.maxMemoryBytes}) could not grow to fit it`);
   }
+}
+
+/**
+ * Row boundaries of t panels over rows 0..n (t + 1 numbers, multiples of 4 inside, so panels
+ * hold whole register tiles). For a lower triangle (SYRK) panel p ends near n·√((p+1)/t), so
+ * each holds about the same number of entries.
+ */
+export function splitRows(n: number, t: number, triangle: boolean): number[] {
+  const bounds = [0];
+  for (let p = 1; p < t; p++) {
+    const x = triangle ? n * Math.sqrt(p / t) : (n * p) / t;
+    bounds.push(Math.min(n, Math.max(bounds[p - 1], Math.round(x / 4) * 4)));
+  }
+  bounds.push(n);
+  return bounds;
 }
