@@ -9,7 +9,7 @@ describe('init', () => {
 
   test('auto picks WASM SIMD on Node ≥ 20 (the probe validates the module), relaxed where the engine validates it', async () => {
     expect(wasmSimdSupported()).toBe(true);
-    expect(await init()).toEqual({ backend: 'wasm', simd: true, simdBuild: autoBuild, maxMemoryBytes: max });
+    expect(await init()).toEqual({ backend: 'wasm', simd: true, simdBuild: autoBuild, maxMemoryBytes: max, threads: 1, threadsUnavailable: null });
     expect(kernels().backend).toBe('wasm');
     expect(kernels().simdBuild).toBe(autoBuild);
   });
@@ -20,9 +20,9 @@ describe('init', () => {
   });
 
   test('an explicit backend is honoured and reported', async () => {
-    expect(await init({ backend: 'js' })).toEqual({ backend: 'js', simd: false, simdBuild: null, maxMemoryBytes: max });
-    expect(backendInfo()).toEqual({ backend: 'js', simd: false, simdBuild: null, maxMemoryBytes: max });
-    expect(await init({ backend: 'wasm' })).toEqual({ backend: 'wasm', simd: true, simdBuild: autoBuild, maxMemoryBytes: max });
+    expect(await init({ backend: 'js' })).toEqual({ backend: 'js', simd: false, simdBuild: null, maxMemoryBytes: max, threads: 1, threadsUnavailable: null });
+    expect(backendInfo()).toEqual({ backend: 'js', simd: false, simdBuild: null, maxMemoryBytes: max, threads: 1, threadsUnavailable: null });
+    expect(await init({ backend: 'wasm' })).toEqual({ backend: 'wasm', simd: true, simdBuild: autoBuild, maxMemoryBytes: max, threads: 1, threadsUnavailable: null });
   });
 
   test('an explicit SIMD build is honoured, or refused with a typed error where the engine lacks it', async () => {

@@ -6,7 +6,9 @@ import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 /** A stand-in for a module's exports: every export the binding needs, as no-op functions. */
 function fakeExports(): Record<string, unknown> {
   const ex: Record<string, unknown> = { ABI_VERSION };
-  for (const name of [...KERNEL_NAMES, 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation']) ex[name] = () => 0;
+  for (const name of [...KERNEL_NAMES, 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'threadScratchBytes', 'useThreadScratch']) {
+    ex[name] = () => 0;
+  }
   return ex;
 }
 const memory = () => new WebAssembly.Memory({ initial: 16, maximum: 16 });
@@ -25,7 +27,7 @@ describe('the WASM binding', () => {
     expect(KERNEL_NAMES.filter((n) => !exported.has(n))).toEqual([]);
   });
 
-  test.each(['gemm', 'maskGram', 'alloc', 'pendingAllocation'])('a module without %s is refused at load with a typed error naming it', (name) => {
+  test.each(['gemm', 'maskGram', 'alloc', 'pendingAllocation', 'gemmPanel'])('a module without %s is refused at load with a typed error naming it', (name) => {
     const ex = fakeExports();
     delete ex[name];
     expect(() => new WasmKernels(ex, memory(), 'baseline', 16)).toThrow(BackendError);
