@@ -79,8 +79,27 @@ export function gemmAcc(
   b: usize, rsb: i32, csb: i32,
   c: usize, ldc: i32, lowerOnly: bool,
 ): void {
+  // Large updates (the Cholesky trailing update, blocked triangular solves, the inverse) are
+  // offered to the host's thread pool, which splits them into row panels of gemmPanel; it
+  // returns 0 when it has no pool or the product is too small, and this instance does it all.
+  if (<f64>m * <f64>n * <f64>k >= PARALLEL_MIN_MNK &&
+      parallelGemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, lowerOnly ? 1 : 0) != 0) return;
   gemmRows(0, m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1.0, c, ldc, lowerOnly);
 }
+
+/** Below this m·n·k a gemmAcc is not offered to the host (calling out costs more than it saves). */
+const PARALLEL_MIN_MNK: f64 = 1048576.0;
+
+/**
+ * The host's thread pool: runs C += alpha·A·B (as gemmAcc, beta 1) as row panels of gemmPanel on
+ * several threads, the calling one included, and returns 1; or returns 0 without touching C.
+ */
+// @ts-ignore: decorator
+@external("env", "parallelGemm")
+declare function parallelGemm(
+  m: i32, n: i32, k: i32, alpha: f64, a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32, c: usize, ldc: i32, lowerOnly: i32,
+): i32;
 
 /**
  * The driver on the row range i0 ≤ i < i1 of C (for splitting the work across

@@ -141,3 +141,32 @@ describe('threads', () => {
     expect(Date.now() - started).toBeLessThan(60000);
   });
 });
+
+describe('threads inside the Cholesky kernels', () => {
+  afterAll(() => shutdown());
+
+  test('potrf, trsm with many right-hand sides, potrs and potri: 1, 2 and 3 threads bit-identical', async () => {
+    const n = 300, nrhs = 40;
+    const g = randn(5, n * n);
+    const run = async (threads: number) => {
+      const k = await loadKernels('wasm', { simd: 'baseline', threads });
+      const pg = k.alloc(n * n), pa = k.alloc(n * n), pl = k.alloc(n * n), pb = k.alloc(n * nrhs), pi = k.alloc(n * n);
+      k.f64().set(g, pg / 8);
+      k.syrk(0, n, n, 1 / n, pg, n, 0, pa, n); // SPD: GGᵀ/n + damping
+      expect(k.potrf(n, pa, n, 0.5, pl, n)).toBe(0);
+      k.f64().set(randn(6, n * nrhs), pb / 8);
+      k.trsm(0, n, nrhs, pl, n, pb, nrhs);
+      k.potrs(n, nrhs, pl, n, pb, nrhs);
+      k.potri(n, pl, n, pi, n);
+      const h = k.f64();
+      const out = [h.slice(pl / 8, pl / 8 + n * n), h.slice(pb / 8, pb / 8 + n * nrhs), h.slice(pi / 8, pi / 8 + n * n)];
+      for (const p of [pg, pa, pl, pb, pi]) k.free(p);
+      return out;
+    };
+    const one = await run(1), two = await run(2), three = await run(3);
+    for (let i = 0; i < one.length; i++) {
+      expect(Buffer.from(two[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
+      expect(Buffer.from(three[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
+    }
+  });
+});

@@ -173,46 +173,59 @@ export class WasmKernels implements Kernels {
     this.pool = undefined;
   }
 
-  /** Binds gemm and syrk to the row-panel dispatch over the pool. */
+  /** Binds gemm and syrk to the row-panel dispatch over the pool (gemmAcc inside the module reaches it through parallelGemm). */
   private attach(pool: ThreadPool): void {
     this.pool = pool;
-    const gemm1 = this.gemm, syrk1 = this.syrk, ex = this.ex;
-    const panel = (args: number[]) => {
+    const gemm1 = this.gemm, syrk1 = this.syrk;
+    (this as { gemm: Kernels['gemm'] }).gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+      if (n <= 0 || !this.panels(m, n, k, alpha, a, transA ? 1 : lda, transA ? lda : 1, b, transB ? 1 : ldb, transB ? ldb : 1, beta, c, ldc, 0)) {
+        gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      }
+    };
+    (this as { syrk: Kernels['syrk'] }).syrk = (trans, n, k, alpha, a, lda, beta, c, ldc) => {
+      // The lower triangle of op(A)·op(A)ᵀ: B is A read with swapped strides; then mirrored.
+      const [rsa, csa, rsb, csb] = trans ? [1, lda, lda, 1] : [lda, 1, 1, lda];
+      if (this.panels(n, n, k, alpha, a, rsa, csa, a, rsb, csb, beta, c, ldc, 1)) this.ex.mirrorLower(n, c, ldc);
+      else syrk1(trans, n, k, alpha, a, lda, beta, c, ldc);
+    };
+  }
+
+  /**
+   * Runs C ← beta·C + alpha·A·B (as gemmPanel; lowerOnly: only j ≤ i) as row panels over the
+   * pool, the calling thread taking the first; returns false, touching nothing, when the
+   * product is too small to be worth the threads or there is no running pool.
+   */
+  private panels(
+    m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
+    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number,
+  ): boolean {
+    const pool = this.pool;
+    const flops = (lowerOnly ? 1 : 2) * m * n * k;
+    if (!pool?.running || flops < THREAD_MIN_FLOPS) return false;
+    const t = Math.min(pool.size, Math.floor(m / THREAD_MIN_ROWS));
+    if (t <= 1) return false;
+    const bounds = splitRows(m, t, lowerOnly !== 0 && m <= n);
+    const panels = [];
+    for (let p = 0; p < t; p++) panels.push([bounds[p], bounds[p + 1], n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
+    pool.run(OP_GEMM_PANEL, panels, (args) => {
       try {
-        ex.gemmPanel(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
+        this.ex.gemmPanel(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
           args[8], args[9], args[10], args[11], args[12], args[13], args[14]);
       } catch (e) {
         throw this.translate(e, 'gemm');
       }
-    };
-    (this as { gemm: Kernels['gemm'] }).gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-      const t = this.panelCount(m, 2 * m * n * k);
-      if (t <= 1 || n <= 0) return gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      const rsa = transA ? 1 : lda, csa = transA ? lda : 1, rsb = transB ? 1 : ldb, csb = transB ? ldb : 1;
-      const bounds = splitRows(m, t, false);
-      const panels = [];
-      for (let p = 0; p < t; p++) panels.push([bounds[p], bounds[p + 1], n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, 0]);
-      pool.run(OP_GEMM_PANEL, panels, panel);
-    };
-    (this as { syrk: Kernels['syrk'] }).syrk = (trans, n, k, alpha, a, lda, beta, c, ldc) => {
-      const t = this.panelCount(n, n * n * k);
-      if (t <= 1) return syrk1(trans, n, k, alpha, a, lda, beta, c, ldc);
-      // The lower triangle of op(A)·op(A)ᵀ: B is A read with swapped strides.
-      const [rsa, csa, rsb, csb] = trans ? [1, lda, lda, 1] : [lda, 1, 1, lda];
-      const bounds = splitRows(n, t, true);
-      const panels = [];
-      for (let p = 0; p < t; p++) panels.push([bounds[p], bounds[p + 1], n, k, alpha, a, rsa, csa, a, rsb, csb, beta, c, ldc, 1]);
-      pool.run(OP_GEMM_PANEL, panels, panel);
-      ex.mirrorLower(n, c, ldc);
-    };
+    });
+    return true;
   }
 
-  /** How many panels a product with `rows` rows of C and `flops` flops is split into (1: stay on this thread). */
-  private panelCount(rows: number, flops: number): number {
-    const pool = this.pool;
-    if (!pool?.running || flops < THREAD_MIN_FLOPS) return 1;
-    return Math.max(1, Math.min(pool.size, Math.floor(rows / THREAD_MIN_ROWS)));
+  /** @internal The module's env.parallelGemm import: gemmAcc (beta 1) offered to the pool; 1 when done there. */
+  parallelGemm(
+    m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
+    b: Ptr, rsb: number, csb: number, c: Ptr, ldc: number, lowerOnly: number,
+  ): number {
+    return this.panels(m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1, c, ldc, lowerOnly) ? 1 : 0;
   }
+
 
   /**
    * Compiles and instantiates one embedded build with its own memory; with threads > 1, the
@@ -225,8 +238,10 @@ export class WasmKernels implements Kernels {
     const shared = threads > 1;
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxPages, shared });
     const bytes = wasmBytes(build, shared);
-    const instance = await instantiate<Record<string, unknown>>(bytes, { env: { memory } });
-    const k = new WasmKernels(instance.exports as Record<string, unknown>, memory, build, maxPages);
+    let k: WasmKernels | undefined;
+    const parallelGemm = (...args: number[]) => (k ? k.parallelGemm(...(args as Parameters<WasmKernels['parallelGemm']>)) : 0);
+    const instance = await instantiate<Record<string, unknown>>(bytes, { env: { memory, parallelGemm } } as unknown as Parameters<typeof instantiate>[1]);
+    k = new WasmKernels(instance.exports as Record<string, unknown>, memory, build, maxPages);
     if (shared) {
       const scratch = k.ex.threadScratchBytes();
       k.attach(await ThreadPool.create(threads, bytes, memory, () => k.alloc(Math.ceil(scratch / 8)), (p) => k.free(p)));

@@ -33,7 +33,7 @@ const WORKER_SOURCE = `
 'use strict';
 function start(d, ready) {
   const abort = () => { throw new Error('natgrad worker: abort'); };
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), { env: { memory: d.memory, abort } }).exports;
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), { env: { memory: d.memory, abort, parallelGemm: () => 0 } }).exports;
   ex.useThreadScratch(d.scratch);
   const i32 = new Int32Array(d.control), f64 = new Float64Array(d.control);
   const h = d.slot * ${SLOT_I32}, a = d.slot * ${SLOT_I32 / 2} + ${ARGS_F64};
