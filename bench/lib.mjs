@@ -111,9 +111,32 @@ export function environment(options) {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     git: gitDescription(),
     natgradWasm: fileStamp(join(ROOT, 'build/natgrad.wasm')),
+    natgradBuilds: builds(),
     packages: Object.fromEntries(['benchmark', 'ml-matrix', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'assemblyscript']
       .map((name) => [name, packageVersion(name)])),
     options: { sizes: options.sizes, only: options.only, quick: options.quick, ...options.profile },
+  };
+}
+
+/**
+ * Which natgrad WASM build init() picks on this engine (relaxed where WebAssembly.validate accepts
+ * the relaxed-SIMD module) and whether threads can run (SharedArrayBuffer); suites name the build
+ * and thread count of each row themselves.
+ */
+function builds() {
+  const validates = (file) => {
+    try {
+      return WebAssembly.validate(readFileSync(join(ROOT, 'build', file)));
+    } catch {
+      return false;
+    }
+  };
+  const relaxed = validates('natgrad.relaxed.wasm');
+  return {
+    default: relaxed ? 'relaxed' : 'baseline',
+    relaxedValidates: relaxed,
+    sharedMemory: typeof SharedArrayBuffer === 'function' && validates('natgrad.shared.wasm'),
+    hardwareThreads: os.availableParallelism?.() ?? os.cpus().length,
   };
 }
 
@@ -159,6 +182,8 @@ export function environmentMarkdown(env) {
   return [
     `- date: ${env.date}; git ${env.git}; natgrad.wasm ${env.natgradWasm ? `${env.natgradWasm.bytes} bytes, sha256 ${env.natgradWasm.sha256}…` : 'not built'}`,
     `- Node ${env.node}, V8 ${env.v8}; ${env.platform}`,
+    ...(env.natgradBuilds ? [`- natgrad WASM: default build ${env.natgradBuilds.default} (relaxed SIMD ${env.natgradBuilds.relaxedValidates ? 'validates' : 'does not validate'} here); ` +
+      `threads ${env.natgradBuilds.sharedMemory ? `available (${env.natgradBuilds.hardwareThreads} logical processors)` : 'unavailable'}; rows name their build and thread count`] : []),
     `- CPU: ${env.cpu}; ${env.cores} cores; load average at start ${env.loadAverage.join(' / ')}`,
     `- packages: ${Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- options: sizes ${o.sizes.join(',')}; only ${o.only ? o.only.join(',') : 'all'}; ${o.quick ? 'quick' : 'full'} profile ` +
