@@ -36,7 +36,7 @@ async function main() {
 
   for (const { suite, parts } of plan) {
     const started = performance.now();
-    const result = await suite.run({ parts, sizes: options.sizes, profile: options.profile, ceiling, log });
+    const result = await suite.run({ parts, sizes: options.sizes, profile: options.profile, ceiling, log, natgrad: options.natgrad });
     const seconds = (performance.now() - started) / 1e3;
     const markdown = [
       `# natgrad benchmark: ${suite.name}`,
