@@ -511,7 +511,7 @@ export async function run({ parts: only, sizes, profile, ceiling, log }) {
   }
   if (previousPart) ceiling.measure(profile, `after ${previousPart}`);
 
-  const targets = checkTargets(results, ceiling, sizes);
+  const targets = checkTargets(results, ceiling, sizes, { relaxed: ctx.wasm.simdBuild === 'relaxed' });
   const sections = tables.map((t) => tableMarkdown(t, results[t.key], sizes, results, ceiling));
   if (notes.length) sections.unshift(notes.map((x) => `- ${x}`).join('\n'));
   const withRates = (t, cells) => Object.fromEntries(Object.entries(cells).map(([n, byId]) => [n, Object.fromEntries(
@@ -644,6 +644,7 @@ function ratioRows(table, results, ceiling) {
   const rows = [];
   if (table.flops && table.key !== 'solveOnly' && table.key !== 'solve') {
     rows.push(['WASM ÷ SIMD ceiling', '%', (n) => ratio(wasm(n), ceiling.rate)]);
+    if (ceiling.fmaRate && result(results, table.key).rows[0]?.label.includes('relaxed')) rows.push(['WASM ÷ FMA ceiling', '%', (n) => ratio(wasm(n), ceiling.fmaRate)]);
   }
   for (const peer of table.peers) {
     rows.push([`WASM ÷ ${PEER_NAMES[peer]}${table.flops ? '' : ' (speed-up)'}`, '×', (n) => ratio(wasm(n), tableRate(results, table.key, n, peer))]);
@@ -661,7 +662,7 @@ function result(results, key) {
   return results[key] ?? { rows: [] };
 }
 
-function checkTargets(results, ceiling, sizes) {
+function checkTargets(results, ceiling, sizes, ctx0) {
   const wasm = (key, n) => tableRate(results, key, n, 'wasm');
   const peer = (key, n, id) => tableRate(results, key, n, id);
   /** What is missing or wrong among the cells [key, id] at n that a target needs. */
@@ -700,6 +701,8 @@ function checkTargets(results, ceiling, sizes) {
   const big256 = sizes.filter((n) => n >= 256);
   for (const n of big256.length ? big256 : [256]) {
     add('GEMM: relaxed build ÷ baseline build', n, ratio(wasm('gemm', n), peer('gemm', n, 'wasmBaseline')), [['gemm', 'wasm'], ['gemm', 'wasmBaseline']], { min: 1.3 });
+    add('GEMM: relaxed build ÷ FMA ceiling', n, ceiling.fmaRate && ctx0.relaxed ? ratio(wasm('gemm', n), ceiling.fmaRate) : null,
+      [['gemm', 'wasm']], { min: 0.7, unit: '%', ...(ceiling.fmaRate && ctx0.relaxed ? {} : { why: 'no relaxed SIMD on this engine' }) });
     add('GEMM: 2 threads ÷ 1 thread', n, ratio(peer('gemm', n, 'wasm2'), wasm('gemm', n)), [['gemm', 'wasm'], ['gemm', 'wasm2']], { min: 1.7 });
     add('Gram: 2 threads ÷ 1 thread', n, ratio(peer('gram', n, 'wasm2'), wasm('gram', n)), [['gram', 'wasm'], ['gram', 'wasm2']], { min: 1.7 });
   }

@@ -47,7 +47,7 @@ async function main() {
       'Cells are median / best over all samples; ratios use medians / best samples of the same run. ' +
         '`*` marks a cell with a note below its table.',
       '',
-      '## WASM SIMD ceiling (register-only f64x2 mul + add, no FMA)',
+      '## WASM SIMD ceiling (register-only f64x2 loops: mul + add, and fused multiply-add where relaxed SIMD validates)',
       '',
       ceiling.markdown(),
       '',
