@@ -281,11 +281,15 @@ export class WasmKernels implements Kernels {
     return this.memory.buffer.byteLength;
   }
 
-  /** A kernel that may allocate scratch: a failed growth inside it becomes OutOfMemoryError. */
+  /**
+   * A kernel that may allocate scratch: a failed growth inside it becomes OutOfMemoryError. Fixed
+   * arity (the longest signature, gemm's 13), so a call allocates nothing on the JS heap; a module
+   * function ignores arguments past its own.
+   */
   private guarded(name: KernelName, f: (...args: number[]) => number): (...args: number[]) => number {
-    return (...args: number[]) => {
+    return (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12) => {
       try {
-        return f(...args);
+        return f(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
       } catch (e) {
         throw this.translate(e, name);
       }

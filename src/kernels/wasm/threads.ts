@@ -60,35 +60,43 @@ function start(d, ready) {
     Atomics.notify(i32, h + ${DONE});
   }
 }
-if (typeof require === 'function' && typeof process === 'object') {
-  const { parentPort, workerData } = require('node:worker_threads');
-  start(workerData, () => parentPort.postMessage('ready'));
+const nodeThreads = globalThis.process?.getBuiltinModule?.('node:worker_threads');
+if (nodeThreads) {
+  start(nodeThreads.workerData, () => nodeThreads.parentPort.postMessage('ready'));
 } else {
   self.onmessage = (e) => start(e.data, () => self.postMessage('ready'));
 }
 `;
+
+/** Node's process object where there is one (looked up at run time: the browser build imports no Node module). */
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?: (id: string) => unknown;
+}
+const nodeProcess = (globalThis as { process?: NodeProcess }).process;
+const inNode = typeof nodeProcess?.versions?.node === 'string';
+
+/** A Node built-in by name (getBuiltinModule of Node's process object, Node ≥ 20.16), or undefined. */
+function builtin<T>(id: string): T | undefined {
+  return nodeProcess?.getBuiltinModule?.(id) as T | undefined;
+}
 
 /** Why threads cannot run here, or null when they can. */
 export function threadsUnavailable(): string | null {
   if (typeof SharedArrayBuffer !== 'function') {
     return 'SharedArrayBuffer is not available (in a browser the page must be cross-origin isolated: COOP/COEP headers)';
   }
-  const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } } };
-  if (!g.process?.versions?.node && g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (COOP/COEP headers)';
-  if (!g.process?.versions?.node && typeof Worker !== 'function') return 'Web Workers are not available';
+  if (inNode) return builtin('node:worker_threads') ? null : 'worker threads need Node ≥ 20.16 (getBuiltinModule)';
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (COOP/COEP headers)';
+  if (typeof Worker !== 'function') return 'Web Workers are not available';
   return null;
-}
-
-function isNode(): boolean {
-  return typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 }
 
 /** Logical processors of this machine (Node: os.availableParallelism; browsers: navigator.hardwareConcurrency). */
 export async function hardwareThreads(): Promise<number> {
-  if (isNode()) {
-    const os = await import('node:os');
-    return os.availableParallelism?.() ?? os.cpus().length;
-  }
+  const os = builtin<{ availableParallelism?: () => number; cpus: () => unknown[] }>('node:os');
+  if (os) return os.availableParallelism?.() ?? os.cpus().length;
   return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
 }
 
@@ -143,8 +151,9 @@ export class ThreadPool {
       for (let slot = 0; slot < count; slot++) scratch.push(allocScratch());
       const data = (slot: number) => ({ bytes, memory, control, slot, scratch: scratch[slot] });
       const ready: Promise<void>[] = [];
-      if (isNode()) {
-        const { Worker: NodeWorker } = await import('node:worker_threads');
+      const nodeThreads = builtin<typeof import('node:worker_threads')>('node:worker_threads');
+      if (nodeThreads) {
+        const NodeWorker = nodeThreads.Worker;
         for (let slot = 0; slot < count; slot++) {
           const w = new NodeWorker(WORKER_SOURCE, { eval: true, workerData: data(slot) });
           workers.push(w);
