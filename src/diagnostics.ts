@@ -8,8 +8,8 @@ import type { Kernels, Ptr } from './kernels/types.js';
 import { Workspace } from './matrix.js';
 import { ArgumentError, ConvergenceError, ShapeError } from './errors.js';
 import { checkArray, checkDim, checkFinite } from './validate.js';
-import { gramFromCaptures, seedIdentity } from './nn/gram.js';
-import { withJacobianCapture } from './nn/jacobian.js';
+import { gramFromCaptures } from './nn/gram.js';
+import { seedIdentity, withJacobianCapture } from './nn/jacobian.js';
 import { Capture, type Net } from './nn/net.js';
 
 /**

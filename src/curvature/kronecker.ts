@@ -101,6 +101,18 @@ export interface KroneckerBlockOptions {
   form?: FactorForm | { a?: FactorForm; s?: FactorForm };
 }
 
+/** The options of {@link KroneckerBlockOptions} that do not depend on the layer's shape. */
+export type KroneckerBlockSettings = Omit<KroneckerBlockOptions, 'inputs' | 'outputs' | 'bias'>;
+
+/** {@link KroneckerBlockSettings} resolved by {@link KroneckerBlock.resolveSettings}: defaults filled in, per-factor values split. */
+export interface ResolvedKroneckerSettings {
+  normalization: { a: FactorNormalization; s: FactorNormalization };
+  decay: number;
+  inversion: KroneckerInversion;
+  damping: KroneckerDamping;
+  form: { a: FactorForm; s: FactorForm };
+}
+
 /** Per-call options of {@link KroneckerBlock.updateFactors}. */
 export interface KroneckerUpdateOptions {
   /**
@@ -144,6 +156,35 @@ export interface KroneckerConditionNumbers {
 type Form = 'primal' | 'dual';
 
 /**
+ * A block's workspace with two lookups: `get` sizes a buffer (allocating when it is new or
+ * too small), `find` returns one that must already exist and throws StateError otherwise,
+ * so a misspelt name can never silently allocate a fresh, uninitialised buffer.
+ */
+class BlockBuffers {
+  private readonly ws: Workspace;
+  private readonly known = new Set<string>();
+
+  constructor(kernels: Kernels) {
+    this.ws = new Workspace(kernels);
+  }
+
+  get(name: string, count: number): Ptr {
+    this.known.add(name);
+    return this.ws.get(name, count);
+  }
+
+  find(name: string): Ptr {
+    if (!this.known.has(name)) throw new StateError(`KroneckerBlock: buffer '${name}' read before it was written`);
+    return this.ws.get(name, 0);
+  }
+
+  dispose(): void {
+    this.ws.dispose();
+    this.known.clear();
+  }
+}
+
+/**
  * One Kronecker factor F = α·XᵀX (+ EMA history), X rows×dim, held either as the dim×dim
  * matrix ('primal') or as the batch X itself with K = XXᵀ ('dual'). The dual batch is
  * double-buffered (two slots) so that an update does not disturb the inverse cached from
@@ -165,7 +206,7 @@ class Factor {
 
   constructor(
     private readonly k: Kernels,
-    private readonly ws: Workspace,
+    private readonly ws: BlockBuffers,
     readonly name: 'A' | 'S',
     readonly dim: number,
     readonly formSetting: FactorForm,
@@ -210,17 +251,17 @@ class Factor {
 
   /** tr F of the current statistics. */
   trace(): number {
-    if (this.form === 'primal') return diagSum(this.k, this.ws.get(`${this.name}.F`, 0), this.dim, this.dim);
+    if (this.form === 'primal') return diagSum(this.k, this.ws.find(`${this.name}.F`), this.dim, this.dim);
     const s = this.pending, rows = this.slotRows[s];
-    return this.slotAlpha[s] * diagSum(this.k, this.ws.get(`${this.name}.K${s}`, 0), rows, rows);
+    return this.slotAlpha[s] * diagSum(this.k, this.ws.find(`${this.name}.K${s}`), rows, rows);
   }
 
   /** Throws NonFiniteError when the current statistics hold NaN/±∞ (a non-finite entry always reaches the diagonal of a Gram). */
   checkFinite(): void {
     const { k, ws, dim } = this;
     const [p, n] = this.form === 'primal'
-      ? [ws.get(`${this.name}.F`, 0), dim]
-      : [ws.get(`${this.name}.K${this.pending}`, 0), this.slotRows[this.pending]];
+      ? [ws.find(`${this.name}.F`), dim]
+      : [ws.find(`${this.name}.K${this.pending}`), this.slotRows[this.pending]];
     const h = k.f64(), base = p >> 3;
     for (let i = 0; i < n; i++) {
       const v = h[base + i * n + i];
@@ -247,7 +288,7 @@ class Factor {
     const { k, ws, dim, name } = this;
     this.invMu = mu;
     if (this.invForm === 'primal') {
-      const f = ws.get(`${name}.F`, dim * dim), l = ws.get(`${name}.L`, dim * dim);
+      const f = ws.find(`${name}.F`), l = ws.get(`${name}.L`, dim * dim);
       const info = k.potrf(dim, f, dim, mu, l, dim);
       if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `damped factor ${name} + ${mu}·I`);
       if (explicitInverse) k.potri(dim, l, dim, ws.get(`${name}.inv`, dim * dim), dim);
@@ -257,7 +298,7 @@ class Factor {
       throw new ArgumentError('damping', `must be > 0 when factor ${name} is inverted in the dual form (its ${dim}×${dim} matrix has rank ≤ ${this.invRows})`);
     }
     const rows = this.invRows;
-    const g = ws.get(`${name}.K${this.active}`, rows * rows), l = ws.get(`${name}.LK`, rows * rows);
+    const g = ws.find(`${name}.K${this.active}`), l = ws.get(`${name}.LK`, rows * rows);
     const info = k.potrf(rows, g, rows, mu / this.invAlpha, l, rows);
     if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `dual Gram of factor ${name}`);
   }
@@ -265,18 +306,18 @@ class Factor {
   /** Pointers of the committed dual batch X (rows×dim) and the Cholesky factor of K + (μ/α)I. */
   dualPtrs(): { x: Ptr; l: Ptr } {
     return {
-      x: this.ws.get(`${this.name}.X${this.active}`, 0),
-      l: this.ws.get(`${this.name}.LK`, 0),
+      x: this.ws.find(`${this.name}.X${this.active}`),
+      l: this.ws.find(`${this.name}.LK`),
     };
   }
 
   /** The current statistics as a dense dim×dim array (the dual one is formed on demand). */
   readDense(): Float64Array {
     const { k, ws, dim, name } = this;
-    if (this.form === 'primal') return copyOut(k, ws.get(`${name}.F`, dim * dim), dim * dim);
+    if (this.form === 'primal') return copyOut(k, ws.find(`${name}.F`), dim * dim);
     const s = this.pending, rows = this.slotRows[s];
     const tmp = ws.get('dense.tmp', dim * dim);
-    k.syrk(1, dim, rows, this.slotAlpha[s], ws.get(`${name}.X${s}`, rows * dim), dim, 0, tmp, dim);
+    k.syrk(1, dim, rows, this.slotAlpha[s], ws.find(`${name}.X${s}`), dim, 0, tmp, dim);
     return copyOut(k, tmp, dim * dim);
   }
 
@@ -289,7 +330,7 @@ class Factor {
     const { k, ws, name } = this;
     const primal = this.invForm === 'primal';
     const n = primal ? this.dim : this.invRows;
-    const l = ws.get(primal ? `${name}.L` : `${name}.LK`, n * n);
+    const l = ws.find(primal ? `${name}.L` : `${name}.LK`);
     if (exact) {
       const m = ws.get('cond.m', n * n), w = ws.get('cond.w', n), v = ws.get('cond.v', n * n);
       k.gemm(0, 1, n, n, n, 1, l, n, l, n, 0, m, n);
@@ -316,7 +357,7 @@ class Factor {
     // Dual: λ_max ≥ α·max pivot, and the diagonal of F + μI (α·‖column‖² + μ of the stored
     // batch) lies in [λ_min, λ_max] too; λ_min = μ exactly when dim > n (F has rank ≤ n).
     const a = this.invAlpha, mu = this.invMu, dim = this.dim;
-    const x = ws.get(`${name}.X${this.active}`, 0) >> 3;
+    const x = ws.find(`${name}.X${this.active}`) >> 3;
     let dLo = Infinity, dHi = 0;
     for (let j = 0; j < dim; j++) {
       let c = 0;
@@ -370,7 +411,7 @@ export class KroneckerBlock {
   readonly inversion: KroneckerInversion;
   readonly damping: KroneckerDamping;
 
-  private readonly ws: Workspace;
+  private readonly ws: BlockBuffers;
   private readonly A: Factor;
   private readonly S: Factor;
   private emaWeight = 0;
@@ -381,11 +422,35 @@ export class KroneckerBlock {
   private disposed = false;
 
   constructor(readonly k: Kernels, options: KroneckerBlockOptions) {
-    const { inputs, outputs, bias = false, normalization = 'mean', decay = 0.95, inversion = 'cholesky' } = options;
+    const { inputs, outputs, bias = false } = options;
     checkDim('inputs', inputs);
     checkDim('outputs', outputs);
     if (outputs < 1) throw new ShapeError('outputs', 'must be ≥ 1');
     if (inputs + (bias ? 1 : 0) < 1) throw new ShapeError('inputs', 'must be ≥ 1 for a layer without bias');
+    const { normalization, decay, inversion, damping, form } = KroneckerBlock.resolveSettings(options);
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.bias = bias;
+    this.inDim = inputs + (bias ? 1 : 0);
+    this.normalization = normalization;
+    this.decay = decay;
+    this.inversion = inversion;
+    this.damping = damping;
+    this.ws = new BlockBuffers(k);
+    this.A = new Factor(k, this.ws, 'A', this.inDim, form.a);
+    this.S = new Factor(k, this.ws, 'S', outputs, form.s);
+  }
+
+  /**
+   * Resolves and validates the shape-independent options of a block (everything but
+   * `inputs`, `outputs`, `bias`): the one validator of these options, also used by the
+   * K-FAC estimator to reject bad options when an optimizer is made, before any net exists.
+   * `names` renames arguments in the errors when a caller spells an option differently
+   * (K-FAC's `dampingForm` is the block's `damping`). A per-factor setting given as one
+   * string is named as given (`form`), an object's fields as `form.a` / `form.s`.
+   */
+  static resolveSettings(options: KroneckerBlockSettings, names: { damping?: string } = {}): ResolvedKroneckerSettings {
+    const { normalization = 'mean', decay = 0.95, inversion = 'cholesky' } = options;
     const normA = typeof normalization === 'string' ? normalization : normalization.a ?? 'mean';
     const normS = typeof normalization === 'string' ? normalization : normalization.s ?? 'mean';
     for (const [name, v] of [['normalization.a', normA], ['normalization.s', normS]] as const) {
@@ -393,28 +458,20 @@ export class KroneckerBlock {
     }
     checkDecay(decay);
     if (inversion !== 'cholesky' && inversion !== 'eigen') throw new ArgumentError('inversion', `must be 'cholesky' or 'eigen', got ${String(inversion)}`);
+    const dampingName = names.damping ?? 'damping';
     const damping = options.damping ?? (inversion === 'eigen' ? 'exact' : 'pi');
-    if (damping !== 'pi' && damping !== 'exact') throw new ArgumentError('damping', `must be 'pi' or 'exact', got ${String(damping)}`);
-    if (damping === 'exact' && inversion !== 'eigen') throw new ArgumentError('damping', "'exact' damping needs inversion 'eigen'");
+    if (damping !== 'pi' && damping !== 'exact') throw new ArgumentError(dampingName, `must be 'pi' or 'exact', got ${String(damping)}`);
+    if (damping === 'exact' && inversion !== 'eigen') throw new ArgumentError(dampingName, "'exact' damping needs inversion 'eigen'");
     const form = options.form ?? 'auto';
-    const formA = typeof form === 'string' ? form : form.a ?? 'auto';
-    const formS = typeof form === 'string' ? form : form.s ?? 'auto';
-    for (const [name, f] of [['form.a', formA], ['form.s', formS]] as const) {
+    const one = typeof form === 'string';
+    const formA = one ? form : form.a ?? 'auto';
+    const formS = one ? form : form.s ?? 'auto';
+    for (const [name, f] of [[one ? 'form' : 'form.a', formA], [one ? 'form' : 'form.s', formS]] as const) {
       if (f !== 'auto' && f !== 'primal' && f !== 'dual') throw new ArgumentError(name, `must be 'auto', 'primal' or 'dual', got ${String(f)}`);
       if (f === 'dual' && decay !== 0) throw new ArgumentError(name, `'dual' needs decay 0 (an EMA over batches is full rank), got decay ${decay}`);
       if (f === 'dual' && inversion !== 'cholesky') throw new ArgumentError(name, "'dual' needs inversion 'cholesky'");
     }
-    this.inputs = inputs;
-    this.outputs = outputs;
-    this.bias = bias;
-    this.inDim = inputs + (bias ? 1 : 0);
-    this.normalization = { a: normA, s: normS };
-    this.decay = decay;
-    this.inversion = inversion;
-    this.damping = damping;
-    this.ws = new Workspace(k);
-    this.A = new Factor(k, this.ws, 'A', this.inDim, formA);
-    this.S = new Factor(k, this.ws, 'S', outputs, formS);
+    return { normalization: { a: normA, s: normS }, decay, inversion, damping, form: { a: formA, s: formS } };
   }
 
   /** Number of updateFactors calls so far. */
@@ -520,7 +577,7 @@ export class KroneckerBlock {
     this.checkRef('out', out, m, d);
     const ldv = v.ld ?? v.cols, ldo = out.ld ?? out.cols;
     if (this.inversion === 'eigen') {
-      const us = ws.get('S.U', m * m), ua = ws.get('A.U', d * d), table = ws.get('eig.D', m * d);
+      const us = ws.find('S.U'), ua = ws.find('A.U'), table = ws.find('eig.D');
       const t1 = ws.get('t1', m * d), t2 = ws.get('t2', m * d);
       k.gemm(1, 0, m, d, m, 1, us, m, v.ptr, ldv, 0, t1, d);
       k.gemm(0, 0, m, d, d, 1, t1, d, ua, d, 0, t2, d);
@@ -532,7 +589,7 @@ export class KroneckerBlock {
     const w = ws.get('w', m * d);
     // Right factor first: W = V·Ã⁻¹.
     if (this.A.invForm === 'primal') {
-      k.gemm(0, 0, m, d, d, 1, v.ptr, ldv, ws.get('A.inv', d * d), d, 0, w, d);
+      k.gemm(0, 0, m, d, d, 1, v.ptr, ldv, ws.find('A.inv'), d, 0, w, d);
     } else {
       // V(αXᵀX + μI)⁻¹ = (V − Zᵀ X)/μ with Z = (K + (μ/α)I)⁻¹ X Vᵀ, X the stored n×d batch.
       const n = this.A.invRows, mu = this.A.invMu;
@@ -545,7 +602,7 @@ export class KroneckerBlock {
     }
     // Then the left factor, in place: W ← S̃⁻¹·W.
     if (this.S.invForm === 'primal') {
-      k.potrs(m, d, ws.get('S.L', m * m), m, w, d);
+      k.potrs(m, d, ws.find('S.L'), m, w, d);
     } else {
       // (αXᵀX + μI)⁻¹W = (W − Xᵀ T)/μ with T = (K + (μ/α)I)⁻¹ X W, X the stored n×m batch.
       const n = this.S.invRows, mu = this.S.invMu;
@@ -572,8 +629,8 @@ export class KroneckerBlock {
     if (!info) throw new StateError('conditionNumbers before updateInverse');
     if (this.inversion === 'eigen') {
       const h = this.k.f64();
-      const [sLo, sHi] = clippedRange(h, this.ws.get('S.w', 0) >> 3, this.outputs);
-      const [aLo, aHi] = clippedRange(h, this.ws.get('A.w', 0) >> 3, this.inDim);
+      const [sLo, sHi] = clippedRange(h, this.ws.find('S.w') >> 3, this.outputs);
+      const [aLo, aHi] = clippedRange(h, this.ws.find('A.w') >> 3, this.inDim);
       if (this.damping === 'exact') {
         const lam = info.damping;
         return { a: ratio(aHi, aLo), s: ratio(sHi, sLo), block: ratio(sHi * aHi + lam, sLo * aLo + lam), exact: true };
@@ -656,7 +713,7 @@ export class KroneckerBlock {
     }
     const table = ws.get('eig.D', m * d);
     const h = k.f64();
-    const sw = ws.get('S.w', m) >> 3, aw = ws.get('A.w', d) >> 3, base = table >> 3;
+    const sw = ws.find('S.w') >> 3, aw = ws.find('A.w') >> 3, base = table >> 3;
     const exact = this.damping === 'exact';
     for (let o = 0; o < m; o++) {
       // PSD factors: clip round-off negatives to 0 so the damping alone bounds the denominator.

@@ -18,6 +18,13 @@ import { checkArray, checkDim, checkFinite } from '../validate.js';
 import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
 
 /** Shape and role of one dense layer, as given to the {@link Net} constructor. */
+/** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
+export interface Batch {
+  X: Float64Array;
+  Y: Float64Array;
+  n: number;
+}
+
 export interface DenseSpec {
   inputs: number;
   outputs: number;
@@ -342,5 +349,31 @@ function writeInput(h: Float64Array, L: Dense, X: Float64Array, n: number, a: nu
     const row = a + i * L.inA;
     for (let j = 0; j < d; j++) h[row + j] = s * X[i * d + j];
     if (L.bias) h[row + d] = L.biasScale;
+  }
+}
+
+/**
+ * An optimizer's or estimator's view of one net: a workspace and a capture on the net's
+ * backend, sized on the first step and reused after (so a steady-state step allocates no
+ * backend memory). `bind` returns true when the net changed, so the caller resets state.
+ */
+export class NetBinding {
+  net: Net | undefined;
+  ws: Workspace | undefined;
+  cap: Capture | undefined;
+
+  bind(net: Net): boolean {
+    if (this.net === net && this.ws) return false;
+    this.dispose();
+    this.net = net;
+    this.ws = new Workspace(net.kernels);
+    this.cap = new Capture(net);
+    return true;
+  }
+
+  dispose(): void {
+    this.cap?.dispose();
+    this.ws?.dispose();
+    this.net = this.cap = this.ws = undefined;
   }
 }

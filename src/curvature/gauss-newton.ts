@@ -1,6 +1,7 @@
 /**
- * The damped Gauss–Newton system an exact NGD step solves, in its two forms,
- * and the solver with its fallback chain.
+ * The exact curvature of natural gradient descent: the damped Gauss–Newton system
+ * an NGD step solves, in its two forms, and the solver with its fallback chain.
+ * (The Kronecker-factored approximation of the same matrix is kronecker.ts.)
  *
  * With J̃ the stacked Gauss–Newton rows ((n·k) × P, see losses.ts) and c the
  * vector with J̃ᵀc = g = ∇θL, the damped natural-gradient direction is
@@ -12,10 +13,11 @@
 import type { Kernels, Ptr } from '../kernels/types.js';
 import type { Workspace } from '../matrix.js';
 import { ConvergenceError } from '../errors.js';
-import { gramFromCaptures, jtv, writeJacobian } from '../nn/gram.js';
+import { gramFromCaptures } from '../nn/gram.js';
+import { jtv, writeJacobian } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
-import type { Capture, Net } from '../nn/net.js';
-import { dot, type Batch } from './types.js';
+import type { Batch, Capture, Net } from '../nn/net.js';
+import { dot } from '../vectors.js';
 
 /** Quantities of a solution x that the step statistics and the quadratic model need. */
 export interface DirectionMeasures {
@@ -33,7 +35,7 @@ export interface DirectionMeasures {
  * eigh fallback first calls `restore()`, which rebuilds M from what the build
  * kept (the captured A_l, B_l, or the explicit J̃) without a new forward pass.
  */
-export interface CurvatureSystem {
+export interface GaussNewtonSystem {
   readonly form: 'gram' | 'param';
   /** N: the system's order. */
   readonly size: number;
@@ -69,7 +71,7 @@ function matvec(k: Kernels, N: number, M: Ptr, v: Ptr, out: Ptr): void {
 }
 
 /** The Gram form: G = J̃J̃ᵀ ((n·k)²) as a sum of Hadamard products of per-layer Grams; b = c. */
-export class GramSystem implements CurvatureSystem {
+export class GramSystem implements GaussNewtonSystem {
   readonly form = 'gram' as const;
   size = 0;
   matrix: Ptr = 0;
@@ -114,7 +116,7 @@ export class GramSystem implements CurvatureSystem {
 }
 
 /** The parameter form: F = J̃ᵀJ̃ (P²) from the explicit J̃ ((n·k) × P, small nets only); b = g = J̃ᵀc. */
-export class ParamSystem implements CurvatureSystem {
+export class ParamSystem implements GaussNewtonSystem {
   readonly form = 'param' as const;
   size = 0;
   matrix: Ptr = 0;
@@ -176,7 +178,7 @@ export function preferredForm(net: Net, n: number): 'gram' | 'param' {
  * x ← (M + λI)⁻¹ b by Cholesky, factoring M in place, and mx ← M·x = b − λx;
  * false when M + λI is not numerically positive definite (x undefined).
  */
-export function choleskySolve(k: Kernels, sys: CurvatureSystem, lambda: number, x: Ptr, mx: Ptr): boolean {
+export function choleskySolve(k: Kernels, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): boolean {
   const N = sys.size;
   if (!sys.intact) sys.restore();
   sys.intact = false;
@@ -195,7 +197,7 @@ export function choleskySolve(k: Kernels, sys: CurvatureSystem, lambda: number, 
  * the minimum-norm solution, for singular or slightly indefinite M. Throws
  * ConvergenceError if the eigensolver fails.
  */
-export function eighSolve(k: Kernels, ws: Workspace, sys: CurvatureSystem, lambda: number, x: Ptr, mx: Ptr): void {
+export function eighSolve(k: Kernels, ws: Workspace, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): void {
   const N = sys.size;
   if (!sys.intact) sys.restore();
   const w = ws.get('eig.w', N), V = ws.get('eig.V', N * N), t = ws.get('eig.t', N), wt = ws.get('eig.wt', N);
