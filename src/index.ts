@@ -49,7 +49,8 @@ export { ngd } from './optim/ngd.js';
 export type { NgdOptions } from './optim/ngd.js';
 export { kfac, kfacPreconditioner } from './optim/kfac.js';
 export type {
-  KfacOptimizer, KfacOptions, KfacPreconditionerOptions, KfacAdaptiveOptions, KfacStepStats, KfacPreconditioner, KfacPreconditionStats,
+  KfacOptimizer, KfacOptions, KfacPreconditionerOptions, KfacAdaptiveOptions, KfacStepStats, KfacCurvatureStats, KfacPreconditioner,
+  KfacPreconditionStats,
 } from './optim/kfac.js';
 export { gd, sgd, adam } from './optim/first-order.js';
 export type { GdOptions, SgdOptions, AdamOptions } from './optim/first-order.js';

@@ -70,14 +70,18 @@ function matvec(k: Kernels, N: number, M: Ptr, v: Ptr, out: Ptr): void {
   k.gemm(0, 0, N, 1, N, 1, M, N, v, 1, 0, out, 1);
 }
 
-/** The Gram form: G = J̃J̃ᵀ ((n·k)²) as a sum of Hadamard products of per-layer Grams; b = c. */
-export class GramSystem implements GaussNewtonSystem {
-  readonly form = 'gram' as const;
+/** The state both forms keep: the system's buffers in the optimizer's workspace and the net they were built for. */
+abstract class SystemBuffers {
   size = 0;
   matrix: Ptr = 0;
   rhs: Ptr = 0;
   intact = false;
-  private net!: Net;
+  protected net!: Net;
+}
+
+/** The Gram form: G = J̃J̃ᵀ ((n·k)²) as a sum of Hadamard products of per-layer Grams; b = c. */
+export class GramSystem extends SystemBuffers implements GaussNewtonSystem {
+  readonly form = 'gram' as const;
   private cap!: Capture;
   private ws!: Workspace;
   /** G·c, taken while G is intact: ‖g‖² = cᵀGc. */
@@ -116,13 +120,8 @@ export class GramSystem implements GaussNewtonSystem {
 }
 
 /** The parameter form: F = J̃ᵀJ̃ (P²) from the explicit J̃ ((n·k) × P, small nets only); b = g = J̃ᵀc. */
-export class ParamSystem implements GaussNewtonSystem {
+export class ParamSystem extends SystemBuffers implements GaussNewtonSystem {
   readonly form = 'param' as const;
-  size = 0;
-  matrix: Ptr = 0;
-  rhs: Ptr = 0;
-  intact = false;
-  private net!: Net;
   private J: Ptr = 0;
   private rows = 0;
 

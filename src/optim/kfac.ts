@@ -26,10 +26,9 @@ import type { Batch, Net } from '../nn/net.js';
 import { checkPositive, checkPositiveInteger, checkUnit } from '../validate.js';
 import { dot } from '../vectors.js';
 import { lossAt, prepareStep } from './prepare.js';
+import { quadraticModelCoefficients, type QuadraticModel } from './quadratic-model.js';
 import { StepGuard } from './step-safety.js';
 import type { Optimizer, Preconditioner, PreconditionStats, StepOptions, StepStats } from './types.js';
-
-export type { FisherType, KfacBlockStats, KfacCurvatureOptions, KfacNormalization } from '../curvature/kfac-estimator.js';
 
 // ---- 1. Options ------------------------------------------------------------------------------------------
 
@@ -77,27 +76,32 @@ export interface KfacOptions extends KfacCurvatureOptions {
 /** Options of {@link kfacPreconditioner}: the curvature options, with a fixed damping. */
 export type KfacPreconditionerOptions = KfacCurvatureOptions;
 
-/** What one {@link kfac} step did: the common {@link StepStats} plus K-FAC's own. */
-export interface KfacStepStats extends StepStats {
+/** What the curvature estimate did in one {@link kfac} step or {@link KfacPreconditioner} call. */
+export interface KfacCurvatureStats {
   /** λ of the inverses the applied (or last attempted) step used. */
+  damping: number;
+  /** The Fisher type the factors estimate. */
+  fisher: FisherType;
+  /** Whether this step updated the factor statistics, and recomputed the inverses. */
+  factorsUpdated: boolean;
+  inverseUpdated: boolean;
+  /** One entry per trainable layer, as of the last inverse refresh (the same array until the next one). */
+  blocks: KfacBlockStats[];
+}
+
+/** What one {@link kfac} step did: the common {@link StepStats} plus K-FAC's own. */
+export interface KfacStepStats extends StepStats, KfacCurvatureStats {
   damping: number;
   /** Rejected attempts before this result. */
   retries: number;
-  /** The Fisher type the factors estimate. */
-  fisher: FisherType;
   /** α: the multiplier of −F̃⁻¹g (η, or the automatic one), before the KL clip ν. */
   lr: number;
   /** μ: the multiplier of the previous update (0 on the first step). */
   momentum: number;
   /** ν ∈ (0, 1] of the KL clip (1 when off or not binding). */
   klScale: number;
-  /** Whether this step updated the factor statistics, and recomputed the inverses. */
-  factorsUpdated: boolean;
-  inverseUpdated: boolean;
   /** The quadratic model's predicted change gᵀΔ + ½ΔᵀFΔ (exact Gauss–Newton, undamped), when computed. */
   quadChange?: number;
-  /** One entry per trainable layer, as of the last inverse refresh (the same array until the next one). */
-  blocks: KfacBlockStats[];
 }
 
 /** The optimizer {@link kfac} returns: an {@link Optimizer} whose steps report {@link KfacStepStats}. */
@@ -108,14 +112,7 @@ export interface KfacOptimizer extends Optimizer {
 }
 
 /** Statistics of one {@link KfacPreconditioner} call. */
-export interface KfacPreconditionStats extends PreconditionStats {
-  /** λ of the inverses used. */
-  damping: number;
-  fisher: FisherType;
-  factorsUpdated: boolean;
-  inverseUpdated: boolean;
-  blocks: KfacBlockStats[];
-}
+export interface KfacPreconditionStats extends PreconditionStats, KfacCurvatureStats {}
 
 /** A K-FAC preconditioner; pass it to `gd`, `sgd` or `adam` as `preconditioner`, or call {@link precondition} yourself. */
 export interface KfacPreconditioner extends Preconditioner {
@@ -159,39 +156,7 @@ function resolveKfacOptions(options: KfacOptions): KfacSettings {
   return { curvature, lr, momentum, lm, klClip };
 }
 
-// ---- 2. The quadratic model ------------------------------------------------------------------------------
-
-/**
- * The quadratic model M(Δ) = gᵀΔ + ½Δᵀ(F + λI)Δ restricted to Δ = −α·p + μ·Δ_prev, p = F̃⁻¹g:
- * its inner products (F the exact Gauss–Newton, λ the damping of the inverses).
- */
-export interface QuadraticModel {
-  /** gᵀp. */
-  gp: number;
-  /** pᵀ(F + λI)p. */
-  pFp: number;
-  /** With momentum: −pᵀ(F + λI)Δ_prev, Δ_prevᵀ(F + λI)Δ_prev and gᵀΔ_prev. */
-  previous?: { pFd: number; dFd: number; gd: number };
-}
-
-/**
- * The step coefficients (α, μ) of Martens & Grosse 2015 §7: the minimiser of the quadratic
- * model over α alone (no previous step), over α with μ fixed, or over both from the 2×2
- * system (`momentum` 'auto'; when that system is numerically singular, α alone and μ = 0).
- */
-export function quadraticModelCoefficients(model: QuadraticModel, momentum: number | 'auto'): { alpha: number; mu: number } {
-  const { gp, pFp, previous } = model;
-  if (!previous) return { alpha: gp / pFp, mu: 0 };
-  const { pFd, dFd } = previous, b1 = -gp, b2 = previous.gd;
-  if (momentum !== 'auto') return { alpha: -(b1 + momentum * pFd) / pFp, mu: momentum };
-  const det = pFp * dFd - pFd * pFd;
-  if (det > 1e-12 * pFp * dFd && Number.isFinite(det)) {
-    return { alpha: -(dFd * b1 - pFd * b2) / det, mu: -(pFp * b2 - pFd * b1) / det };
-  }
-  return { alpha: gp / pFp, mu: 0 };
-}
-
-// ---- 3. The optimizer ------------------------------------------------------------------------------------
+// ---- 2. The optimizer ------------------------------------------------------------------------------------
 
 class Kfac implements KfacOptimizer {
   readonly name = 'kfac';
@@ -228,7 +193,7 @@ class Kfac implements KfacOptimizer {
     let lambda = this.damping;
     let inverseUpdated = false;
     for (let retries = 0; ; retries++) {
-      // 3.1 Inverses: on schedule, when missing, and on every retry (with the raised λ).
+      // 2.1 Inverses: on schedule, when missing, and on every retry (with the raised λ).
       let ok = true;
       if (retries > 0 || seen.inverseDue) {
         try {
@@ -244,7 +209,7 @@ class Kfac implements KfacOptimizer {
         retries, fisher: est.fisher, lr: 0, momentum: 0, klScale: 1, factorsUpdated: seen.factorsUpdated, inverseUpdated, blocks: est.blockStats,
       };
 
-      // 3.2 Direction p = F̃⁻¹g, coefficients, Δ = −ν·α·p + μ·Δ_prev.
+      // 2.2 Direction p = F̃⁻¹g, coefficients, Δ = −ν·α·p + μ·Δ_prev.
       if (ok) {
         est.precondition(grad, dir);
         const gp = dot(kernels.f64(), grad, dir, P);
@@ -266,7 +231,7 @@ class Kfac implements KfacOptimizer {
         }
       }
 
-      // 3.3 Apply, checked finite; undone from the backup otherwise.
+      // 2.3 Apply, checked finite; undone from the backup otherwise.
       let applied = false;
       if (ok) {
         const h = kernels.f64(), T = net.paramsPtr >> 3, D = delta >> 3;
@@ -279,7 +244,7 @@ class Kfac implements KfacOptimizer {
         return this.finish(stats, start, delta);
       }
 
-      // 3.4 Loss after the step; rejection; Levenberg–Marquardt from ρ on adaptation steps.
+      // 2.4 Loss after the step; rejection; Levenberg–Marquardt from ρ on adaptation steps.
       const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
       if (!applied || (lm.rejection && !(lossAfter <= seen.loss))) {
         if (applied) this.guard.restore();
@@ -357,7 +322,7 @@ class Kfac implements KfacOptimizer {
   }
 }
 
-// ---- 4. The preconditioner -------------------------------------------------------------------------------
+// ---- 3. The preconditioner -------------------------------------------------------------------------------
 
 class KfacPreconditionerImpl implements KfacPreconditioner {
   readonly name = 'kfac';
