@@ -66,8 +66,8 @@ function factorPass(net: Net, cap: Capture, batch: Batch, loss: Loss, c: Ptr): n
 
 
 /** M·v into out (N), by GEMM. */
-function matvec(k: Kernels, N: number, M: Ptr, v: Ptr, out: Ptr): void {
-  k.gemm(0, 0, N, 1, N, 1, M, N, v, 1, 0, out, 1);
+function matvec(kernels: Kernels, N: number, M: Ptr, v: Ptr, out: Ptr): void {
+  kernels.gemm(0, 0, N, 1, N, 1, M, N, v, 1, 0, out, 1);
 }
 
 /** The state both forms keep: the system's buffers in the optimizer's workspace and the net they were built for. */
@@ -177,15 +177,15 @@ export function preferredForm(net: Net, n: number): 'gram' | 'param' {
  * x ← (M + λI)⁻¹ b by Cholesky, factoring M in place, and mx ← M·x = b − λx;
  * false when M + λI is not numerically positive definite (x undefined).
  */
-export function choleskySolve(k: Kernels, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): boolean {
+export function choleskySolve(kernels: Kernels, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): boolean {
   const N = sys.size;
   if (!sys.intact) sys.restore();
   sys.intact = false;
-  if (k.potrf(N, sys.matrix, N, lambda, sys.matrix, N) !== 0) return false;
-  const h = k.f64();
+  if (kernels.potrf(N, sys.matrix, N, lambda, sys.matrix, N) !== 0) return false;
+  const h = kernels.f64();
   h.copyWithin(x >> 3, sys.rhs >> 3, (sys.rhs >> 3) + N);
-  k.potrs(N, 1, sys.matrix, N, x, 1);
-  const h2 = k.f64(), X = x >> 3, MX = mx >> 3, B = sys.rhs >> 3;
+  kernels.potrs(N, 1, sys.matrix, N, x, 1);
+  const h2 = kernels.f64(), X = x >> 3, MX = mx >> 3, B = sys.rhs >> 3;
   for (let i = 0; i < N; i++) h2[MX + i] = h2[B + i] - lambda * h2[X + i];
   return true;
 }
@@ -196,14 +196,14 @@ export function choleskySolve(k: Kernels, sys: GaussNewtonSystem, lambda: number
  * the minimum-norm solution, for singular or slightly indefinite M. Throws
  * ConvergenceError if the eigensolver fails.
  */
-export function eighSolve(k: Kernels, ws: Workspace, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): void {
+export function eighSolve(kernels: Kernels, ws: Workspace, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): void {
   const N = sys.size;
   if (!sys.intact) sys.restore();
   const w = ws.get('eig.w', N), V = ws.get('eig.V', N * N), t = ws.get('eig.t', N), wt = ws.get('eig.wt', N);
-  const info = k.syev(N, sys.matrix, N, w, V, N);
+  const info = kernels.syev(N, sys.matrix, N, w, V, N);
   if (info !== 0) throw new ConvergenceError(`ngd: the damped curvature is not positive definite and its eigendecomposition failed (code ${info})`);
-  k.gemm(1, 0, N, 1, N, 1, V, N, sys.rhs, 1, 0, t, 1);
-  const h = k.f64(), W = w >> 3, T = t >> 3, WT = wt >> 3;
+  kernels.gemm(1, 0, N, 1, N, 1, V, N, sys.rhs, 1, 0, t, 1);
+  const h = kernels.f64(), W = w >> 3, T = t >> 3, WT = wt >> 3;
   let top = 0;
   for (let i = 0; i < N; i++) top = Math.max(top, Math.abs(h[W + i] + lambda));
   const tol = N * Number.EPSILON * top;
@@ -213,6 +213,6 @@ export function eighSolve(k: Kernels, ws: Workspace, sys: GaussNewtonSystem, lam
     h[T + i] = y;
     h[WT + i] = h[W + i] * y;
   }
-  k.gemm(0, 0, N, 1, N, 1, V, N, t, 1, 0, x, 1);
-  k.gemm(0, 0, N, 1, N, 1, V, N, wt, 1, 0, mx, 1);
+  kernels.gemm(0, 0, N, 1, N, 1, V, N, t, 1, 0, x, 1);
+  kernels.gemm(0, 0, N, 1, N, 1, V, N, wt, 1, 0, mx, 1);
 }

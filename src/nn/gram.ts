@@ -26,7 +26,7 @@ const TILE = 64;
  * trainable layer uses one (n·q)² scratch from `ws`.
  */
 export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, out: Ptr): void {
-  const net = capA.net, k = net.kernels;
+  const net = capA.net, kernels = net.kernels;
   const n = capA.n, q = capA.q, N = n * q;
   const same = capA === capB;
   const tile = ws.get('gram.tile', Math.min(TILE, n) * n);
@@ -35,34 +35,34 @@ export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, ou
     const L = net.layers[l];
     if (!L.trainable) continue;
     const target = first ? out : ws.get('gram.kb', N * N);
-    if (same) k.syrk(0, N, L.outputs, 1, capA.b[l], L.outputs, 0, target, N);
-    else k.gemm(0, 1, N, N, L.outputs, 1, capA.b[l], L.outputs, capB.b[l], L.outputs, 0, target, N);
+    if (same) kernels.syrk(0, N, L.outputs, 1, capA.b[l], L.outputs, 0, target, N);
+    else kernels.gemm(0, 1, N, N, L.outputs, 1, capA.b[l], L.outputs, capB.b[l], L.outputs, 0, target, N);
     for (let i0 = 0; i0 < n; i0 += TILE) {
       const t = Math.min(TILE, n - i0);
-      k.gemm(0, 1, t, n, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
-      scaleRowsByTile(k, n, q, i0, t, tile, target);
+      kernels.gemm(0, 1, t, n, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
+      scaleRowsByTile(kernels, n, q, i0, t, tile, target);
     }
-    if (!first) addInto(k.f64(), N * N, target >> 3, out >> 3);
+    if (!first) addInto(kernels.f64(), N * N, target >> 3, out >> 3);
     first = false;
   }
-  const h = k.f64(), G = out >> 3;
+  const h = kernels.f64(), G = out >> 3;
   if (first) h.fill(0, G, G + N * N);
   // GEMM need not round A_i·A_j and A_j·A_i alike; mirror so that J̃J̃ᵀ is exactly symmetric.
-  else if (same) k.mirrorLower(N, out, N);
+  else if (same) kernels.mirrorLower(N, out, N);
 }
 
 /**
  * Rows (i, c) for examples i0 ≤ i < i0 + t of the (n·q)² block at `target` are
  * multiplied entrywise by the expanded input-Gram rows: target[(i,c), (j,c′)] *= tile[i − i0, j].
  */
-function scaleRowsByTile(k: Kernels, n: number, q: number, i0: number, t: number, tile: Ptr, target: Ptr): void {
+function scaleRowsByTile(kernels: Kernels, n: number, q: number, i0: number, t: number, tile: Ptr, target: Ptr): void {
   const N = n * q;
   if (q === 1) {
     // One row per example: t contiguous rows of target, an entrywise product with the tile.
-    k.hadamard(t * n, tile, target + 8 * i0 * N, target + 8 * i0 * N);
+    kernels.hadamard(t * n, tile, target + 8 * i0 * N, target + 8 * i0 * N);
     return;
   }
-  const h = k.f64(), T = tile >> 3, G = target >> 3;
+  const h = kernels.f64(), T = tile >> 3, G = target >> 3;
   for (let i = 0; i < t; i++) {
     const trow = T + i * n;
     for (let c = 0; c < q; c++) {

@@ -23,7 +23,7 @@ import { Capture, type Net } from './net.js';
  * (out may hold the parameters themselves: beta = 1 applies a step in place).
  */
 export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr, beta: number): void {
-  const net = cap.net, k = net.kernels;
+  const net = cap.net, kernels = net.kernels;
   const n = cap.n, q = cap.q;
   let width = 0;
   for (const L of net.layers) if (L.trainable) width = Math.max(width, q === 1 ? Math.min(L.outputs, L.inA) : L.outputs);
@@ -32,7 +32,7 @@ export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr
     const L = net.layers[l];
     if (!L.trainable) continue;
     const m = L.outputs;
-    const h = k.f64();
+    const h = kernels.f64();
     if (q === 1 && L.inA < m) {
       // Bᵀ·diag(v)·A: scale the narrower factor's rows (here A's) instead of contracting B.
       const S = vp >> 3, A = cap.a[l] >> 3, c = v >> 3;
@@ -40,7 +40,7 @@ export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr
         const w = h[c + i], arow = A + i * L.inA, srow = S + i * L.inA;
         for (let j = 0; j < L.inA; j++) h[srow + j] = w * h[arow + j];
       }
-      k.gemm(1, 0, m, L.inA, n, alpha, cap.b[l], m, vp, L.inA, beta, out + 8 * L.paramOffset, L.inA);
+      kernels.gemm(1, 0, m, L.inA, n, alpha, cap.b[l], m, vp, L.inA, beta, out + 8 * L.paramOffset, L.inA);
       continue;
     }
     const V = vp >> 3, B = cap.b[l] >> 3, c = v >> 3;
@@ -52,7 +52,7 @@ export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr
         if (w !== 0) for (let j = 0; j < m; j++) h[vrow + j] += w * h[brow + j];
       }
     }
-    k.gemm(1, 0, m, L.inA, n, alpha, vp, m, cap.a[l], L.inA, beta, out + 8 * L.paramOffset, L.inA);
+    kernels.gemm(1, 0, m, L.inA, n, alpha, vp, m, cap.a[l], L.inA, beta, out + 8 * L.paramOffset, L.inA);
   }
 }
 
@@ -61,11 +61,11 @@ export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr
  * back-propagated from ∂L/∂U with q = 1.
  */
 export function gradientFromCapture(cap: Capture, out: Ptr): void {
-  const net = cap.net, k = net.kernels;
+  const net = cap.net, kernels = net.kernels;
   for (let l = 0; l < net.layers.length; l++) {
     const L = net.layers[l];
     if (!L.trainable) continue;
-    k.gemm(1, 0, L.outputs, L.inA, cap.n, 1, cap.b[l], L.outputs, cap.a[l], L.inA, 0, out + 8 * L.paramOffset, L.inA);
+    kernels.gemm(1, 0, L.outputs, L.inA, cap.n, 1, cap.b[l], L.outputs, cap.a[l], L.inA, 0, out + 8 * L.paramOffset, L.inA);
   }
 }
 
@@ -104,7 +104,7 @@ export function seedIdentity(cap: Capture): void {
  * Scratch: two n × (widest layer) blocks of `ws` (names 'jvp.t0', 'jvp.t1'), reused.
  */
 export function jvpFromCapture(cap: Capture, ws: Workspace, v: Ptr, out: Ptr): void {
-  const net = cap.net, k = net.kernels, n = cap.n, layers = net.layers;
+  const net = cap.net, kernels = net.kernels, n = cap.n, layers = net.layers;
   const last = layers.length - 1;
   let width = 0;
   for (const L of layers) width = Math.max(width, L.outputs);
@@ -117,15 +117,15 @@ export function jvpFromCapture(cap: Capture, ws: Workspace, v: Ptr, out: Ptr): v
     if (prev !== 0) {
       // Ȧ_l = s_l·φ′(Z_{l−1}) ∘ Ż_{l−1} in place (the bias column's tangent is 0: skip it in the GEMM).
       const P = layers[l - 1];
-      scaleByDerivative(k, P.act, n, 1, P.outputs, cap.z[l - 1], prev);
-      k.gemm(0, 1, n, L.outputs, L.inputs, L.weightScale, prev, L.inputs, L.ptr, L.inA, 0, zdot, L.outputs);
+      scaleByDerivative(kernels, P.act, n, 1, P.outputs, cap.z[l - 1], prev);
+      kernels.gemm(0, 1, n, L.outputs, L.inputs, L.weightScale, prev, L.inputs, L.ptr, L.inA, 0, zdot, L.outputs);
       beta = 1;
     }
     // The first layer of the loop is trainable, so Ż is always written before it is read.
-    if (L.trainable) k.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, v + 8 * L.paramOffset, L.inA, beta, zdot, L.outputs);
+    if (L.trainable) kernels.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, v + 8 * L.paramOffset, L.inA, beta, zdot, L.outputs);
     prev = zdot;
   }
-  if (net.firstTrainable > last) k.f64().fill(0, out >> 3, (out >> 3) + n * net.outputDim);
+  if (net.firstTrainable > last) kernels.f64().fill(0, out >> 3, (out >> 3) + n * net.outputDim);
 }
 
 /**
