@@ -18,6 +18,7 @@ export const VERSION = '0.1.0';
 export type { Kernels, Ptr, BackendName } from './kernels/types.js';
 export { kernels, loadKernels } from './backend.js';
 export { Mat, Workspace } from './matrix.js';
+/** Validated linear algebra on plain Float64Arrays (GEMM, Gram, Cholesky solves, inverses, eigendecomposition) on the active backend. */
 export * as linalg from './linalg.js';
 export type { GemmOptions, DampingOptions, Eigh } from './linalg.js';
 
