@@ -110,23 +110,38 @@ let browser: Browser | undefined;
     for (const id of ['ngd', 'kfac', 'adam']) expect(await page.textContent(`[data-testid=error-${id}]`)).toBe('');
 
     // Settings natgrad rejects: the typed error is shown, and nothing runs.
-    await page.fill('[name="lr.adam"]', '-1');
-    await page.dispatchEvent('[name="lr.adam"]', 'change');
+    // As a user edits: type, then leave the field (its change event applies the settings).
+    const edit = async (name: string, value: string) => { await page.fill(`[name="${name}"]`, value); await page.locator(`[name="${name}"]`).blur(); };
+    await edit('lr.adam', '-1');
     await waitFor(page, 'error');
     expect(await page.textContent('[data-testid=error]')).toMatch(/^ArgumentError: lr: must be a finite number > 0/);
 
-    // Fixed settings: the same worker sets up and trains again, this time without failures.
-    await page.fill('[name="lr.adam"]', '0.02');
-    await page.fill('[name="lr.gd"]', '0.003');
-    await page.dispatchEvent('[name="lr.gd"]', 'change');
+    // Fixed settings: the same worker sets up and trains again, without failures; Pause stops it, Start resumes.
+    await edit('lr.adam', '0.02');
+    await edit('lr.gd', '0.003');
+    await edit('steps', '100000');
     await waitFor(page, 'ready');
     expect(await page.isHidden('[data-testid=error]')).toBe(true);
+    const steps = async () => Number(await page.textContent('tr[data-lane=gd] [data-col=steps]'));
+    const stepsPast = (n: number) => page.waitForFunction(
+      (k) => Number(document.querySelector('tr[data-lane=gd] [data-col=steps]')?.textContent) > k, n, { timeout: 30000 });
     await page.click('[data-testid=start]');
-    await waitFor(page, 'done');
-    const { results, info } = await page.evaluate(() => (window as unknown as { natgradDemo: { results: Results; info: { initialLoss: number } } }).natgradDemo);
-    for (const id of OPTIMIZERS) expect(await page.textContent(`[data-testid=error-${id}]`)).toBe('');
-    expect(results.gd).toBeLessThan(info.initialLoss);
-    expect(await status(page)).toBe('done');
+    await stepsPast(20);
+    await page.click('[data-testid=pause]');
+    expect(await status(page)).toBe('paused');
+    await page.waitForTimeout(200); // the slice in flight reports; then nothing moves
+    const paused = await steps();
+    await page.waitForTimeout(300);
+    expect(await steps()).toBe(paused);
+    await page.click('[data-testid=start]');
+    expect(await status(page)).toBe('running');
+    await stepsPast(paused + 20);
+    await page.click('[data-testid=pause]');
+    const { info } = await page.evaluate(() => (window as unknown as { natgradDemo: { info: { initialLoss: number } } }).natgradDemo);
+    for (const id of OPTIMIZERS) {
+      expect(await page.textContent(`[data-testid=error-${id}]`)).toBe('');
+      expect(Number(await page.textContent(`[data-testid=final-loss-${id}]`))).toBeLessThan(info.initialLoss);
+    }
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -83,6 +83,7 @@ function receive(m: FromWorker): void {
       setStatus('done');
       break;
     case 'failed':
+      startAfterSetup = false;
       showError(`${m.name}: ${m.message}`);
       setStatus('error');
       break;
@@ -104,6 +105,8 @@ function apply(updates: LaneUpdate[]): void {
 // ---- controls ----
 function start(): void {
   if (demo.status === 'done') { setup(true); return; }
+  // Editing a field and clicking Start at once: the field's change (on blur) is setting up; start after it.
+  if (demo.status === 'loading') { startAfterSetup = true; return; }
   if (demo.status !== 'ready' && demo.status !== 'paused') return;
   send({ type: 'start' });
   setStatus('running');
@@ -211,7 +214,7 @@ function makeChart(): void {
   el.textContent = '';
   chart = new uPlot({
     title: 'training loss (log scale)',
-    width: 560, height: 330,
+    width: 500, height: 320, legend: { live: false },
     // Plotted as log10(loss) on a linear scale: uPlot's own log scale loops forever below ~1e-24
     // (its split rounding runs out of decimals), and NGD reaches 1e-30.
     scales: { x: { time: false, range: (_u, _min, max) => [0, Math.max(1, max ?? 1)] }, y: { auto: true } },
@@ -309,7 +312,7 @@ function drawSpectrum(el: HTMLElement, eigenvalues: number[]): void {
   const cap = document.createElement('figcaption');
   cap.textContent = 'eigenvalues of G = JJᵀ at initialisation';
   fig.append(cap, Plot.plot({
-    width: 380, height: 300, y: { type: 'log', grid: true, label: 'λ', tickFormat: '.0e' }, x: { label: 'index' },
+    width: 340, height: 300, y: { type: 'log', grid: true, label: 'λ', tickFormat: '~g' }, x: { label: 'index' },
     marks: [Plot.dot(data, { x: 'i', y: 'y', r: 2, fill: '#444' })],
   }));
   el.replaceChildren(fig);
