@@ -22,6 +22,7 @@ beforeAll(() => {
   cpSync(join(root, 'test/fixtures/consumer'), work, { recursive: true });
   mkdirSync(join(work, 'node_modules'));
   symlinkSync(root, join(work, 'node_modules/natgrad'), 'dir');
+  symlinkSync(join(root, 'node_modules/@assemblyscript'), join(work, 'node_modules/@assemblyscript'), 'dir');
 });
 afterAll(async () => {
   await browser?.close();
@@ -31,7 +32,7 @@ afterAll(async () => {
 interface Result { backend: { backend: string; simd: boolean }; before: number; after: number; accepted: boolean }
 
 /** Serves `dir`, opens its index.html, and returns what the app published, the console errors and the requests. */
-async function run(dir: string): Promise<{ result: Result; errors: string[]; requests: string[] }> {
+async function run(dir: string, file = ''): Promise<{ result: Result; errors: string[]; requests: string[] }> {
   browser ??= await launchChromium();
   const { base, close } = await serveDir(dir);
   const page = await browser.newPage();
@@ -41,7 +42,7 @@ async function run(dir: string): Promise<{ result: Result; errors: string[]; req
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('request', (r) => requests.push(r.url().slice(base.length - 1)));
   try {
-    await page.goto(base);
+    await page.goto(base + file);
     // Done when the app publishes its result, or as soon as it throws.
     await Promise.race([
       page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, undefined, { timeout: 30000 }),
@@ -63,7 +64,7 @@ function expectTrained({ result, errors, requests }: Awaited<ReturnType<typeof r
   // One exact NGD step (η = 1) on a wide net fits the linearisation: the loss drops by orders of magnitude.
   expect(result.after).toBeLessThan(1e-2 * result.before);
   // The WASM is embedded: the page fetches its HTML and scripts only.
-  for (const r of requests) expect(r).toMatch(/^\/(index\.html)?$|\.js$/);
+  for (const r of requests) expect(r).toMatch(/^\/(index\.html|importmap\.html)?$|\.js$/);
 }
 
 (available ? test : test.skip)('esbuild bundles the consumer app with no configuration, and it trains in Chromium', async () => {
@@ -84,4 +85,10 @@ function expectTrained({ result, errors, requests }: Awaited<ReturnType<typeof r
   const out = join(work, 'dist-vite');
   expect(readdirSync(join(out, 'assets')).every((f) => f.endsWith('.js'))).toBe(true);
   expectTrained(await run(out));
+});
+
+(available ? test : test.skip)('with no bundler, a plain <script type="module"> and an import map run the same app', async () => {
+  const run1 = await run(work, 'importmap.html');
+  expectTrained(run1);
+  expect(run1.requests).toContain('/node_modules/natgrad/dist/esm/index.js');
 });
