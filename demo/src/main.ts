@@ -55,7 +55,8 @@ function receive(m: FromWorker): void {
     case 'backend':
       demo.backend = m.info;
       $('[data-testid=backend]').textContent = Object.entries(m.info)
-        .map(([k, v]) => (k === 'backend' ? String(v) : `${k}: ${String(v)}`)).join(' · ');
+        // Every field init() reports (simd today; relaxed SIMD and threads once they exist), whatever its shape.
+        .map(([k, v]) => (k === 'backend' ? String(v) : `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)).join(' · ');
       break;
     case 'ready':
       demo.info = m.info;
