@@ -32,6 +32,7 @@ export type { ActivationName } from './nn/activations.js';
 export { squaredError, softmaxCrossEntropy } from './nn/losses.js';
 export type { Loss, LossSpec, LossOptions, Reduction } from './nn/losses.js';
 export { jacobian, vjp, jvp } from './nn/jacobian.js';
+export { maskGramApplies } from './nn/gram.js';
 
 // ---- Curvature: Kronecker blocks, the K-FAC estimator's options, damping rules (src/curvature) ------------
 export { KroneckerBlock } from './curvature/kronecker.js';
