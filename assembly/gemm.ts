@@ -121,6 +121,16 @@ export function gemmRows(
     scaleRows(i0, i1, n, beta, c, ldc, lowerOnly);
     return;
   }
+  // Matrix-vector and outer products skip the packing, which would dominate them; both do each
+  // entry's arithmetic exactly as the blocked path does, so results do not depend on the path.
+  if (n == 1 && !lowerOnly) {
+    gemvRows(i0, i1, k, alpha, a, rsa, csa, b, rsb, beta, c, ldc);
+    return;
+  }
+  if (k == 1 && !lowerOnly) {
+    outerRows(i0, i1, n, alpha, a, rsa, b, csb, beta, c, ldc);
+    return;
+  }
   reservePacks(min(MC, i1 - i0), min(NC, n), min(KC, k));
   for (let jc = 0; jc < n; jc += NC) {
     let nc = min(NC, n - jc);
@@ -157,6 +167,74 @@ export function gemmPanel(
   beta: f64, c: usize, ldc: i32, lowerOnly: i32,
 ): void {
   gemmRows(i0, i1, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly != 0);
+}
+
+/**
+ * C[i, 0] for i0 ≤ i < i1 of a product with one column (n = 1): two rows per f64x2, lanes
+ * accumulating Σ_p A[i, p]·B[p, 0] in the same order, the same KC blocks and with the same
+ * alpha and beta steps as the micro-kernel, so the bits equal the blocked path's.
+ */
+function gemvRows(
+  i0: i32, i1: i32, k: i32, alpha: f64, a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, beta: f64, c: usize, ldc: i32,
+): void {
+  const va = f64x2.splat(alpha), zero = f64x2.splat(0.0);
+  const stepA = <usize>csa << 3, stepB = <usize>rsb << 3;
+  for (let i = i0; i < i1; i += 2) {
+    const two = i + 1 < i1;
+    const r0 = a + (<usize>(i * rsa) << 3), r1 = two ? r0 + (<usize>rsa << 3) : r0;
+    const c0 = c + (<usize>(i * ldc) << 3), c1 = c0 + (<usize>ldc << 3);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const betaHere = pc == 0 ? beta : 1.0;
+      let acc = zero;
+      let pa0 = r0 + <usize>pc * stepA, pa1 = r1 + <usize>pc * stepA, pb = b + <usize>pc * stepB;
+      for (let p = 0; p < kc; p++) {
+        const av = f64x2.replace_lane(f64x2.splat(load<f64>(pa0)), 1, two ? load<f64>(pa1) : 0.0);
+        acc = madd(av, v128.load64_splat(pb), acc);
+        pa0 += stepA; pa1 += stepA; pb += stepB;
+      }
+      const t = f64x2.mul(acc, va);
+      storeOne(c0, f64x2.extract_lane(t, 0), betaHere);
+      if (two) storeOne(c1, f64x2.extract_lane(t, 1), betaHere);
+    }
+  }
+}
+
+/**
+ * Rows i0 ≤ i < i1 of a rank-1 product (k = 1): C[i, j] ← beta·C[i, j] + (0 + A[i, 0]·B[0, j])·alpha,
+ * the micro-kernel's arithmetic for one step of p, two columns per f64x2.
+ */
+function outerRows(
+  i0: i32, i1: i32, n: i32, alpha: f64, a: usize, rsa: i32,
+  b: usize, csb: i32, beta: f64, c: usize, ldc: i32,
+): void {
+  const va = f64x2.splat(alpha), zero = f64x2.splat(0.0), vb = f64x2.splat(beta);
+  const stepB = <usize>csb << 3;
+  for (let i = i0; i < i1; i++) {
+    const ai = v128.load64_splat(a + (<usize>(i * rsa) << 3));
+    const row = c + (<usize>(i * ldc) << 3);
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const pb = b + <usize>j * stepB;
+      const bv = csb == 1 ? v128.load(pb) : f64x2.replace_lane(v128.load64_splat(pb), 1, load<f64>(pb + stepB));
+      const t = f64x2.mul(madd(ai, bv, zero), va);
+      const p = row + (<usize>j << 3);
+      if (beta == 0.0) v128.store(p, t);
+      else if (beta == 1.0) v128.store(p, f64x2.add(v128.load(p), t));
+      else v128.store(p, f64x2.add(f64x2.mul(v128.load(p), vb), t));
+    }
+    if (j < n) {
+      const t = f64x2.mul(madd(ai, v128.load64_splat(b + <usize>j * stepB), zero), va);
+      storeOne(row + (<usize>j << 3), f64x2.extract_lane(t, 0), beta);
+    }
+  }
+}
+
+/** C ← beta·C + v for one entry, as the micro-kernel's edge path stores it (beta = 0 does not read C). */
+// @ts-ignore: decorator
+@inline function storeOne(p: usize, v: f64, beta: f64): void {
+  store<f64>(p, beta == 0.0 ? v : beta == 1.0 ? load<f64>(p) + v : beta * load<f64>(p) + v);
 }
 
 /** Scales the m×n block of C (leading dimension ldc) by beta; beta = 0 writes zeros (so NaN in C is not kept). */
