@@ -2,7 +2,7 @@ import type { BackendName, Kernels, SimdBuild } from './kernels/types.js';
 import { JsKernels } from './kernels/js/index.js';
 import { WasmKernels, wasmSimdSupported } from './kernels/wasm/index.js';
 import { hardwareThreads, shutdownAll, threadsUnavailable } from './kernels/wasm/threads.js';
-import { ArgumentError, StateError } from './errors.js';
+import { ArgumentError, NatgradError, StateError } from './errors.js';
 
 /** Options for {@link init}. */
 export interface InitOptions {
@@ -117,7 +117,15 @@ async function create(name: BackendName, options: LoadOptions): Promise<Kernels>
       k.catch(() => cache.delete(key));
     }
   }
-  const kernels = await k;
+  let kernels: Kernels;
+  try {
+    kernels = await k;
+  } catch (e) {
+    // A shared memory the engine cannot reserve, or workers that fail to start: one thread, said so.
+    if (!build || threads <= 1 || e instanceof NatgradError) throw e;
+    note = `worker threads could not start (${e instanceof Error ? e.message : String(e)})`;
+    kernels = await create(name, { ...options, threads: 1 });
+  }
   if (note) threadNotes.set(kernels, note);
   else threadNotes.delete(kernels);
   return kernels;

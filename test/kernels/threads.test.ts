@@ -106,6 +106,22 @@ describe('threads', () => {
     expect(js).toMatchObject({ threads: 1, threadsUnavailable: expect.stringMatching(/one thread/) });
   });
 
+  test('a shared memory the engine cannot reserve falls back to one thread, and init() says why', async () => {
+    const Memory = WebAssembly.Memory;
+    (WebAssembly as { Memory: unknown }).Memory = function (d: WebAssembly.MemoryDescriptor) {
+      if (d.shared) throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+      return new Memory(d);
+    };
+    try {
+      const info = await init({ threads: 2, maxMemoryBytes: 64 << 20 });
+      expect(info.threads).toBe(1);
+      expect(info.threadsUnavailable).toMatch(/could not start.*allocate memory/);
+      expect(Array.from(linalg.gemm(new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), 2, 2, 2))).toEqual([19, 22, 43, 50]);
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = Memory;
+    }
+  });
+
   test('bad thread counts are typed errors', async () => {
     for (const bad of [0, -1, 1.5, Number.NaN, 'many']) await expect(init({ threads: bad as never })).rejects.toThrow(ArgumentError);
     expect((await init({ threads: 'auto' })).threads).toBeGreaterThanOrEqual(1);
