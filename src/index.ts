@@ -14,7 +14,7 @@ export {
 export type { Kernels, Ptr, BackendName } from './kernels/types.js';
 export { Mat, Workspace } from './matrix.js';
 export { kernels, loadKernels } from './backend.js';
-export const VERSION = '0.1.0';
+export const VERSION = '0.2.0';
 export { Net } from './nn/net.js';
 export type { ParamBlock } from './nn/net.js';
 export { twoLayerReLU, mlp } from './nn/models.js';
