@@ -6,6 +6,10 @@
  */
 export { init, backendInfo } from './backend.js';
 export type { InitOptions, BackendInfo } from './backend.js';
+/**
+ * Validated linear algebra on plain row-major `Float64Array`s, computed by the active
+ * backend: GEMM, Gram, Cholesky, SPD solve and inverse, symmetric eigendecomposition.
+ */
 export * as linalg from './linalg.js';
 export type { GemmOptions, DampingOptions, Eigh } from './linalg.js';
 export {
@@ -14,6 +18,12 @@ export {
 export type { Kernels, Ptr, BackendName } from './kernels/types.js';
 export { Mat, Workspace } from './matrix.js';
 export { kernels, loadKernels } from './backend.js';
+/**
+ * The package version (the same as package.json's).
+ *
+ * @example
+ * console.log(`natgrad ${VERSION}`);
+ */
 export const VERSION = '0.2.0';
 export { Net } from './nn/net.js';
 export type { ParamBlock } from './nn/net.js';
