@@ -22,6 +22,8 @@ const INPUTS = ['assembly', 'src', 'scripts', 'tsconfig.json', 'tsconfig.build.j
 const GENERATED = new Set(['src/kernels/wasm/binary.ts']);
 const OUTPUTS = ['src/kernels/wasm/binary.ts', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js',
   'dist/cjs/index.d.ts', 'dist/natgrad.browser.js'];
+// The bundled command, where the tree has its build script (issue 9's scripts/build-cli.mjs).
+if (existsSync(join(root, 'scripts/build-cli.mjs'))) OUTPUTS.push('dist/cli.mjs');
 
 function files(path) {
   const abs = join(root, path);

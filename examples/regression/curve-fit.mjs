@@ -1,5 +1,5 @@
 // Regression: fit y = sin(3x) + x²/2 on [−1, 1] with an MLP, exact natural gradient
-// descent against Adam from the same start. Run: node examples/regression.mjs
+// descent against Adam from the same start. Run: node examples/regression/curve-fit.mjs
 import { init, mlp, ngd, adam, train, evaluate } from 'natgrad';
 
 const info = await init();                     // WASM SIMD where available, else plain TypeScript
