@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { assertBuilt, root } from './helpers/built';
-import { chromiumAvailable, runPage } from './helpers/chromium';
+import { chromiumAvailable } from './helpers/browser';
+import { runPage } from './helpers/doc-pages';
 import { outputMismatch, runNode, scratchDir, statedOutputOf, transpile, typeCheck, writeProgram } from './helpers/doc-blocks';
 
 const dir = join(root, 'examples');
@@ -62,7 +63,7 @@ describe.each(programs)('examples/%s', (file) => {
       check(runNode(js));
     });
   } else if (file.endsWith('.html')) {
-    (chromiumAvailable ? test : test.skip)('loads in Chromium without errors and logs its stated output', async () => {
+    (chromiumAvailable('example-programs.test.ts') ? test : test.skip)('loads in Chromium without errors and logs its stated output', async () => {
       const run = await runPage(source, root, (logs) => outputMismatch(logs.join('\n'), stated!) === null || logs.some((l) => /error/i.test(l)));
       expect(run.errors).toEqual([]);
       expect(run.offHost).toEqual([]);

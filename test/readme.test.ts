@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { assertBuilt, root } from './helpers/built';
-import { chromiumAvailable, runPage } from './helpers/chromium';
+import { chromiumAvailable } from './helpers/browser';
+import { runPage } from './helpers/doc-pages';
 import { markdownBlocks, outputMismatch, runNode, scratchDir, transpile, typeCheck, writeProgram, type CodeBlock } from './helpers/doc-blocks';
 
 /**
@@ -52,7 +53,7 @@ describe.each(DOCS)('%s', (doc) => {
 
   for (const b of runnable) {
     if (b.runner === 'browser') {
-      (chromiumAvailable ? test : test.skip)(`block at line ${b.line} (html) loads in Chromium without errors`, async () => {
+      (chromiumAvailable('readme.test.ts') ? test : test.skip)(`block at line ${b.line} (html) loads in Chromium without errors`, async () => {
         const run = await runPage(b.code, root, (logs) => (b.output ? outputMismatch(logs.join('\n'), b.output) === null : logs.length > 0));
         expect(run.errors).toEqual([]);
         expect(run.offHost).toEqual([]);
