@@ -41,6 +41,7 @@ export interface InitOptions {
 
 /** What {@link init} chose. */
 export interface BackendInfo {
+  /** 'wasm' (the WebAssembly SIMD kernels) or 'js' (the plain-TypeScript reference). */
   backend: BackendName;
   /** True when the WASM module (v128 f64x2 SIMD) is in use. */
   simd: boolean;
@@ -136,6 +137,8 @@ async function create(name: BackendName, options: LoadOptions): Promise<Kernels>
  * anything that computes; calling again switches backend (objects created on the
  * previous backend keep using it). Resolves to the backend in use.
  *
+ * @param options the backend (`'auto' | 'wasm' | 'js'`, default 'auto'), the WASM build (`simd`), `threads` and
+ *   `maxMemoryBytes` (see {@link InitOptions})
  * @example
  * const { backend, simdBuild } = await init();   // 'wasm', 'relaxed' on Node ≥ 22 ('baseline' on Node 20)
  * await init({ backend: 'js' });                 // force the plain-TypeScript reference
@@ -152,13 +155,31 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   return info(active);
 }
 
-/** The active backend's kernels; throws StateError before {@link init}. */
+/**
+ * The active backend's kernels (the low-level {@link Kernels} interface: pointers into
+ * backend memory); throws StateError before {@link init}. For custom numeric code
+ * beside the library's: most users need {@link linalg} instead.
+ *
+ * @example
+ * await init();
+ * const k = kernels();
+ * const p = k.alloc(4);          // 4 float64 values in backend memory
+ * k.f64().set([1, 2, 3, 4], p >> 3);
+ * k.free(p);
+ */
 export function kernels(): Kernels {
   if (!active) throw new StateError('natgrad is not initialised: call `await init()` first');
   return active;
 }
 
-/** The active backend, or undefined before {@link init}. */
+/**
+ * The active backend, or undefined before {@link init}.
+ *
+ * @example
+ * backendInfo();                 // undefined
+ * await init();
+ * backendInfo();                 // { backend: 'wasm', simd: true, simdBuild: 'relaxed', threads: 1, … }
+ */
 export function backendInfo(): BackendInfo | undefined {
   return active ? info(active) : undefined;
 }
@@ -174,6 +195,11 @@ function info(k: Kernels): BackendInfo {
  * Ends every worker thread natgrad started (idempotent). Backends that had threads keep working
  * on the calling thread; a later `init({ threads })` starts new workers. Node does not need it to
  * exit (idle workers are unref'd), but a long-lived process or a page can free the workers with it.
+ *
+ * @example
+ * await init({ threads: 2 });     // GEMM, SYRK and the Cholesky update on two threads
+ * // … train …
+ * shutdown();                     // the workers end; natgrad keeps working on one thread
  */
 export function shutdown(): void {
   shutdownAll();
@@ -183,6 +209,12 @@ export function shutdown(): void {
 /**
  * Creates (or reuses) a specific backend without making it active: for tests and benchmarks that
  * compare backends or builds. With `maxMemoryBytes` the backend is new each call, with its own memory.
+ *
+ * @param name 'wasm' or 'js'
+ * @param options the WASM build (`simd`), `threads` and `maxMemoryBytes`, as for {@link init}
+ * @example
+ * const [wasm, js] = await Promise.all([loadKernels('wasm'), loadKernels('js')]);
+ * const small = await loadKernels('wasm', { maxMemoryBytes: 16 << 20 });   // its own 16 MiB memory
  */
 export async function loadKernels(name: BackendName, options: LoadOptions = {}): Promise<Kernels> {
   return create(name, options);

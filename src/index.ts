@@ -12,8 +12,13 @@ export {
   NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError,
   OutOfMemoryError, BackendError,
 } from './errors.js';
-/** The library's version (the `version` of its package.json). */
-export const VERSION = '0.1.0';
+/**
+ * The library's version (the `version` of its package.json).
+ *
+ * @example
+ * console.log(`natgrad ${VERSION}`);
+ */
+export const VERSION = '0.2.0';
 
 // ---- Kernels and backend memory (src/kernels, src/matrix.ts, src/linalg.ts) --------------------------------
 export type { Kernels, Ptr, BackendName, SimdBuild } from './kernels/types.js';

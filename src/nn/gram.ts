@@ -32,6 +32,12 @@ export interface GramOptions {
  * layer) come from bit-packed masks: a trainable ReLU layer directly under the last layer, which
  * has one output and weights of equal magnitude. (At each step the loss's per-example factor must
  * also be the same for all examples, as squared error's is; gramFromCaptures checks that too.)
+ *
+ * @param net the network
+ * @param l the layer whose Gram block is asked about (default: the first trainable one)
+ * @example
+ * maskGramApplies(twoLayerReLU({ inputDim: 8, width: 1024 }));           // true: the paper's net
+ * maskGramApplies(mlp({ sizes: [8, 64, 64, 1], activation: 'relu' }));   // false: the float path
  */
 export function maskGramApplies(net: Net, l = net.firstTrainable): boolean {
   return headScale(net, l) !== null;
