@@ -142,7 +142,7 @@ function builds() {
   return {
     default: relaxed ? 'relaxed' : 'baseline',
     relaxedValidates: relaxed,
-    sharedMemory: typeof SharedArrayBuffer === 'function' && validates('natgrad.shared.wasm'),
+    sharedMemory: typeof SharedArrayBuffer === 'function',
     hardwareThreads: os.availableParallelism?.() ?? os.cpus().length,
   };
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { init, shutdown, kernels, loadKernels, linalg, ArgumentError } from '../../src/index';
-import { splitRows, THREAD_MIN_FLOPS } from '../../src/kernels/wasm/index';
+import { splitRows, THREAD_MIN_FLOPS, wasmBytes } from '../../src/kernels/wasm/index';
 import { matmul } from '../helpers/naive';
 import { randn } from '../helpers/random';
 import { allClose } from '../helpers/allclose';
@@ -74,6 +74,24 @@ describe('threads', () => {
     expect(kernels().threads).toBe(3);
     const three = [linalg.gemm(a, b, n, n, n), linalg.gram(a, n, n)];
     for (let i = 0; i < one.length; i++) expect(Array.from(three[i])).toEqual(Array.from(one[i]));
+  });
+
+  test('the shared-memory module is the embedded build with its memory import declared shared (max 2 GiB)', async () => {
+    for (const build of ['baseline', 'relaxed'] as const) {
+      const priv = wasmBytes(build), shared = wasmBytes(build, true);
+      // The import of (memory 16) becomes (memory 16 32768 shared): flags 0x03, min 16, max 32768 (LEB 80 80 02).
+      const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+      const memoryImport = '03656e76066d656d6f727902';
+      expect(hex(priv)).toContain(`${memoryImport}0010`);
+      expect(hex(shared)).toContain(`${memoryImport}0310808002`);
+      if (build === 'relaxed' && !WebAssembly.validate(priv)) continue;
+      expect(WebAssembly.validate(shared)).toBe(true);
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 256, shared: true });
+      const { instance } = await WebAssembly.instantiate(shared, { env: { memory, abort: () => undefined, parallelGemm: () => 0 } });
+      expect(typeof instance.exports.gemmPanel).toBe('function');
+      // A private memory does not fit the shared import.
+      await expect(WebAssembly.instantiate(shared, { env: { memory: new WebAssembly.Memory({ initial: 16 }), abort: () => undefined, parallelGemm: () => 0 } })).rejects.toThrow();
+    }
   });
 
   test('row panels cover the rows once, in order, on multiples of 4', () => {

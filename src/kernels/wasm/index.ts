@@ -1,6 +1,7 @@
 import { instantiate } from '@assemblyscript/loader';
 import { KERNEL_NAMES, type KernelName, type Kernels, type Ptr, type SimdBuild } from '../types.js';
-import { WASM_BASELINE_BASE64, WASM_RELAXED_BASE64, WASM_BASELINE_SHARED_BASE64, WASM_RELAXED_SHARED_BASE64 } from './binary.js';
+import { WASM_BASELINE_BASE64, WASM_RELAXED_BASE64 } from './binary.js';
+import { withSharedMemory } from './shared-memory.js';
 import { ArgumentError, BackendError, NatgradError, OutOfMemoryError } from '../../errors.js';
 import { OP_GEMM_PANEL, ThreadPool } from './threads.js';
 
@@ -51,23 +52,22 @@ const THREAD_MIN_ROWS = 16;
  */
 const SCRATCH_KERNELS: ReadonlySet<KernelName> = new Set(['gemm', 'syrk', 'potrf', 'trsm', 'potrs', 'potri', 'syev']);
 
-/** The embedded modules: each SIMD build with a private memory, and with a shared one for threads. */
-const BASE64: Record<`${SimdBuild}${'' | '-shared'}`, string> = {
-  baseline: WASM_BASELINE_BASE64,
-  relaxed: WASM_RELAXED_BASE64,
-  'baseline-shared': WASM_BASELINE_SHARED_BASE64,
-  'relaxed-shared': WASM_RELAXED_SHARED_BASE64,
-};
-const bytesCache: Partial<Record<keyof typeof BASE64, Uint8Array<ArrayBuffer>>> = {};
+/** The embedded modules: one per SIMD build (the shared-memory variants for threads are derived from them). */
+const BASE64: Record<SimdBuild, string> = { baseline: WASM_BASELINE_BASE64, relaxed: WASM_RELAXED_BASE64 };
+const bytesCache: Partial<Record<`${SimdBuild}${'' | '-shared'}`, Uint8Array<ArrayBuffer>>> = {};
 
 /** The embedded module's bytes for one build, with a private or a shared memory (decoded once). */
 export function wasmBytes(build: SimdBuild = 'baseline', shared = false): Uint8Array<ArrayBuffer> {
   const key = shared ? (`${build}-shared` as const) : build;
   let out = bytesCache[key];
   if (!out) {
-    const bin = atob(BASE64[key]);
-    out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    if (shared) {
+      out = withSharedMemory(wasmBytes(build), MAX_PAGES);
+    } else {
+      const bin = atob(BASE64[build]);
+      out = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    }
     bytesCache[key] = out;
   }
   return out;
