@@ -9,7 +9,7 @@ export type { InitOptions, BackendInfo } from './backend.js';
 export * as linalg from './linalg.js';
 export type { GemmOptions, DampingOptions, Eigh } from './linalg.js';
 export {
-  NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError,
+  NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError, FormatError,
 } from './errors.js';
 export type { Kernels, Ptr, BackendName } from './kernels/types.js';
 export { Mat, Workspace } from './matrix.js';
@@ -48,3 +48,14 @@ export { piDamping, levenbergMarquardt } from './curvature/damping.js';
 export type { PiDamping, LevenbergMarquardtRule } from './curvature/damping.js';
 export { emaStep } from './curvature/ema.js';
 export type { EmaStep } from './curvature/ema.js';
+export { oneHot, trainTestSplit, takeRows, Standardizer, LabelEncoder } from './data/index.js';
+export type { SplitOptions, Split, StandardizerJSON } from './data/index.js';
+export { fit, evaluateMetrics, predictClasses, predictProba } from './fit.js';
+export type {
+  FitOptions, FitResult, FitState, EpochRecord, EpochContext, EarlyStoppingOptions, Metric, MetricValues, EvaluateOptions, Evaluation,
+} from './fit.js';
+export { loadNet, parseJSON } from './io/model.js';
+export type { ModelJSON, LayerJSON, ModelColumns, LoadOptions } from './io/model.js';
+export type { DenseSpec } from './nn/net.js';
+export { constantLr, stepLr, exponentialLr, cosineLr } from './schedules.js';
+export type { Schedule, ScheduleSpec } from './schedules.js';
