@@ -59,3 +59,6 @@ export type { ModelJSON, LayerJSON, ModelColumns, LoadOptions } from './io/model
 export type { DenseSpec } from './nn/net.js';
 export { constantLr, stepLr, exponentialLr, cosineLr } from './schedules.js';
 export type { Schedule, ScheduleSpec } from './schedules.js';
+export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
+export type { CheckpointJSON, TrainingJSON, LoadedCheckpoint } from './io/checkpoint.js';
+export type { OptimizerJSON } from './io/optimizer-state.js';
