@@ -30,8 +30,12 @@ export function readCsv(file: string): Table {
   try {
     records = parse(text, { bom: true, skip_empty_lines: true, info: true, trim: true }) as unknown as typeof records;
   } catch (e) {
-    const err = e as Error & { lines?: number };
-    throw new CliError(`${file}${err.lines ? ` line ${err.lines}` : ''}: ${err.message.replace(/^Invalid Record Length: /, '').split('\n')[0]}`);
+    const err = e as Error & { lines?: number; code?: string; record?: string[] };
+    const where = `${file}${err.lines ? ` line ${err.lines}` : ''}`;
+    if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH' && err.record) {
+      throw new CliError(`${where}: ${err.record.length} fields, but the first row has a different count`);
+    }
+    throw new CliError(`${where}: ${err.message.split('\n')[0]}`);
   }
   if (records.length === 0) throw new CliError(`${file}: the file is empty (a header row is needed)`);
   const header = records[0].record;
