@@ -1,5 +1,5 @@
 import {
-  init, mlp, adam, sgd, ngd, fit, evaluate, predictClasses, predictProba, constantLr, stepLr, exponentialLr, cosineLr,
+  init, mlp, adam, sgd, ngd, kfac, gd, fit, evaluate, predictClasses, predictProba, constantLr, stepLr, exponentialLr, cosineLr,
   ArgumentError, type Batch, type EpochRecord,
 } from '../src/index';
 import { BACKENDS } from './helpers/backends';
@@ -116,6 +116,38 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(best + 1).toBeLessThan(r.history.length);
     expect(bits(net.getParams())).toEqual(params[best]);
     net.dispose();
+  });
+
+  test('a learning-rate schedule sets η before every step, as a manual loop does', () => {
+    const data = blobs(24, 2);
+    const schedule = stepLr(0.1, 3, 0.5);
+    const a = mlp({ sizes: [2, 6, 3], seed: 1 }), b = mlp({ sizes: [2, 6, 3], seed: 1 });
+    const r = fit(a, data, sgd({ lr: 1, momentum: 0.5 }), { epochs: 4, loss: 'cross-entropy', lr: schedule });
+    expect(r.history.map((h) => h.lr)).toEqual([0.1, 0.1, 0.1, 0.05]);
+    const opt = sgd({ lr: 1, momentum: 0.5 });
+    for (let k = 0; k < 4; k++) { opt.setLearningRate!(schedule(k)); opt.step(b, data, { loss: 'cross-entropy' }); }
+    expect(bits(a.getParams())).toEqual(bits(b.getParams()));
+    for (const make of [() => adam(), () => ngd(), () => kfac(), () => gd()]) {
+      const o = make();
+      expect(typeof o.setLearningRate).toBe('function');
+      expect(() => o.setLearningRate!(-1)).toThrow(ArgumentError);
+    }
+    expect(() => fit(a, data, kfac({ lr: 'auto' }), { epochs: 1, loss: 'cross-entropy', lr: 0.1 })).toThrow(/'auto'/);
+    expect(() => fit(a, data, sgd(), { epochs: 1, loss: 'cross-entropy', lr: () => NaN })).toThrow(/returned NaN at step 0/);
+    a.dispose(); b.dispose();
+  });
+
+  test('AdamW: decoupled weight decay shrinks θ by (1 − ηλ) before the Adam step', () => {
+    const data = blobs(12, 3);
+    const a = mlp({ sizes: [2, 5, 3], seed: 4 }), b = mlp({ sizes: [2, 5, 3], seed: 4 });
+    const theta0 = a.getParams();
+    adam({ lr: 0.01, weightDecay: 0.5 }).step(a, data, { loss: 'cross-entropy' });
+    adam({ lr: 0.01 }).step(b, data, { loss: 'cross-entropy' });
+    const pa = a.getParams(), pb = b.getParams();
+    for (let i = 0; i < pa.length; i++) expect(pa[i] - pb[i]).toBeCloseTo(-0.01 * 0.5 * theta0[i], 12);
+    expect(() => adam({ weightDecay: -1 })).toThrow(ArgumentError);
+    expect(String(adam({ weightDecay: 0.1 }))).toMatch(/weightDecay=0.1/);
+    a.dispose(); b.dispose();
   });
 
   test('AbortSignal and a false from onEpoch stop training', () => {

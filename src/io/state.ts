@@ -37,8 +37,14 @@ export class StateReader {
     return `${this.field}.${key}`;
   }
 
+  /** Whether `key` holds a value (null counts as absent). */
   has(key: string): boolean {
-    return this.raw(key) !== undefined;
+    return this.raw(key) != null;
+  }
+
+  /** The object's own keys. */
+  keys(): string[] {
+    return Object.keys(this.value as object);
   }
 
   /** A number (finite unless `nonFinite`), optionally within [min, max]. */

@@ -113,8 +113,10 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
     ['model of another version', 'model.version', (c) => { c.model.version = 3; }],
     ['unknown optimizer', 'optimizer.type', (c) => { c.optimizer.type = 'lbfgs'; }],
     ['optimizer config out of range', 'optimizer.config.beta1', (c) => { c.optimizer.config.beta1 = 2; }],
-    ['moment of the wrong size', 'optimizer.state.m', (c) => { c.optimizer.state.m = c.optimizer.state.m.slice(0, 12); }],
-    ['non-finite moment', 'optimizer.state.v', (c) => { c.optimizer.state.v = Buffer.from(new Float64Array(c.model.params.layers.length).fill(NaN).buffer).toString('base64'); }],
+    ['moment of the wrong size', 'optimizer.state.m', (c) => { c.optimizer.state.m.f64 = c.optimizer.state.m.f64.slice(0, 12); }],
+    ['moment not encoded', 'optimizer.state.m', (c) => { c.optimizer.state.m = [1, 2, 3]; }],
+    // 45 = (3 + 1)·6 + (6 + 1)·3 parameters of the 3-6-3 net.
+    ['non-finite moment', 'optimizer.state.v', (c) => { c.optimizer.state.v = { f64: Buffer.from(new Float64Array(45).fill(NaN).buffer).toString('base64') }; }],
     ['negative step count', 'optimizer.state.t', (c) => { c.optimizer.state.t = -1; }],
     ['rng state out of range', 'training.rng', (c) => { c.training.rng = 2 ** 40; }],
     ['epoch not an integer', 'training.epoch', (c) => { c.training.epoch = 1.5; }],
@@ -126,6 +128,27 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
     try { loadCheckpoint(c); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(FormatError);
     expect((err as FormatError).field).toBe(field);
+  });
+
+  test('K-FAC state: a missing block, a bad buffer name, a truncated factor', async () => {
+    const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+    const opt = kfac({ damping: 1e-2 });
+    fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+    const base = JSON.stringify(saveCheckpoint(net, opt));
+    net.dispose(); opt.dispose();
+    const expectField = (corrupt: (c: any) => void, field: string) => {
+      const c = JSON.parse(base);
+      corrupt(c);
+      let err: unknown;
+      try { loadCheckpoint(c); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(FormatError);
+      expect((err as FormatError).field).toBe(field);
+    };
+    expectField((c) => { c.optimizer.state.estimator.blocks.pop(); }, 'optimizer.state.estimator.blocks');
+    expectField((c) => { c.optimizer.state.estimator.blocks[0].buffers['__x'] = { f64: '' }; }, 'optimizer.state.estimator.blocks[0].buffers.__x');
+    expectField((c) => { const b = c.optimizer.state.estimator.blocks[1].buffers['A.F']; b.f64 = b.f64.slice(0, 5); }, 'optimizer.state.estimator.blocks[1].buffers.A.F');
+    expectField((c) => { c.optimizer.state.estimator.fisher = 'bogus'; }, 'optimizer.state.estimator.fisher');
+    expectField((c) => { c.optimizer.config.inverseEvery = 0; }, 'optimizer.config.inverseEvery');
   });
 
   test('a hostile extra cannot reach Object.prototype', () => {
