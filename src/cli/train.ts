@@ -29,7 +29,7 @@ Trains a multilayer perceptron on a CSV table (header row; every other column is
   --lr x               learning rate (defaults: ngd 1, kfac 1, adam 0.01, sgd 0.05, gd 0.1)
   --damping x          damping of ngd and kfac (default 1e-3)
   --epochs N           total epochs (default 100); with --resume, training continues up to N
-  --batch-size N       examples per step (default: all, full batch)
+  --batch-size N       examples per step (default: all when the training rows are ≤ 1024, else 256)
   --validation f       fraction held out for validation (default 0.2; 0 for none)
   --standardize        z-score the inputs (mean/std of the training rows, saved with the model)
   --seed N             seed of the weights, the split and the batch order (default 0)
@@ -85,6 +85,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
   const table = readCsv(config.data);
   const prepared = prepare(table, config);
+  // Full batch keeps small tables exact and fast; larger ones would make NGD's Gram matrix n × n.
+  if (config.batchSize === undefined && prepared.train.n > 1024) config.batchSize = 256;
   if (!resumeFile) {
     net = mlp({ sizes: [prepared.train.X.length / prepared.train.n, ...config.hidden, prepared.outputs], activation: config.activation, seed: config.seed });
     net.columns = { inputs: prepared.inputs, targets: config.targets };
