@@ -53,6 +53,17 @@ describe.each(['wasm', 'js'])('%s backend', (backend) => {
     const right = lines.slice(1).filter((l, i) => l.startsWith(`${truth[i % 3]},`)).length;
     expect(right / 60).toBeGreaterThanOrEqual(0.9);
 
+    // Columns are matched by header name: reordered columns and an extra one give the same predictions.
+    const src = readFileSync(join(FIX, 'classes.csv'), 'utf8').replace(/^\uFEFF/, '').split(/\r\n/).filter((l) => l !== '');
+    const shuffled = join(dir, `shuffled-${backend}.csv`);
+    writeFileSync(shuffled, src.map((line, i) => {
+      const [x1, x2, x3, label] = line.match(/("[^"]*(?:""[^"]*)*"|[^,]+)/g)!;
+      return [label, x3, i === 0 ? 'note' : `${i}`, x1, x2].join(',');
+    }).join('\n'));
+    const p2 = await run('predict', model, shuffled, '--proba', '--backend', backend);
+    expect(p2.code).toBe(0);
+    expect(p2.out.trim().split('\n')).toEqual(lines);
+
     const e = await run('evaluate', model, join(FIX, 'classes.csv'), '--backend', backend);
     expect(e.code).toBe(0);
     const acc = Number(/accuracy (\S+)/.exec(e.out)![1]);

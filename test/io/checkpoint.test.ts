@@ -96,6 +96,23 @@ test('in-process resume keeps optimizer state: kfac factors, adam moments, ngd d
   }
 });
 
+test('step-level: full-batch train for 2N steps = N steps, checkpoint (JSON text), N more', async () => {
+  await init({ backend: 'wasm' });
+  const { train } = await import('../../src/index');
+  for (const make of [CONFIGS['ngd adaptive'], CONFIGS['kfac adaptive, momentum'], CONFIGS.adamw]) {
+    const a = mlp({ sizes: [3, 6, 3], seed: 2 }), optA = make();
+    train(a, data(), optA, { steps: 6, loss: 'cross-entropy' });
+    const b = mlp({ sizes: [3, 6, 3], seed: 2 }), optB = make();
+    train(b, data(), optB, { steps: 3, loss: 'cross-entropy' });
+    const text = JSON.stringify(saveCheckpoint(b, optB));
+    b.dispose(); optB.dispose();
+    const c = loadCheckpoint(text);
+    train(c.net, data(), c.optimizer, { steps: 3, loss: 'cross-entropy' });
+    expect(b64(c.net.getParams())).toBe(b64(a.getParams()));
+    a.dispose(); optA.dispose(); c.net.dispose(); c.optimizer.dispose();
+  }
+});
+
 describe('corrupt checkpoints raise FormatError naming the field', () => {
   let good: Record<string, any>;
   beforeAll(async () => {
