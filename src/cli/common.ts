@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { FormatError, NatgradError, Standardizer, loadNet, parseJSON, type Net } from '../index.js';
 import { CliError } from './args.js';
-import { cellNumber, columnIndex, numericMatrix, type Table } from './csv.js';
+import { columnIndex, numericMatrix, type Table } from './csv.js';
 
 /** Reads and validates a saved model on the active backend; a bad file is a one-line CliError naming it and the field. */
 export function loadModelFile(file: string): Net {
@@ -52,7 +52,6 @@ export function libraryError(e: unknown): never {
   throw e;
 }
 
-export { cellNumber };
 
 /** Formats a number for the epoch table. */
 export function fmt(x: number | undefined): string {

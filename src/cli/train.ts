@@ -55,7 +55,8 @@ type OptimizerName = typeof OPTIMIZERS[number];
 interface RunConfig {
   data: string;
   targets: string[];
-  task: 'regression' | 'classification';
+  /** 'auto' until the table is read (prepare resolves it). */
+  task: 'auto' | 'regression' | 'classification';
   hidden: number[];
   activation: ActivationName;
   optimizer: OptimizerName;
@@ -162,7 +163,7 @@ function configFrom(values: Values, data: string): RunConfig {
   const config: RunConfig = {
     data,
     targets: target.split(',').map((s) => s.trim()),
-    task: choice(values, 'task', ['auto', 'regression', 'classification'] as const, 'auto') as RunConfig['task'],
+    task: choice(values, 'task', ['auto', 'regression', 'classification'] as const, 'auto'),
     hidden: list(values, 'hidden', [32], (s) => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 1 << 20 ? Number(s) : undefined)),
     activation: choice(values, 'activation', ACTIVATIONS, 'relu'),
     optimizer,
@@ -208,7 +209,7 @@ function prepare(t: Table, c: RunConfig): Prepared {
   const inputCols = t.header.map((_, j) => j).filter((j) => !targetCols.includes(j));
   if (inputCols.length === 0) throw new CliError(`${t.file}: no input columns besides the target`);
   const n = t.rows.length;
-  if (c.task === ('auto' as string)) c.task = looksCategorical(t, targetCols) ? 'classification' : 'regression';
+  if (c.task === 'auto') c.task = looksCategorical(t, targetCols) ? 'classification' : 'regression';
   const X = numericMatrix(t, inputCols);
   let Y: Float64Array, labels: string[] | undefined, outputs: number;
   if (c.task === 'classification') {
