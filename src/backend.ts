@@ -56,7 +56,7 @@ export interface BackendInfo {
 }
 
 /** Options for {@link loadKernels}: the backend-specific part of {@link InitOptions}. */
-export type LoadOptions = Pick<InitOptions, 'simd' | 'maxMemoryBytes' | 'threads'>;
+export type LoadKernelsOptions = Pick<InitOptions, 'simd' | 'maxMemoryBytes' | 'threads'>;
 
 let active: Kernels | undefined;
 const cache = new Map<string, Promise<Kernels>>();
@@ -85,7 +85,7 @@ function pickBuild(simd: InitOptions['simd']): SimdBuild {
   return simd;
 }
 
-async function create(name: BackendName, options: LoadOptions): Promise<Kernels> {
+async function create(name: BackendName, options: LoadKernelsOptions): Promise<Kernels> {
   let threads = await requestedThreads(options.threads);
   let note: string | undefined;
   if (name === 'js') {
@@ -216,6 +216,6 @@ export function shutdown(): void {
  * const [wasm, js] = await Promise.all([loadKernels('wasm'), loadKernels('js')]);
  * const small = await loadKernels('wasm', { maxMemoryBytes: 16 << 20 });   // its own 16 MiB memory
  */
-export async function loadKernels(name: BackendName, options: LoadOptions = {}): Promise<Kernels> {
+export async function loadKernels(name: BackendName, options: LoadKernelsOptions = {}): Promise<Kernels> {
   return create(name, options);
 }

@@ -210,3 +210,16 @@ export class BackendError extends NatgradError {
     super('E_BACKEND', message);
   }
 }
+
+/**
+ * A saved model, checkpoint or data file is not what it claims to be (wrong format or version, wrong sizes,
+ * corrupt or non-finite numbers, an architecture mismatch). `field` names the offending field as a path,
+ * e.g. `params.layers[1]` or `architecture.layers[0].outputs`.
+ */
+export class FormatError extends NatgradError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('E_FORMAT', `${field}: ${message}`);
+    this.field = field;
+  }
+}

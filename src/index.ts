@@ -7,9 +7,9 @@
 
 // ---- Setup, errors, version -------------------------------------------------------------------------------
 export { init, backendInfo, shutdown } from './backend.js';
-export type { InitOptions, BackendInfo, LoadOptions } from './backend.js';
+export type { InitOptions, BackendInfo, LoadKernelsOptions } from './backend.js';
 export {
-  NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError,
+  NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError, FormatError,
   OutOfMemoryError, BackendError,
 } from './errors.js';
 /**
@@ -68,3 +68,18 @@ export { train, evaluate } from './train.js';
 export type { TrainOptions, TrainRecord } from './train.js';
 export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics.js';
 export type { GramSpectrum, LimitingGram } from './diagnostics.js';
+// ---- Your own data: helpers, fit, schedules, saved models, checkpoints (src/data, src/fit.ts, src/io) ------
+export { oneHot, trainTestSplit, takeRows, Standardizer, LabelEncoder } from './data/index.js';
+export type { SplitOptions, Split, StandardizerJSON } from './data/index.js';
+export { fit, evaluateMetrics, predictClasses, predictProba } from './fit.js';
+export type {
+  FitOptions, FitResult, FitState, EpochRecord, EpochContext, EarlyStoppingOptions, Metric, MetricValues, EvaluateOptions, Evaluation,
+} from './fit.js';
+export { constantLr, stepLr, exponentialLr, cosineLr } from './schedules.js';
+export type { Schedule, ScheduleSpec } from './schedules.js';
+export { loadNet, parseJSON } from './io/model.js';
+export type { ModelJSON, LayerJSON, ModelColumns, LoadOptions } from './io/model.js';
+export type { DenseSpec } from './nn/net.js';
+export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
+export type { CheckpointJSON, TrainingJSON, LoadedCheckpoint } from './io/checkpoint.js';
+export type { OptimizerJSON, StatefulOptimizer } from './io/optimizer-state.js';

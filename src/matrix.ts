@@ -115,6 +115,11 @@ export class Workspace {
     return ptr;
   }
 
+  /** Name, byte pointer and size (values) of every block: what a checkpoint saves of a workspace. */
+  entries(): { name: string; ptr: Ptr; count: number }[] {
+    return [...this.blocks].map(([name, b]) => ({ name, ptr: b.ptr, count: b.count }));
+  }
+
   /** Frees every block. */
   dispose(): void {
     for (const b of this.blocks.values()) this.k.free(b.ptr);

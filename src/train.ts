@@ -9,6 +9,7 @@ import { Rng } from './nn/random.js';
 import type { Batch } from './nn/net.js';
 import type { Optimizer, StepStats } from './optim/types.js';
 import { checkDim } from './validate.js';
+import { evaluateMetrics, type EvaluateOptions, type Evaluation, type Metric } from './fit.js';
 
 /** One step's record: the optimizer's {@link StepStats} plus its index and the loss ratio. */
 export interface TrainRecord extends StepStats {
@@ -81,15 +82,20 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
 
 /**
  * The loss of `net` on a data set (default ½ Σ (u − y)²), from a forward pass on
- * the net's own scratch memory.
+ * the net's own scratch memory. With `metrics`, returns the loss per example
+ * and the metrics instead (see {@link evaluateMetrics}).
  *
  * @param net the network
  * @param data the set `{ X, Y, n }` to evaluate on
  * @param options the loss (default 'squared-error'); use the one you trained with
  * @example
  * const before = evaluate(net, { X, Y, n });
+ * const { loss, metrics } = evaluate(net, test, { loss: 'cross-entropy', metrics: ['accuracy'] });
  */
-export function evaluate(net: Net, data: Batch, options: { loss?: LossSpec } = {}): number {
+export function evaluate(net: Net, data: Batch, options: EvaluateOptions & { metrics: Metric[] }): Evaluation;
+export function evaluate(net: Net, data: Batch, options?: { loss?: LossSpec }): number;
+export function evaluate(net: Net, data: Batch, options: EvaluateOptions = {}): number | Evaluation {
+  if (options && options.metrics !== undefined) return evaluateMetrics(net, data, options);
   const loss = resolveLoss(options.loss);
   const { X, Y, n } = data;
   const cap = net.evaluate(X, n);

@@ -43,7 +43,8 @@
  *   needs η/n: the "normalisation trap" of mean-factor K-FAC stepping n times too far.
  */
 import type { Ptr } from '../kernels/types.js';
-import { ArgumentError, NonFiniteError } from '../errors.js';
+import { ArgumentError, FormatError, NonFiniteError } from '../errors.js';
+import type { StateReader, StateValue } from '../io/state.js';
 import { jtv, jvpFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import { NetBinding, type Batch, type Net } from '../nn/net.js';
@@ -310,6 +311,11 @@ export class KfacEstimator {
     this.inverseDamping = NaN;
     for (const b of this.blocks) b.updateInverse(lambda);
     this.inverseDamping = lambda;
+    this.collectBlockStats();
+  }
+
+  /** The per-layer statistics of the cached inverses. */
+  private collectBlockStats(): void {
     this.blockStats = this.blocks.map((b, j) => {
       const info = b.inverse!;
       return {
@@ -317,6 +323,31 @@ export class KfacEstimator {
         formA: info.formA, formS: info.formS, condition: b.conditionNumbers(),
       };
     });
+  }
+
+  /**
+   * The estimator's whole state (checkpoints): step clock, Monte-Carlo generator, λ of the
+   * cached inverses, and every block's factors and inverses.
+   */
+  saveState(): { [key: string]: StateValue } {
+    return {
+      steps: this.steps, rng: this.rng.getState(), inverseDamping: this.inverseDamping, fisher: this.fisher,
+      blocks: this.blocks.map((b) => b.saveState()),
+    };
+  }
+
+  /** Restores {@link KfacEstimator.saveState} after {@link KfacEstimator.bind} to the net. */
+  loadState(r: StateReader): void {
+    const steps = r.integer('steps'), rng = r.integer('rng', 0, 2 ** 32 - 1);
+    const inverseDamping = r.number('inverseDamping', { nonFinite: true });
+    if (!(Number.isNaN(inverseDamping) || inverseDamping >= 0)) throw new FormatError(`${r.field}.inverseDamping`, `must be ≥ 0 or NaN, got ${inverseDamping}`);
+    const fisher = r.choice('fisher', ['exact', 'mc', 'empirical'] as const);
+    r.objects('blocks', this.blocks.length).forEach((b, j) => this.blocks[j].loadState(b));
+    this.steps = steps;
+    this.rng.setState(rng);
+    this.fisher = fisher;
+    this.inverseDamping = inverseDamping;
+    if (this.hasInverse) this.collectBlockStats();
   }
 
   /** dst ← F̃⁻¹·src blockwise (numParams vectors; dst may be src). */

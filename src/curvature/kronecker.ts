@@ -23,8 +23,9 @@
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { Workspace } from '../matrix.js';
+import type { StateReader, StateValue } from '../io/state.js';
 import {
-  ArgumentError, ConvergenceError, NonFiniteError, NotPositiveDefiniteError, ShapeError, StateError,
+  ArgumentError, ConvergenceError, FormatError, NonFiniteError, NotPositiveDefiniteError, ShapeError, StateError,
 } from '../errors.js';
 import { checkDim, checkNonNegative } from '../validate.js';
 import { piDamping } from './damping.js';
@@ -208,6 +209,21 @@ class BlockBuffers {
     return this.ws.get(name, 0);
   }
 
+  /** Copies of every buffer (checkpoints). */
+  save(h: Float64Array): { [name: string]: Float64Array } {
+    const out: { [name: string]: Float64Array } = {};
+    for (const { name, ptr, count } of this.ws.entries()) if (this.known.has(name)) out[name] = h.slice(ptr >> 3, (ptr >> 3) + count);
+    return out;
+  }
+
+  /** Writes saved buffers back (allocating them). */
+  load(kernels: Kernels, buffers: { [name: string]: Float64Array }): void {
+    for (const name of Object.keys(buffers)) {
+      const p = this.get(name, buffers[name].length);
+      kernels.f64().set(buffers[name], p >> 3);
+    }
+  }
+
   dispose(): void {
     this.ws.dispose();
     this.known.clear();
@@ -241,6 +257,28 @@ class Factor {
     readonly dim: number,
     readonly formSetting: FactorForm,
   ) {}
+
+  /** The factor's bookkeeping (its buffers are saved with the block's). */
+  saveState(): { [key: string]: StateValue } {
+    return {
+      form: this.form, slotRows: [...this.slotRows], slotAlpha: [...this.slotAlpha], pending: this.pending, active: this.active,
+      invForm: this.invForm, invMu: this.invMu, invRows: this.invRows, invAlpha: this.invAlpha,
+    };
+  }
+
+  loadState(r: StateReader): void {
+    const forms = ['primal', 'dual'] as const;
+    this.form = r.choice('form', forms);
+    const rows = r.numbers('slotRows', 2), alpha = r.numbers('slotAlpha', 2);
+    this.slotRows[0] = rows[0]; this.slotRows[1] = rows[1];
+    this.slotAlpha[0] = alpha[0]; this.slotAlpha[1] = alpha[1];
+    this.pending = r.integer('pending', 0, 1);
+    this.active = r.integer('active', -1, 1);
+    this.invForm = r.choice('invForm', forms);
+    this.invMu = r.number('invMu', { min: 0 });
+    this.invRows = r.integer('invRows');
+    this.invAlpha = r.number('invAlpha');
+  }
 
   /** Chooses the form for a batch of `rows` rows. */
   chooseForm(rows: number, dualAllowed: boolean): Form {
@@ -485,6 +523,48 @@ export class KroneckerBlock {
     this.ws = new BlockBuffers(kernels);
     this.A = new Factor(kernels, this.ws, 'A', this.inDim, form.a);
     this.S = new Factor(kernels, this.ws, 'S', outputs, form.s);
+  }
+
+  /**
+   * The block's whole state (checkpoints): EMA weight, counters, the cached inverse's
+   * description, both factors' bookkeeping and every buffer (statistics, Cholesky factors,
+   * inverses, eigenbases), so a restored block continues bit for bit.
+   */
+  saveState(): { [key: string]: StateValue } {
+    this.live();
+    return {
+      emaWeight: this.emaWeight, updatesCount: this.updatesCount, version: this.version, eigenVersion: this.eigenVersion,
+      info: this.info ? { ...this.info } : null, A: this.A.saveState(), S: this.S.saveState(), buffers: this.ws.save(this.kernels.f64()),
+    };
+  }
+
+  /** Restores {@link KroneckerBlock.saveState}; a bad field throws FormatError naming it. */
+  loadState(r: StateReader): void {
+    this.live();
+    const emaWeight = r.number('emaWeight', { min: 0 });
+    const updatesCount = r.integer('updatesCount'), version = r.integer('version'), eigenVersion = r.integer('eigenVersion', -1);
+    let info: KroneckerInverseInfo | undefined;
+    if (r.has('info')) {
+      const i = r.object('info'), forms = ['primal', 'dual'] as const;
+      info = {
+        damping: i.number('damping', { min: 0 }), pi: i.number('pi'), dampingA: i.number('dampingA'), dampingS: i.number('dampingS'),
+        formA: i.choice('formA', forms), formS: i.choice('formS', forms), updates: i.integer('updates'),
+      };
+    }
+    const b = r.object('buffers');
+    const buffers: { [name: string]: Float64Array } = {};
+    for (const name of b.keys()) {
+      if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(name)) throw new FormatError(`${b.field}.${name}`, 'is not a buffer name');
+      buffers[name] = b.f64(name, undefined, true);
+    }
+    this.A.loadState(r.object('A'));
+    this.S.loadState(r.object('S'));
+    this.ws.load(this.kernels, buffers);
+    this.emaWeight = emaWeight;
+    this.updatesCount = updatesCount;
+    this.version = version;
+    this.eigenVersion = eigenVersion;
+    this.info = info;
   }
 
   /**

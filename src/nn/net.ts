@@ -15,6 +15,9 @@ import type { Kernels, Ptr } from '../kernels/types.js';
 import { Mat, Workspace } from '../matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite } from '../validate.js';
+import { encodeF64 } from '../io/codec.js';
+import type { ModelJSON, ModelColumns } from '../io/model.js';
+import type { StandardizerJSON } from '../data/index.js';
 import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
 
 /** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
@@ -169,6 +172,13 @@ export class Net {
   /** Index of the first trainable layer (layers.length when none is). */
   readonly firstTrainable: number;
 
+  /** Input preprocessing saved with the model (e.g. `Standardizer.toJSON()`); applied by the CLI and by callers, not by `predict`. */
+  preprocessing?: StandardizerJSON;
+  /** Class names of a classifier, index c naming output c; saved with the model. */
+  labels?: string[];
+  /** Column names of the table the model was trained on (inputs in order, targets); saved with the model. */
+  columns?: ModelColumns;
+
   /**
    * Builds a network on `k` from layer specs and initial values: `values[l]` is
    * layer l's outputs × inA matrix [W | b], row-major. Prefer the factories.
@@ -279,6 +289,35 @@ export class Net {
     checkArray('p', p, this.numParams, 'numParams');
     checkFinite('p', p);
     this.kernels.f64().set(p, this.params.ptr >> 3);
+  }
+
+  /**
+   * The model as a plain JSON object: architecture, every layer's [W | b] (frozen ones too) as
+   * base64 of little-endian float64 (exact, bit for bit), and the preprocessing, labels and
+   * columns when set. `loadNet(net.toJSON())` predicts identically on either backend;
+   * `JSON.stringify(net)` uses it.
+   */
+  toJSON(): ModelJSON {
+    this.checkLive();
+    const h = this.kernels.f64();
+    const json: ModelJSON = {
+      format: 'natgrad-model',
+      version: 1,
+      architecture: {
+        layers: this.layers.map((L) => ({
+          inputs: L.inputs, outputs: L.outputs, bias: L.bias, activation: L.activation,
+          weightScale: L.weightScale, biasScale: L.biasScale, trainable: L.trainable,
+        })),
+      },
+      params: {
+        dtype: 'float64-le-base64',
+        layers: this.layers.map((L) => encodeF64(h.subarray(L.ptr >> 3, (L.ptr >> 3) + L.outputs * L.inA))),
+      },
+    };
+    if (this.preprocessing) json.preprocessing = { ...this.preprocessing };
+    if (this.labels) json.labels = [...this.labels];
+    if (this.columns) json.columns = { inputs: [...this.columns.inputs], targets: [...this.columns.targets] };
+    return json;
   }
 
   /** Where each trainable layer's [W | b] sits in the flat vector. */

@@ -29,6 +29,7 @@ import { lossAt, prepareStep } from './prepare.js';
 import { quadraticModelCoefficients, type QuadraticModel } from './quadratic-model.js';
 import { StepGuard } from './step-safety.js';
 import type { Optimizer, Preconditioner, PreconditionStats, StepOptions, StepStats } from './types.js';
+import type { StateReader, StateValue } from '../io/state.js';
 
 // ---- 1. Options ------------------------------------------------------------------------------------------
 
@@ -174,10 +175,60 @@ class Kfac implements KfacOptimizer {
   private damping: number;
   /** Whether 'kfac.prev' holds the previous accepted update (momentum's Δ_prev). */
   private hasDelta = false;
+  /** η of the next step, or 'auto' ({@link Kfac.setLearningRate} changes a fixed one). */
+  private lr: number | 'auto';
 
   constructor(readonly settings: KfacSettings) {
     this.estimator = new KfacEstimator(settings.curvature);
     this.damping = settings.curvature.damping;
+    this.lr = settings.lr;
+  }
+
+  /** Sets η for the following steps (learning-rate schedules); not with lr 'auto'. */
+  setLearningRate(lr: number): void {
+    if (this.settings.lr === 'auto') throw new ArgumentError('lr', "kfac was made with lr 'auto': the quadratic model chooses η, a schedule cannot");
+    checkPositive('lr', lr);
+    this.lr = lr;
+  }
+
+  /** The options that rebuild this optimizer with `kfac` (checkpoints). */
+  checkpointConfig(): Record<string, unknown> {
+    const { curvature, momentum, lm, klClip } = this.settings;
+    const config: Record<string, unknown> = { ...curvature, lr: this.lr, momentum, adaptive: lm ? { ...lm } : false };
+    if (klClip !== undefined) config.klClip = klClip;
+    return config;
+  }
+
+  /**
+   * The whole state (checkpoints): damping, the previous update (momentum), and the
+   * estimator's clock, generator, factors and inverses.
+   */
+  saveState(): { [key: string]: StateValue } {
+    const est = this.estimator, net = est.bound.net;
+    const state: { [key: string]: StateValue } = { damping: this.damping, hasDelta: this.hasDelta, bound: !!net };
+    if (!net) return state;
+    if (this.hasDelta) {
+      const p = est.vec('kfac.prev') >> 3;
+      state.prev = net.kernels.f64().slice(p, p + net.numParams);
+    }
+    state.estimator = est.saveState();
+    return state;
+  }
+
+  /** Restores {@link Kfac.saveState} on `net`. */
+  loadState(net: Net, r: StateReader): void {
+    const damping = r.number('damping', { min: 0 });
+    const hasDelta = r.boolean('hasDelta');
+    const est = this.estimator;
+    est.bind(net);
+    this.resetOwn();
+    if (r.boolean('bound')) {
+      const prev = hasDelta ? r.f64('prev', net.numParams) : undefined;
+      est.loadState(r.object('estimator'));
+      if (prev) net.kernels.f64().set(prev, est.vec('kfac.prev') >> 3);
+      this.hasDelta = hasDelta;
+    }
+    this.damping = damping;
   }
 
   get currentDamping(): number {
@@ -187,7 +238,7 @@ class Kfac implements KfacOptimizer {
   step(net: Net, batch: Batch, options?: StepOptions): KfacStepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
-    const est = this.estimator, { lr, momentum, lm, klClip } = this.settings;
+    const est = this.estimator, { momentum, lm, klClip } = this.settings, lr = this.lr;
     if (est.bind(net)) this.resetOwn();
     const seen = est.observe(net, batch, loss);
     const kernels = net.kernels, P = net.numParams;
@@ -287,7 +338,7 @@ class Kfac implements KfacOptimizer {
   }
 
   toString(): string {
-    const s = this.settings.curvature, { lr, momentum, lm, klClip } = this.settings;
+    const s = this.settings.curvature, { momentum, lm, klClip } = this.settings, lr = this.lr;
     const damping = lm ? `adaptive from ${s.damping}` : `${s.damping}`;
     return `kfac(lr=${lr}, momentum=${momentum}, damping=${damping}, fisher=${s.fisher}, normalization=${s.normalization}, ` +
       `decay=${s.decay}, factorsEvery=${s.factorsEvery}, inverseEvery=${s.inverseEvery}, ${s.inversion}/${s.dampingForm}` +

@@ -15,6 +15,7 @@ import { checkLoss, checkNonNegative, checkOneOf, checkPositive } from '../valid
 import { lossAt, prepareStep } from './prepare.js';
 import { StepGuard } from './step-safety.js';
 import type { Batch, Optimizer, StepOptions, StepStats } from './types.js';
+import type { StateReader, StateValue } from '../io/state.js';
 
 /** Options of {@link ngd}. */
 export interface NgdOptions {
@@ -75,10 +76,37 @@ class NaturalGradient implements Optimizer {
   private readonly param = new ParamSystem();
   /** The damping the next step starts from (adapted when `lm`): the optimizer's only state across steps. */
   private damping: number;
+  /** η of the next step ({@link NaturalGradient.setLearningRate} changes it). */
+  private lr: number;
 
   constructor(readonly settings: NgdSettings) {
     this.damping = settings.damping;
+    this.lr = settings.lr;
     this.gram = new GramSystem({ maskGram: settings.maskGram });
+  }
+
+  /** Sets η for the following steps (learning-rate schedules). */
+  setLearningRate(lr: number): void {
+    checkPositive('lr', lr);
+    this.lr = lr;
+  }
+
+  /** The options that rebuild this optimizer with `ngd` (checkpoints). */
+  checkpointConfig(): Record<string, unknown> {
+    const { damping, lm, form, maskGram } = this.settings;
+    return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form, maskGram };
+  }
+
+  /** The state across steps: the damping the next step starts from. */
+  saveState(): { [key: string]: StateValue } {
+    return { damping: this.damping };
+  }
+
+  /** Restores {@link NaturalGradient.saveState} on `net`. */
+  loadState(net: Net, state: StateReader): void {
+    const damping = state.number('damping', { min: 0 });
+    this.bound.bind(net);
+    this.damping = damping;
   }
 
   /** The damping the next step starts from. */
@@ -93,7 +121,7 @@ class NaturalGradient implements Optimizer {
     if (loss.singularGaussNewton && this.damping === 0) {
       throw new ArgumentError('damping', `must be > 0 with ${loss.name}: its Gauss–Newton Gram matrix is singular`);
     }
-    const { lr, lm } = this.settings, ws = this.bound.ws!;
+    const { lm } = this.settings, lr = this.lr, ws = this.bound.ws!;
 
     // 1. Curvature: M and b of the chosen form at the current θ, and L(θ).
     const sys = this.system(net, batch.n);
@@ -154,8 +182,8 @@ class NaturalGradient implements Optimizer {
   }
 
   toString(): string {
-    const { lr, lm, damping, form } = this.settings;
-    return `ngd(lr=${lr}, damping=${lm ? `adaptive from ${damping}` : `${this.damping}`}, form=${form})`;
+    const { lm, damping, form } = this.settings;
+    return `ngd(lr=${this.lr}, damping=${lm ? `adaptive from ${damping}` : `${this.damping}`}, form=${form})`;
   }
 
   /** Completes the step's statistics: accepted or not, how far θ moved, the wall time. */

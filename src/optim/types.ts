@@ -56,6 +56,11 @@ export interface Optimizer {
   reset(): void;
   /** Frees the optimizer's backend memory; it can be used again afterwards (memory is re-made). */
   dispose(): void;
+  /**
+   * Sets η for the following steps (what learning-rate schedules call; `fit`'s `lr` option).
+   * Every natgrad optimizer has it; an optimizer of your own may leave it out.
+   */
+  setLearningRate?(lr: number): void;
 }
 
 /** What a {@link Preconditioner} reports for one batch. */
