@@ -105,6 +105,15 @@ interface WorkerHandle {
   terminate(): unknown;
 }
 
+/** The part of Node's worker_threads module the pool uses (typed here: the browser build has no Node types). */
+interface NodeWorkerThreads {
+  Worker: new (source: string, options: { eval: true; workerData: unknown }) => WorkerHandle & {
+    once(event: 'message' | 'error', listener: (value: unknown) => void): unknown;
+    on(event: 'error', listener: (value: unknown) => void): unknown;
+    unref(): void;
+  };
+}
+
 const pools = new Set<ThreadPool>();
 
 /** Ends the workers of every live pool (see {@link ThreadPool.shutdown}). */
@@ -151,7 +160,7 @@ export class ThreadPool {
       for (let slot = 0; slot < count; slot++) scratch.push(allocScratch());
       const data = (slot: number) => ({ bytes, memory, control, slot, scratch: scratch[slot] });
       const ready: Promise<void>[] = [];
-      const nodeThreads = builtin<typeof import('node:worker_threads')>('node:worker_threads');
+      const nodeThreads = builtin<NodeWorkerThreads>('node:worker_threads');
       if (nodeThreads) {
         const NodeWorker = nodeThreads.Worker;
         for (let slot = 0; slot < count; slot++) {
