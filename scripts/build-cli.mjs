@@ -11,7 +11,10 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  sourcemap: true,
+  // No source map: the bundle is not minified, so stack traces already name readable code, and
+  // a map with its sources embedded (the only kind the package ships) would add ~0.8 MB to the
+  // tarball for a command-line tool.
+  sourcemap: false,
   external: ['@tensorflow/*'],
   // Bundled CommonJS dependencies (cli-progress) call require() for Node built-ins.
   banner: { js: "import { createRequire as __natgradCreateRequire } from 'node:module'; const require = __natgradCreateRequire(import.meta.url);" },
