@@ -48,3 +48,12 @@ export { piDamping, levenbergMarquardt } from './curvature/damping.js';
 export type { PiDamping, LevenbergMarquardtRule } from './curvature/damping.js';
 export { emaStep } from './curvature/ema.js';
 export type { EmaStep } from './curvature/ema.js';
+// Reproduction diagnostics (issue 10): eigenmodes, NTK, kernel predictor, drift, leverage, data, MNIST, presets.
+export { gramEigen, modeProjections, crossGram, kernelPredictor, minNormDisplacement, gramDrift, leverageScores } from './diagnostics/kernel.js';
+export type { KernelOptions, Leverage } from './diagnostics/kernel.js';
+export { unitSphere, nearParallelPairs, gaussianTargets, smoothTarget } from './diagnostics/data.js';
+export type { UnitSphereOptions } from './diagnostics/data.js';
+export { loadMnist } from './diagnostics/mnist.js';
+export type { MnistOptions, MnistData } from './diagnostics/mnist.js';
+export { kfacPaper } from './presets.js';
+export type { KfacPaperOptions } from './presets.js';
