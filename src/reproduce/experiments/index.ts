@@ -1,0 +1,7 @@
+/** The experiments of `natgrad reproduce`, in report order. */
+import type { Experiment } from '../types.js';
+import { e1 } from './e1.js';
+import { e2 } from './e2.js';
+
+export const EXPERIMENTS: Experiment<object>[] = [e1, e2] as unknown as Experiment<object>[];
+export const IDS = EXPERIMENTS.map((e) => e.id);
