@@ -2,6 +2,8 @@
 import type { Experiment } from '../types.js';
 import { e1 } from './e1.js';
 import { e2 } from './e2.js';
+import { e3 } from './e3.js';
+import { e4 } from './e4.js';
 
-export const EXPERIMENTS: Experiment<object>[] = [e1, e2] as unknown as Experiment<object>[];
+export const EXPERIMENTS: Experiment<object>[] = [e1, e2, e3, e4] as unknown as Experiment<object>[];
 export const IDS = EXPERIMENTS.map((e) => e.id);
