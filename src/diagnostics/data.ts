@@ -56,11 +56,11 @@ export function unitSphere(n: number, d: number, seed: number, options: UnitSphe
 /**
  * n/2 pairs of unit inputs (n even, d ≥ 2), the two of a pair at angle `angle`
  * (radians) from each other, the pairs' directions random: rows 2p and 2p + 1
- * form pair p. λ_min of G∞ shrinks like angle², so small angles give the
+ * form pair p. λ_min of G shrinks roughly like the angle (the arc-cosine kernel is not smooth at 0), so small angles give the
  * paper's tiny λ₀ while Assumption 1 (no two parallel) still holds.
  *
  * @example
- * const X = nearParallelPairs(32, 16, 0.01, 1); // λ₀ ≈ 1e-5
+ * const X = nearParallelPairs(32, 16, 0.01, 1); // λ_min(G) ≈ 1e-3 at m = 4096
  */
 export function nearParallelPairs(n: number, d: number, angle: number, seed: number): Float64Array {
   checkDim('n', n); checkSeed(seed);
