@@ -5,6 +5,7 @@ import { e2 } from './e2.js';
 import { e3 } from './e3.js';
 import { e4 } from './e4.js';
 import { e5 } from './e5.js';
+import { e6 } from './e6.js';
 
-export const EXPERIMENTS: Experiment<object>[] = [e1, e2, e3, e4, e5] as unknown as Experiment<object>[];
+export const EXPERIMENTS: Experiment<object>[] = [e1, e2, e3, e4, e5, e6] as unknown as Experiment<object>[];
 export const IDS = EXPERIMENTS.map((e) => e.id);
