@@ -29,14 +29,17 @@ export function runExperiment(e: Experiment<object>, base: BaseConfig): Experime
 }
 
 /** Runs the experiments `only` (all when empty) and returns results.json's content. */
-export function runAll(base: BaseConfig, only: string[], env: { cpu: string }, onStart?: (e: Experiment<object>, index: number, total: number) => void): Results {
+export async function runAll(base: BaseConfig, only: string[], env: { cpu: string }, onStart?: (e: Experiment<object>, index: number, total: number) => void): Promise<Results> {
   const list = only.length ? EXPERIMENTS.filter((e) => only.includes(e.id)) : EXPERIMENTS;
   const t = performance.now();
   const experiments: ExperimentResult[] = [];
-  list.forEach((e, i) => {
+  for (const [i, e] of list.entries()) {
     onStart?.(e, i, list.length);
+    await e.prepare?.();
+    // Let a progress bar repaint between experiments.
+    await new Promise((ok) => setImmediate(ok));
     experiments.push(runExperiment(e, base));
-  });
+  }
   const info = backendInfo();
   return {
     version: VERSION,

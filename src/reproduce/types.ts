@@ -75,5 +75,7 @@ export interface Experiment<C extends object = Record<string, unknown>> {
   choices: string[];
   /** The config at the defaults (quick or full) with the base overrides applied. */
   config(base: BaseConfig): C;
+  /** Loads constant data the experiment needs (e.g. the shipped MNIST digits) before `run`. */
+  prepare?(): Promise<void>;
   run(config: C): Outcome;
 }
