@@ -10,6 +10,7 @@ Usage: natgrad <command> [options]
 
 Commands:
   demo              exact NGD against GD on the paper's two-layer ReLU net (default)
+  reproduce         measure the paper's predictions and Figure 1; see natgrad reproduce --help
 
 Options:
   --backend <name>  auto (default), wasm or js
@@ -18,6 +19,7 @@ Options:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'reproduce') return (await import('./reproduce/command.js')).reproduceCommand(argv.slice(1));
   const args = [...argv];
   if (args.includes('-h') || args.includes('--help')) {
     process.stdout.write(HELP);
