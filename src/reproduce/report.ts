@@ -19,11 +19,11 @@ interface Figure { caption: string; options: Record<string, unknown> }
 function figures(P: PlotModule, r: ExperimentResult): Figure[] {
   const s = r.series as Record<string, Series>;
   const cfg = r.config as Record<string, unknown>;
-  const logY = (label: string) => ({ type: 'log', label, grid: true });
+  const logY = (label: string) => ({ type: 'log', label, grid: true, tickFormat: '~g' });
   switch (r.id) {
     case 'E1': return [
       { caption: 'Step-1 ratio ‖r₁‖²/‖r₀‖² against width (median over seeds; dots: each seed). Dashed: the 10⁻² bound.', options: {
-        x: { type: 'log', label: 'width m (hidden units)' }, y: logY('‖r₁‖² / ‖r₀‖²'),
+        x: { type: 'log', tickFormat: '~g', label: 'width m (hidden units)' }, y: logY('‖r₁‖² / ‖r₀‖²'),
         marks: [P.ruleY([cfg.threshold as number], { strokeDasharray: '4 3', stroke: '#b00' }), P.dot(s.runs, { x: 'm', y: 'ratio', fill: '#999', r: 2 }),
           P.line(s.widths, { x: 'm', y: 'step1', marker: 'circle', stroke: '#1f5fa8' })] } },
       { caption: 'Relative loss ‖r_k‖²/‖r₀‖² per NGD step (η = 1), one curve per width.', options: {
@@ -41,18 +41,18 @@ function figures(P: PlotModule, r: ExperimentResult): Figure[] {
         x: { label: 'step k' }, y: { label: 'per-step ‖r‖² ratio', grid: true },
         marks: [P.ruleY([(r.summary as Record<string, number>).predicted], { strokeDasharray: '4 3', stroke: '#b00' }), P.line(s.ratios, { x: 'step', y: 'ratio', stroke: '#1f5fa8' })] } },
       { caption: 'Steps to ‖r‖² ≤ 10⁻³‖r₀‖² against the condition number κ(G) (near-parallel pairs at shrinking angles).', options: {
-        x: { type: 'log', label: 'κ(G) = λ_max/λ_min' }, y: { type: 'log', label: 'steps to 10⁻³', grid: true }, color: { legend: true, domain: ['GD', 'NGD'] },
+        x: { type: 'log', tickFormat: '~g', label: 'κ(G) = λ_max/λ_min' }, y: { type: 'log', tickFormat: '~g', label: 'steps to 10⁻³', grid: true }, color: { legend: true, domain: ['GD', 'NGD'] },
         marks: [P.line(s.sweep, { x: 'condition', y: 'gd', stroke: () => 'GD', marker: 'circle' }), P.line(s.sweep, { x: 'condition', y: 'ngd', stroke: () => 'NGD', marker: 'circle' })] } },
     ];
     case 'E4': return [
       { caption: 'Width scaling (log-log; medians over seeds, lines: least-squares fits, faint dots: seeds). Slopes ≈ −½, −½ and −¼.', options: {
-        x: { type: 'log', label: 'width m (hidden units)' }, y: { type: 'log', label: 'relative deviation / drift', grid: true }, color: { legend: true, domain: ['deviation', 'gram', 'jacobian'], range: ['#1f5fa8', '#d9822b', '#2a9d50'] },
+        x: { type: 'log', tickFormat: '~g', label: 'width m (hidden units)' }, y: { type: 'log', tickFormat: '~g', label: 'relative deviation / drift', grid: true }, color: { legend: true, domain: ['deviation', 'gram', 'jacobian'], range: ['#1f5fa8', '#d9822b', '#2a9d50'] },
         marks: [
           ...(['deviation', 'gram', 'jacobian'] as const).map((q) => P.dot(s.runs, { x: 'm', y: q, fill: () => q, r: 1.5, fillOpacity: 0.35 })),
           ...(['deviation', 'gram', 'jacobian'] as const).map((q) => P.dot(s.medians, { x: 'm', y: q, fill: () => q, r: 4 })),
           P.line(s.fits, { x: 'm', y: 'fit', stroke: 'quantity' })] } },
       { caption: 'The same three quantities at m = 4096 as the init scale ν shrinks.', options: {
-        x: { type: 'log', label: 'init scale ν', reverse: true }, y: { type: 'log', label: 'relative deviation / drift', grid: true }, color: { legend: true, domain: ['deviation', 'gram', 'jacobian'], range: ['#1f5fa8', '#d9822b', '#2a9d50'] },
+        x: { type: 'log', tickFormat: '~g', label: 'init scale ν', reverse: true }, y: { type: 'log', tickFormat: '~g', label: 'relative deviation / drift', grid: true }, color: { legend: true, domain: ['deviation', 'gram', 'jacobian'], range: ['#1f5fa8', '#d9822b', '#2a9d50'] },
         marks: (['deviation', 'gram', 'jacobian'] as const).map((q) => P.line(s.nu, { x: 'nu', y: q, stroke: () => q, marker: 'circle' })) } },
     ];
     case 'E5': return [
@@ -60,15 +60,15 @@ function figures(P: PlotModule, r: ExperimentResult): Figure[] {
         x: { label: 'step k', ticks: 6 }, y: { label: 'per-step ‖r‖² ratio', grid: true, domain: [0, 0.5] }, color: { legend: true, type: 'ordinal', label: 'λ_min(G)', tickFormat: (v: number) => fmt(v, 2) },
         marks: [P.ruleY([0.2, 0.25, 0.3], { strokeDasharray: '4 3', stroke: '#888' }), P.line(s.ngd.filter((d) => d.labels === 'smooth'), { x: 'step', y: 'ratio', stroke: 'lambdaMin', marker: 'circle' })] } },
       { caption: 'Where the width condition bites: NGD\'s worst ratio with RANDOM labels against λ_min(G), at three widths (log scale; above 1 the loss grows). Dashed: (1 − η)².', options: {
-        x: { type: 'log', label: 'λ_min(G)', reverse: true }, y: { type: 'log', label: 'worst per-step ratio', grid: true }, color: { legend: true, type: 'ordinal', label: 'width m' },
+        x: { type: 'log', tickFormat: '~g', label: 'λ_min(G)', reverse: true }, y: { type: 'log', tickFormat: '~g', label: 'worst per-step ratio', grid: true }, color: { legend: true, type: 'ordinal', label: 'width m' },
         marks: [P.ruleY([0.25], { strokeDasharray: '4 3', stroke: '#888' }), P.line(s.random, { x: 'lambdaMin', y: 'worstRatio', stroke: (d: { m: number }) => String(d.m), marker: 'circle' })] } },
       { caption: 'GD: steps to halve the slowest mode against λ_min (dots: measured; line: ln 2/−ln(1 − ηλ_min)).', options: {
-        x: { type: 'log', label: 'λ_min(G)', reverse: true }, y: { type: 'log', label: 'GD steps to halve the slowest mode', grid: true },
+        x: { type: 'log', tickFormat: '~g', label: 'λ_min(G)', reverse: true }, y: { type: 'log', tickFormat: '~g', label: 'GD steps to halve the slowest mode', grid: true },
         marks: [P.line(s.gd, { x: 'lambdaMin', y: 'predicted', stroke: '#888' }), P.dot(s.gd, { x: 'lambdaMin', y: 'steps', fill: '#1f5fa8', r: 4 })] } },
     ];
     case 'E6': return [
       { caption: 'Per-mode factor (v_jᵀr_{k+1})/(v_jᵀr_k) against λ/μ_j, steps 2–4, every damping (filled: judged modes, ≥ 5% of ‖r‖). Line: 1 − ημ/(μ + λ).', options: {
-        x: { type: 'log', label: 'λ / μ_j' }, y: { label: 'contraction factor of mode j', grid: true, domain: [0.3, 1.1] },
+        x: { type: 'log', tickFormat: '~g', label: 'λ / μ_j' }, y: { label: 'contraction factor of mode j', grid: true, domain: [0.3, 1.1] },
         marks: [
           P.line(Array.from({ length: 121 }, (_, i) => { const t = 10 ** (-3 + i * 0.06); return { t, f: 1 - 0.5 / (1 + t) }; }), { x: 't', y: 'f', stroke: '#b00' }),
           P.dot(s.modes.filter((d) => !d.judged && Math.abs(d.measured as number) < 2), { x: 'lambdaOverMu', y: 'measured', stroke: '#aaa', r: 2 }),
@@ -88,7 +88,7 @@ function figures(P: PlotModule, r: ExperimentResult): Figure[] {
     ];
     case 'E8': return [
       { caption: 'Relative gap on held-out inputs between the functions NGD and GD converge to (and kernel predictor vs GD), against width.', options: {
-        x: { type: 'log', label: 'width m (hidden units)' }, y: { type: 'log', label: '‖f_A − f_GD‖ / ‖f_GD − f₀‖ on test inputs', grid: true }, color: { legend: true, domain: ['NGD vs GD', 'kernel vs GD'] },
+        x: { type: 'log', tickFormat: '~g', label: 'width m (hidden units)' }, y: { type: 'log', tickFormat: '~g', label: '‖f_A − f_GD‖ / ‖f_GD − f₀‖ on test inputs', grid: true }, color: { legend: true, domain: ['NGD vs GD', 'kernel vs GD'] },
         marks: [P.line(s.widths, { x: 'm', y: 'gap', stroke: () => 'NGD vs GD', marker: 'circle' }), P.line(s.widths, { x: 'm', y: 'gapKernel', stroke: () => 'kernel vs GD', marker: 'circle' })] } },
       { caption: 'Test predictions at the largest width (first 24 held-out inputs): GD, NGD, the kernel predictor and the initial net.', options: {
         x: { label: 'held-out input' }, y: { label: 'f(x)', grid: true }, color: { legend: true, domain: ['GD', 'NGD', 'kernel', 'init'], range: ['#1f5fa8', '#d9822b', '#2a9d50', '#bbb'] },

@@ -14,6 +14,8 @@ export interface E3Config {
   /** ‖r‖² reduction both methods must reach. */
   target: number;
   ngdLr: number;
+  /** GD's step is lrScale/λ_max(G(θ₀)) (default 1; the prediction needs the slowest mode to be the slowest contraction, lrScale < 2λ_max/(λ_max + λ_min)). */
+  lrScale: number;
   tolerance: number;
 }
 
@@ -42,14 +44,14 @@ export const e3: Experiment<E3Config> = {
   config(b: BaseConfig): E3Config {
     return {
       n: b.n ?? 32, d: b.d ?? 16, m: b.m ?? 4096, nu: 1, seed: b.seed ?? 1, maxSteps: 1500, settle: 1e-4,
-      angles: [1.6, 0.8, 0.4, 0.2], nSweep: 16, target: 1e-3, ngdLr: 0.5, tolerance: 0.05,
+      angles: [1.6, 0.8, 0.4, 0.2], nSweep: 16, target: 1e-3, ngdLr: 0.5, lrScale: 1, tolerance: 0.05,
     };
   },
   run(c) {
     // Part 1: the asymptotic GD ratio.
     const X = unitSphere(c.n, c.d, c.seed), Y = gaussianTargets(c.n, c.seed + 1);
     const net = twoLayerReLU({ inputDim: c.d, width: c.m, nu: c.nu, seed: c.seed + 2 });
-    const s0 = gramSpectrum(net, X, c.n), eta = 1 / s0.lambdaMax;
+    const s0 = gramSpectrum(net, X, c.n), eta = c.lrScale / s0.lambdaMax;
     let first = NaN;
     const ratios: number[] = [];
     train(net, { X, Y, n: c.n }, gd({ lr: eta }), {
