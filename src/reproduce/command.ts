@@ -16,7 +16,7 @@ import type { BaseConfig } from './types.js';
 export const REPRODUCE_HELP = `Usage: natgrad reproduce [options]
 
 Measures the predictions of Zhang, Martens & Grosse (2019) and Figure 1 (${IDS.join(', ')}), prints a PASS/FAIL
-table and writes DIR/results.json and DIR/index.html.
+table and writes DIR/results.json, DIR/index.html and each plot as DIR/figures/ID-k.svg.
 
 Options:
   --quick           reduced sizes (what \`npm start\` runs; ≤ 2 minutes on 2 cores)
@@ -107,7 +107,10 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   const json = JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1);
   writeFileSync(join(dir, 'results.json'), json);
   const { renderReport } = await import('./report.js');
-  writeFileSync(join(dir, 'index.html'), await renderReport(results));
+  const report = await renderReport(results);
+  writeFileSync(join(dir, 'index.html'), report.html);
+  mkdirSync(join(dir, 'figures'), { recursive: true });
+  for (const f of report.figures) writeFileSync(join(dir, 'figures', f.name), f.svg);
   if (opts.json) process.stdout.write(`${json}\n`);
   else process.stdout.write(`${formatTable(results)}\nreport: ${join(dir, 'index.html')}\nresults: ${join(dir, 'results.json')}\n`);
   return opts.check && results.experiments.some((e) => !e.pass) ? 1 : 0;

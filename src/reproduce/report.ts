@@ -99,7 +99,10 @@ function figures(P: PlotModule, r: ExperimentResult): Figure[] {
         x: { label: 'output 1 (“4”)' }, y: { label: 'output 2 (“9”)', grid: true }, aspectRatio: 1, color: { legend: true, domain: ['NGD', 'GD'], range: ['#d9822b', '#1f5fa8'] },
         marks: [P.line(s.paths, { x: 'u1', y: 'u2', stroke: 'method', z: (d: { method: string; example: number }) => `${d.method}${d.example}`, strokeWidth: 1.5 }),
           P.dot(s.paths.filter((d) => d.step === 0), { x: 'u1', y: 'u2', fill: '#333', r: 2.5 }),
-          P.dot(s.targets, { x: 'y1', y: 'y2', symbol: 'star', fill: '#b00', r: 6 })] } },
+          P.dot(s.targets, { x: 'y1', y: 'y2', symbol: 'star', fill: '#b00', r: 6 }),
+          P.text(['NGD: straight to the target'], { frameAnchor: 'top-right', fill: '#d9822b', fontSize: 13, dx: -4, dy: 4 }),
+          P.text(['GD: curved'], { frameAnchor: 'top-right', fill: '#1f5fa8', fontSize: 13, dx: -4, dy: 22 }),
+          P.text(['★ target'], { frameAnchor: 'top-right', fill: '#b00', fontSize: 13, dx: -4, dy: 40 })] } },
     ];
     default: return [];
   }
@@ -121,15 +124,33 @@ th{background:#f4f4f4}.badge{font-weight:700;padding:.1em .5em;border-radius:3px
 figure{margin:1em 0}figcaption{font-size:.9em;color:#555}.env{color:#555;font-size:.9em}ul{margin:.3em 0}
 .plot-figure{margin:0}svg{max-width:100%;height:auto}`;
 
-/** Renders the report; Plot and linkedom are loaded here only (report-only dependencies). */
-export async function renderReport(results: Results): Promise<string> {
+/** A figure as a standalone SVG file. */
+export interface FigureFile { name: string; svg: string }
+
+/** The chart's own <svg> (without Plot's HTML legend), made standalone. */
+function standalone(el: Element): string {
+  const svg = el.tagName.toLowerCase() === 'svg' ? el : el.querySelector('svg[class^="plot"]') ?? el.querySelector('svg:last-of-type');
+  if (!svg) return '';
+  svg.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  svg.setAttribute('style', 'background: white');
+  return `<?xml version="1.0" encoding="utf-8"?>\n${(svg as unknown as { outerHTML: string }).outerHTML}\n`;
+}
+
+/**
+ * Renders the report (and every figure as a standalone SVG, named ID-k.svg); Plot and linkedom are loaded here
+ * only (report-only dependencies).
+ */
+export async function renderReport(results: Results): Promise<{ html: string; figures: FigureFile[] }> {
+  const files: FigureFile[] = [];
   const P: PlotModule = await import('@observablehq/plot');
   const { parseHTML } = await import('linkedom');
   const { document } = parseHTML('<!doctype html><html><head></head><body></body></html>');
   const sections = results.experiments.map((r) => {
-    const figs = figures(P, r).map((f) => {
+    const figs = figures(P, r).map((f, k) => {
       const el = P.plot({ document: document as unknown as Document, width: 760, height: 360, marginLeft: 60, style: { fontSize: '12px' }, ...f.options } as Parameters<PlotModule['plot']>[0]);
-      return `<figure>${(el as unknown as { outerHTML: string }).outerHTML}<figcaption>${esc(f.caption)}</figcaption></figure>`;
+      const html = `<figure>${(el as unknown as { outerHTML: string }).outerHTML}<figcaption>${esc(f.caption)}</figcaption></figure>`;
+      files.push({ name: `${r.id}-${k + 1}.svg`, svg: standalone(el as unknown as Element) });
+      return html;
     }).join('\n');
     return `<section id="${r.id}" class="experiment">
 <h2>${r.id} — ${esc(r.title)} ${badge(r.pass)}</h2>
@@ -147,7 +168,7 @@ ${r.ignored.length ? `<p class="env">This experiment has no knob for ${r.ignored
 </section>`;
   }).join('\n');
   const env = results.env, passed = results.experiments.filter((e) => e.pass).length;
-  return `<!doctype html>
+  const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>natgrad reproduce — Zhang, Martens &amp; Grosse (2019)</title><style>${CSS}</style></head>
 <body>
@@ -161,4 +182,5 @@ ${table(results)}
 ${sections}
 </body></html>
 `;
+  return { html, figures: files };
 }
