@@ -44,35 +44,32 @@ export interface Outcome {
   notes: string[];
 }
 
-/** The stored result of one experiment (an entry of results.json's `experiments`). */
-export interface ExperimentResult extends Outcome {
+/** What an experiment states: its stable id, the claim in words and as a formula, the expectation. */
+export interface Description {
+  /** Stable id: E1 … E8, F1. */
   id: string;
   title: string;
   claim: string;
   formula: string;
   expected: string;
   tolerance: string;
+  /** Settings chosen where the paper is silent (shown in the report). */
+  choices: string[];
+}
+
+/** The stored result of one experiment (an entry of results.json's `experiments`). */
+export interface ExperimentResult extends Outcome, Description {
   pass: boolean;
   seconds: number;
   config: Record<string, unknown>;
   /** Overrides the experiment has no knob for. */
   ignored: Knob[];
-  /** Settings chosen where the paper is silent. */
-  choices: string[];
 }
 
 /** An experiment: its description and a pure function of its config. */
-export interface Experiment<C extends object = Record<string, unknown>> {
-  id: string;
-  title: string;
-  claim: string;
-  formula: string;
-  expected: string;
-  tolerance: string;
+export interface Experiment<C extends object = Record<string, unknown>> extends Description {
   /** The base knobs this experiment has. */
   knobs: Knob[];
-  /** Settings chosen where the paper is silent (shown in the report). */
-  choices: string[];
   /** The config at the defaults (quick or full) with the base overrides applied. */
   config(base: BaseConfig): C;
   /** Loads constant data the experiment needs (e.g. the shipped MNIST digits) before `run`. */
