@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chromiumAvailable, launchChromium } from './helpers/browser';
 
 const root = resolve(__dirname, '..');
 const CLI = join(root, 'bin', 'natgrad.js');
-const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(join(root, 'dist', 'cjs', 'reproduce', 'command.js'))) throw new Error('dist/ is not built: run npm run build (npm ci does it)');
 
 const run = (...args: string[]) => {
@@ -66,12 +66,11 @@ test('a passing run exits 0 under --check and prints the table; knobs an experim
   expect(stored.experiments.map((e: { ignored: string[] }) => e.ignored)).toEqual([[], ['n', 'd']]);
 });
 
-(existsSync(CHROMIUM) ? test : test.skip)('the report opens from disk in Chromium: no errors, no network, an SVG per section, not blank', async () => {
+(chromiumAvailable('reproduce-cli.test.ts') ? test : test.skip)('the report opens from disk in Chromium: no errors, no network, an SVG per section, not blank', async () => {
   const out = join(dir, 'report');
   const r = run('--quick', '--n', '16', '--m', '1024', '--out', out);
   expect(r.code).toBe(0);
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const errors: string[] = [], requests: string[] = [];
