@@ -58,7 +58,7 @@ test('a passing run exits 0 under --check and prints the table; knobs an experim
   const out = join(dir, 'pass');
   const r = run('--check', '--only', 'E1,E7', '--n', '16', '--d', '8', '--m', '2048', '--out', out);
   expect(r.code).toBe(0);
-  expect(r.out).toMatch(/^id\s+claim\s+expected\s+measured\s+verdict\s+s$/m);
+  expect(r.out).toMatch(/^id\s+claim\s+expected\s+measured\s+verdict\s+seconds$/m);
   expect(r.out).toMatch(/^E1 .* PASS /m);
   expect(r.out).toMatch(/^E7 .* PASS /m);
   expect(r.out).toContain(`report: ${join(out, 'index.html')}`);

@@ -71,7 +71,7 @@ function parse(argv: string[]) {
 
 /** The PASS/FAIL table printed on stdout. */
 export function formatTable(results: Results): string {
-  const rows = [['id', 'claim', 'expected', 'measured', 'verdict', 's'],
+  const rows = [['id', 'claim', 'expected', 'measured', 'verdict', 'seconds'],
     ...results.experiments.map((e) => [e.id, e.title, e.expected, e.measuredText, e.pass ? 'PASS' : 'FAIL', e.seconds.toFixed(1)])];
   const width = rows[0].map((_, c) => Math.max(...rows.map((r) => [...r[c]].length)));
   const line = (r: string[]) => r.map((cell, c) => cell + ' '.repeat(width[c] - [...cell].length)).join('  ').trimEnd();

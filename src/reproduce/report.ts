@@ -109,7 +109,7 @@ function figures(P: PlotModule, r: ExperimentResult): Figure[] {
 }
 
 function table(results: Results): string {
-  return `<table class="summary"><thead><tr><th>id</th><th>claim</th><th>expected</th><th>measured</th><th>verdict</th><th>s</th></tr></thead><tbody>
+  return `<table class="summary"><thead><tr><th>id</th><th>claim</th><th>expected</th><th>measured</th><th>verdict</th><th>seconds</th></tr></thead><tbody>
 ${results.experiments.map((e) => `<tr><td><a href="#${e.id}">${e.id}</a></td><td>${esc(e.title)}</td><td>${esc(e.expected)}</td><td>${esc(e.measuredText)}</td><td>${badge(e.pass)}</td><td>${e.seconds.toFixed(1)}</td></tr>`).join('\n')}
 </tbody></table>`;
 }
