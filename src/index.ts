@@ -11,8 +11,13 @@ export type { InitOptions, BackendInfo } from './backend.js';
 export {
   NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError,
 } from './errors.js';
-/** The library's version (the `version` of its package.json). */
-export const VERSION = '0.1.0';
+/**
+ * The library's version (the `version` of its package.json).
+ *
+ * @example
+ * console.log(`natgrad ${VERSION}`);
+ */
+export const VERSION = '0.2.0';
 
 // ---- Kernels and backend memory (src/kernels, src/matrix.ts, src/linalg.ts) --------------------------------
 export type { Kernels, Ptr, BackendName } from './kernels/types.js';

@@ -48,6 +48,11 @@ export interface TrainOptions {
  * per step: loss (before the step), ratio to the previous loss, damping, ρ,
  * gradient and update norms, wall time.
  *
+ * @param net the network to train (its parameters change in place)
+ * @param data the training set `{ X, Y, n }`: X n × inputDim and Y n × outputDim row-major
+ *   (for cross-entropy, Y may hold n class indices)
+ * @param optimizer any {@link Optimizer}: {@link ngd}, {@link kfac}, {@link gd}, {@link sgd}, {@link adam}
+ * @param options the number of steps, the loss, mini-batch size and seed, a per-step callback
  * @example
  * await init();
  * const net = twoLayerReLU({ inputDim: 16, width: 1024, seed: 1 });
@@ -84,6 +89,9 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
  * The loss of `net` on a data set (default ½ Σ (u − y)²), from a forward pass on
  * the net's own scratch memory.
  *
+ * @param net the network
+ * @param data the set `{ X, Y, n }` to evaluate on
+ * @param options the loss (default 'squared-error'); use the one you trained with
  * @example
  * const before = evaluate(net, { X, Y, n });
  */

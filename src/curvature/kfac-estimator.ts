@@ -97,7 +97,12 @@ export interface KfacCurvatureOptions {
    * form exactly when `decay` is 0, the inversion is Cholesky and the factor is larger than
    * the batch's rows (a wide layer's S), so a step costs O(n²m) instead of O(m³).
    */
-  form?: FactorForm | { a?: FactorForm; s?: FactorForm };
+  form?: FactorForm | {
+    /** The form A is inverted in. */
+    a?: FactorForm;
+    /** The form S is inverted in. */
+    s?: FactorForm;
+  };
   /** Seed of the Monte-Carlo targets of fisher 'mc' (default 0); `reset()` restarts the sequence. */
   seed?: number;
 }
@@ -109,11 +114,13 @@ export interface KfacBlockStats {
   layer: number;
   /** The π of the split ('pi' damping), else 1. */
   pi: number;
-  /** Damping added to A (π√λ) and to S (√λ/π); 0 and 0 for 'exact' damping. */
+  /** Damping added to A: π√λ ('pi' damping), 0 ('exact'). */
   dampingA: number;
+  /** Damping added to S: √λ/π ('pi' damping), 0 ('exact'). */
   dampingS: number;
-  /** Form each factor was inverted in. */
+  /** Form A was inverted in. */
   formA: 'primal' | 'dual';
+  /** Form S was inverted in. */
   formS: 'primal' | 'dual';
   /** Condition numbers of the damped factors as inverted (cheap estimates under Cholesky, exact under 'eigen'). */
   condition: KroneckerConditionNumbers;

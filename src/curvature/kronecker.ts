@@ -36,9 +36,13 @@ import { checkDecay, emaStep } from './ema.js';
  * A {@link Mat} satisfies it.
  */
 export interface MatRef {
+  /** Byte pointer of element (0, 0) in the backend's memory. */
   readonly ptr: Ptr;
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
+  /** Leading dimension: elements between the starts of consecutive rows (default cols). */
   readonly ld?: number;
 }
 
@@ -79,7 +83,12 @@ export interface KroneckerBlockOptions {
    * exact NGD's. The optimizer owns the choice and the matching learning rate; the block
    * only applies it.
    */
-  normalization?: FactorNormalization | { a?: FactorNormalization; s?: FactorNormalization };
+  normalization?: FactorNormalization | {
+    /** The input-side factor A's normalisation. */
+    a?: FactorNormalization;
+    /** The output-side factor S's normalisation. */
+    s?: FactorNormalization;
+  };
   /** EMA decay ∈ [0, 1] of the weighted (debiased) moving average; 0 keeps only the last batch. Default 0.95. */
   decay?: number;
   /** Default 'cholesky'. */
@@ -98,7 +107,12 @@ export interface KroneckerBlockOptions {
    * Keeping a stack of the last T batches would make an EMA-truncated factor dual-invertible
    * too; that changes the statistic's meaning and is not offered.
    */
-  form?: FactorForm | { a?: FactorForm; s?: FactorForm };
+  form?: FactorForm | {
+    /** The form A is inverted in. */
+    a?: FactorForm;
+    /** The form S is inverted in. */
+    s?: FactorForm;
+  };
 }
 
 /** The options of {@link KroneckerBlockOptions} that do not depend on the layer's shape. */
@@ -106,11 +120,26 @@ export type KroneckerBlockSettings = Omit<KroneckerBlockOptions, 'inputs' | 'out
 
 /** {@link KroneckerBlockSettings} resolved by {@link KroneckerBlock.resolveSettings}: defaults filled in, per-factor values split. */
 export interface ResolvedKroneckerSettings {
-  normalization: { a: FactorNormalization; s: FactorNormalization };
+  /** Each factor's normalisation. */
+  normalization: {
+    /** A's. */
+    a: FactorNormalization;
+    /** S's. */
+    s: FactorNormalization;
+  };
+  /** The moving average's decay ∈ [0, 1]. */
   decay: number;
+  /** 'cholesky' or 'eigen'. */
   inversion: KroneckerInversion;
+  /** 'pi' or 'exact'. */
   damping: KroneckerDamping;
-  form: { a: FactorForm; s: FactorForm };
+  /** Each factor's inversion form setting. */
+  form: {
+    /** A's. */
+    a: FactorForm;
+    /** S's. */
+    s: FactorForm;
+  };
 }
 
 /** Per-call options of {@link KroneckerBlock.updateFactors}. */
@@ -134,8 +163,9 @@ export interface KroneckerInverseInfo {
   dampingA: number;
   /** Damping added to S: √λ/π ('pi'), 0 ('exact'). */
   dampingS: number;
-  /** Form each factor was inverted in. */
+  /** Form A was inverted in. */
   formA: 'primal' | 'dual';
+  /** Form S was inverted in. */
   formS: 'primal' | 'dual';
   /** updateFactors calls the inverse reflects. */
   updates: number;
@@ -406,9 +436,17 @@ export class KroneckerBlock {
   /** d = inputs + (bias ? 1 : 0): W has d columns, A is d×d. */
   readonly inDim: number;
   /** Normalisation of each factor (see {@link KroneckerBlockOptions.normalization}). */
-  readonly normalization: { readonly a: FactorNormalization; readonly s: FactorNormalization };
+  readonly normalization: {
+    /** A's. */
+    readonly a: FactorNormalization;
+    /** S's. */
+    readonly s: FactorNormalization;
+  };
+  /** The moving average's decay ∈ [0, 1] (0 keeps only the last batch). */
   readonly decay: number;
+  /** How the factors are inverted: 'cholesky' or 'eigen'. */
   readonly inversion: KroneckerInversion;
+  /** How λ is applied: 'pi' (split between the factors) or 'exact' (through the eigenbases). */
   readonly damping: KroneckerDamping;
 
   private readonly ws: BlockBuffers;
@@ -421,7 +459,15 @@ export class KroneckerBlock {
   private info: KroneckerInverseInfo | undefined;
   private disposed = false;
 
-  constructor(readonly kernels: Kernels, options: KroneckerBlockOptions) {
+  /**
+   * @param kernels the backend whose memory holds the factors
+   * @param options the layer's shape and the block's settings
+   */
+  constructor(
+    /** The backend whose memory holds the factors and inverses. */
+    readonly kernels: Kernels,
+    options: KroneckerBlockOptions,
+  ) {
     const { inputs, outputs, bias = false } = options;
     checkDim('inputs', inputs);
     checkDim('outputs', outputs);
@@ -646,7 +692,12 @@ export class KroneckerBlock {
   }
 
   /** Copies of the current factor statistics: A (inDim×inDim) and S (outputs×outputs), row-major. */
-  readFactors(): { a: Float64Array; s: Float64Array } {
+  readFactors(): {
+    /** A, inDim × inDim. */
+    a: Float64Array;
+    /** S, outputs × outputs. */
+    s: Float64Array;
+  } {
     this.live();
     if (this.updatesCount === 0) throw new StateError('readFactors before any updateFactors');
     return { a: this.A.readDense(), s: this.S.readDense() };

@@ -17,14 +17,17 @@ import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite } from '../validate.js';
 import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
 
-/** Shape and role of one dense layer, as given to the {@link Net} constructor. */
 /** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
 export interface Batch {
+  /** The n inputs, n × inputDim, row-major. */
   X: Float64Array;
+  /** The n targets: n × outputDim row-major, or n class indices (cross-entropy). */
   Y: Float64Array;
+  /** The number of examples. */
   n: number;
 }
 
+/** Shape and role of one dense layer, as given to the {@link Net} constructor. */
 export interface DenseSpec {
   inputs: number;
   outputs: number;
@@ -61,6 +64,7 @@ export interface ParamBlock {
   rows: number;
   /** inputs + 1 when the layer has a bias (its last column), else inputs. */
   cols: number;
+  /** Whether the block's last column is the layer's bias. */
   bias: boolean;
 }
 
@@ -140,6 +144,14 @@ export class Capture {
  * outputs × (inputs + 1) matrix [W | b] row-major, i.e. row o is the weights
  * into unit o followed by its bias (no bias column when the layer has none).
  * {@link Net.layout} lists the blocks.
+ *
+ * @example
+ * await init();
+ * const net = mlp({ sizes: [2, 8, 1], activation: 'tanh', seed: 1 });
+ * const U = net.predict(new Float64Array([0, 1, 1, 0]), 2);   // 2 × 1 outputs
+ * const theta = net.getParams();                             // a copy: 8·3 + 1·9 = 33 values
+ * net.setParams(theta.map((t) => 0.5 * t));
+ * net.dispose();
  */
 export class Net {
   /** The trainable layers' [W | b] blocks, contiguous: the flat parameter vector. */
@@ -160,8 +172,17 @@ export class Net {
   /**
    * Builds a network on `k` from layer specs and initial values: `values[l]` is
    * layer l's outputs × inA matrix [W | b], row-major. Prefer the factories.
+   *
+   * @param kernels the backend whose memory holds the network
+   * @param specs one spec per layer, input first
+   * @param values layer l's initial [W | b], outputs × inA row-major
    */
-  constructor(readonly kernels: Kernels, specs: readonly DenseSpec[], values: readonly Float64Array[]) {
+  constructor(
+    /** The backend whose memory holds the parameters and activations. */
+    readonly kernels: Kernels,
+    specs: readonly DenseSpec[],
+    values: readonly Float64Array[],
+  ) {
     if (specs.length === 0) throw new ArgumentError('layers', 'a network needs at least one layer');
     let trainable = 0, frozen = 0;
     for (let l = 0; l < specs.length; l++) {

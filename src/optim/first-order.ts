@@ -140,6 +140,7 @@ class GradientDescent extends FirstOrder {
  * Gradient descent, θ ← θ − η∇θL. With the default squared-error loss the
  * outputs follow r ← (I − ηG)r to first order, G = JJᵀ: stable for η < 2/λ_max(G).
  *
+ * @param options learning rate η (default 0.1), optional preconditioner
  * @example
  * const opt = gd({ lr: 0.5 });
  * const stats = opt.step(net, { X, Y, n });
@@ -190,6 +191,7 @@ class Sgd extends FirstOrder {
  * v ← μv + g, then θ ← θ − η·v, or θ ← θ − η·(g + μv) with Nesterov. The
  * mini-batches come from {@link train}'s `batchSize`.
  *
+ * @param options learning rate, momentum μ, Nesterov, optional preconditioner
  * @example
  * train(net, data, sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), { steps: 200, batchSize: 32 });
  */
@@ -246,6 +248,7 @@ class Adam extends FirstOrder {
  * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η·m̂/(√v̂ + ε),
  * m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), t the step count since the last reset.
  *
+ * @param options learning rate (default 1e-3), β₁, β₂, ε, optional preconditioner
  * @example
  * train(net, data, adam({ lr: 1e-2 }), { steps: 500 });
  */

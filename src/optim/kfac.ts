@@ -82,8 +82,9 @@ export interface KfacCurvatureStats {
   damping: number;
   /** The Fisher type the factors estimate. */
   fisher: FisherType;
-  /** Whether this step updated the factor statistics, and recomputed the inverses. */
+  /** Whether this step updated the factor statistics. */
   factorsUpdated: boolean;
+  /** Whether this step recomputed the inverses. */
   inverseUpdated: boolean;
   /** One entry per trainable layer, as of the last inverse refresh (the same array until the next one). */
   blocks: KfacBlockStats[];
@@ -121,7 +122,14 @@ export interface KfacPreconditioner extends Preconditioner {
    * The preconditioned gradient F̃⁻¹∇θL for one batch as plain arrays (allocates them),
    * also advancing the factor statistics like a step would. The parameters are not changed.
    */
-  precondition(net: Net, batch: Batch, options?: StepOptions): { gradient: Float64Array; direction: Float64Array; stats: KfacPreconditionStats };
+  precondition(net: Net, batch: Batch, options?: StepOptions): {
+    /** ∇θL, numParams values. */
+    gradient: Float64Array;
+    /** F̃⁻¹∇θL, numParams values. */
+    direction: Float64Array;
+    /** The call's statistics. */
+    stats: KfacPreconditionStats;
+  };
 }
 
 /** {@link KfacOptions} resolved and validated by {@link resolveKfacOptions}: the one place kfac's options are checked. */
@@ -389,6 +397,7 @@ class KfacPreconditionerImpl implements KfacPreconditioner {
  * the inverses in use, per layer the π split, factor forms and condition numbers, ρ and
  * the quadratic model's change when computed, α, μ, the KL-clip scale.
  *
+ * @param options learning rate, damping, Fisher type, normalisation, moving averages, inversion and update periods, adaptation; see {@link KfacOptions}
  * @example
  * await init();
  * const net = mlp({ sizes: [784, 128, 10], seed: 1 });
@@ -411,6 +420,7 @@ export function kfac(options: KfacOptions = {}): KfacOptimizer {
  * K-FAC with momentum or Adam the way kfac-pytorch's preconditioner does (no
  * Levenberg–Marquardt, rejection or KL clip here: those need the step itself).
  *
+ * @param options the curvature options of {@link kfac} (damping, Fisher type, normalisation, decay, periods, inversion)
  * @example
  * const opt = sgd({ lr: 0.1, momentum: 0.9, preconditioner: kfacPreconditioner({ damping: 1e-2 }) });
  * train(net, data, opt, { steps: 100, batchSize: 128, loss: 'cross-entropy' });

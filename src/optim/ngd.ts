@@ -190,6 +190,7 @@ class NaturalGradient implements Optimizer {
  * raises the loss is undone and retried with more damping; after `maxRetries`
  * the step returns `accepted: false` with θ untouched.
  *
+ * @param options learning rate η, damping λ, adaptive (Levenberg–Marquardt) damping, Gram or parameter form; see {@link NgdOptions}
  * @example
  * await init();
  * const net = twoLayerReLU({ inputDim: 16, width: 4096, seed: 1 });
@@ -197,6 +198,9 @@ class NaturalGradient implements Optimizer {
  * const history = train(net, { X, Y, n: 32 }, opt, { steps: 3 });
  * // history[1].ratio ≈ 1e-4: one step fits the data
  */
-export function ngd(options: NgdOptions = {}): Optimizer & { readonly currentDamping: number } {
+export function ngd(options: NgdOptions = {}): Optimizer & {
+  /** The damping λ the next step starts from (adapted when `adaptive`). */
+  readonly currentDamping: number;
+} {
   return new NaturalGradient(resolveNgdOptions(options));
 }

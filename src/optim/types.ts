@@ -48,6 +48,7 @@ export interface StepStats {
  * re-created when it is given a different net.
  */
 export interface Optimizer {
+  /** 'ngd', 'kfac', 'gd', 'sgd' or 'adam'. */
   readonly name: string;
   /** One step on `batch`; returns its statistics. The parameters change only when `accepted`. */
   step(net: Net, batch: Batch, options?: StepOptions): StepStats;
@@ -73,6 +74,7 @@ export interface PreconditionStats {
  * optimizer's StepStats. The optimizer that owns it also resets and disposes it.
  */
 export interface Preconditioner {
+  /** The preconditioner's kind, e.g. 'kfac'. */
   readonly name: string;
   /**
    * Computes L(θ) and the preconditioned gradient for one batch at the net's current
