@@ -67,12 +67,10 @@ export type { TrainOptions, TrainRecord } from './train.js';
 export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics.js';
 export type { GramSpectrum, LimitingGram } from './diagnostics.js';
 
-// ---- Reproduction diagnostics (issue 10): eigenmodes, NTK, kernel predictor, drifts, leverage, data, MNIST ----
+// ---- Reproduction diagnostics (issue 10): eigenmodes, NTK, kernel predictor, drifts, leverage, data; MNIST: 'natgrad/mnist'
 export { gramEigen, modeProjections, crossGram, kernelPredictor, minNormDisplacement, gramDrift, leverageScores } from './diagnostics/kernel.js';
 export type { KernelOptions, Leverage } from './diagnostics/kernel.js';
 export { unitSphere, nearParallelPairs, gaussianTargets, smoothTarget } from './diagnostics/data.js';
 export type { UnitSphereOptions } from './diagnostics/data.js';
-export { loadMnist } from './diagnostics/mnist.js';
-export type { MnistOptions, MnistData } from './diagnostics/mnist.js';
 export { kfacPaper } from './presets.js';
 export type { KfacPaperOptions } from './presets.js';

@@ -7,8 +7,9 @@ import { Matrix, inverse } from 'ml-matrix';
 import {
   init, twoLayerReLU, jacobian, linalg, ngd, kfac, train, weightMovement, gramMatrix, gramEigen, modeProjections, crossGram,
   kernelPredictor, minNormDisplacement, gramDrift, leverageScores, unitSphere, nearParallelPairs, gaussianTargets,
-  smoothTarget, loadMnist, kfacPaper, ShapeError, ArgumentError,
+  smoothTarget, kfacPaper, ShapeError, ArgumentError,
 } from '../src/index';
+import { loadMnist } from '../src/diagnostics/mnist';
 import { allClose } from './helpers/allclose';
 import { BACKENDS } from './helpers/backends';
 

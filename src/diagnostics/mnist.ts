@@ -1,8 +1,9 @@
 /**
  * A deterministic MNIST loader over the compact subset shipped with natgrad
  * (the first 100 images of the digits 4 and 9, for the paper's Figure 1;
- * licence: src/diagnostics/MNIST-LICENSE.md). The pixel data is a separate
- * module, loaded only when this is called.
+ * MNIST database CC BY-SA 3.0, see the header of mnist-digits.ts). Imported as
+ * `natgrad/mnist`, not from the root entry, so the 157 kB of pixels never enter
+ * a bundle that does not ask for them; the pixel module is loaded on the first call.
  */
 import { ArgumentError } from '../errors.js';
 
@@ -32,6 +33,7 @@ export interface MnistData {
  * call returns the same numbers everywhere.
  *
  * @example
+ * import { loadMnist } from 'natgrad/mnist';
  * const { X, labels, n } = await loadMnist({ digits: [4, 9], perDigit: 16 });
  */
 export async function loadMnist(options: MnistOptions = {}): Promise<MnistData> {
