@@ -25,6 +25,7 @@ export interface KfacPaperOptions {
  *
  * @example
  * const history = train(net, data, kfacPaper({ lr: 0.5 }), { steps: 6 });
+ * @param options η and, if wanted, a different damping
  */
 export function kfacPaper(options: KfacPaperOptions = {}): KfacOptimizer {
   return kfac({ lr: options.lr ?? 1, damping: options.damping ?? 1e-12, normalization: 'sum', decay: 0, inverseEvery: 1 });

@@ -42,6 +42,10 @@ function normalizeRows(X: Float64Array, n: number, d: number): Float64Array {
  *
  * @example
  * const X = unitSphere(32, 16, 1);
+ * @param n number of inputs
+ * @param d dimension
+ * @param seed seed of the draws
+ * @param options anisotropy α
  */
 export function unitSphere(n: number, d: number, seed: number, options: UnitSphereOptions = {}): Float64Array {
   checkDim('n', n); checkPositive('d', d); checkSeed(seed);
@@ -61,6 +65,10 @@ export function unitSphere(n: number, d: number, seed: number, options: UnitSphe
  *
  * @example
  * const X = nearParallelPairs(32, 16, 0.01, 1); // λ_min(G) ≈ 1e-3 at m = 4096
+ * @param n number of inputs (even)
+ * @param d dimension (≥ 2)
+ * @param angle angle within a pair, radians
+ * @param seed seed of the draws
  */
 export function nearParallelPairs(n: number, d: number, angle: number, seed: number): Float64Array {
   checkDim('n', n); checkSeed(seed);
@@ -87,7 +95,15 @@ export function nearParallelPairs(n: number, d: number, angle: number, seed: num
   return X;
 }
 
-/** n (× k) standard normal targets: the paper's "random labels". */
+/**
+ * n (× k) standard normal targets: the paper's "random labels".
+ * @param n number of examples
+ * @param seed seed of the draws
+ * @param k outputs per example (default 1)
+ *
+ * @example
+ * const Y = gaussianTargets(32, 2); // 32 × 1
+ */
 export function gaussianTargets(n: number, seed: number, k = 1): Float64Array {
   checkDim('n', n); checkPositive('k', k); checkSeed(seed);
   const rng = new Rng(seed);
@@ -102,6 +118,9 @@ export function gaussianTargets(n: number, seed: number, k = 1): Float64Array {
  *
  * @example
  * const X = nearParallelPairs(32, 16, 0.01, 1), Y = smoothTarget(X, 32, 2);
+ * @param X inputs, n × d row-major
+ * @param n number of inputs
+ * @param seed seed of v and φ
  */
 export function smoothTarget(X: Float64Array, n: number, seed: number): Float64Array {
   checkDim('n', n); checkSeed(seed);

@@ -19,13 +19,24 @@ import { checkArray, checkDim, checkFinite, checkNonNegative } from '../validate
  * @example
  * const { values, vectors } = gramEigen(net, X, n);
  * const p = modeProjections({ values, vectors }, residual); // p[j] = v_jᵀ r
+ * @param net the network, at its current parameters
+ * @param X inputs, n × inputDim row-major
+ * @param n number of inputs
  */
 export function gramEigen(net: Net, X: Float64Array, n: number): Eigh {
   const N = n * net.outputDim;
   return eigh(gramMatrix(net, X, n), N);
 }
 
-/** p[j] = v_jᵀ r: the components of r (length N) on the eigenvectors of an {@link Eigh} (column j of the N × N `vectors`). */
+/**
+ * p[j] = v_jᵀ r: the components of r (length N) on the eigenvectors of an {@link Eigh} (column j of the N × N `vectors`).
+ * @param eig an eigen-decomposition, e.g. from gramEigen
+ * @param r a vector of length N, e.g. the residual u − y
+ *
+ * @example
+ * const eig = gramEigen(net, X, n);
+ * const before = modeProjections(eig, r0), after = modeProjections(eig, r1); // after[j]/before[j] per mode
+ */
 export function modeProjections(eig: Eigh, r: Float64Array): Float64Array {
   const N = eig.values.length;
   checkArray('r', r, N, `N = ${N}, the order of the eigen-decomposition`);
@@ -45,6 +56,11 @@ export function modeProjections(eig: Eigh, r: Float64Array): Float64Array {
  *
  * @example
  * const K = crossGram(net, Xtest, nTest, Xtrain, n); // NTK(test, train)
+ * @param net the network, at its current parameters
+ * @param Xa first inputs, na × inputDim row-major (rows of K)
+ * @param na number of first inputs
+ * @param Xb second inputs, nb × inputDim row-major (columns of K)
+ * @param nb number of second inputs
  */
 export function crossGram(net: Net, Xa: Float64Array, na: number, Xb: Float64Array, nb: number): Float64Array {
   checkDim('na', na); checkDim('nb', nb);
@@ -87,6 +103,13 @@ function dualCoefficients(net: Net, X: Float64Array, Y: Float64Array, n: number,
  * @example
  * const theta0 = net.getParams();
  * const predicted = kernelPredictor(net, X, Y, n, Xtest, nTest);
+ * @param net the network, at its current parameters
+ * @param X training inputs, n × inputDim
+ * @param Y training targets, n × outputDim
+ * @param n number of training inputs
+ * @param Xtest test inputs, nt × inputDim
+ * @param nt number of test inputs
+ * @param options damping λ of the solve
  */
 export function kernelPredictor(net: Net, X: Float64Array, Y: Float64Array, n: number, Xtest: Float64Array, nt: number, options: KernelOptions = {}): Float64Array {
   const { c } = dualCoefficients(net, X, Y, n, options.damping ?? 0);
@@ -109,6 +132,11 @@ export function kernelPredictor(net: Net, X: Float64Array, Y: Float64Array, n: n
  * const predicted = minNormDisplacement(net, X, Y, n);
  * train(net, data, ngd({ lr: 1, damping: 0 }), { steps: 5 });
  * weightMovement(net, theta0); // ≈ predicted
+ * @param net the network, at its current parameters
+ * @param X training inputs, n × inputDim
+ * @param Y training targets, n × outputDim
+ * @param n number of training inputs
+ * @param options damping λ of the solve
  */
 export function minNormDisplacement(net: Net, X: Float64Array, Y: Float64Array, n: number, options: KernelOptions = {}): number {
   const { r, c } = dualCoefficients(net, X, Y, n, options.damping ?? 0);
@@ -126,6 +154,10 @@ export function minNormDisplacement(net: Net, X: Float64Array, Y: Float64Array, 
  * const theta0 = net.getParams();
  * train(net, data, ngd({ lr: 0.5, damping: 0 }), { steps: 5 });
  * gramDrift(net, X, n, theta0);
+ * @param net the network, at its current parameters
+ * @param X inputs, n × inputDim
+ * @param n number of inputs
+ * @param params0 θ₀, e.g. a getParams() copy taken before training
  */
 export function gramDrift(net: Net, X: Float64Array, n: number, params0: Float64Array): number {
   checkArray('params0', params0, net.numParams, 'numParams');
@@ -148,8 +180,9 @@ export function gramDrift(net: Net, X: Float64Array, n: number, params0: Float64
 export interface Leverage {
   /** hᵢ = xᵢᵀ(XᵀX)⁻¹xᵢ ∈ (0, 1], summing to d. */
   scores: Float64Array;
-  /** λ_min and λ_max of XᵀX (d × d). */
+  /** λ_min of XᵀX (d × d). */
   lambdaMin: number;
+  /** λ_max of XᵀX: K-FAC's aggregate ratio stays ≤ 1 − η/λ_max. */
   lambdaMax: number;
 }
 
@@ -160,6 +193,8 @@ export interface Leverage {
  *
  * @example
  * const { scores, lambdaMax } = leverageScores(X, n);
+ * @param X inputs, n × d row-major
+ * @param n number of inputs (≥ d)
  */
 export function leverageScores(X: Float64Array, n: number): Leverage {
   checkDim('n', n);
