@@ -67,7 +67,7 @@ export type { TrainOptions, TrainRecord } from './train.js';
 export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics.js';
 export type { GramSpectrum, LimitingGram } from './diagnostics.js';
 
-// ---- Reproduction diagnostics (issue 10): eigenmodes, NTK, kernel predictor, drifts, leverage, data; MNIST: 'natgrad/mnist'
+// ---- Reproduction diagnostics (issue 10): eigenmodes, NTK, kernel predictor, drifts, leverage, data ---------
 export { gramEigen, modeProjections, crossGram, kernelPredictor, minNormDisplacement, gramDrift, leverageScores } from './diagnostics/kernel.js';
 export type { KernelOptions, Leverage } from './diagnostics/kernel.js';
 export { unitSphere, nearParallelPairs, gaussianTargets, smoothTarget } from './diagnostics/data.js';

@@ -1,10 +1,12 @@
+/// <reference types="node" />
 /**
- * A deterministic MNIST loader over the compact subset shipped with natgrad
- * (the first 100 images of the digits 4 and 9, for the paper's Figure 1;
- * MNIST database CC BY-SA 3.0, see the header of mnist-digits.ts). Imported as
- * `natgrad/mnist`, not from the root entry, so the 157 kB of pixels never enter
- * a bundle that does not ask for them; the pixel module is loaded on the first call.
+ * A deterministic MNIST loader over the compact subset shipped for `natgrad reproduce`
+ * (the first 100 images of the digits 4 and 9, for the paper's Figure 1; MNIST
+ * database CC BY-SA 3.0, see the header of mnist-digits.ts). Node only (zlib), and
+ * not part of the root entry: the library and its browser build never carry the
+ * pixels. The pixel module is loaded on the first call.
  */
+import { inflateRawSync } from 'node:zlib';
 import { ArgumentError } from '../errors.js';
 
 /** Options of {@link loadMnist}. */
@@ -33,7 +35,6 @@ export interface MnistData {
  * call returns the same numbers everywhere.
  *
  * @example
- * import { loadMnist } from 'natgrad/mnist';
  * const { X, labels, n } = await loadMnist({ digits: [4, 9], perDigit: 16 });
  */
 export async function loadMnist(options: MnistOptions = {}): Promise<MnistData> {
@@ -43,7 +44,7 @@ export async function loadMnist(options: MnistOptions = {}): Promise<MnistData> 
   for (const g of digits) if (!DIGITS.includes(g)) throw new ArgumentError('digits', `digit ${g} is not shipped (available: ${DIGITS.join(', ')})`);
   if (!Number.isSafeInteger(perDigit) || perDigit < 1 || perDigit > PER_DIGIT) throw new ArgumentError('perDigit', `must be an integer in [1, ${PER_DIGIT}], got ${perDigit}`);
   if (normalize !== 'unit' && normalize !== 'pixels') throw new ArgumentError('normalize', `must be 'unit' or 'pixels', got ${String(normalize)}`);
-  const bytes = decodeBase64(DATA);
+  const bytes = inflateRawSync(Buffer.from(DATA, 'base64'));
   const n = digits.length * perDigit, X = new Float64Array(n * PIXELS), labels = new Int32Array(n);
   for (let t = 0; t < perDigit; t++) {
     digits.forEach((g, c) => {
@@ -55,24 +56,4 @@ export async function loadMnist(options: MnistOptions = {}): Promise<MnistData> 
     });
   }
   return { X, labels, n, d: PIXELS };
-}
-
-/** Base64 → bytes without Buffer or atob, so it runs in every JavaScript host. */
-function decodeBase64(s: string): Uint8Array {
-  const table = new Uint8Array(128);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  for (let i = 0; i < 64; i++) table[alphabet.charCodeAt(i)] = i;
-  let len = s.length;
-  while (len > 0 && s[len - 1] === '=') len--;
-  const out = new Uint8Array(Math.floor(len * 3 / 4));
-  let o = 0;
-  for (let i = 0; i < len; i += 4) {
-    const a = table[s.charCodeAt(i)], b = table[s.charCodeAt(i + 1)];
-    const c = i + 2 < len ? table[s.charCodeAt(i + 2)] : 0, d = i + 3 < len ? table[s.charCodeAt(i + 3)] : 0;
-    const v = (a << 18) | (b << 12) | (c << 6) | d;
-    if (o < out.length) out[o++] = v >> 16;
-    if (o < out.length) out[o++] = (v >> 8) & 255;
-    if (o < out.length) out[o++] = v & 255;
-  }
-  return out;
 }
