@@ -270,11 +270,54 @@ function resumeFrom(file: string, data: string | undefined): { config: RunConfig
     if (e instanceof FormatError) throw new CliError(e.field === file ? e.message : `${file}: ${e.message}`);
     throw e;
   }
-  const extra = loaded.extra as { natgradTrain?: RunConfig } | undefined;
-  const config = extra?.natgradTrain;
-  if (!config || typeof config !== 'object' || !loaded.training) throw new CliError(`${file}: not a checkpoint written by natgrad train --checkpoint`);
-  if (data !== undefined && data !== config.data) config.data = data;
-  return { config: { ...config }, net: loaded.net, optimizer: loaded.optimizer, resume: loaded.training };
+  const extra = loaded.extra as { natgradTrain?: unknown } | undefined;
+  let config: RunConfig;
+  try {
+    if (!extra?.natgradTrain || typeof extra.natgradTrain !== 'object' || !loaded.training) throw new CliError(`${file}: not a checkpoint written by natgrad train --checkpoint`);
+    config = savedConfig(extra.natgradTrain as Record<string, unknown>, `${file}: extra.natgradTrain`);
+  } catch (e) {
+    loaded.net.dispose();
+    loaded.optimizer.dispose();
+    throw e;
+  }
+  if (data !== undefined) config.data = data;
+  return { config, net: loaded.net, optimizer: loaded.optimizer, resume: loaded.training };
+}
+
+/** The run settings saved in a checkpoint (untrusted JSON), checked field by field into a fresh RunConfig. */
+function savedConfig(c: Record<string, unknown>, where: string): RunConfig {
+  const bad = (field: string, what: string): never => {
+    throw new CliError(`${where}.${field} must be ${what}, got ${JSON.stringify(c[field]) ?? 'nothing'}`);
+  };
+  const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+  const strings = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s !== '');
+  if (typeof c.data !== 'string') bad('data', 'a file name');
+  if (!strings(c.targets)) bad('targets', 'a non-empty list of column names');
+  if (c.task !== 'regression' && c.task !== 'classification') bad('task', "'regression' or 'classification'");
+  if (!Array.isArray(c.hidden) || !c.hidden.every((w) => isInt(w, 1) && (w as number) <= 1 << 20)) bad('hidden', 'a list of layer widths');
+  if (!ACTIVATIONS.includes(c.activation as ActivationName)) bad('activation', `one of ${ACTIVATIONS.join(', ')}`);
+  if (!OPTIMIZERS.includes(c.optimizer as OptimizerName)) bad('optimizer', `one of ${OPTIMIZERS.join(', ')}`);
+  if (!(typeof c.validation === 'number' && c.validation >= 0 && c.validation <= 0.9)) bad('validation', 'a fraction in [0, 0.9]');
+  if (typeof c.standardize !== 'boolean') bad('standardize', 'true or false');
+  if (!isInt(c.seed, 0)) bad('seed', 'a non-negative integer');
+  const config: RunConfig = {
+    data: c.data as string, targets: [...(c.targets as string[])], task: c.task as RunConfig['task'], hidden: [...(c.hidden as number[])],
+    activation: c.activation as ActivationName, optimizer: c.optimizer as OptimizerName, validation: c.validation as number,
+    standardize: c.standardize as boolean, seed: c.seed as number,
+  };
+  if (c.lr !== undefined) {
+    if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) bad('lr', 'a number > 0');
+    config.lr = c.lr as number;
+  }
+  if (c.damping !== undefined) {
+    if (!(typeof c.damping === 'number' && Number.isFinite(c.damping) && c.damping >= 0)) bad('damping', 'a number ≥ 0');
+    config.damping = c.damping as number;
+  }
+  if (c.batchSize !== undefined) {
+    if (!isInt(c.batchSize, 1)) bad('batchSize', 'a positive integer');
+    config.batchSize = c.batchSize as number;
+  }
+  return config;
 }
 
 function checkSameTable(net: Net, p: Prepared): void {

@@ -47,3 +47,29 @@ test('--resume on another table standardises with the checkpoint\'s mean/std, th
   expect(e.code).toBe(0);
   expect(/^loss (\S+)/m.exec(e.out)![1]).toBe(trained);
 });
+
+test('--resume with a checkpoint whose saved run settings are damaged: one line naming the field, exit 2', async () => {
+  const ckpt = join(dir, 'cfg.ckpt.json');
+  const t = await run('train', join(FIX, 'regression.csv'), '--target', 'y1', '--optimizer', 'sgd', '--hidden', '4', '--epochs', '1',
+    '--checkpoint', ckpt, '--out', join(dir, 'cfg.json'), '--backend', 'js');
+  expect(t.code).toBe(0);
+  const good = JSON.parse(readFileSync(ckpt, 'utf8'));
+  const cases: [string, (c: Record<string, unknown>) => void][] = [
+    ['targets', (c) => { c.targets = 5; }],
+    ['hidden', (c) => { c.hidden = [4, -1]; }],
+    ['optimizer', (c) => { c.optimizer = 'lbfgs'; }],
+    ['validation', (c) => { c.validation = 3; }],
+    ['batchSize', (c) => { c.batchSize = 'all'; }],
+    ['seed', (c) => { delete c.seed; }],
+  ];
+  for (const [field, corrupt] of cases) {
+    const bad = JSON.parse(JSON.stringify(good));
+    corrupt(bad.extra.natgradTrain);
+    const file = join(dir, `bad-${field}.json`);
+    writeFileSync(file, JSON.stringify(bad));
+    const r = await run('train', join(FIX, 'regression.csv'), '--resume', file, '--epochs', '3', '--out', join(dir, 'never.json'), '--backend', 'js');
+    expect([field, r.code]).toEqual([field, 2]);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toContain(`extra.natgradTrain.${field}`);
+  }
+});
