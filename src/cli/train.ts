@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import {
   adam, fit, gd, init, kfac, LabelEncoder, mlp, ngd, sgd, softmaxCrossEntropy, squaredError, Standardizer, trainTestSplit,
   loadCheckpoint, saveCheckpoint, parseJSON, FormatError, VERSION,
-  type ActivationName, type Batch, type EpochRecord, type Metric, type Net, type Optimizer, type FitState,
+  type ActivationName, type Batch, type EpochRecord, type FitResult, type Metric, type Net, type Optimizer, type FitState,
 } from '../index.js';
 import { backendFlag, choice, CliError, list, num, parse, str, type Values } from './args.js';
 import { columnIndex, numericMatrix, readCsv, type Table } from './csv.js';
@@ -113,20 +113,29 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
-  let result;
+  let result!: FitResult;
+  let state = resume;
   try {
     bar.start(stepsPerEpoch, `epoch ${(resume?.epoch ?? 0) + 1}/${epochs}`);
-    result = fit(net!, prepared.train, optimizer!, {
-      epochs, loss, metrics, batchSize: config.batchSize, seed: config.seed, validation: prepared.validation, resume, signal: controller.signal,
-      onStep: () => { bar.update(++stepInEpoch); },
-      onEpoch: (r, ctx) => {
-        bar.stop();
-        say(epochLine(r, epochs, metrics));
-        if (checkpointFile) writeAtomic(checkpointFile, JSON.stringify(saveCheckpoint(net, optimizer, { natgradTrain: config }, ctx.state)));
-        stepInEpoch = 0;
-        if (r.epoch < epochs) bar.start(stepsPerEpoch, `epoch ${r.epoch + 1}/${epochs}`);
-      },
-    });
+    // fit is synchronous, so a SIGINT is only delivered when the event loop runs: one epoch per call,
+    // yielding in between (resuming from the epoch state continues the run exactly, bit for bit).
+    for (;;) {
+      result = fit(net!, prepared.train, optimizer!, {
+        epochs: (state?.epoch ?? 0) + 1, loss, metrics, batchSize: config.batchSize, seed: config.seed, validation: prepared.validation,
+        resume: state, signal: controller.signal,
+        onStep: () => { bar.update(++stepInEpoch); },
+        onEpoch: (r, ctx) => {
+          bar.stop();
+          say(epochLine(r, epochs, metrics));
+          if (checkpointFile) writeAtomic(checkpointFile, JSON.stringify(saveCheckpoint(net, optimizer, { natgradTrain: config }, ctx.state)));
+          stepInEpoch = 0;
+          if (r.epoch < epochs) bar.start(stepsPerEpoch, `epoch ${r.epoch + 1}/${epochs}`);
+        },
+      });
+      state = result.state;
+      if (result.stopReason !== 'epochs' || state.epoch >= epochs) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   } catch (e) {
     bar.stop();
     libraryError(e);
