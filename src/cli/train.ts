@@ -4,15 +4,14 @@
  * `fit`, prints one line per epoch (and a progress bar on TTYs), writes the model whole or
  * not at all; optionally a checkpoint after every epoch, resumable bit for bit.
  */
-import { readFileSync } from 'node:fs';
 import {
   adam, fit, gd, init, kfac, LabelEncoder, mlp, ngd, sgd, softmaxCrossEntropy, squaredError, Standardizer, trainTestSplit,
-  loadCheckpoint, saveCheckpoint, parseJSON, FormatError, VERSION,
+  loadCheckpoint, saveCheckpoint, VERSION,
   type ActivationName, type Batch, type EpochRecord, type FitResult, type Metric, type Net, type Optimizer, type FitState,
 } from '../index.js';
 import { backendFlag, choice, CliError, list, num, parse, str, type Values } from './args.js';
 import { columnIndex, numericMatrix, readCsv, type Table } from './csv.js';
-import { fmt, libraryError } from './common.js';
+import { fmt, libraryError, loadJsonFile } from './common.js';
 import { progressBar, writeAtomic } from './output.js';
 import { exportTfjs } from './tfjs-export.js';
 
@@ -266,19 +265,7 @@ function looksCategorical(t: Table, cols: number[]): boolean {
 }
 
 function resumeFrom(file: string, data: string | undefined): { config: RunConfig; net: Net; optimizer: Optimizer; resume: FitState } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let loaded;
-  try {
-    loaded = loadCheckpoint(parseJSON(text, file));
-  } catch (e) {
-    if (e instanceof FormatError) throw new CliError(e.field === file ? e.message : `${file}: ${e.message}`);
-    throw e;
-  }
+  const loaded = loadJsonFile(file, (json) => loadCheckpoint(json));
   const extra = loaded.extra as { natgradTrain?: unknown } | undefined;
   let config: RunConfig;
   try {

@@ -62,6 +62,11 @@ test('--resume with a checkpoint whose saved run settings are damaged: one line 
     ['batchSize', (c) => { c.batchSize = 'all'; }],
     ['seed', (c) => { delete c.seed; }],
   ];
+  const wrongVersion = join(dir, 'bad-version.json');
+  writeFileSync(wrongVersion, JSON.stringify({ ...good, version: 9 }));
+  const v = await run('train', join(FIX, 'regression.csv'), '--resume', wrongVersion, '--epochs', '3', '--backend', 'js');
+  expect(v.code).toBe(2);
+  expect(v.err.trim()).toBe(`natgrad: ${wrongVersion}: version: unsupported version number 9; this natgrad reads version 1`);
   for (const [field, corrupt] of cases) {
     const bad = JSON.parse(JSON.stringify(good));
     corrupt(bad.extra.natgradTrain);
