@@ -5,22 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
+import { runCli as run } from '../helpers/cli';
 
 const FIX = join(__dirname, '..', 'fixtures', 'cli');
 let dir: string;
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-  }
-}
 
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'natgrad-resume-')); });
 afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
