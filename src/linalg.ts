@@ -7,7 +7,7 @@ import { kernels } from './backend.js';
 import type { Kernels } from './kernels/types.js';
 import { Workspace } from './matrix.js';
 import { ArgumentError, ConvergenceError, NonFiniteError, NotPositiveDefiniteError } from './errors.js';
-import { checkArray, checkDim, checkFiniteNumber, checkNonNegative } from './validate.js';
+import { checkArray, checkDim, checkFiniteNumber, checkNonNegative, checkOptions } from './validate.js';
 
 const workspaces = new WeakMap<Kernels, Workspace>();
 
@@ -42,7 +42,8 @@ export interface GemmOptions {
  */
 export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: number, options: GemmOptions = {}): Float64Array {
   checkDim('m', m); checkDim('k', k); checkDim('n', n);
-  const { transA = false, transB = false, alpha = 1, beta = 0, c } = options;
+  checkOptions('linalg.gemm()', options, { transA: 'boolean', transB: 'boolean', alpha: 'number', beta: 'number', c: 'Float64Array' });
+  const { transA = false, transB = false, alpha = 1, beta = 0, c } = options ?? {};
   checkFiniteNumber('alpha', alpha);
   checkFiniteNumber('beta', beta);
   checkArray('a', a, m * k, transA ? `k×m = ${k}×${m}` : `m×k = ${m}×${k}`);
@@ -151,7 +152,8 @@ export function eigh(a: Float64Array, n: number): Eigh {
 function prepareSPD(a: Float64Array, n: number, options: DampingOptions): number {
   checkDim('n', n);
   checkArray('a', a, n * n, `n×n = ${n}×${n}`);
-  const damping = options.damping ?? 0;
+  checkOptions('linalg (SPD routines)', options, { damping: 'number' });
+  const damping = options?.damping ?? 0;
   checkNonNegative('damping', damping);
   return damping;
 }
