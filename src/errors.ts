@@ -1,3 +1,5 @@
+import type { TrainRecord } from './train.js';
+
 /** Base class of every error natgrad throws on purpose; `code` is stable for programmatic handling. */
 export class NatgradError extends Error {
   readonly code: string;
@@ -44,6 +46,25 @@ export class NotPositiveDefiniteError extends NatgradError {
 export class ConvergenceError extends NatgradError {
   constructor(message: string) {
     super('E_CONVERGENCE', message);
+  }
+}
+
+/**
+ * Training diverged: the loss at the current parameters is not finite (or an optimizer found no step
+ * that keeps it finite) although the data are. Thrown by a step instead of a NonFiniteError about the
+ * inputs; {@link train} fills `step` (the index of the step that could not start) and `history` (the
+ * records of the steps before it) so the run is not lost. Code 'E_DIVERGED'.
+ */
+export class DivergenceError extends NatgradError {
+  /** The loss that was not finite. */
+  readonly loss: number;
+  /** Index of the step that met the divergence (set by `train`). */
+  step?: number;
+  /** The training records up to that step (set by `train`). */
+  history?: TrainRecord[];
+  constructor(loss: number, message: string) {
+    super('E_DIVERGED', message);
+    this.loss = loss;
   }
 }
 

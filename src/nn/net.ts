@@ -255,6 +255,7 @@ export class Net {
 
   /** Where each trainable layer's [W | b] sits in the flat vector. */
   layout(): ParamBlock[] {
+    this.checkLive();
     return this.layers.filter((L) => L.trainable).map((L) => ({
       layer: this.layers.indexOf(L), offset: L.paramOffset, rows: L.outputs, cols: L.inA, bias: L.bias,
     }));
@@ -309,7 +310,12 @@ export class Net {
     checkFinite('X', X);
   }
 
-  /** Frees the network's memory; using it afterwards throws StateError. */
+  /**
+   * Frees the network's memory. Afterwards every method that reads or computes (predict, getParams,
+   * setParams, layout, an optimizer step, jacobian, the diagnostics) throws StateError (code 'E_STATE');
+   * the shape (inputDim, outputDim, numParams, layers), `disposed` and toString() stay readable.
+   * A second dispose() is a no-op.
+   */
   dispose(): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
@@ -327,11 +333,11 @@ export class Net {
   toString(): string {
     const shape = [this.inputDim, ...this.layers.map((L) => L.outputs)].join('→');
     const acts = [...new Set(this.layers.slice(0, -1).map((L) => L.activation))].join('/') || 'linear';
-    return `Net(${shape}, ${acts}, ${this.numParams} trainable params, ${this.kernels.backend})`;
+    return `Net(${shape}, ${acts}, ${this.numParams} trainable params, ${this.kernels.backend}${this.isDisposed ? ', disposed' : ''})`;
   }
 
   private checkLive(): void {
-    if (this.isDisposed) throw new StateError('Net used after dispose()');
+    if (this.isDisposed) throw new StateError(`${this.toString()} used after dispose()`);
   }
 }
 
