@@ -55,9 +55,10 @@ export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: 
   put(kr, 'a', a, pa); put(kr, 'b', b, pb);
   if (c && beta !== 0) put(kr, 'c', c, pc);
   kr.gemm(+transA, +transB, m, n, k, alpha, pa, transA ? m : k, pb, transB ? k : n, beta, pc, n);
-  const out = c ?? new Float64Array(m * n);
-  out.set(kr.f64().subarray(pc >> 3, (pc >> 3) + m * n));
-  return out;
+  const result = copyOut(kr, pc, m * n);
+  if (!c) return result;
+  c.set(result);
+  return c;
 }
 
 /**
@@ -170,6 +171,14 @@ function put(k: Kernels, name: string, data: Float64Array, ptr: number): void {
   if (bad >= 0) throw new NonFiniteError(name, bad, data[bad]);
 }
 
+/** Copies a result out, refusing one that overflowed: finite inputs never give a silent ±Infinity or NaN. */
 function copyOut(k: Kernels, ptr: number, count: number): Float64Array {
+  const bad = k.firstNonFinite(count, ptr);
+  if (bad >= 0) {
+    const value = k.f64()[(ptr >> 3) + bad];
+    const e = new NonFiniteError('result', bad, value);
+    e.message = `result: element ${bad} is ${value}: the inputs are finite but the result overflows double precision (scale the inputs down)`;
+    throw e;
+  }
   return k.f64().slice(ptr >> 3, (ptr >> 3) + count);
 }
