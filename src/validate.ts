@@ -181,3 +181,18 @@ export function editDistance(a: string, b: string): number {
   }
   return d[m][n];
 }
+
+/**
+ * Throws NonFiniteError naming the first NaN or ±Infinity of a computed result whose inputs were
+ * finite (an overflow): a result never carries a silent non-finite value.
+ */
+export function checkResult(name: string, data: ArrayLike<number>, hint = 'the inputs or parameters are finite but too large: the result overflows double precision'): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x - x !== 0) {
+      const e = new NonFiniteError(name, i, x);
+      e.message = `${name}: element ${i} is ${x}; ${hint}`;
+      throw e;
+    }
+  }
+}

@@ -14,7 +14,7 @@
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { Mat, Workspace } from '../matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
-import { checkArray, checkDim, checkFinite } from '../validate.js';
+import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
 import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
 
 /** Shape and role of one dense layer, as given to the {@link Net} constructor. */
@@ -174,7 +174,13 @@ export class Net {
       throw new ArgumentError('activation', 'the last layer must be linear (identity): the loss applies its own link');
     }
     this.params = new Mat(kernels, 1, Math.max(trainable, 1));
-    this.frozen = new Mat(kernels, 1, Math.max(frozen, 1));
+    try {
+      this.frozen = new Mat(kernels, 1, Math.max(frozen, 1));
+    } catch (e) {
+      // Out of memory on the second block: free the first, so a failed construction leaves nothing behind.
+      this.params.dispose();
+      throw e;
+    }
     let pOff = 0, fOff = 0;
     const layers: Dense[] = [];
     for (let l = 0; l < specs.length; l++) {
@@ -220,6 +226,7 @@ export class Net {
     const cap = this.evaluate(X, n);
     const out = new Float64Array(n * this.outputDim);
     out.set(this.kernels.f64().subarray(cap.output >> 3, (cap.output >> 3) + out.length));
+    checkResult('output', out);
     return out;
   }
 
