@@ -7,7 +7,7 @@
 // kernel quality.
 import { Workspace } from '../dist/esm/index.js';
 import { Capture } from '../dist/esm/nn/net.js';
-import { seedIdentity, writeJacobian } from '../dist/esm/nn/gram.js';
+import { seedIdentity, writeJacobian } from '../dist/esm/nn/jacobian.js';
 
 /**
  * Exact NGD through the explicit Jacobian, for one-output nets and the squared error

@@ -1,4 +1,4 @@
-// The NGD suite (issue 3's benchmark targets): one exact natural-gradient step
+// The NGD suite: one exact natural-gradient step
 // of natgrad's ngd() on the paper's two-layer ReLU net, n = 512 unit-norm inputs in
 // d = 64, width m = 4096 (P = 262,144 trained weights), squared error, fixed damping:
 // - against its own flop budget: the step's GEMM/SYRK/Cholesky flops at the GEMM
@@ -18,20 +18,22 @@ import {
 export const name = 'ngd';
 export const parts = ['ngd-step', 'ngd-js', 'ngd-explicit'];
 
-/** The problem of issue 3's benchmark; the headline suite trains on the same one. */
+/** The benchmark problem (the paper's net at n = 512, d = 64, m = 4096); the headline suite trains on the same one. */
 export const PROBLEM = { n: 512, d: 64, width: 4096, narrowWidth: 1024, dataSeed: 3100, netSeed: 3200 };
 /** The step: η = 1, fixed Tikhonov damping λ (ngd()'s default), full batch. */
 export const STEP = { lr: 1, damping: 1e-3 };
-/** Rows of the input Gram per GEMM in natgrad's gramFromCaptures (src/nn/gram.ts TILE). */
+/** Rows of the input Gram per GEMM in natgrad's gramFromCaptures (src/nn/gram.ts TILE); checked by {@link checkStepCalls}. */
 const TILE = 64;
 
 // ---------------------------------------------------------- flop accounting
 
 /**
  * The kernel calls one ngd() step makes on the two-layer net (one output, only W
- * trained, Gram form), in order, read off src/nn/net.ts, src/nn/gram.ts and
- * src/optim/curvature.ts, each with the flops it is charged and a `run(k, b)` that
- * repeats it at the same shape on the buffers b of {@link kernelBuffers}. Flops:
+ * trained, Gram form), in order, each with the flops it is charged, the `calls` it
+ * stands for (operation and dimensions, as {@link recordingKernels} logs them: a real
+ * step is recorded and compared with this list by {@link checkStepCalls}) and a
+ * `run(k, b)` that repeats it at the same shape on the buffers b of
+ * {@link kernelBuffers}. Flops:
  * 2·m·n·k for a GEMM (m×k by k×n); n²·k for a SYRK (the useful half of a Gram: C is
  * symmetric); n³/3 for a Cholesky; 2n² for a pair of triangular solves.
  */
@@ -40,37 +42,45 @@ export function stepCalls(n, d, m) {
   return [
     {
       key: 'forward', what: 'forward, hidden layer: Z = X·Wᵀ', call: `gemm ${n}×${d} · ${d}×${m}`, flops: 2 * n * d * m,
+      calls: [`gemm(0,1,${n},${m},${d})`],
       run: (k, b) => k.gemm(0, 1, n, m, d, 1, b.X, d, b.W, d, 0, b.Z, m),
     },
     {
       key: 'output', what: 'forward, output layer: u = (s·relu Z)·aᵀ', call: `gemm ${n}×${m} · ${m}×1`, flops: 2 * n * m,
+      calls: [`gemm(0,1,${n},1,${m})`],
       run: (k, b) => k.gemm(0, 1, n, 1, m, 1, b.H, m, b.a, m, 0, b.u, 1),
     },
     {
       key: 'backward', what: 'backward to Z: B = s·1·a (rank 1, then the ReLU mask)', call: `gemm ${n}×1 · 1×${m}`, flops: 2 * n * m,
+      calls: [`gemm(0,0,${n},${m},1)`],
       run: (k, b) => k.gemm(0, 0, n, m, 1, s, b.ones, 1, b.a, m, 0, b.B, m),
     },
     {
       key: 'bgram', what: 'Gram of the output gradients: B·Bᵀ', call: `syrk ${n}×${m}`, flops: n * n * m,
+      calls: [`syrk(0,${n},${m})`],
       run: (k, b) => k.syrk(0, n, m, 1, b.B, m, 0, b.G, n),
     },
     {
       key: 'agram', what: `Gram of the inputs: X·Xᵀ in ${TILE}-row tiles (then ∘ B·Bᵀ)`, call: `${n / TILE} × gemm ${TILE}×${d} · ${d}×${n}`,
       flops: 2 * n * n * d,
+      calls: Array.from({ length: Math.ceil(n / TILE) }, (_, i) => `gemm(0,1,${Math.min(TILE, n - i * TILE)},${n},${d})`),
       run: (k, b) => {
         for (let i0 = 0; i0 < n; i0 += TILE) k.gemm(0, 1, Math.min(TILE, n - i0), n, d, 1, b.X + 8 * i0 * d, d, b.X, d, 0, b.tile, n);
       },
     },
     {
       key: 'gc', what: 'G·c (for ‖∇L‖² = cᵀGc)', call: `gemm ${n}×${n} · ${n}×1`, flops: 2 * n * n,
+      calls: [`gemm(0,0,${n},1,${n})`],
       run: (k, b) => k.gemm(0, 0, n, 1, n, 1, b.G, n, b.c, 1, 0, b.Gc, 1),
     },
     {
       key: 'potrf', what: 'Cholesky of G + λI', call: `potrf ${n}`, flops: n ** 3 / 3,
+      calls: [`potrf(${n})`],
       run: (k, b) => k.potrf(n, b.S, n, STEP.damping, b.L, n),
     },
     {
       key: 'potrs', what: 'solve (G + λI)·x = c', call: `potrs ${n}, 1 RHS`, flops: 2 * n * n,
+      calls: [`potrs(${n},1)`],
       run: (k, b) => {
         // potrs works in place: start every call from c (an O(n) copy).
         k.f64().copyWithin(b.x >> 3, b.c >> 3, (b.c >> 3) + n);
@@ -79,9 +89,58 @@ export function stepCalls(n, d, m) {
     },
     {
       key: 'jtx', what: 'the step θ ← θ − η·Jᵀx = θ − η·Bᵀ·diag(x)·X', call: `gemm ${m}×${n} · ${n}×${d}`, flops: 2 * n * d * m,
+      calls: [`gemm(1,0,${m},${d},${n})`],
       run: (k, b) => k.gemm(1, 0, m, d, n, -STEP.lr, b.B, m, b.V, d, 1, b.dW, d),
     },
   ];
+}
+
+/** The flop-bearing kernels and how many leading (dimension) arguments name a call's shape. */
+const SHAPE_ARGS = { gemm: 5, syrk: 3, potrf: 1, potrs: 2, potri: 1, trsm: 3, syev: 1 };
+
+/**
+ * The Kernels object k behind a proxy that logs every flop-bearing call (GEMM, SYRK,
+ * Cholesky, solves, eigensolver) as `op(dims…)`, e.g. `gemm(0,1,512,4096,64)` for
+ * gemm(transA, transB, m, n, k, …). Everything else passes through to k.
+ */
+export function recordingKernels(k) {
+  const log = [];
+  const kernels = new Proxy(k, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      const dims = SHAPE_ARGS[prop];
+      if (dims === undefined) return v.bind(target);
+      return (...args) => {
+        log.push(`${String(prop)}(${args.slice(0, dims).join(',')})`);
+        return v.apply(target, args);
+      };
+    },
+  });
+  return { kernels, log };
+}
+
+/**
+ * The accounting checks itself: one real ngd() step of a copy of `net` on a recording
+ * proxy of its kernels, compared call by call with {@link stepCalls}. Throws when they
+ * differ (the flop budget would then charge a step that does not exist). Returns the
+ * number of calls recorded.
+ */
+export function checkStepCalls(net, batch, n, d, m) {
+  const { kernels, log } = recordingKernels(net.kernels);
+  const copy = cloneNet(net, kernels);
+  const opt = ngd({ lr: STEP.lr, damping: STEP.damping });
+  try {
+    opt.step(copy, batch);
+  } finally {
+    opt.dispose();
+    copy.dispose();
+  }
+  const expected = stepCalls(n, d, m).flatMap((c) => c.calls);
+  if (log.join('\n') !== expected.join('\n')) {
+    throw new Error(`bench/ngd.mjs: stepCalls() no longer matches the step's kernel calls.\nrecorded: ${log.join(' ')}\nexpected: ${expected.join(' ')}`);
+  }
+  return log.length;
 }
 
 /** Buffers in k's memory for {@link stepCalls}, filled with seeded values; dispose() frees them. */
@@ -262,6 +321,8 @@ async function measureStep(ctx, timed) {
   log(`ngd step m=${m}: WASM update vs JS update: ${problem ?? 'agree to 1e-9'}`);
 
   const k = net.kernels;
+  const accountedCalls = checkStepCalls(net, batch, n, d, m);
+  log(`ngd step m=${m}: the flop accounting matches the ${accountedCalls} kernel calls of a recorded step`);
   const calls = stepCalls(n, d, m);
   const buffers = kernelBuffers(k, n, d, m, batch.X, theta0);
   const kernelSamples = Object.fromEntries(calls.map((c) => [c.key, []]));
@@ -290,7 +351,7 @@ async function measureStep(ctx, timed) {
   const step = stepSamples.length ? { ...summarize(stepSamples), samples: stepSamples } : null;
   const js = jsSamples.length ? { ...summarize(jsSamples), samples: jsSamples } : null;
   log(`ngd step m=${m}: JS ${cell(js)}; WASM ${cell(step)}; budget ${cell(budget)} at ${fmtNumber(gemmRate.median)} / ${fmtNumber(gemmRate.best)} GFLOP/s`);
-  return { m, problem, jsFirst: jsRun.first, js, kernels, flops, gemmRate, budget, kernelSum, step };
+  return { m, problem, jsFirst: jsRun.first, js, kernels, flops, gemmRate, budget, kernelSum, step, accountedCalls };
 }
 
 /** Width 1024: ngd() against ExplicitNgd, time (alternating) and memory (fresh instances). */
@@ -336,7 +397,7 @@ async function measureExplicit(ctx) {
 
 /**
  * Runs the selected parts. ctx: { parts (null = all), profile, log } (sizes and
- * ceiling are not used: the shapes are the issue's). Returns { data, markdown, targets }.
+ * ceiling are not used: the shapes are {@link PROBLEM}'s). Returns { data, markdown, targets }.
  */
 export async function run({ parts: only, profile, log }) {
   const want = (p) => !only || only.includes(p);
@@ -409,7 +470,8 @@ function budgetMarkdown(s) {
     'Each kernel call of the step, repeated alone at its exact shape on resident data (Benchmark.js samples, ' +
       'alternating with the step samples in each round). Flops: 2·m·n·k per GEMM, n²·k per SYRK (the useful half), n³/3 ' +
       'for the Cholesky, 2n² for the solves. Not counted: element-wise work (ReLU and its mask, the Hadamard product ' +
-      'of the two Grams, the mirror of G, the residual, the step\'s finiteness checks and θ backup).',
+      'of the two Grams, the mirror of G, the residual, the step\'s finiteness checks and θ backup). The list is checked, not ' +
+      `trusted: a real step, recorded through a logging Kernels wrapper, made exactly these ${s.accountedCalls} flop-bearing calls.`,
     '',
     markdownTable(['part of the step', 'kernel call', 'flops', 'share', 'time alone', 'GFLOP/s'], rows),
     '',

@@ -3,13 +3,13 @@
  * spectrum, the limiting Gram G∞ of the two-layer ReLU net, Jacobian drift and
  * weight movement. All matrix-free except where a dense n·k × n·k matrix is the answer.
  */
-import { kernels } from './backend.js';
+import { kernels as activeKernels } from './backend.js';
 import type { Kernels, Ptr } from './kernels/types.js';
 import { Workspace } from './matrix.js';
 import { ArgumentError, ConvergenceError, ShapeError } from './errors.js';
 import { checkArray, checkDim, checkFinite, checkResult } from './validate.js';
-import { gramFromCaptures, seedIdentity } from './nn/gram.js';
-import { withJacobianCapture } from './nn/jacobian.js';
+import { gramFromCaptures } from './nn/gram.js';
+import { seedIdentity, withJacobianCapture } from './nn/jacobian.js';
 import { Capture, type Net } from './nn/net.js';
 
 /**
@@ -83,12 +83,12 @@ export function limitingGram(X: Float64Array, n: number): LimitingGram {
   const d = X.length / n;
   checkArray('X', X, n * d, `n×d = ${n}×${d}`);
   checkFinite('X', X);
-  const k = kernels(), ws = new Workspace(k);
+  const kernels = activeKernels(), ws = new Workspace(kernels);
   try {
     const xp = ws.get('X', n * d), g = ws.get('G', n * n);
-    k.f64().set(X, xp >> 3);
-    k.syrk(0, n, d, 1, xp, d, 0, g, n);
-    const h = k.f64(), G = g >> 3;
+    kernels.f64().set(X, xp >> 3);
+    kernels.syrk(0, n, d, 1, xp, d, 0, g, n);
+    const h = kernels.f64(), G = g >> 3;
     const norms = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       norms[i] = Math.sqrt(h[G + i * n + i]);
@@ -101,8 +101,8 @@ export function limitingGram(X: Float64Array, n: number): LimitingGram {
         h[G + i * n + j] = i === j ? dotij / 2 : dotij * (Math.PI - Math.acos(cos)) / (2 * Math.PI);
       }
     }
-    const gram = k.f64().slice(G, G + n * n);
-    const w = eigenvalues(k, ws, n, g);
+    const gram = kernels.f64().slice(G, G + n * n);
+    const w = eigenvalues(kernels, ws, n, g);
     return { gram, lambda0: w[0] };
   } finally {
     ws.dispose();
@@ -125,7 +125,7 @@ export function jacobianDrift(net: Net, X: Float64Array, n: number, params0: Flo
   checkFinite('params0', params0);
   net.checkInput(X, n);
   const current = net.getParams();
-  const k = net.kernels, ws = new Workspace(k);
+  const kernels = net.kernels, ws = new Workspace(kernels);
   const cap0 = new Capture(net), cap1 = new Capture(net);
   try {
     const q = net.outputDim, N = n * q;
@@ -137,13 +137,13 @@ export function jacobianDrift(net: Net, X: Float64Array, n: number, params0: Flo
     const D = ws.get('D', N * N), T = ws.get('T', N * N);
     gramFromCaptures(cap1, cap1, ws, D);
     gramFromCaptures(cap0, cap0, ws, T);
-    const top0 = spectrum(eigenvalues(k, ws, N, T)).lambdaMax;
-    addInto(k, N, T, D, 1);
+    const top0 = spectrum(eigenvalues(kernels, ws, N, T)).lambdaMax;
+    addInto(kernels, N, T, D, 1);
     gramFromCaptures(cap1, cap0, ws, T);
     // D − T − Tᵀ: the two cross terms are transposes of each other.
-    const h = k.f64(), d = D >> 3, t = T >> 3;
+    const h = kernels.f64(), d = D >> 3, t = T >> 3;
     for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) h[d + i * N + j] -= h[t + i * N + j] + h[t + j * N + i];
-    const topD = spectrum(eigenvalues(k, ws, N, D)).lambdaMax;
+    const topD = spectrum(eigenvalues(kernels, ws, N, D)).lambdaMax;
     if (!(top0 > 0)) throw new ArgumentError('params0', 'the Jacobian at params0 is zero on X: the relative drift is undefined');
     return Math.sqrt(Math.max(topD, 0)) / Math.sqrt(top0);
   } finally {
@@ -178,13 +178,13 @@ export function weightMovement(net: Net, params0: Float64Array): number {
 }
 
 /** Ascending eigenvalues of the symmetric N × N matrix at a (lower triangle read, a untouched). */
-function eigenvalues(k: Kernels, ws: Workspace, N: number, a: Ptr): Float64Array {
-  const bad = k.firstNonFinite(N * N, a);
-  if (bad >= 0) checkResult('G', k.f64().subarray(a >> 3, (a >> 3) + N * N));
+function eigenvalues(kernels: Kernels, ws: Workspace, N: number, a: Ptr): Float64Array {
+  const bad = kernels.firstNonFinite(N * N, a);
+  if (bad >= 0) checkResult('G', kernels.f64().subarray(a >> 3, (a >> 3) + N * N));
   const w = ws.get('eig.w', N), v = ws.get('eig.v', N * N);
-  const info = k.syev(N, a, N, w, v, N);
+  const info = kernels.syev(N, a, N, w, v, N);
   if (info !== 0) throw new ConvergenceError(`the symmetric eigensolver did not converge (code ${info})`);
-  return k.f64().slice(w >> 3, (w >> 3) + N);
+  return kernels.f64().slice(w >> 3, (w >> 3) + N);
 }
 
 function spectrum(eigenvalues: Float64Array): GramSpectrum {
@@ -194,7 +194,7 @@ function spectrum(eigenvalues: Float64Array): GramSpectrum {
 }
 
 /** dst += alpha·src over N × N contiguous values. */
-function addInto(k: Kernels, N: number, src: Ptr, dst: Ptr, alpha: number): void {
-  const h = k.f64(), s = src >> 3, d = dst >> 3;
+function addInto(kernels: Kernels, N: number, src: Ptr, dst: Ptr, alpha: number): void {
+  const h = kernels.f64(), s = src >> 3, d = dst >> 3;
   for (let i = 0; i < N * N; i++) h[d + i] += alpha * h[s + i];
 }

@@ -28,6 +28,20 @@ export class NonFiniteError extends NatgradError {
     this.argument = argument;
     this.index = index;
   }
+
+  /**
+   * The error of an optimizer step whose `what` ('update', 'direction') was not finite, with
+   * θ left unchanged: "`what`: `step` is not finite; the parameters were left unchanged (`remedy`)".
+   * The one constructor every optimizer and preconditioner uses for it.
+   *
+   * @example
+   * throw NonFiniteError.step('update', `the NGD step with damping ${lambda}`, 'raise the damping or use adaptive');
+   */
+  static step(what: string, step: string, remedy: string): NonFiniteError {
+    const e = new NonFiniteError(what, 0, NaN);
+    e.message = `${what}: ${step} is not finite; the parameters were left unchanged (${remedy})`;
+    return e;
+  }
 }
 
 /**

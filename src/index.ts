@@ -4,47 +4,60 @@
  *
  * @packageDocumentation
  */
+
+// ---- Setup, errors, version -------------------------------------------------------------------------------
 export { init, backendInfo } from './backend.js';
 export type { InitOptions, BackendInfo } from './backend.js';
-export * as linalg from './linalg.js';
-export type { GemmOptions, DampingOptions, Eigh } from './linalg.js';
 export {
   NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError,
 } from './errors.js';
-export type { Kernels, Ptr, BackendName } from './kernels/types.js';
-export { Mat, Workspace } from './matrix.js';
-export { kernels, loadKernels } from './backend.js';
+/** The library's version (the `version` of its package.json). */
 export const VERSION = '0.1.0';
+
+// ---- Kernels and backend memory (src/kernels, src/matrix.ts, src/linalg.ts) --------------------------------
+export type { Kernels, Ptr, BackendName } from './kernels/types.js';
+export { kernels, loadKernels } from './backend.js';
+export { Mat, Workspace } from './matrix.js';
+/** Validated linear algebra on plain Float64Arrays (GEMM, Gram, Cholesky solves, inverses, eigendecomposition) on the active backend. */
+export * as linalg from './linalg.js';
+export type { GemmOptions, DampingOptions, Eigh } from './linalg.js';
+
+// ---- Networks, losses, Jacobian products (src/nn) ---------------------------------------------------------
 export { Net } from './nn/net.js';
-export type { ParamBlock } from './nn/net.js';
+export type { ParamBlock, Batch } from './nn/net.js';
 export { twoLayerReLU, mlp } from './nn/models.js';
 export type { TwoLayerReLUOptions, MlpOptions, InitSpec } from './nn/models.js';
 export type { ActivationName } from './nn/activations.js';
 export { squaredError, softmaxCrossEntropy } from './nn/losses.js';
 export type { Loss, LossSpec, LossOptions, Reduction } from './nn/losses.js';
-export { jacobian, vjp } from './nn/jacobian.js';
+export { jacobian, vjp, jvp } from './nn/jacobian.js';
+
+// ---- Curvature: Kronecker blocks, the K-FAC estimator's options, damping rules (src/curvature) ------------
+export { KroneckerBlock } from './curvature/kronecker.js';
+export type {
+  MatRef, FactorNormalization, KroneckerInversion, KroneckerDamping, FactorForm, KroneckerBlockOptions,
+  KroneckerBlockSettings, ResolvedKroneckerSettings, KroneckerUpdateOptions, KroneckerInverseInfo, KroneckerConditionNumbers,
+} from './curvature/kronecker.js';
+export type { KfacCurvatureOptions, KfacBlockStats, FisherType, KfacNormalization } from './curvature/kfac-estimator.js';
+export { piDamping, levenbergMarquardt } from './curvature/damping.js';
+export type { PiDamping, LevenbergMarquardtRule, LevenbergMarquardtOptions } from './curvature/damping.js';
+export { emaStep } from './curvature/ema.js';
+export type { EmaStep } from './curvature/ema.js';
+
+// ---- Optimizers (src/optim) --------------------------------------------------------------------------------
+export type { Optimizer, StepOptions, StepStats, Preconditioner, PreconditionStats } from './optim/types.js';
 export { ngd } from './optim/ngd.js';
-export type { NgdOptions, LevenbergMarquardtOptions } from './optim/ngd.js';
+export type { NgdOptions } from './optim/ngd.js';
+export { kfac, kfacPreconditioner } from './optim/kfac.js';
+export type {
+  KfacOptimizer, KfacOptions, KfacPreconditionerOptions, KfacAdaptiveOptions, KfacStepStats, KfacCurvatureStats, KfacPreconditioner,
+  KfacPreconditionStats,
+} from './optim/kfac.js';
 export { gd, sgd, adam } from './optim/first-order.js';
 export type { GdOptions, SgdOptions, AdamOptions } from './optim/first-order.js';
-export type { Optimizer, Batch, StepOptions, StepStats } from './optim/types.js';
+
+// ---- Training loop and diagnostics -------------------------------------------------------------------------
 export { train, evaluate } from './train.js';
 export type { TrainOptions, TrainRecord } from './train.js';
 export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics.js';
 export type { GramSpectrum, LimitingGram } from './diagnostics.js';
-export { jvp } from './nn/jacobian.js';
-export { kfac, kfacPreconditioner } from './optim/kfac.js';
-export type {
-  KfacOptimizer, KfacOptions, KfacCurvatureOptions, KfacPreconditionerOptions, KfacAdaptiveOptions, KfacStepStats, KfacBlockStats,
-  KfacPreconditioner, KfacPreconditionStats, FisherType, KfacNormalization,
-} from './optim/kfac.js';
-export type { Preconditioner, PreconditionStats } from './optim/types.js';
-export { KroneckerBlock } from './curvature/kronecker.js';
-export type {
-  MatRef, FactorNormalization, KroneckerInversion, KroneckerDamping, FactorForm, KroneckerBlockOptions,
-  KroneckerUpdateOptions, KroneckerInverseInfo, KroneckerConditionNumbers,
-} from './curvature/kronecker.js';
-export { piDamping, levenbergMarquardt } from './curvature/damping.js';
-export type { PiDamping, LevenbergMarquardtRule } from './curvature/damping.js';
-export { emaStep } from './curvature/ema.js';
-export type { EmaStep } from './curvature/ema.js';

@@ -6,7 +6,8 @@ import { ArgumentError, ShapeError } from './errors.js';
 import { resolveLoss, type LossSpec } from './nn/losses.js';
 import type { Net } from './nn/net.js';
 import { Rng } from './nn/random.js';
-import type { Batch, Optimizer, StepStats } from './optim/types.js';
+import type { Batch } from './nn/net.js';
+import type { Optimizer, StepStats } from './optim/types.js';
 import { checkDim } from './validate.js';
 
 /** One step's record: the optimizer's {@link StepStats} plus its index and the loss ratio. */

@@ -196,3 +196,36 @@ export function checkResult(name: string, data: ArrayLike<number>, hint = 'the i
     }
   }
 }
+
+/** Throws ArgumentError unless `value` is a finite number > 0. */
+export function checkPositive(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) {
+    throw new ArgumentError(name, `must be a finite number > 0, got ${value}`);
+  }
+}
+
+/** Throws ArgumentError unless 0 ≤ value < 1. */
+export function checkUnit(name: string, value: number): void {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new ArgumentError(name, `must be in [0, 1), got ${value}`);
+  }
+}
+
+/** Throws ArgumentError unless `value` is a positive safe integer. */
+export function checkPositiveInteger(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new ArgumentError(name, `must be a positive integer, got ${value}`);
+}
+
+/** Throws ArgumentError unless `value` is one of `allowed` (named in the message as 'a', 'b' or 'c'). */
+export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): asserts value is T {
+  if (!(allowed as readonly unknown[]).includes(value)) {
+    const list = allowed.map((a) => `'${a}'`);
+    const words = list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0];
+    throw new ArgumentError(name, `must be ${words}, got ${String(value)}`);
+  }
+}
+
+/** Throws NonFiniteError naming `what` unless the (loss) value is finite. */
+export function checkLoss(what: string, value: number): void {
+  if (!Number.isFinite(value)) throw new NonFiniteError(what, 0, value);
+}

@@ -1,7 +1,7 @@
 import { EVD, Matrix, SVD } from 'ml-matrix';
 import {
   init, mlp, twoLayerReLU, gd, train, jacobian, gramSpectrum, limitingGram, jacobianDrift, weightMovement,
-  ArgumentError, ShapeError, NonFiniteError,
+  ShapeError, NonFiniteError,
 } from '../src/index';
 import { BACKENDS } from './helpers/backends';
 import { allClose } from './helpers/allclose';
@@ -76,6 +76,5 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(() => jacobianDrift(net, new Float64Array(4), 2, new Float64Array(3))).toThrow(/^params0:/);
     expect(() => gramSpectrum(net, new Float64Array(3), 2)).toThrow(/^X:/);
     net.dispose();
-    expect(ArgumentError).toBeDefined();
   });
 });

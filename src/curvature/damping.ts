@@ -46,9 +46,8 @@ export function piDamping(traceA: number, dimA: number, traceS: number, dimS: nu
 }
 
 /**
- * The parameters of {@link levenbergMarquardt}. Names and defaults are those of the NGD
- * optimizer's `LevenbergMarquardtOptions` (which adds step-rejection settings), so that
- * object can be passed here as is.
+ * The parameters of {@link levenbergMarquardt}. {@link LevenbergMarquardtOptions} extends it
+ * with the step-rejection settings of the optimizers, so that object can be passed here as is.
  */
 export interface LevenbergMarquardtRule {
   /** ρ below this (or ρ NaN) raises λ. Default 0.25. */
@@ -92,4 +91,52 @@ export function levenbergMarquardt(damping: number, rho: number, rule: Levenberg
   if (!(rho >= lower)) next = damping * increase;
   else if (rho > upper) next = damping * decrease;
   return Math.min(max, Math.max(min, next));
+}
+
+/**
+ * Levenberg–Marquardt damping adaptation as the optimizers (`ngd`, `kfac`) use it: the rule
+ * of {@link levenbergMarquardt} from the reduction ratio
+ * ρ = (L(θ) − L(θ + Δ)) / (L(θ) − m(Δ)), m the Gauss–Newton quadratic model (undamped
+ * curvature): λ grows by `increase` when ρ < `lower`, shrinks by `decrease` when ρ > `upper`,
+ * and stays within [min, max]. A step that raises the loss or makes it non-finite is undone
+ * and retried with λ·`boost`.
+ */
+export interface LevenbergMarquardtOptions extends LevenbergMarquardtRule {
+  /** Factor on λ after a rejected step or a failed Cholesky (default 10). */
+  boost?: number;
+  /** Rejected attempts per step before giving up and leaving θ untouched (default 10). */
+  maxRetries?: number;
+}
+
+/** The defaults of {@link LevenbergMarquardtOptions} (those of `ngd`; `kfac` overrides increase and decrease). */
+export const LEVENBERG_MARQUARDT_DEFAULTS: Readonly<Required<LevenbergMarquardtOptions>> = Object.freeze({
+  lower: 0.25, upper: 0.75, increase: 1.5, decrease: 2 / 3, boost: 10, min: 1e-8, max: 1e8, maxRetries: 10,
+});
+
+/**
+ * Resolves an optimizer's `adaptive` option (`true` or an options object) over `defaults`
+ * and validates every field once, naming a bad one `adaptive.<field>` in an ArgumentError.
+ * `defaults` may carry extra fields (e.g. K-FAC's `every`); they are kept, and validated by
+ * the caller.
+ */
+export function resolveLevenbergMarquardt<T extends Required<LevenbergMarquardtOptions>>(
+  adaptive: true | Partial<T>, defaults: T,
+): T {
+  const lm: T = { ...defaults, ...(adaptive === true ? {} : adaptive) };
+  for (const key of ['increase', 'boost'] as const) {
+    if (!(lm[key] > 1) || !Number.isFinite(lm[key])) throw new ArgumentError(`adaptive.${key}`, `must be a finite number > 1, got ${lm[key]}`);
+  }
+  if (!(lm.decrease > 0 && lm.decrease < 1)) throw new ArgumentError('adaptive.decrease', `must be in (0, 1), got ${lm.decrease}`);
+  if (!(lm.lower <= lm.upper)) throw new ArgumentError('adaptive.lower', `must be ≤ upper (${lm.upper}), got ${lm.lower}`);
+  if (typeof lm.min !== 'number' || !Number.isFinite(lm.min) || !(lm.min > 0)) {
+    throw new ArgumentError('adaptive.min', `must be a finite number > 0, got ${lm.min}`);
+  }
+  if (!(lm.max >= lm.min)) throw new ArgumentError('adaptive.max', `must be ≥ min (${lm.min}), got ${lm.max}`);
+  if (!Number.isInteger(lm.maxRetries) || lm.maxRetries < 0) throw new ArgumentError('adaptive.maxRetries', `must be a non-negative integer, got ${lm.maxRetries}`);
+  return lm;
+}
+
+/** λ clamped to the [min, max] of resolved Levenberg–Marquardt options. */
+export function clampDamping(lambda: number, lm: Required<LevenbergMarquardtRule>): number {
+  return Math.min(lm.max, Math.max(lm.min, lambda));
 }

@@ -101,6 +101,18 @@ export interface KroneckerBlockOptions {
   form?: FactorForm | { a?: FactorForm; s?: FactorForm };
 }
 
+/** The options of {@link KroneckerBlockOptions} that do not depend on the layer's shape. */
+export type KroneckerBlockSettings = Omit<KroneckerBlockOptions, 'inputs' | 'outputs' | 'bias'>;
+
+/** {@link KroneckerBlockSettings} resolved by {@link KroneckerBlock.resolveSettings}: defaults filled in, per-factor values split. */
+export interface ResolvedKroneckerSettings {
+  normalization: { a: FactorNormalization; s: FactorNormalization };
+  decay: number;
+  inversion: KroneckerInversion;
+  damping: KroneckerDamping;
+  form: { a: FactorForm; s: FactorForm };
+}
+
 /** Per-call options of {@link KroneckerBlock.updateFactors}. */
 export interface KroneckerUpdateOptions {
   /**
@@ -144,6 +156,35 @@ export interface KroneckerConditionNumbers {
 type Form = 'primal' | 'dual';
 
 /**
+ * A block's workspace with two lookups: `get` sizes a buffer (allocating when it is new or
+ * too small), `find` returns one that must already exist and throws StateError otherwise,
+ * so a misspelt name can never silently allocate a fresh, uninitialised buffer.
+ */
+class BlockBuffers {
+  private readonly ws: Workspace;
+  private readonly known = new Set<string>();
+
+  constructor(kernels: Kernels) {
+    this.ws = new Workspace(kernels);
+  }
+
+  get(name: string, count: number): Ptr {
+    this.known.add(name);
+    return this.ws.get(name, count);
+  }
+
+  find(name: string): Ptr {
+    if (!this.known.has(name)) throw new StateError(`KroneckerBlock: buffer '${name}' read before it was written`);
+    return this.ws.get(name, 0);
+  }
+
+  dispose(): void {
+    this.ws.dispose();
+    this.known.clear();
+  }
+}
+
+/**
  * One Kronecker factor F = α·XᵀX (+ EMA history), X rows×dim, held either as the dim×dim
  * matrix ('primal') or as the batch X itself with K = XXᵀ ('dual'). The dual batch is
  * double-buffered (two slots) so that an update does not disturb the inverse cached from
@@ -164,8 +205,8 @@ class Factor {
   invAlpha = 0;
 
   constructor(
-    private readonly k: Kernels,
-    private readonly ws: Workspace,
+    private readonly kernels: Kernels,
+    private readonly ws: BlockBuffers,
     readonly name: 'A' | 'S',
     readonly dim: number,
     readonly formSetting: FactorForm,
@@ -184,25 +225,25 @@ class Factor {
    * F = alpha·XᵀX (dual, where oldScale is 0).
    */
   update(src: MatRef, appendOne: boolean, form: Form, alpha: number, oldScale: number): void {
-    const { k, ws, dim } = this;
+    const { kernels, ws, dim } = this;
     const rows = src.rows;
     this.form = form;
     if (form === 'primal') {
       const f = ws.get(`${this.name}.F`, dim * dim);
       if (appendOne) {
         const stage = ws.get(`${this.name}.stage`, rows * dim);
-        stageRows(k, src, appendOne, stage, dim);
-        k.syrk(1, dim, rows, alpha, stage, dim, oldScale, f, dim);
+        stageRows(kernels, src, appendOne, stage, dim);
+        kernels.syrk(1, dim, rows, alpha, stage, dim, oldScale, f, dim);
       } else {
-        k.syrk(1, dim, rows, alpha, src.ptr, src.ld ?? src.cols, oldScale, f, dim);
+        kernels.syrk(1, dim, rows, alpha, src.ptr, src.ld ?? src.cols, oldScale, f, dim);
       }
       return;
     }
     const slot = this.active === 0 ? 1 : 0;
     const x = ws.get(`${this.name}.X${slot}`, rows * dim);
     const g = ws.get(`${this.name}.K${slot}`, rows * rows);
-    stageRows(k, src, appendOne, x, dim);
-    k.syrk(0, rows, dim, 1, x, dim, 0, g, rows);
+    stageRows(kernels, src, appendOne, x, dim);
+    kernels.syrk(0, rows, dim, 1, x, dim, 0, g, rows);
     this.slotRows[slot] = rows;
     this.slotAlpha[slot] = alpha;
     this.pending = slot;
@@ -210,18 +251,18 @@ class Factor {
 
   /** tr F of the current statistics. */
   trace(): number {
-    if (this.form === 'primal') return diagSum(this.k, this.ws.get(`${this.name}.F`, 0), this.dim, this.dim);
+    if (this.form === 'primal') return diagSum(this.kernels, this.ws.find(`${this.name}.F`), this.dim, this.dim);
     const s = this.pending, rows = this.slotRows[s];
-    return this.slotAlpha[s] * diagSum(this.k, this.ws.get(`${this.name}.K${s}`, 0), rows, rows);
+    return this.slotAlpha[s] * diagSum(this.kernels, this.ws.find(`${this.name}.K${s}`), rows, rows);
   }
 
   /** Throws NonFiniteError when the current statistics hold NaN/±∞ (a non-finite entry always reaches the diagonal of a Gram). */
   checkFinite(): void {
-    const { k, ws, dim } = this;
+    const { kernels, ws, dim } = this;
     const [p, n] = this.form === 'primal'
-      ? [ws.get(`${this.name}.F`, 0), dim]
-      : [ws.get(`${this.name}.K${this.pending}`, 0), this.slotRows[this.pending]];
-    const h = k.f64(), base = p >> 3;
+      ? [ws.find(`${this.name}.F`), dim]
+      : [ws.find(`${this.name}.K${this.pending}`), this.slotRows[this.pending]];
+    const h = kernels.f64(), base = p >> 3;
     for (let i = 0; i < n; i++) {
       const v = h[base + i * n + i];
       if (v - v !== 0) throw new NonFiniteError(`factor ${this.name}`, i * n + i, v);
@@ -244,40 +285,40 @@ class Factor {
    * L·Lᵀ = K + (μ/α)I (dual, into `.LK`).
    */
   factorize(mu: number, explicitInverse: boolean): void {
-    const { k, ws, dim, name } = this;
+    const { kernels, ws, dim, name } = this;
     this.invMu = mu;
     if (this.invForm === 'primal') {
-      const f = ws.get(`${name}.F`, dim * dim), l = ws.get(`${name}.L`, dim * dim);
-      const info = k.potrf(dim, f, dim, mu, l, dim);
+      const f = ws.find(`${name}.F`), l = ws.get(`${name}.L`, dim * dim);
+      const info = kernels.potrf(dim, f, dim, mu, l, dim);
       if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `damped factor ${name} + ${mu}·I`);
-      if (explicitInverse) k.potri(dim, l, dim, ws.get(`${name}.inv`, dim * dim), dim);
+      if (explicitInverse) kernels.potri(dim, l, dim, ws.get(`${name}.inv`, dim * dim), dim);
       return;
     }
     if (!(mu > 0)) {
       throw new ArgumentError('damping', `must be > 0 when factor ${name} is inverted in the dual form (its ${dim}×${dim} matrix has rank ≤ ${this.invRows})`);
     }
     const rows = this.invRows;
-    const g = ws.get(`${name}.K${this.active}`, rows * rows), l = ws.get(`${name}.LK`, rows * rows);
-    const info = k.potrf(rows, g, rows, mu / this.invAlpha, l, rows);
+    const g = ws.find(`${name}.K${this.active}`), l = ws.get(`${name}.LK`, rows * rows);
+    const info = kernels.potrf(rows, g, rows, mu / this.invAlpha, l, rows);
     if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `dual Gram of factor ${name}`);
   }
 
   /** Pointers of the committed dual batch X (rows×dim) and the Cholesky factor of K + (μ/α)I. */
   dualPtrs(): { x: Ptr; l: Ptr } {
     return {
-      x: this.ws.get(`${this.name}.X${this.active}`, 0),
-      l: this.ws.get(`${this.name}.LK`, 0),
+      x: this.ws.find(`${this.name}.X${this.active}`),
+      l: this.ws.find(`${this.name}.LK`),
     };
   }
 
   /** The current statistics as a dense dim×dim array (the dual one is formed on demand). */
   readDense(): Float64Array {
-    const { k, ws, dim, name } = this;
-    if (this.form === 'primal') return copyOut(k, ws.get(`${name}.F`, dim * dim), dim * dim);
+    const { kernels, ws, dim, name } = this;
+    if (this.form === 'primal') return copyOut(kernels, ws.find(`${name}.F`), dim * dim);
     const s = this.pending, rows = this.slotRows[s];
     const tmp = ws.get('dense.tmp', dim * dim);
-    k.syrk(1, dim, rows, this.slotAlpha[s], ws.get(`${name}.X${s}`, rows * dim), dim, 0, tmp, dim);
-    return copyOut(k, tmp, dim * dim);
+    kernels.syrk(1, dim, rows, this.slotAlpha[s], ws.find(`${name}.X${s}`), dim, 0, tmp, dim);
+    return copyOut(kernels, tmp, dim * dim);
   }
 
   /**
@@ -286,16 +327,16 @@ class Factor {
    * the spectrum's range (Cholesky pivots; the diagonal), so hi/lo ≤ κ.
    */
   extremes(exact: boolean): [number, number] {
-    const { k, ws, name } = this;
+    const { kernels, ws, name } = this;
     const primal = this.invForm === 'primal';
     const n = primal ? this.dim : this.invRows;
-    const l = ws.get(primal ? `${name}.L` : `${name}.LK`, n * n);
+    const l = ws.find(primal ? `${name}.L` : `${name}.LK`);
     if (exact) {
       const m = ws.get('cond.m', n * n), w = ws.get('cond.w', n), v = ws.get('cond.v', n * n);
-      k.gemm(0, 1, n, n, n, 1, l, n, l, n, 0, m, n);
-      const info = k.syev(n, m, n, w, v, n);
+      kernels.gemm(0, 1, n, n, n, 1, l, n, l, n, 0, m, n);
+      const info = kernels.syev(n, m, n, w, v, n);
       if (info !== 0) throw new ConvergenceError(`condition number of factor ${name}: the symmetric eigensolver did not converge (code ${info})`);
-      const h = k.f64(), e = w >> 3;
+      const h = kernels.f64(), e = w >> 3;
       if (primal) return [h[e], h[e + n - 1]];
       // Dual: eig(F + μI) = α·(the top min(dim, n) eigenvalues of K + (μ/α)I), plus μ (dim − n times) when dim > n.
       const a = this.invAlpha;
@@ -303,7 +344,7 @@ class Factor {
     }
     // Every Cholesky pivot d_i = L_ii², and every diagonal entry Σ_p L_ip² of the matrix
     // factored, lies in [λ_min, λ_max].
-    const h = k.f64(), base = l >> 3;
+    const h = kernels.f64(), base = l >> 3;
     let lo = Infinity, hi = 0;
     for (let i = 0; i < n; i++) {
       const d = h[base + i * n + i] ** 2;
@@ -316,7 +357,7 @@ class Factor {
     // Dual: λ_max ≥ α·max pivot, and the diagonal of F + μI (α·‖column‖² + μ of the stored
     // batch) lies in [λ_min, λ_max] too; λ_min = μ exactly when dim > n (F has rank ≤ n).
     const a = this.invAlpha, mu = this.invMu, dim = this.dim;
-    const x = ws.get(`${name}.X${this.active}`, 0) >> 3;
+    const x = ws.find(`${name}.X${this.active}`) >> 3;
     let dLo = Infinity, dHi = 0;
     for (let j = 0; j < dim; j++) {
       let c = 0;
@@ -350,7 +391,7 @@ class Factor {
  * batch sizes allocate nothing. {@link dispose} frees everything.
  *
  * @example
- * const block = new KroneckerBlock(k, { inputs: 784, outputs: 128, bias: true });
+ * const block = new KroneckerBlock(kernels(), { inputs: 784, outputs: 128, bias: true });
  * block.updateFactors(activations, backpropGrads); // n×784 and n×128 in backend memory
  * block.updateInverse(1e-3);
  * block.multiplyInverse(gradW, precondW);          // 128×785 each
@@ -370,7 +411,7 @@ export class KroneckerBlock {
   readonly inversion: KroneckerInversion;
   readonly damping: KroneckerDamping;
 
-  private readonly ws: Workspace;
+  private readonly ws: BlockBuffers;
   private readonly A: Factor;
   private readonly S: Factor;
   private emaWeight = 0;
@@ -380,12 +421,36 @@ export class KroneckerBlock {
   private info: KroneckerInverseInfo | undefined;
   private disposed = false;
 
-  constructor(readonly k: Kernels, options: KroneckerBlockOptions) {
-    const { inputs, outputs, bias = false, normalization = 'mean', decay = 0.95, inversion = 'cholesky' } = options;
+  constructor(readonly kernels: Kernels, options: KroneckerBlockOptions) {
+    const { inputs, outputs, bias = false } = options;
     checkDim('inputs', inputs);
     checkDim('outputs', outputs);
     if (outputs < 1) throw new ShapeError('outputs', 'must be ≥ 1');
     if (inputs + (bias ? 1 : 0) < 1) throw new ShapeError('inputs', 'must be ≥ 1 for a layer without bias');
+    const { normalization, decay, inversion, damping, form } = KroneckerBlock.resolveSettings(options);
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.bias = bias;
+    this.inDim = inputs + (bias ? 1 : 0);
+    this.normalization = normalization;
+    this.decay = decay;
+    this.inversion = inversion;
+    this.damping = damping;
+    this.ws = new BlockBuffers(kernels);
+    this.A = new Factor(kernels, this.ws, 'A', this.inDim, form.a);
+    this.S = new Factor(kernels, this.ws, 'S', outputs, form.s);
+  }
+
+  /**
+   * Resolves and validates the shape-independent options of a block (everything but
+   * `inputs`, `outputs`, `bias`): the one validator of these options, also used by the
+   * K-FAC estimator to reject bad options when an optimizer is made, before any net exists.
+   * `names` renames arguments in the errors when a caller spells an option differently
+   * (K-FAC's `dampingForm` is the block's `damping`). A per-factor setting given as one
+   * string is named as given (`form`), an object's fields as `form.a` / `form.s`.
+   */
+  static resolveSettings(options: KroneckerBlockSettings, names: { damping?: string } = {}): ResolvedKroneckerSettings {
+    const { normalization = 'mean', decay = 0.95, inversion = 'cholesky' } = options;
     const normA = typeof normalization === 'string' ? normalization : normalization.a ?? 'mean';
     const normS = typeof normalization === 'string' ? normalization : normalization.s ?? 'mean';
     for (const [name, v] of [['normalization.a', normA], ['normalization.s', normS]] as const) {
@@ -393,28 +458,20 @@ export class KroneckerBlock {
     }
     checkDecay(decay);
     if (inversion !== 'cholesky' && inversion !== 'eigen') throw new ArgumentError('inversion', `must be 'cholesky' or 'eigen', got ${String(inversion)}`);
+    const dampingName = names.damping ?? 'damping';
     const damping = options.damping ?? (inversion === 'eigen' ? 'exact' : 'pi');
-    if (damping !== 'pi' && damping !== 'exact') throw new ArgumentError('damping', `must be 'pi' or 'exact', got ${String(damping)}`);
-    if (damping === 'exact' && inversion !== 'eigen') throw new ArgumentError('damping', "'exact' damping needs inversion 'eigen'");
+    if (damping !== 'pi' && damping !== 'exact') throw new ArgumentError(dampingName, `must be 'pi' or 'exact', got ${String(damping)}`);
+    if (damping === 'exact' && inversion !== 'eigen') throw new ArgumentError(dampingName, "'exact' damping needs inversion 'eigen'");
     const form = options.form ?? 'auto';
-    const formA = typeof form === 'string' ? form : form.a ?? 'auto';
-    const formS = typeof form === 'string' ? form : form.s ?? 'auto';
-    for (const [name, f] of [['form.a', formA], ['form.s', formS]] as const) {
+    const one = typeof form === 'string';
+    const formA = one ? form : form.a ?? 'auto';
+    const formS = one ? form : form.s ?? 'auto';
+    for (const [name, f] of [[one ? 'form' : 'form.a', formA], [one ? 'form' : 'form.s', formS]] as const) {
       if (f !== 'auto' && f !== 'primal' && f !== 'dual') throw new ArgumentError(name, `must be 'auto', 'primal' or 'dual', got ${String(f)}`);
       if (f === 'dual' && decay !== 0) throw new ArgumentError(name, `'dual' needs decay 0 (an EMA over batches is full rank), got decay ${decay}`);
       if (f === 'dual' && inversion !== 'cholesky') throw new ArgumentError(name, "'dual' needs inversion 'cholesky'");
     }
-    this.inputs = inputs;
-    this.outputs = outputs;
-    this.bias = bias;
-    this.inDim = inputs + (bias ? 1 : 0);
-    this.normalization = { a: normA, s: normS };
-    this.decay = decay;
-    this.inversion = inversion;
-    this.damping = damping;
-    this.ws = new Workspace(k);
-    this.A = new Factor(k, this.ws, 'A', this.inDim, formA);
-    this.S = new Factor(k, this.ws, 'S', outputs, formS);
+    return { normalization: { a: normA, s: normS }, decay, inversion, damping, form: { a: formA, s: formS } };
   }
 
   /** Number of updateFactors calls so far. */
@@ -452,8 +509,8 @@ export class KroneckerBlock {
     if (g.rows < 1) throw new ShapeError('g', 'needs at least one row');
     const examples = options.examples ?? a.rows;
     if (!(Number.isFinite(examples) && examples > 0)) throw new ArgumentError('examples', `must be a finite number > 0, got ${examples}`);
-    checkRefFinite(this.k, 'a', a);
-    checkRefFinite(this.k, 'g', g);
+    checkRefFinite(this.kernels, 'a', a);
+    checkRefFinite(this.kernels, 'g', g);
     const dualAllowed = this.decay === 0 && this.inversion === 'cholesky';
     const step = emaStep(this.decay, this.emaWeight);
     const alphaA = step.newScale / (this.normalization.a === 'sum' ? 1 : examples);
@@ -515,47 +572,47 @@ export class KroneckerBlock {
   multiplyInverse(v: MatRef, out: MatRef): void {
     this.live();
     if (!this.info) throw new StateError('multiplyInverse before updateInverse');
-    const m = this.outputs, d = this.inDim, k = this.k, ws = this.ws;
+    const m = this.outputs, d = this.inDim, kernels = this.kernels, ws = this.ws;
     this.checkRef('v', v, m, d);
     this.checkRef('out', out, m, d);
     const ldv = v.ld ?? v.cols, ldo = out.ld ?? out.cols;
     if (this.inversion === 'eigen') {
-      const us = ws.get('S.U', m * m), ua = ws.get('A.U', d * d), table = ws.get('eig.D', m * d);
+      const us = ws.find('S.U'), ua = ws.find('A.U'), table = ws.find('eig.D');
       const t1 = ws.get('t1', m * d), t2 = ws.get('t2', m * d);
-      k.gemm(1, 0, m, d, m, 1, us, m, v.ptr, ldv, 0, t1, d);
-      k.gemm(0, 0, m, d, d, 1, t1, d, ua, d, 0, t2, d);
-      k.hadamard(m * d, t2, table, t2);
-      k.gemm(0, 0, m, d, m, 1, us, m, t2, d, 0, t1, d);
-      k.gemm(0, 1, m, d, d, 1, t1, d, ua, d, 0, out.ptr, ldo);
+      kernels.gemm(1, 0, m, d, m, 1, us, m, v.ptr, ldv, 0, t1, d);
+      kernels.gemm(0, 0, m, d, d, 1, t1, d, ua, d, 0, t2, d);
+      kernels.hadamard(m * d, t2, table, t2);
+      kernels.gemm(0, 0, m, d, m, 1, us, m, t2, d, 0, t1, d);
+      kernels.gemm(0, 1, m, d, d, 1, t1, d, ua, d, 0, out.ptr, ldo);
       return;
     }
     const w = ws.get('w', m * d);
     // Right factor first: W = V·Ã⁻¹.
     if (this.A.invForm === 'primal') {
-      k.gemm(0, 0, m, d, d, 1, v.ptr, ldv, ws.get('A.inv', d * d), d, 0, w, d);
+      kernels.gemm(0, 0, m, d, d, 1, v.ptr, ldv, ws.find('A.inv'), d, 0, w, d);
     } else {
       // V(αXᵀX + μI)⁻¹ = (V − Zᵀ X)/μ with Z = (K + (μ/α)I)⁻¹ X Vᵀ, X the stored n×d batch.
       const n = this.A.invRows, mu = this.A.invMu;
       const z = ws.get('z', n * m);
-      copyRows(k, v.ptr, ldv, w, d, m, d);
+      copyRows(kernels, v.ptr, ldv, w, d, m, d);
       const { x, l } = this.A.dualPtrs();
-      k.gemm(0, 1, n, m, d, 1, x, d, w, d, 0, z, m);
-      k.potrs(n, m, l, n, z, m);
-      k.gemm(1, 0, m, d, n, -1 / mu, z, m, x, d, 1 / mu, w, d);
+      kernels.gemm(0, 1, n, m, d, 1, x, d, w, d, 0, z, m);
+      kernels.potrs(n, m, l, n, z, m);
+      kernels.gemm(1, 0, m, d, n, -1 / mu, z, m, x, d, 1 / mu, w, d);
     }
     // Then the left factor, in place: W ← S̃⁻¹·W.
     if (this.S.invForm === 'primal') {
-      k.potrs(m, d, ws.get('S.L', m * m), m, w, d);
+      kernels.potrs(m, d, ws.find('S.L'), m, w, d);
     } else {
       // (αXᵀX + μI)⁻¹W = (W − Xᵀ T)/μ with T = (K + (μ/α)I)⁻¹ X W, X the stored n×m batch.
       const n = this.S.invRows, mu = this.S.invMu;
       const t = ws.get('t', n * d);
       const { x, l } = this.S.dualPtrs();
-      k.gemm(0, 0, n, d, m, 1, x, m, w, d, 0, t, d);
-      k.potrs(n, d, l, n, t, d);
-      k.gemm(1, 0, m, d, n, -1 / mu, x, m, t, d, 1 / mu, w, d);
+      kernels.gemm(0, 0, n, d, m, 1, x, m, w, d, 0, t, d);
+      kernels.potrs(n, d, l, n, t, d);
+      kernels.gemm(1, 0, m, d, n, -1 / mu, x, m, t, d, 1 / mu, w, d);
     }
-    copyRows(k, w, d, out.ptr, ldo, m, d);
+    copyRows(kernels, w, d, out.ptr, ldo, m, d);
   }
 
   /**
@@ -571,9 +628,9 @@ export class KroneckerBlock {
     const info = this.info;
     if (!info) throw new StateError('conditionNumbers before updateInverse');
     if (this.inversion === 'eigen') {
-      const h = this.k.f64();
-      const [sLo, sHi] = clippedRange(h, this.ws.get('S.w', 0) >> 3, this.outputs);
-      const [aLo, aHi] = clippedRange(h, this.ws.get('A.w', 0) >> 3, this.inDim);
+      const h = this.kernels.f64();
+      const [sLo, sHi] = clippedRange(h, this.ws.find('S.w') >> 3, this.outputs);
+      const [aLo, aHi] = clippedRange(h, this.ws.find('A.w') >> 3, this.inDim);
       if (this.damping === 'exact') {
         const lam = info.damping;
         return { a: ratio(aHi, aLo), s: ratio(sHi, sLo), block: ratio(sHi * aHi + lam, sLo * aLo + lam), exact: true };
@@ -645,18 +702,18 @@ export class KroneckerBlock {
 
   /** Eigen mode: syev of both factors when the statistics changed, then the damping table D. */
   private eigenTable(lam: number, muA: number, muS: number): void {
-    const { k, ws } = this;
+    const { kernels, ws } = this;
     const m = this.outputs, d = this.inDim;
     if (this.eigenVersion !== this.version) {
       for (const [f, n] of [['A', d], ['S', m]] as const) {
-        const info = k.syev(n, ws.get(`${f}.F`, n * n), n, ws.get(`${f}.w`, n), ws.get(`${f}.U`, n * n), n);
+        const info = kernels.syev(n, ws.get(`${f}.F`, n * n), n, ws.get(`${f}.w`, n), ws.get(`${f}.U`, n * n), n);
         if (info !== 0) throw new ConvergenceError(`eigendecomposition of factor ${f}: the symmetric eigensolver did not converge (code ${info})`);
       }
       this.eigenVersion = this.version;
     }
     const table = ws.get('eig.D', m * d);
-    const h = k.f64();
-    const sw = ws.get('S.w', m) >> 3, aw = ws.get('A.w', d) >> 3, base = table >> 3;
+    const h = kernels.f64();
+    const sw = ws.find('S.w') >> 3, aw = ws.find('A.w') >> 3, base = table >> 3;
     const exact = this.damping === 'exact';
     for (let o = 0; o < m; o++) {
       // PSD factors: clip round-off negatives to 0 so the damping alone bounds the denominator.
@@ -684,15 +741,15 @@ export class KroneckerBlock {
     if (ref.cols !== cols) throw new ShapeError(name, `expected ${cols} columns, got ${ref.cols}`);
     const ld = ref.ld ?? ref.cols;
     if (!Number.isSafeInteger(ld) || ld < cols) throw new ShapeError(`${name}.ld`, `must be an integer ≥ ${cols}, got ${ld}`);
-    const owner = (ref as { k?: Kernels }).k;
-    if (owner !== undefined && owner !== this.k) throw new ArgumentError(name, 'lives on a different backend than this block');
+    const owner = (ref as { k?: Kernels }).k; // a Mat names its backend `k`
+    if (owner !== undefined && owner !== this.kernels) throw new ArgumentError(name, 'lives on a different backend than this block');
   }
 }
 
 /** Copies rows×cols from (src, lds) to (dst, ldd), element pointers given as bytes; overlapping copies are safe row by row only when identical. */
-function copyRows(k: Kernels, src: Ptr, lds: number, dst: Ptr, ldd: number, rows: number, cols: number): void {
+function copyRows(kernels: Kernels, src: Ptr, lds: number, dst: Ptr, ldd: number, rows: number, cols: number): void {
   if (src === dst && lds === ldd) return;
-  const h = k.f64(), s = src >> 3, t = dst >> 3;
+  const h = kernels.f64(), s = src >> 3, t = dst >> 3;
   if (lds === cols && ldd === cols) {
     h.copyWithin(t, s, s + rows * cols);
     return;
@@ -701,30 +758,30 @@ function copyRows(k: Kernels, src: Ptr, lds: number, dst: Ptr, ldd: number, rows
 }
 
 /** Copies `src` (rows×src.cols, ld) into dst (rows×dim, contiguous), with 1 in the last column when appendOne. */
-function stageRows(k: Kernels, src: MatRef, appendOne: boolean, dst: Ptr, dim: number): void {
-  copyRows(k, src.ptr, src.ld ?? src.cols, dst, dim, src.rows, src.cols);
+function stageRows(kernels: Kernels, src: MatRef, appendOne: boolean, dst: Ptr, dim: number): void {
+  copyRows(kernels, src.ptr, src.ld ?? src.cols, dst, dim, src.rows, src.cols);
   if (appendOne) {
-    const h = k.f64(), t = dst >> 3;
+    const h = kernels.f64(), t = dst >> 3;
     for (let r = 0; r < src.rows; r++) h[t + r * dim + dim - 1] = 1;
   }
 }
 
 /** Throws NonFiniteError naming the first non-finite element (row-major index) of ref. */
-function checkRefFinite(k: Kernels, name: string, ref: MatRef): void {
+function checkRefFinite(kernels: Kernels, name: string, ref: MatRef): void {
   const ld = ref.ld ?? ref.cols;
   const contiguous = ld === ref.cols;
   for (let r = 0; r < (contiguous ? 1 : ref.rows); r++) {
     const len = contiguous ? ref.rows * ref.cols : ref.cols;
-    const i = k.firstNonFinite(len, ref.ptr + r * ld * 8);
+    const i = kernels.firstNonFinite(len, ref.ptr + r * ld * 8);
     if (i >= 0) {
       const at = r * ref.cols + i;
-      throw new NonFiniteError(name, at, k.f64()[(ref.ptr >> 3) + r * ld + i]);
+      throw new NonFiniteError(name, at, kernels.f64()[(ref.ptr >> 3) + r * ld + i]);
     }
   }
 }
 
-function diagSum(k: Kernels, p: Ptr, n: number, ld: number): number {
-  const h = k.f64(), base = p >> 3;
+function diagSum(kernels: Kernels, p: Ptr, n: number, ld: number): number {
+  const h = kernels.f64(), base = p >> 3;
   let s = 0;
   for (let i = 0; i < n; i++) s += h[base + i * ld + i];
   return s;
@@ -736,8 +793,8 @@ function trace(a: Float64Array, n: number): number {
   return s;
 }
 
-function copyOut(k: Kernels, p: Ptr, count: number): Float64Array {
-  return k.f64().slice(p >> 3, (p >> 3) + count);
+function copyOut(kernels: Kernels, p: Ptr, count: number): Float64Array {
+  return kernels.f64().slice(p >> 3, (p >> 3) + count);
 }
 
 /** [min, max] of n ascending eigenvalues at element offset w, clipped below at 0. */

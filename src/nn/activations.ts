@@ -65,13 +65,13 @@ export function activation(name: ActivationName, argument = 'activation'): Activ
  * pointers). ReLU and identity get their own paths: they are the paper's and the
  * output layer's; ReLU is the `relu` kernel, which computes (scale·z)·[z > 0].
  */
-export function applyActivation(k: Kernels, act: Activation, n: number, m: number,
+export function applyActivation(kernels: Kernels, act: Activation, n: number, m: number,
   srcPtr: Ptr, lds: number, scale: number, dstPtr: Ptr, ldd: number): void {
   if (act.name === 'relu') {
-    k.relu(n, m, srcPtr, lds, scale, dstPtr, ldd);
+    kernels.relu(n, m, srcPtr, lds, scale, dstPtr, ldd);
     return;
   }
-  const h = k.f64(), src = srcPtr >> 3, dst = dstPtr >> 3;
+  const h = kernels.f64(), src = srcPtr >> 3, dst = dstPtr >> 3;
   if (act.name === 'identity') {
     for (let i = 0; i < n; i++) {
       const s = src + i * lds, d = dst + i * ldd;
@@ -92,14 +92,14 @@ export function applyActivation(k: Kernels, act: Activation, n: number, m: numbe
  * back-propagation through φ for q stacked rows per example. ReLU is the
  * `reluMask` kernel (NaN in z masks like z < 0).
  */
-export function scaleByDerivative(k: Kernels, act: Activation, n: number, q: number, m: number,
+export function scaleByDerivative(kernels: Kernels, act: Activation, n: number, q: number, m: number,
   zPtr: Ptr, bPtr: Ptr): void {
   if (act.name === 'identity') return;
   if (act.name === 'relu') {
-    k.reluMask(n, q, m, zPtr, bPtr);
+    kernels.reluMask(n, q, m, zPtr, bPtr);
     return;
   }
-  const h = k.f64(), z = zPtr >> 3, b = bPtr >> 3;
+  const h = kernels.f64(), z = zPtr >> 3, b = bPtr >> 3;
   const df = act.df;
   for (let i = 0; i < n; i++) {
     const zi = z + i * m;

@@ -1,12 +1,132 @@
 /**
- * The network Jacobian J = ∂U/∂θ explicitly (for tests and diagnostics), and
- * the products with it that never form it.
+ * Every product with the network Jacobian J̃ (stacked Gauss–Newton rows, q per example;
+ * J = ∂U/∂θ when seeded with identity rows), from a {@link Capture}:
+ * - reverse mode: J̃ᵀv ({@link jtv}), the gradient ({@link gradientFromCapture}), and the
+ *   explicit J̃ ({@link writeJacobian}, small nets only): for a dense layer, row r of J̃'s
+ *   block is B_l[r] ⊗ A_l[i], so J̃ᵀv = per layer vec(V_lᵀ A_l), V_l[i] = Σ_c v[(i,c)]·B_l[(i,c)];
+ * - forward mode: J·v ({@link jvpFromCapture}, the R-operator of Pearlmutter 1994): for
+ *   layer l with effective input A_l = [s_l·φ(Z_{l−1}) | β_l·1] and Z_l = A_l·W̃_lᵀ, a
+ *   tangent V_l of W̃_l (zero for a frozen layer) moves
+ *     Ż_l = Ȧ_l·W̃_lᵀ + A_l·V_lᵀ,   Ȧ_l = [s_l·φ′(Z_{l−1}) ∘ Ż_{l−1} | 0],
+ *   starting from Ȧ = 0 below the first trainable layer; J·v is Ż of the last layer;
+ * - and the public, allocating versions on plain arrays: {@link jacobian}, {@link vjp}, {@link jvp}.
+ * The Gram matrix J̃J̃ᵀ is gram.ts.
  */
+import type { Ptr } from '../kernels/types.js';
 import { Workspace } from '../matrix.js';
 import { checkArray, checkFinite } from '../validate.js';
+import { scaleByDerivative } from './activations.js';
 import { Capture, type Net } from './net.js';
-import { jtv, seedIdentity, writeJacobian } from './gram.js';
-import { jvpFromCapture } from './jvp.js';
+
+/**
+ * out (numParams) ← alpha·J̃ᵀv + beta·out, with v the n·q vector at `v`
+ * (out may hold the parameters themselves: beta = 1 applies a step in place).
+ */
+export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr, beta: number): void {
+  const net = cap.net, kernels = net.kernels;
+  const n = cap.n, q = cap.q;
+  let width = 0;
+  for (const L of net.layers) if (L.trainable) width = Math.max(width, q === 1 ? Math.min(L.outputs, L.inA) : L.outputs);
+  const vp = ws.get('jtv.v', n * width);
+  for (let l = 0; l < net.layers.length; l++) {
+    const L = net.layers[l];
+    if (!L.trainable) continue;
+    const m = L.outputs;
+    const h = kernels.f64();
+    if (q === 1 && L.inA < m) {
+      // Bᵀ·diag(v)·A: scale the narrower factor's rows (here A's) instead of contracting B.
+      const S = vp >> 3, A = cap.a[l] >> 3, c = v >> 3;
+      for (let i = 0; i < n; i++) {
+        const w = h[c + i], arow = A + i * L.inA, srow = S + i * L.inA;
+        for (let j = 0; j < L.inA; j++) h[srow + j] = w * h[arow + j];
+      }
+      kernels.gemm(1, 0, m, L.inA, n, alpha, cap.b[l], m, vp, L.inA, beta, out + 8 * L.paramOffset, L.inA);
+      continue;
+    }
+    const V = vp >> 3, B = cap.b[l] >> 3, c = v >> 3;
+    for (let i = 0; i < n; i++) {
+      const vrow = V + i * m;
+      for (let j = 0; j < m; j++) h[vrow + j] = 0;
+      for (let s = 0; s < q; s++) {
+        const w = h[c + i * q + s], brow = B + (i * q + s) * m;
+        if (w !== 0) for (let j = 0; j < m; j++) h[vrow + j] += w * h[brow + j];
+      }
+    }
+    kernels.gemm(1, 0, m, L.inA, n, alpha, vp, m, cap.a[l], L.inA, beta, out + 8 * L.paramOffset, L.inA);
+  }
+}
+
+/**
+ * out (numParams) ← Σ_l vec(B_lᵀ A_l): the gradient when the capture was
+ * back-propagated from ∂L/∂U with q = 1.
+ */
+export function gradientFromCapture(cap: Capture, out: Ptr): void {
+  const net = cap.net, kernels = net.kernels;
+  for (let l = 0; l < net.layers.length; l++) {
+    const L = net.layers[l];
+    if (!L.trainable) continue;
+    kernels.gemm(1, 0, L.outputs, L.inA, cap.n, 1, cap.b[l], L.outputs, cap.a[l], L.inA, 0, out + 8 * L.paramOffset, L.inA);
+  }
+}
+
+/** Writes the explicit J̃ ((n·q) × numParams, row-major) at `dst`: for tests, diagnostics and the parameter form. */
+export function writeJacobian(cap: Capture, dst: Ptr): void {
+  const net = cap.net, h = net.kernels.f64();
+  const n = cap.n, q = cap.q, P = net.numParams, D = dst >> 3;
+  for (let l = 0; l < net.layers.length; l++) {
+    const L = net.layers[l];
+    if (!L.trainable) continue;
+    const B = cap.b[l] >> 3, A = cap.a[l] >> 3;
+    for (let r = 0; r < n * q; r++) {
+      const arow = A + Math.floor(r / q) * L.inA, brow = B + r * L.outputs;
+      for (let o = 0; o < L.outputs; o++) {
+        const w = h[brow + o], d = D + r * P + L.paramOffset + o * L.inA;
+        for (let j = 0; j < L.inA; j++) h[d + j] = w * h[arow + j];
+      }
+    }
+  }
+}
+
+/** Seeds the output layer's B with identity rows (q = outputs): row (i, c) = e_c, so J̃ = J = ∂U/∂θ. */
+export function seedIdentity(cap: Capture): void {
+  const k = cap.net.outputDim, h = cap.net.kernels.f64(), b = cap.b[cap.b.length - 1] >> 3;
+  h.fill(0, b, b + cap.n * k * k);
+  for (let r = 0; r < cap.n * k; r++) h[b + r * k + (r % k)] = 1;
+}
+
+/**
+ * out (n × outputDim, row-major) ← J·v, J = ∂U/∂θ at the parameters of the capture's
+ * last forward pass, v the numParams tangent at `v` (flat parameter order).
+ *
+ * Preconditions: `cap` holds a forward pass whose pre-activations Z_l (every layer) and
+ * effective inputs A_l (trainable layers) are intact (a backward pass keeps them), and the
+ * net's weights have not changed since. `out` must not overlap `v` or the capture.
+ * Scratch: two n × (widest layer) blocks of `ws` (names 'jvp.t0', 'jvp.t1'), reused.
+ */
+export function jvpFromCapture(cap: Capture, ws: Workspace, v: Ptr, out: Ptr): void {
+  const net = cap.net, kernels = net.kernels, n = cap.n, layers = net.layers;
+  const last = layers.length - 1;
+  let width = 0;
+  for (const L of layers) width = Math.max(width, L.outputs);
+  const bufs = [ws.get('jvp.t0', n * width), ws.get('jvp.t1', n * width)];
+  let prev = 0; // byte pointer of Ż_{l−1} (0: Ȧ_l = 0)
+  for (let l = net.firstTrainable; l <= last; l++) {
+    const L = layers[l];
+    const zdot = l === last ? out : bufs[(l - net.firstTrainable) & 1];
+    let beta = 0;
+    if (prev !== 0) {
+      // Ȧ_l = s_l·φ′(Z_{l−1}) ∘ Ż_{l−1} in place (the bias column's tangent is 0: skip it in the GEMM).
+      const P = layers[l - 1];
+      scaleByDerivative(kernels, P.act, n, 1, P.outputs, cap.z[l - 1], prev);
+      kernels.gemm(0, 1, n, L.outputs, L.inputs, L.weightScale, prev, L.inputs, L.ptr, L.inA, 0, zdot, L.outputs);
+      beta = 1;
+    }
+    // The first layer of the loop is trainable, so Ż is always written before it is read.
+    if (L.trainable) kernels.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, v + 8 * L.paramOffset, L.inA, beta, zdot, L.outputs);
+    prev = zdot;
+  }
+  if (net.firstTrainable > last) kernels.f64().fill(0, out >> 3, (out >> 3) + n * net.outputDim);
+}
 
 /**
  * Runs forward and backward for n examples with identity seeds (rows = (example,

@@ -18,6 +18,7 @@
  */
 import { ArgumentError, ShapeError } from '../errors.js';
 import { checkArray, checkFinite } from '../validate.js';
+import type { Rng } from './random.js';
 
 /** 'sum' (default) or 'mean' over examples. */
 export type Reduction = 'sum' | 'mean';
@@ -47,6 +48,25 @@ export interface Loss {
    * and at c the n·k vector with J̃ᵀc = ∇θL.
    */
   gaussNewton(h: Float64Array, u: number, Y: Float64Array, n: number, k: number, b: number, c: number): number;
+  /**
+   * Whether J̃J̃ᵀ is singular for every batch (softmax cross-entropy: each Mᵢ has rank
+   * k − 1), so that an exact natural-gradient step needs damping λ > 0.
+   */
+  readonly singularGaussNewton: boolean;
+  /**
+   * The Fisher estimate K-FAC uses under `fisher: 'auto'`: 'exact' when the Gauss–Newton
+   * factor is cheap to back-propagate (k identical-weight rows), 'mc' when one sampled row
+   * per example estimates it better per cost.
+   */
+  readonly defaultFisher: 'exact' | 'mc';
+  /**
+   * Monte-Carlo Fisher rows: for each example i and sample s < `samples` (default 1),
+   * √w·∇ᵤℓ(uᵢ, ŷ) at a target ŷ drawn from the model's predictive distribution at the n × k
+   * outputs at u (w = 1, or 1/n under 'mean'), written at out + i·ld + s·k (k values).
+   * Its outer products average to the Gauss–Newton/Fisher matrix of the loss. Draws from
+   * `rng` in the order (example, sample).
+   */
+  sampleFisher(h: Float64Array, u: number, n: number, k: number, rng: Rng, out: number, ld: number, samples?: number): void;
 }
 
 /** A loss or the name of one with its default (sum) reduction. */
@@ -89,6 +109,18 @@ export function squaredError(options: LossOptions = {}): Loss {
       h.fill(0, b, b + n * k * k);
       for (let r = 0; r < n * k; r++) h[b + r * k + (r % k)] = sw;
       return 0.5 * w * s;
+    },
+    singularGaussNewton: false,
+    defaultFisher: 'exact',
+    sampleFisher(h, _u, n, k, rng, out, ld, samples = 1) {
+      // ŷ ~ N(u, I): ∇ᵤ½‖u − ŷ‖² = u − ŷ = −ε, and ε is symmetric, so the row is √w·ε.
+      const sw = sqrt(weight(reduction, n));
+      for (let i = 0; i < n; i++) {
+        for (let q = 0; q < samples; q++) {
+          const r = out + i * ld + q * k;
+          for (let j = 0; j < k; j++) h[r + j] = sw * rng.normal();
+        }
+      }
     },
   };
 }
@@ -196,6 +228,29 @@ export function softmaxCrossEntropy(options: LossOptions = {}): Loss {
       }
       return weight(reduction, n) * s;
     },
+    singularGaussNewton: true,
+    defaultFisher: 'mc',
+    sampleFisher(h, u, n, k, rng, out, ld, samples = 1) {
+      // ŷ ~ softmax(uᵢ): the row is √w·(p − e_ŷ), with p staged in the row itself.
+      const sw = sqrt(weight(reduction, n));
+      for (let i = 0; i < n; i++) {
+        const ui = u + i * k;
+        for (let q = 0; q < samples; q++) {
+          const r = out + i * ld + q * k;
+          let max = -Infinity;
+          for (let j = 0; j < k; j++) if (h[ui + j] > max) max = h[ui + j];
+          let z = 0;
+          for (let j = 0; j < k; j++) { const e = exp(h[ui + j] - max); h[r + j] = e; z += e; }
+          const draw = rng.uniform() * z;
+          let acc = 0, label = k - 1;
+          for (let j = 0; j < k; j++) {
+            acc += h[r + j];
+            if (draw < acc) { label = j; break; }
+          }
+          for (let j = 0; j < k; j++) h[r + j] = sw * (h[r + j] / z - (j === label ? 1 : 0));
+        }
+      }
+    },
   };
 }
 
@@ -206,7 +261,7 @@ const defaults: { squared?: Loss; crossEntropy?: Loss } = {};
 export function resolveLoss(spec: LossSpec | undefined): Loss {
   if (spec === undefined || spec === 'squared-error') return (defaults.squared ??= squaredError());
   if (spec === 'cross-entropy') return (defaults.crossEntropy ??= softmaxCrossEntropy());
-  if (typeof spec === 'object' && spec !== null && typeof spec.gaussNewton === 'function') return spec;
+  if (typeof spec === 'object' && spec !== null && typeof spec.gaussNewton === 'function' && typeof spec.sampleFisher === 'function') return spec;
   throw new ArgumentError('loss', `expected 'squared-error', 'cross-entropy' or a Loss object, got ${String(spec)}`);
 }
 

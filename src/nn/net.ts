@@ -18,6 +18,13 @@ import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
 import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
 
 /** Shape and role of one dense layer, as given to the {@link Net} constructor. */
+/** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
+export interface Batch {
+  X: Float64Array;
+  Y: Float64Array;
+  n: number;
+}
+
 export interface DenseSpec {
   inputs: number;
   outputs: number;
@@ -275,18 +282,18 @@ export class Net {
    */
   forward(cap: Capture, X: Float64Array, n: number, q: number): void {
     this.checkLive();
-    const k = this.kernels;
+    const kernels = this.kernels;
     cap.ensure(n, q);
     const layers = this.layers;
-    writeInput(k.f64(), layers[0], X, n, cap.a[0] >> 3);
+    writeInput(kernels.f64(), layers[0], X, n, cap.a[0] >> 3);
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l];
-      k.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, L.ptr, L.inA, 0, cap.z[l], L.outputs);
+      kernels.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, L.ptr, L.inA, 0, cap.z[l], L.outputs);
       if (l + 1 < layers.length) {
         const next = layers[l + 1];
-        applyActivation(k, L.act, n, L.outputs, cap.z[l], L.outputs, next.weightScale, cap.a[l + 1], next.inA);
+        applyActivation(kernels, L.act, n, L.outputs, cap.z[l], L.outputs, next.weightScale, cap.a[l + 1], next.inA);
         if (next.bias) {
-          const h = k.f64(), a = cap.a[l + 1] >> 3;
+          const h = kernels.f64(), a = cap.a[l + 1] >> 3;
           for (let i = 0; i < n; i++) h[a + i * next.inA + next.inputs] = next.biasScale;
         }
       }
@@ -300,12 +307,12 @@ export class Net {
    * @internal
    */
   backward(cap: Capture): void {
-    const k = this.kernels;
+    const kernels = this.kernels;
     const rows = cap.n * cap.q;
     for (let l = this.layers.length - 1; l > this.firstTrainable; l--) {
       const L = this.layers[l], prev = this.layers[l - 1];
-      k.gemm(0, 0, rows, L.inputs, L.outputs, L.weightScale, cap.b[l], L.outputs, L.ptr, L.inA, 0, cap.b[l - 1], L.inputs);
-      scaleByDerivative(k, prev.act, cap.n, cap.q, prev.outputs, cap.z[l - 1], cap.b[l - 1]);
+      kernels.gemm(0, 0, rows, L.inputs, L.outputs, L.weightScale, cap.b[l], L.outputs, L.ptr, L.inA, 0, cap.b[l - 1], L.inputs);
+      scaleByDerivative(kernels, prev.act, cap.n, cap.q, prev.outputs, cap.z[l - 1], cap.b[l - 1]);
     }
   }
 
@@ -355,5 +362,31 @@ function writeInput(h: Float64Array, L: Dense, X: Float64Array, n: number, a: nu
     const row = a + i * L.inA;
     for (let j = 0; j < d; j++) h[row + j] = s * X[i * d + j];
     if (L.bias) h[row + d] = L.biasScale;
+  }
+}
+
+/**
+ * An optimizer's or estimator's view of one net: a workspace and a capture on the net's
+ * backend, sized on the first step and reused after (so a steady-state step allocates no
+ * backend memory). `bind` returns true when the net changed, so the caller resets state.
+ */
+export class NetBinding {
+  net: Net | undefined;
+  ws: Workspace | undefined;
+  cap: Capture | undefined;
+
+  bind(net: Net): boolean {
+    if (this.net === net && this.ws) return false;
+    this.dispose();
+    this.net = net;
+    this.ws = new Workspace(net.kernels);
+    this.cap = new Capture(net);
+    return true;
+  }
+
+  dispose(): void {
+    this.cap?.dispose();
+    this.ws?.dispose();
+    this.net = this.cap = this.ws = undefined;
   }
 }

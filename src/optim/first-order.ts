@@ -6,12 +6,14 @@
  */
 import type { Ptr } from '../kernels/types.js';
 import { ArgumentError, NonFiniteError } from '../errors.js';
-import { gradientFromCapture } from '../nn/gram.js';
+import { gradientFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
-import type { Capture, Net } from '../nn/net.js';
-import {
-  checkLoss, checkPositive, checkUnit, dot, NetBinding, prepareStep, type Batch, type Optimizer, type Preconditioner, type StepOptions, type StepStats,
-} from './types.js';
+import { NetBinding, type Batch, type Capture, type Net } from '../nn/net.js';
+import { checkLoss, checkPositive, checkUnit } from '../validate.js';
+import { dot } from '../vectors.js';
+import { prepareStep } from './prepare.js';
+import { StepGuard } from './step-safety.js';
+import type { Optimizer, Preconditioner, StepOptions, StepStats } from './types.js';
 
 // A module-level alias: global `Math.` lookups in a hot loop are slow in some hosts (jest's vm contexts).
 const { sqrt } = Math;
@@ -23,29 +25,32 @@ const { sqrt } = Math;
 export function lossAndGradient(net: Net, cap: Capture, batch: Batch, loss: Loss, grad: Ptr): number {
   const { X, Y, n } = batch;
   net.forward(cap, X, n, 1);
-  const k = net.kernels;
-  const value = loss.gradient(k.f64(), cap.output >> 3, Y, n, net.outputDim, cap.b[cap.b.length - 1] >> 3);
+  const kernels = net.kernels;
+  const value = loss.gradient(kernels.f64(), cap.output >> 3, Y, n, net.outputDim, cap.b[cap.b.length - 1] >> 3);
   checkLoss('loss', value);
   net.backward(cap);
   gradientFromCapture(cap, grad);
-  const bad = k.firstNonFinite(net.numParams, grad);
-  if (bad >= 0) throw new NonFiniteError('gradient', bad, k.f64()[(grad >> 3) + bad]);
+  const bad = kernels.firstNonFinite(net.numParams, grad);
+  if (bad >= 0) throw new NonFiniteError('gradient', bad, kernels.f64()[(grad >> 3) + bad]);
   return value;
 }
 
 /**
  * The shared step of the first-order methods: gradient, then `update` over the
- * views (θ at element offset t, ∇ at g, state blocks at s), which returns ‖Δθ‖².
+ * views (θ at element offset t, ∇ at g, state blocks at s). The state an optimizer
+ * owns is the step count `t` and the named O(P) blocks of `stateBlocks` in its workspace.
  */
 abstract class FirstOrder implements Optimizer {
   abstract readonly name: string;
   protected readonly bound = new NetBinding();
+  private readonly guard = new StepGuard();
+  /** Steps taken since the last reset (Adam's bias correction reads it). */
   protected t = 0;
 
   /** Names of the O(P) state blocks this method keeps (velocity, moments). */
   protected abstract readonly stateBlocks: readonly string[];
 
-  protected abstract update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number;
+  protected abstract update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): void;
 
   constructor(readonly preconditioner: Preconditioner | undefined) {}
 
@@ -68,24 +73,16 @@ abstract class FirstOrder implements Optimizer {
       gradNorm = Math.sqrt(dot(net.kernels.f64(), grad, grad, P));
     }
     // θ and the state are kept aside so that a step that overflows can be undone whole.
-    const backup = ws.get('backup', P * (1 + state.length));
-    const blocks = [net.paramsPtr, ...state];
-    const copy = (from: (i: number) => number, to: (i: number) => number) => {
-      const h = net.kernels.f64();
-      for (let i = 0; i < blocks.length; i++) h.copyWithin(to(i) >> 3, from(i) >> 3, (from(i) >> 3) + P);
-    };
-    const saved = (i: number) => backup + 8 * P * i;
-    copy((i) => blocks[i], saved);
+    this.guard.save(net, ws, state);
     this.t++;
-    const updateSq = this.update(net.kernels.f64(), net.paramsPtr >> 3, grad >> 3, state.map((s) => s >> 3), P);
-    if (!Number.isFinite(updateSq) || net.kernels.firstNonFinite(P, net.paramsPtr) >= 0) {
-      copy(saved, (i) => blocks[i]);
+    this.update(net.kernels.f64(), net.paramsPtr >> 3, grad >> 3, state.map((s) => s >> 3), P);
+    const updateNorm = this.guard.moved();
+    if (!Number.isFinite(updateNorm) || !this.guard.paramsFinite()) {
+      this.guard.restore();
       this.t--;
-      const e = new NonFiniteError('update', 0, NaN);
-      e.message = `update: the ${this.name} step is not finite; the parameters were left unchanged (lower the learning rate)`;
-      throw e;
+      throw NonFiniteError.step('update', `the ${this.name} step`, 'lower the learning rate');
     }
-    const stats: StepStats = { loss: value, gradNorm, updateNorm: Math.sqrt(updateSq), accepted: true, timeMs: 0 };
+    const stats: StepStats = { loss: value, gradNorm, updateNorm, accepted: true, timeMs: 0 };
     if (extra) Object.assign(stats, extra);
     stats.timeMs = performance.now() - start;
     return stats;
@@ -131,12 +128,9 @@ class GradientDescent extends FirstOrder {
   protected readonly stateBlocks = [];
   constructor(readonly lr: number, preconditioner?: Preconditioner) { super(preconditioner); }
 
-  protected update(h: Float64Array, t: number, g: number, _s: readonly number[], P: number): number {
+  protected update(h: Float64Array, t: number, g: number, _s: readonly number[], P: number): void {
     const lr = this.lr;
     for (let i = 0; i < P; i++) h[t + i] -= lr * h[g + i];
-    let sq = 0;
-    for (let i = 0; i < P; i++) sq += h[g + i] * h[g + i];
-    return lr * lr * sq;
   }
 
   override toString(): string { return `gd(lr=${this.lr}${this.preconditionerText()})`; }
@@ -177,19 +171,15 @@ class Sgd extends FirstOrder {
   protected readonly stateBlocks = ['velocity'];
   constructor(readonly lr: number, readonly momentum: number, readonly nesterov: boolean, preconditioner?: Preconditioner) { super(preconditioner); }
 
-  protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number {
+  protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): void {
     const { lr, momentum: mu, nesterov } = this;
     const v = s[0];
-    let sq = 0;
     for (let i = 0; i < P; i++) {
       const gi = h[g + i];
       const vi = mu * h[v + i] + gi;
       h[v + i] = vi;
-      const d = lr * (nesterov ? gi + mu * vi : vi);
-      h[t + i] -= d;
-      sq += d * d;
+      h[t + i] -= lr * (nesterov ? gi + mu * vi : vi);
     }
-    return sq;
   }
 
   override toString(): string { return `sgd(lr=${this.lr}, momentum=${this.momentum}${this.nesterov ? ', nesterov' : ''}${this.preconditionerText()})`; }
@@ -234,22 +224,18 @@ class Adam extends FirstOrder {
   protected readonly stateBlocks = ['m', 'v'];
   constructor(readonly lr: number, readonly beta1: number, readonly beta2: number, readonly eps: number, preconditioner?: Preconditioner) { super(preconditioner); }
 
-  protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): number {
+  protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): void {
     const { lr, beta1: b1, beta2: b2, eps } = this;
     const m = s[0], v = s[1];
     const c1 = 1 - Math.pow(b1, this.t), c2 = 1 - Math.pow(b2, this.t);
-    let sq = 0;
     for (let i = 0; i < P; i++) {
       const gi = h[g + i];
       const mi = b1 * h[m + i] + (1 - b1) * gi;
       const vi = b2 * h[v + i] + (1 - b2) * gi * gi;
       h[m + i] = mi;
       h[v + i] = vi;
-      const d = lr * (mi / c1) / (sqrt(vi / c2) + eps);
-      h[t + i] -= d;
-      sq += d * d;
+      h[t + i] -= lr * (mi / c1) / (sqrt(vi / c2) + eps);
     }
-    return sq;
   }
 
   override toString(): string { return `adam(lr=${this.lr}, beta1=${this.beta1}, beta2=${this.beta2}, eps=${this.eps}${this.preconditionerText()})`; }

@@ -2,41 +2,19 @@
  * Exact natural gradient descent (Zhang, Martens & Grosse 2019):
  *   θ ← θ − η J̃ᵀ(J̃J̃ᵀ + λI)⁻¹ c,
  * the Gauss–Newton/Fisher step through the (n·k) × (n·k) Gram matrix, built
- * without forming the Jacobian (see curvature.ts and nn/gram.ts). For the
+ * without forming the Jacobian (see curvature/gauss-newton.ts and nn/gram.ts). For the
  * default squared error, J̃ = J and c = u − y: the paper's Eq. 3 with damping.
  */
+import {
+  clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, levenbergMarquardt, resolveLevenbergMarquardt, type LevenbergMarquardtOptions,
+} from '../curvature/damping.js';
+import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type GaussNewtonSystem } from '../curvature/gauss-newton.js';
 import { ArgumentError, NonFiniteError } from '../errors.js';
-import type { Net } from '../nn/net.js';
-import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type CurvatureSystem } from './curvature.js';
-import { checkLoss, checkPositive, lossAt, NetBinding, prepareStep, type Batch, type Optimizer, type StepOptions, type StepStats } from './types.js';
-import { checkNonNegative } from '../validate.js';
-import { levenbergMarquardt } from '../curvature/damping.js';
-
-/**
- * Levenberg–Marquardt damping adaptation from the reduction ratio
- * ρ = (L(θ) − L(θ + Δ)) / (L(θ) − m(Δ)), m the Gauss–Newton quadratic model
- * (undamped curvature): λ grows by `increase` when ρ < `lower`, shrinks by
- * `decrease` when ρ > `upper`, and stays within [min, max]. A step that raises
- * the loss or makes it non-finite is undone and retried with λ·`boost`.
- */
-export interface LevenbergMarquardtOptions {
-  /** Default 0.25. */
-  lower?: number;
-  /** Default 0.75. */
-  upper?: number;
-  /** Factor on λ when ρ < lower (default 1.5). */
-  increase?: number;
-  /** Factor on λ when ρ > upper (default 2/3). */
-  decrease?: number;
-  /** Factor on λ after a rejected step or a failed Cholesky (default 10). */
-  boost?: number;
-  /** Lower clamp of λ (default 1e-8). */
-  min?: number;
-  /** Upper clamp of λ (default 1e8). */
-  max?: number;
-  /** Rejected attempts per step before giving up and leaving θ untouched (default 10). */
-  maxRetries?: number;
-}
+import { NetBinding, type Net } from '../nn/net.js';
+import { checkLoss, checkNonNegative, checkOneOf, checkPositive } from '../validate.js';
+import { lossAt, prepareStep } from './prepare.js';
+import { StepGuard } from './step-safety.js';
+import type { Batch, Optimizer, StepOptions, StepStats } from './types.js';
 
 /** Options of {@link ngd}. */
 export interface NgdOptions {
@@ -60,32 +38,37 @@ export interface NgdOptions {
   form?: 'auto' | 'gram' | 'param';
 }
 
-
-/** The error of a fixed-damping step whose update was not finite (θ is left unchanged). */
-function nonFiniteStep(lambda: number): NonFiniteError {
-  const e = new NonFiniteError('update', 0, NaN);
-  e.message = `update: the NGD step with damping ${lambda} is not finite; the parameters were left unchanged (raise the damping or use adaptive)`;
-  return e;
+/** {@link NgdOptions} resolved and validated: the one place ngd's options are checked. */
+interface NgdSettings {
+  lr: number;
+  /** λ the optimizer starts from (and returns to on reset), clamped to [min, max] when adaptive. */
+  damping: number;
+  lm: Required<LevenbergMarquardtOptions> | undefined;
+  form: 'auto' | 'gram' | 'param';
 }
 
-const LM_DEFAULTS: Required<LevenbergMarquardtOptions> = {
-  lower: 0.25, upper: 0.75, increase: 1.5, decrease: 2 / 3, boost: 10, min: 1e-8, max: 1e8, maxRetries: 10,
-};
+function resolveNgdOptions(options: NgdOptions): NgdSettings {
+  const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto' } = options;
+  checkPositive('lr', lr);
+  checkNonNegative('damping', damping);
+  checkOneOf('form', form, ['auto', 'gram', 'param']);
+  const lm = adaptive ? resolveLevenbergMarquardt(adaptive, { ...LEVENBERG_MARQUARDT_DEFAULTS }) : undefined;
+  return { lr, damping: lm ? clampDamping(damping, lm) : damping, lm, form };
+}
+
+
 
 class NaturalGradient implements Optimizer {
   readonly name = 'ngd';
   private readonly bound = new NetBinding();
+  private readonly guard = new StepGuard();
   private readonly gram = new GramSystem();
   private readonly param = new ParamSystem();
+  /** The damping the next step starts from (adapted when `lm`): the optimizer's only state across steps. */
   private damping: number;
 
-  constructor(
-    readonly lr: number,
-    readonly initialDamping: number,
-    readonly lm: Required<LevenbergMarquardtOptions> | undefined,
-    readonly form: 'auto' | 'gram' | 'param',
-  ) {
-    this.damping = initialDamping;
+  constructor(readonly settings: NgdSettings) {
+    this.damping = settings.damping;
   }
 
   /** The damping the next step starts from. */
@@ -97,17 +80,17 @@ class NaturalGradient implements Optimizer {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
     if (this.bound.bind(net)) this.reset();
-    if (loss.name === 'cross-entropy' && this.damping === 0) {
-      throw new ArgumentError('damping', 'must be > 0 with cross-entropy: its Gauss–Newton Gram matrix is singular (rank n·(k−1))');
+    if (loss.singularGaussNewton && this.damping === 0) {
+      throw new ArgumentError('damping', `must be > 0 with ${loss.name}: its Gauss–Newton Gram matrix is singular`);
     }
-    const ws = this.bound.ws!, k = net.kernels, P = net.numParams;
+    const { lr, lm } = this.settings, ws = this.bound.ws!;
 
     // 1. Curvature: M and b of the chosen form at the current θ, and L(θ).
     const sys = this.system(net, batch.n);
     const lossBefore = sys.build(net, this.bound.cap!, ws, batch, loss);
     checkLoss('loss', lossBefore);
-    const x = ws.get('x', sys.size), mx = ws.get('Mx', sys.size), backup = ws.get('backup', P);
-    k.f64().copyWithin(backup >> 3, net.paramsPtr >> 3, (net.paramsPtr >> 3) + P);
+    const x = ws.get('x', sys.size), mx = ws.get('Mx', sys.size);
+    this.guard.save(net, ws);
 
     let lambda = this.damping;
     for (let retries = 0; ; retries++) {
@@ -115,39 +98,44 @@ class NaturalGradient implements Optimizer {
       const solved = this.solve(sys, lambda, x, mx);
       lambda = solved.lambda;
       const m = sys.measure(x, mx);
-      const finite = Number.isFinite(m.gDotD) && Number.isFinite(m.dFd);
+      const stats: StepStats = {
+        loss: lossBefore, gradNorm: Math.sqrt(m.gradSq), updateNorm: 0, accepted: false, timeMs: 0,
+        damping: lambda, retries, solver: solved.solver, form: sys.form,
+      };
 
       // 3. Step: θ ← θ + η·d, checked finite; undone from the backup otherwise.
-      if (finite) sys.apply(x, this.lr);
-      const applied = finite && this.paramsFinite(net);
-      if (!applied) this.restore(net, backup);
-      if (!this.lm) {
-        if (!applied) throw nonFiniteStep(lambda);
-        return this.stats(start, lossBefore, m.gradSq, this.moved(net, backup), true, lambda, solved.solver, sys.form, retries);
+      const finite = Number.isFinite(m.gDotD) && Number.isFinite(m.dFd);
+      if (finite) sys.apply(x, lr);
+      const applied = finite && this.guard.paramsFinite();
+      if (!applied) this.guard.restore();
+      if (!lm) {
+        if (!applied) throw NonFiniteError.step('update', `the NGD step with damping ${lambda}`, 'raise the damping or use adaptive');
+        return this.finish(stats, start, true);
       }
 
       // 4. Adapt damping from ρ; reject a step that raises the loss or is not finite.
       const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
-      const predicted = -(this.lr * m.gDotD + 0.5 * this.lr * this.lr * m.dFd);
-      const rho = (lossBefore - lossAfter) / predicted;
+      const predicted = -(lr * m.gDotD + 0.5 * lr * lr * m.dFd);
+      stats.rho = (lossBefore - lossAfter) / predicted;
       if (!(lossAfter <= lossBefore)) {
-        if (applied) this.restore(net, backup);
-        if (retries >= this.lm.maxRetries || lambda >= this.lm.max) {
+        if (applied) this.guard.restore();
+        if (retries >= lm.maxRetries || lambda >= lm.max) {
           this.damping = lambda;
-          const s = this.stats(start, lossBefore, m.gradSq, 0, false, lambda, solved.solver, sys.form, retries + 1);
-          return { ...s, lossAfter: lossBefore, rho };
+          stats.retries = retries + 1;
+          stats.lossAfter = lossBefore;
+          return this.finish(stats, start, false);
         }
-        lambda = this.clamp(lambda * this.lm.boost);
+        lambda = clampDamping(lambda * lm.boost, lm);
         continue;
       }
-      this.damping = levenbergMarquardt(lambda, rho, this.lm);
-      const s = this.stats(start, lossBefore, m.gradSq, this.moved(net, backup), true, lambda, solved.solver, sys.form, retries);
-      return { ...s, lossAfter, rho };
+      this.damping = levenbergMarquardt(lambda, stats.rho, lm);
+      stats.lossAfter = lossAfter;
+      return this.finish(stats, start, true);
     }
   }
 
   reset(): void {
-    this.damping = this.initialDamping;
+    this.damping = this.settings.damping;
   }
 
   dispose(): void {
@@ -156,60 +144,36 @@ class NaturalGradient implements Optimizer {
   }
 
   toString(): string {
-    const lm = this.lm ? `adaptive from ${this.initialDamping}` : `${this.damping}`;
-    return `ngd(lr=${this.lr}, damping=${lm}, form=${this.form})`;
+    const { lr, lm, damping, form } = this.settings;
+    return `ngd(lr=${lr}, damping=${lm ? `adaptive from ${damping}` : `${this.damping}`}, form=${form})`;
   }
 
-  private system(net: Net, n: number): CurvatureSystem {
-    const form = this.form === 'auto' ? preferredForm(net, n) : this.form;
+  /** Completes the step's statistics: accepted or not, how far θ moved, the wall time. */
+  private finish(stats: StepStats, start: number, accepted: boolean): StepStats {
+    stats.accepted = accepted;
+    stats.updateNorm = accepted ? this.guard.moved() : 0;
+    stats.timeMs = performance.now() - start;
+    return stats;
+  }
+
+  private system(net: Net, n: number): GaussNewtonSystem {
+    const form = this.settings.form === 'auto' ? preferredForm(net, n) : this.settings.form;
     return form === 'gram' ? this.gram : this.param;
   }
 
-  private solve(sys: CurvatureSystem, lambda: number, x: number, mx: number): { lambda: number; solver: 'cholesky' | 'eigh' } {
-    const k = this.bound.net!.kernels, ws = this.bound.ws!;
+  private solve(sys: GaussNewtonSystem, lambda: number, x: number, mx: number): { lambda: number; solver: 'cholesky' | 'eigh' } {
+    const kernels = this.bound.net!.kernels, ws = this.bound.ws!, lm = this.settings.lm;
     // A pivot that is positive but tiny can pass Cholesky and still overflow the solution: count that as a failure too.
-    const cholesky = () => choleskySolve(k, sys, lambda, x, mx) && k.firstNonFinite(sys.size, x) < 0;
+    const cholesky = () => choleskySolve(kernels, sys, lambda, x, mx) && kernels.firstNonFinite(sys.size, x) < 0;
     if (cholesky()) return { lambda, solver: 'cholesky' };
-    if (this.lm) {
-      for (let i = 0; i < this.lm.maxRetries && lambda < this.lm.max; i++) {
-        lambda = this.clamp(lambda * this.lm.boost);
+    if (lm) {
+      for (let i = 0; i < lm.maxRetries && lambda < lm.max; i++) {
+        lambda = clampDamping(lambda * lm.boost, lm);
         if (cholesky()) return { lambda, solver: 'cholesky' };
       }
     }
-    eighSolve(k, ws, sys, lambda, x, mx);
+    eighSolve(kernels, ws, sys, lambda, x, mx);
     return { lambda, solver: 'eigh' };
-  }
-
-  private clamp(lambda: number): number {
-    return Math.min(this.lm!.max, Math.max(this.lm!.min, lambda));
-  }
-
-  private paramsFinite(net: Net): boolean {
-    return net.kernels.firstNonFinite(net.numParams, net.paramsPtr) < 0;
-  }
-
-  /**
-   * ‖θ − θ_before‖, measured on the parameters: in Gram space ‖d‖² = xᵀGx cancels
-   * catastrophically when G spans many orders of magnitude.
-   */
-  private moved(net: Net, backup: number): number {
-    const h = net.kernels.f64(), t = net.paramsPtr >> 3, b = backup >> 3;
-    let s = 0;
-    for (let i = 0; i < net.numParams; i++) {
-      const d = h[t + i] - h[b + i];
-      s += d * d;
-    }
-    return Math.sqrt(s);
-  }
-
-  private restore(net: Net, backup: number): void {
-    const h = net.kernels.f64();
-    h.copyWithin(net.paramsPtr >> 3, backup >> 3, (backup >> 3) + net.numParams);
-  }
-
-  private stats(start: number, loss: number, gradSq: number, updateNorm: number, accepted: boolean,
-    damping: number, solver: 'cholesky' | 'eigh', form: 'gram' | 'param', retries: number): StepStats {
-    return { loss, gradNorm: Math.sqrt(gradSq), updateNorm, accepted, timeMs: performance.now() - start, damping, retries, solver, form };
   }
 }
 
@@ -233,30 +197,6 @@ class NaturalGradient implements Optimizer {
  * const history = train(net, { X, Y, n: 32 }, opt, { steps: 3 });
  * // history[1].ratio ≈ 1e-4: one step fits the data
  */
-/** Validates resolved `adaptive` options (shared by ngd and kfac), naming the bad field as `adaptive.<field>`. */
-export function checkLevenbergMarquardt(lm: Required<LevenbergMarquardtOptions>): void {
-  for (const key of ['increase', 'boost'] as const) {
-    if (!(lm[key] > 1) || !Number.isFinite(lm[key])) throw new ArgumentError(`adaptive.${key}`, `must be a finite number > 1, got ${lm[key]}`);
-  }
-  if (!(lm.decrease > 0 && lm.decrease < 1)) throw new ArgumentError('adaptive.decrease', `must be in (0, 1), got ${lm.decrease}`);
-  if (!(lm.lower <= lm.upper)) throw new ArgumentError('adaptive.lower', `must be ≤ upper (${lm.upper}), got ${lm.lower}`);
-  checkPositive('adaptive.min', lm.min);
-  if (!(lm.max >= lm.min)) throw new ArgumentError('adaptive.max', `must be ≥ min (${lm.min}), got ${lm.max}`);
-  if (!Number.isInteger(lm.maxRetries) || lm.maxRetries < 0) throw new ArgumentError('adaptive.maxRetries', `must be a non-negative integer, got ${lm.maxRetries}`);
-}
-
 export function ngd(options: NgdOptions = {}): Optimizer & { readonly currentDamping: number } {
-  const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto' } = options;
-  checkPositive('lr', lr);
-  checkNonNegative('damping', damping);
-  if (form !== 'auto' && form !== 'gram' && form !== 'param') {
-    throw new ArgumentError('form', `must be 'auto', 'gram' or 'param', got ${String(form)}`);
-  }
-  let lm: Required<LevenbergMarquardtOptions> | undefined;
-  if (adaptive) {
-    lm = { ...LM_DEFAULTS, ...(adaptive === true ? {} : adaptive) };
-    checkLevenbergMarquardt(lm);
-  }
-  return new NaturalGradient(lr, lm ? Math.min(lm.max, Math.max(lm.min, damping)) : damping, lm, form);
+  return new NaturalGradient(resolveNgdOptions(options));
 }
-

@@ -1,21 +1,14 @@
 /**
- * What every optimizer shares: the step interface, its statistics, and the
- * per-network state binding (workspace + capture, sized on the first step and
- * reused after, so a steady-state step allocates no backend memory).
+ * The contracts every optimizer shares, types only: a batch, the step interface and its
+ * statistics, and the preconditioner a first-order optimizer can step with. The runtime
+ * pieces they share live in net-binding.ts (binding, input checks, loss evaluation) and
+ * step-safety.ts (backup, restore, finiteness).
  */
-import { ArgumentError, NonFiniteError, ShapeError, StateError } from '../errors.js';
-import { Workspace } from '../matrix.js';
-import { resolveLoss, type Loss, type LossSpec } from '../nn/losses.js';
-import { Capture, type Net } from '../nn/net.js';
+import type { Loss, LossSpec } from '../nn/losses.js';
+import type { Batch, Net } from '../nn/net.js';
 import type { Ptr } from '../kernels/types.js';
-import { checkDim } from '../validate.js';
 
-/** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
-export interface Batch {
-  X: Float64Array;
-  Y: Float64Array;
-  n: number;
-}
+export type { Batch } from '../nn/net.js';
 
 /** Options of one {@link Optimizer.step}. */
 export interface StepOptions {
@@ -93,78 +86,4 @@ export interface Preconditioner {
   reset(): void;
   /** Frees backend memory (re-made on the next use). */
   dispose(): void;
-}
-
-/**
- * The optimizer's view of one net: a workspace and a capture on the net's
- * backend. `bind` returns true when the net changed, so the caller resets state.
- */
-export class NetBinding {
-  net: Net | undefined;
-  ws: Workspace | undefined;
-  cap: Capture | undefined;
-
-  bind(net: Net): boolean {
-    if (this.net === net && this.ws) return false;
-    this.dispose();
-    this.net = net;
-    this.ws = new Workspace(net.kernels);
-    this.cap = new Capture(net);
-    return true;
-  }
-
-  dispose(): void {
-    this.cap?.dispose();
-    this.ws?.dispose();
-    this.net = this.cap = this.ws = undefined;
-  }
-}
-
-/** Validates the net, batch and loss of a step; returns the loss. */
-export function prepareStep(net: Net, batch: Batch, options: StepOptions | undefined): Loss {
-  if (!net || typeof net.predict !== 'function') throw new ArgumentError('net', 'must be a Net (from twoLayerReLU or mlp)');
-  if (net.disposed) throw new StateError('Net used after dispose()');
-  if (net.numParams === 0) throw new ArgumentError('net', 'has no trainable parameters');
-  if (!batch || typeof batch !== 'object') throw new ArgumentError('batch', 'must be { X, Y, n }');
-  const { X, Y, n } = batch;
-  checkDim('n', n);
-  if (n < 1) throw new ShapeError('n', 'a step needs at least one example');
-  net.checkInput(X, n);
-  const loss = resolveLoss(options?.loss);
-  loss.checkTargets(Y, n, net.outputDim);
-  return loss;
-}
-
-/** Throws NonFiniteError naming `what` unless the loss value is finite. */
-export function checkLoss(what: string, value: number): void {
-  if (!Number.isFinite(value)) throw new NonFiniteError(what, 0, value);
-}
-
-/** Throws ArgumentError unless `value` is a finite number > 0. */
-export function checkPositive(name: string, value: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) {
-    throw new ArgumentError(name, `must be a finite number > 0, got ${value}`);
-  }
-}
-
-/** Throws ArgumentError unless 0 ≤ value < 1. */
-export function checkUnit(name: string, value: number): void {
-  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new ArgumentError(name, `must be in [0, 1), got ${value}`);
-  }
-}
-
-/** The loss at the net's current parameters on `batch` (a forward pass on the net's own scratch). */
-export function lossAt(net: Net, batch: Batch, loss: Loss): number {
-  const out = net.evaluate(batch.X, batch.n).output;
-  // Read the memory only after evaluate(): its first call allocates and may grow memory, detaching older views.
-  return loss.value(net.kernels.f64(), out >> 3, batch.Y, batch.n, net.outputDim);
-}
-
-/** Σ h[a+i]·h[b+i] over `len` values at byte pointers a and b (the optimizers' inner products and norms). */
-export function dot(h: Float64Array, a: Ptr, b: Ptr, len: number): number {
-  let s = 0;
-  const x = a >> 3, y = b >> 3;
-  for (let i = 0; i < len; i++) s += h[x + i] * h[y + i];
-  return s;
 }

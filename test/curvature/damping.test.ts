@@ -1,4 +1,6 @@
-import { levenbergMarquardt, piDamping } from '../../src/curvature/damping';
+import {
+  clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, levenbergMarquardt, piDamping, resolveLevenbergMarquardt,
+} from '../../src/curvature/damping';
 import { emaStep } from '../../src/curvature/ema';
 import { ArgumentError } from '../../src/errors';
 
@@ -106,5 +108,22 @@ describe('emaStep', () => {
     expect(() => emaStep(-0.1, 0)).toThrow(ArgumentError);
     expect(() => emaStep(1.01, 0)).toThrow(ArgumentError);
     expect(() => emaStep(NaN, 0)).toThrow(ArgumentError);
+  });
+});
+
+describe('resolveLevenbergMarquardt', () => {
+  test('fills the defaults, keeps a caller\'s extra fields, and names a bad field as adaptive.<field>', () => {
+    const lm = resolveLevenbergMarquardt({ boost: 4 }, { ...LEVENBERG_MARQUARDT_DEFAULTS, every: 3 });
+    expect(lm).toEqual({ ...LEVENBERG_MARQUARDT_DEFAULTS, boost: 4, every: 3 });
+    expect(resolveLevenbergMarquardt(true, { ...LEVENBERG_MARQUARDT_DEFAULTS })).toEqual(LEVENBERG_MARQUARDT_DEFAULTS);
+    for (const [bad, name] of [
+      [{ boost: 1 }, 'boost'], [{ increase: Infinity }, 'increase'], [{ decrease: 1 }, 'decrease'], [{ lower: 0.8, upper: 0.5 }, 'lower'],
+      [{ min: -1 }, 'min'], [{ max: 1e-9 }, 'max'], [{ maxRetries: 1.5 }, 'maxRetries'],
+    ] as const) {
+      expect(() => resolveLevenbergMarquardt(bad, { ...LEVENBERG_MARQUARDT_DEFAULTS })).toThrow(ArgumentError);
+      expect(() => resolveLevenbergMarquardt(bad, { ...LEVENBERG_MARQUARDT_DEFAULTS })).toThrow(new RegExp(`^adaptive\\.${name}:`));
+    }
+    expect(clampDamping(1e9, lm)).toBe(1e8);
+    expect(clampDamping(0, lm)).toBe(1e-8);
   });
 });

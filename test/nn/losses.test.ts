@@ -1,5 +1,6 @@
 import { init, kernels, squaredError, softmaxCrossEntropy, ArgumentError, ShapeError, NonFiniteError, type Loss } from '../../src/index';
 import { resolveLoss } from '../../src/nn/losses';
+import { Rng } from '../../src/nn/random';
 import { BACKENDS } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { randn } from '../helpers/random';
@@ -116,5 +117,48 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(() => ce.checkTargets(new Float64Array(5), 2, 3)).toThrow(ShapeError);
     expect(() => squaredError({ reduction: 'avg' as 'sum' })).toThrow(ArgumentError);
     expect(() => resolveLoss('mse' as 'squared-error')).toThrow(/loss/);
+  });
+});
+
+describe.each(BACKENDS)('%s backend: each loss owns its curvature knowledge', (backend) => {
+  beforeAll(async () => { await init({ backend }); });
+
+  /** Runs sampleFisher with `samples` rows per example into a fresh buffer (ld = samples·k); returns the rows. */
+  function sample(loss: Loss, U: Float64Array, n: number, k: number, samples: number, seed: number): Float64Array {
+    const K = kernels(), u = K.alloc(n * k), out = K.alloc(n * samples * k);
+    try {
+      K.f64().set(U, u >> 3);
+      loss.sampleFisher(K.f64(), u >> 3, n, k, new Rng(seed), out >> 3, samples * k, samples);
+      return K.f64().slice(out >> 3, (out >> 3) + n * samples * k);
+    } finally {
+      K.free(u); K.free(out);
+    }
+  }
+
+  test('cross-entropy: singular Gauss–Newton, Monte-Carlo Fisher by default; each sample row is √w·(p − e_ŷ)', () => {
+    const n = 5, k = 4, U = randn(31, n * k), loss = softmaxCrossEntropy({ reduction: 'mean' });
+    expect(loss.singularGaussNewton).toBe(true);
+    expect(loss.defaultFisher).toBe('mc');
+    const rows = sample(loss, U, n, k, 3, 7), sw = Math.sqrt(1 / n);
+    for (let i = 0; i < n; i++) {
+      const z = U.slice(i * k, (i + 1) * k).map(Math.exp), s = z.reduce((a, b) => a + b, 0), p = z.map((v) => v / s);
+      for (let q = 0; q < 3; q++) {
+        const r = rows.slice((i * 3 + q) * k, (i * 3 + q + 1) * k);
+        const label = r.findIndex((v, j) => Math.abs(v - sw * (p[j] - 1)) < 1e-14);
+        expect(label).toBeGreaterThanOrEqual(0);
+        allClose(r, p.map((v, j) => sw * (v - (j === label ? 1 : 0))), { rtol: 1e-12, atol: 1e-15, label: `example ${i} sample ${q}` });
+      }
+    }
+    // Seeded: the same generator state gives the same rows.
+    expect(sample(loss, U, n, k, 3, 7)).toEqual(rows);
+  });
+
+  test('squared error: regular Gauss–Newton, exact Fisher by default; sample rows are √w·N(0, I), one draw per entry in order', () => {
+    const n = 6, k = 2, U = randn(32, n * k), loss = squaredError({ reduction: 'mean' });
+    expect(loss.singularGaussNewton).toBe(false);
+    expect(loss.defaultFisher).toBe('exact');
+    const rows = sample(loss, U, n, k, 2, 9), rng = new Rng(9), sw = Math.sqrt(1 / n);
+    const expected = Float64Array.from({ length: n * 2 * k }, () => sw * rng.normal());
+    expect(rows).toEqual(expected);
   });
 });

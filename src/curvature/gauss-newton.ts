@@ -1,6 +1,7 @@
 /**
- * The damped Gauss–Newton system an exact NGD step solves, in its two forms,
- * and the solver with its fallback chain.
+ * The exact curvature of natural gradient descent: the damped Gauss–Newton system
+ * an NGD step solves, in its two forms, and the solver with its fallback chain.
+ * (The Kronecker-factored approximation of the same matrix is kronecker.ts.)
  *
  * With J̃ the stacked Gauss–Newton rows ((n·k) × P, see losses.ts) and c the
  * vector with J̃ᵀc = g = ∇θL, the damped natural-gradient direction is
@@ -12,10 +13,11 @@
 import type { Kernels, Ptr } from '../kernels/types.js';
 import type { Workspace } from '../matrix.js';
 import { ConvergenceError } from '../errors.js';
-import { gramFromCaptures, jtv, writeJacobian } from '../nn/gram.js';
+import { gramFromCaptures } from '../nn/gram.js';
+import { jtv, writeJacobian } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
-import type { Capture, Net } from '../nn/net.js';
-import { dot, type Batch } from './types.js';
+import type { Batch, Capture, Net } from '../nn/net.js';
+import { dot } from '../vectors.js';
 
 /** Quantities of a solution x that the step statistics and the quadratic model need. */
 export interface DirectionMeasures {
@@ -33,7 +35,7 @@ export interface DirectionMeasures {
  * eigh fallback first calls `restore()`, which rebuilds M from what the build
  * kept (the captured A_l, B_l, or the explicit J̃) without a new forward pass.
  */
-export interface CurvatureSystem {
+export interface GaussNewtonSystem {
   readonly form: 'gram' | 'param';
   /** N: the system's order. */
   readonly size: number;
@@ -64,18 +66,22 @@ function factorPass(net: Net, cap: Capture, batch: Batch, loss: Loss, c: Ptr): n
 
 
 /** M·v into out (N), by GEMM. */
-function matvec(k: Kernels, N: number, M: Ptr, v: Ptr, out: Ptr): void {
-  k.gemm(0, 0, N, 1, N, 1, M, N, v, 1, 0, out, 1);
+function matvec(kernels: Kernels, N: number, M: Ptr, v: Ptr, out: Ptr): void {
+  kernels.gemm(0, 0, N, 1, N, 1, M, N, v, 1, 0, out, 1);
 }
 
-/** The Gram form: G = J̃J̃ᵀ ((n·k)²) as a sum of Hadamard products of per-layer Grams; b = c. */
-export class GramSystem implements CurvatureSystem {
-  readonly form = 'gram' as const;
+/** The state both forms keep: the system's buffers in the optimizer's workspace and the net they were built for. */
+abstract class SystemBuffers {
   size = 0;
   matrix: Ptr = 0;
   rhs: Ptr = 0;
   intact = false;
-  private net!: Net;
+  protected net!: Net;
+}
+
+/** The Gram form: G = J̃J̃ᵀ ((n·k)²) as a sum of Hadamard products of per-layer Grams; b = c. */
+export class GramSystem extends SystemBuffers implements GaussNewtonSystem {
+  readonly form = 'gram' as const;
   private cap!: Capture;
   private ws!: Workspace;
   /** G·c, taken while G is intact: ‖g‖² = cᵀGc. */
@@ -114,13 +120,8 @@ export class GramSystem implements CurvatureSystem {
 }
 
 /** The parameter form: F = J̃ᵀJ̃ (P²) from the explicit J̃ ((n·k) × P, small nets only); b = g = J̃ᵀc. */
-export class ParamSystem implements CurvatureSystem {
+export class ParamSystem extends SystemBuffers implements GaussNewtonSystem {
   readonly form = 'param' as const;
-  size = 0;
-  matrix: Ptr = 0;
-  rhs: Ptr = 0;
-  intact = false;
-  private net!: Net;
   private J: Ptr = 0;
   private rows = 0;
 
@@ -176,15 +177,15 @@ export function preferredForm(net: Net, n: number): 'gram' | 'param' {
  * x ← (M + λI)⁻¹ b by Cholesky, factoring M in place, and mx ← M·x = b − λx;
  * false when M + λI is not numerically positive definite (x undefined).
  */
-export function choleskySolve(k: Kernels, sys: CurvatureSystem, lambda: number, x: Ptr, mx: Ptr): boolean {
+export function choleskySolve(kernels: Kernels, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): boolean {
   const N = sys.size;
   if (!sys.intact) sys.restore();
   sys.intact = false;
-  if (k.potrf(N, sys.matrix, N, lambda, sys.matrix, N) !== 0) return false;
-  const h = k.f64();
+  if (kernels.potrf(N, sys.matrix, N, lambda, sys.matrix, N) !== 0) return false;
+  const h = kernels.f64();
   h.copyWithin(x >> 3, sys.rhs >> 3, (sys.rhs >> 3) + N);
-  k.potrs(N, 1, sys.matrix, N, x, 1);
-  const h2 = k.f64(), X = x >> 3, MX = mx >> 3, B = sys.rhs >> 3;
+  kernels.potrs(N, 1, sys.matrix, N, x, 1);
+  const h2 = kernels.f64(), X = x >> 3, MX = mx >> 3, B = sys.rhs >> 3;
   for (let i = 0; i < N; i++) h2[MX + i] = h2[B + i] - lambda * h2[X + i];
   return true;
 }
@@ -195,14 +196,14 @@ export function choleskySolve(k: Kernels, sys: CurvatureSystem, lambda: number, 
  * the minimum-norm solution, for singular or slightly indefinite M. Throws
  * ConvergenceError if the eigensolver fails.
  */
-export function eighSolve(k: Kernels, ws: Workspace, sys: CurvatureSystem, lambda: number, x: Ptr, mx: Ptr): void {
+export function eighSolve(kernels: Kernels, ws: Workspace, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): void {
   const N = sys.size;
   if (!sys.intact) sys.restore();
   const w = ws.get('eig.w', N), V = ws.get('eig.V', N * N), t = ws.get('eig.t', N), wt = ws.get('eig.wt', N);
-  const info = k.syev(N, sys.matrix, N, w, V, N);
+  const info = kernels.syev(N, sys.matrix, N, w, V, N);
   if (info !== 0) throw new ConvergenceError(`ngd: the damped curvature is not positive definite and its eigendecomposition failed (code ${info})`);
-  k.gemm(1, 0, N, 1, N, 1, V, N, sys.rhs, 1, 0, t, 1);
-  const h = k.f64(), W = w >> 3, T = t >> 3, WT = wt >> 3;
+  kernels.gemm(1, 0, N, 1, N, 1, V, N, sys.rhs, 1, 0, t, 1);
+  const h = kernels.f64(), W = w >> 3, T = t >> 3, WT = wt >> 3;
   let top = 0;
   for (let i = 0; i < N; i++) top = Math.max(top, Math.abs(h[W + i] + lambda));
   const tol = N * Number.EPSILON * top;
@@ -212,6 +213,6 @@ export function eighSolve(k: Kernels, ws: Workspace, sys: CurvatureSystem, lambd
     h[T + i] = y;
     h[WT + i] = h[W + i] * y;
   }
-  k.gemm(0, 0, N, 1, N, 1, V, N, t, 1, 0, x, 1);
-  k.gemm(0, 0, N, 1, N, 1, V, N, wt, 1, 0, mx, 1);
+  kernels.gemm(0, 0, N, 1, N, 1, V, N, t, 1, 0, x, 1);
+  kernels.gemm(0, 0, N, 1, N, 1, V, N, wt, 1, 0, mx, 1);
 }

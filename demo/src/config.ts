@@ -1,0 +1,73 @@
+/**
+ * The demo's settings and the shapes of what a session reports: plain data, no natgrad
+ * import, so the page bundle does not pull in the numeric core (only the worker does).
+ */
+import type { Geometry, Shape } from './problems.js';
+
+export const OPTIMIZERS = ['ngd', 'kfac', 'gd', 'adam'] as const;
+export type OptimizerId = (typeof OPTIMIZERS)[number];
+export const LABELS: Record<OptimizerId, string> = { ngd: 'NGD', kfac: 'K-FAC', gd: 'GD', adam: 'Adam' };
+
+export type ProblemId = 'paper' | 'classification' | 'regression';
+
+export interface DemoConfig {
+  problem: ProblemId;
+  /** Steps per optimizer. */
+  steps: number;
+  /** Seed of the data and of the (shared) initial parameters. */
+  seed: number;
+  paper: { n: number; d: number; m: number; geometry: Geometry; spread: number };
+  classification: { shape: Shape; n: number; width: number; noise: number };
+  regression: { n: number; width: number; noise: number };
+  /** Learning rates; GD's may be 'auto' on the paper's problem: η = 1/λ_max(G). */
+  lr: Record<OptimizerId, number | 'auto'>;
+  /** Tikhonov damping of NGD and K-FAC (the initial value where it adapts). */
+  damping: { ngd: number; kfac: number };
+}
+
+/** Per-problem defaults: learning rates and damping that work for that problem (tuned in Node). */
+export const PROBLEM_DEFAULTS: Record<ProblemId, Pick<DemoConfig, 'lr' | 'damping' | 'steps'>> = {
+  paper: { steps: 60, lr: { ngd: 1, kfac: 1, gd: 'auto', adam: 0.01 }, damping: { ngd: 1e-6, kfac: 1e-3 } },
+  classification: { steps: 150, lr: { ngd: 1, kfac: 1, gd: 0.01, adam: 0.02 }, damping: { ngd: 1e-2, kfac: 1e-2 } },
+  regression: { steps: 200, lr: { ngd: 1, kfac: 1, gd: 0.003, adam: 0.02 }, damping: { ngd: 1e-4, kfac: 1e-3 } },
+};
+
+export function defaultConfig(problem: ProblemId = 'paper'): DemoConfig {
+  const d = PROBLEM_DEFAULTS[problem];
+  return {
+    problem, steps: d.steps, seed: 1,
+    paper: { n: 64, d: 16, m: 1024, geometry: 'sphere', spread: 0.1 },
+    classification: { shape: 'moons', n: 200, width: 32, noise: 0.08 },
+    regression: { n: 48, width: 32, noise: 0.05 },
+    lr: { ...d.lr }, damping: { ...d.damping },
+  };
+}
+
+/** What the page learns once a session is set up. */
+export interface SessionInfo {
+  problem: ProblemId;
+  n: number;
+  numParams: number;
+  loss: 'squared-error' | 'cross-entropy';
+  initialLoss: number;
+  /** The learning rates in use (GD's 'auto' resolved). */
+  lr: Record<OptimizerId, number>;
+  /** Paper problem: the spectrum of G = JJᵀ at initialisation. */
+  spectrum?: { lambdaMin: number; lambdaMax: number; condition: number; eigenvalues: number[] };
+  /** The data to draw (classification: n × 2 points and labels; regression: x and y). */
+  points?: { X: number[]; Y: number[] };
+  /** Grid the views are evaluated on. */
+  view?: { kind: '2d'; size: number; lo: number; hi: number } | { kind: '1d'; x: number[] };
+}
+
+
+/** One optimizer's outcome, as the page publishes it. */
+export interface LaneSummary {
+  finalLoss: number;
+  steps: number;
+  medianStepMs: number;
+  stepsToTarget: number | null;
+  /** "Name: message" of the step that failed, if one did. */
+  error?: string;
+}
+export type Summary = Record<OptimizerId, LaneSummary>;

@@ -1,0 +1,148 @@
+/**
+ * The demo page in real Chromium, as `npm run demo:web` builds and serves it: the unattended
+ * comparison (`?auto=1`) on the paper's problem, and a failing step that leaves the worker
+ * usable. The page's screenshot is saved to test/artifacts/demo.png.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from './helpers/browser';
+
+const root = resolve(__dirname, '..');
+const available = chromiumAvailable('browser-demo.test.ts');
+const OPTIMIZERS = ['ngd', 'kfac', 'gd', 'adam'] as const;
+type Results = Record<(typeof OPTIMIZERS)[number], number>;
+
+let server: ChildProcess | undefined;
+let base = '';
+let outdir = '';
+let browser: Browser | undefined;
+
+(available ? describe : describe.skip)('the demo page in Chromium', () => {
+  beforeAll(async () => {
+    outdir = mkdtempSync(join(tmpdir(), 'natgrad-demo-'));
+    // The real command: builds with esbuild, then serves with COOP/COEP and prints the URL.
+    server = spawn(process.execPath, [join(root, 'scripts/demo.mjs'), 'serve', '--port', '0', '--outdir', outdir],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    base = await new Promise<string>((ok, fail) => {
+      let out = '', err = '';
+      server!.stdout!.on('data', (d) => {
+        out += d;
+        const m = /natgrad demo: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) ok(m[1]);
+      });
+      server!.stderr!.on('data', (d) => { err += d; });
+      server!.on('exit', (code) => fail(new Error(`demo server exited (${code}): ${err}${out}`)));
+    });
+    browser = await launchChromium();
+  }, 60000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  /** A page that records console errors, every request, and rAF frames while the demo trains. */
+  async function open(query: string): Promise<{ page: Page; errors: string[]; requests: string[]; headers: Record<string, string> }> {
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.context().route('**/*', (route) => {
+      requests.push(route.request().url());
+      return new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort();
+    });
+    await page.addInitScript(() => {
+      const w = window as unknown as { __frames: number[]; natgradDemo?: { status: string } };
+      w.__frames = [];
+      const tick = () => {
+        if (w.natgradDemo?.status === 'running') w.__frames.push(performance.now());
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const response = await page.goto(base + query);
+    return { page, errors, requests, headers: response!.headers() };
+  }
+
+  const status = (page: Page) => page.textContent('[data-testid=status]');
+  const waitFor = (page: Page, s: string, timeout = 60000) =>
+    page.waitForFunction((want) => document.querySelector('[data-testid=status]')?.textContent === want, s, { timeout });
+
+  test('?auto=1 runs the default comparison: NGD ends ≤ 1e-3 × GD, the page stays responsive, nothing leaves 127.0.0.1', async () => {
+    const { page, errors, requests, headers } = await open('?auto=1');
+    expect(headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(headers['cross-origin-embedder-policy']).toBe('require-corp');
+    await waitFor(page, 'done');
+    const demo = await page.evaluate(() => (window as unknown as { natgradDemo: { results: Results; backend: unknown; config: { problem: string } } }).natgradDemo);
+    expect(demo.config.problem).toBe('paper');
+    expect(demo.backend).toMatchObject({ backend: 'wasm', simd: true });
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    for (const id of OPTIMIZERS) {
+      expect(Number.isFinite(demo.results[id])).toBe(true);
+      // The cells show the same numbers (to the 4 significant digits printed).
+      const cell = Number(await page.textContent(`[data-testid=final-loss-${id}]`));
+      expect(Math.abs(cell - demo.results[id])).toBeLessThanOrEqual(1e-3 * demo.results[id]);
+      expect(await page.textContent(`[data-testid=error-${id}]`)).toBe('');
+    }
+    expect(demo.results.ngd).toBeLessThanOrEqual(1e-3 * demo.results.gd);
+    // The main thread kept painting while the worker trained.
+    const frames = await page.evaluate(() => (window as unknown as { __frames: number[] }).__frames);
+    expect(frames.length).toBeGreaterThanOrEqual(10);
+    const gaps = frames.slice(1).map((t, i) => t - frames[i]);
+    expect(Math.max(...gaps)).toBeLessThan(1000);
+    expect(errors).toEqual([]);
+    expect(requests.some((u) => u.endsWith('/worker.js'))).toBe(true);
+    for (const u of requests) expect(new URL(u).hostname).toBe('127.0.0.1');
+    mkdirSync(join(root, 'test/artifacts'), { recursive: true });
+    await page.screenshot({ path: join(root, 'test/artifacts/demo.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('a failing step shows its error on the page; bad settings are reported; the worker stays usable', async () => {
+    const { page, errors } = await open('?auto=1&problem=regression&steps=40&lr.gd=1e9');
+    await waitFor(page, 'done');
+    expect(await page.textContent('[data-testid=error-gd]')).toMatch(/^NonFiniteError: .*gd step is not finite/);
+    for (const id of ['ngd', 'kfac', 'adam']) expect(await page.textContent(`[data-testid=error-${id}]`)).toBe('');
+
+    // Settings natgrad rejects: the typed error is shown, and nothing runs.
+    // As a user edits: type, then leave the field (its change event applies the settings).
+    const edit = async (name: string, value: string) => { await page.fill(`[name="${name}"]`, value); await page.locator(`[name="${name}"]`).blur(); };
+    await edit('lr.adam', '-1');
+    await waitFor(page, 'error');
+    expect(await page.textContent('[data-testid=error]')).toMatch(/^ArgumentError: lr: must be a finite number > 0/);
+
+    // Fixed settings: the same worker sets up and trains again, without failures; Pause stops it, Start resumes.
+    await edit('lr.adam', '0.02');
+    await edit('lr.gd', '0.003');
+    await edit('steps', '100000');
+    await waitFor(page, 'ready');
+    expect(await page.isHidden('[data-testid=error]')).toBe(true);
+    const steps = async () => Number(await page.textContent('tr[data-lane=gd] [data-col=steps]'));
+    const stepsPast = (n: number) => page.waitForFunction(
+      (k) => Number(document.querySelector('tr[data-lane=gd] [data-col=steps]')?.textContent) > k, n, { timeout: 30000 });
+    await page.click('[data-testid=start]');
+    await stepsPast(20);
+    await page.click('[data-testid=pause]');
+    expect(await status(page)).toBe('paused');
+    await page.waitForTimeout(200); // the slice in flight reports; then nothing moves
+    const paused = await steps();
+    await page.waitForTimeout(300);
+    expect(await steps()).toBe(paused);
+    await page.click('[data-testid=start]');
+    expect(await status(page)).toBe('running');
+    await stepsPast(paused + 20);
+    await page.click('[data-testid=pause]');
+    const { info } = await page.evaluate(() => (window as unknown as { natgradDemo: { info: { initialLoss: number } } }).natgradDemo);
+    for (const id of OPTIMIZERS) {
+      expect(await page.textContent(`[data-testid=error-${id}]`)).toBe('');
+      expect(Number(await page.textContent(`[data-testid=final-loss-${id}]`))).toBeLessThan(info.initialLoss);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
