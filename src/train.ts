@@ -2,13 +2,13 @@
  * The training loop: steps of any {@link Optimizer} over full batches or seeded
  * mini-batches, with one record of statistics per step.
  */
-import { ArgumentError, ShapeError } from './errors.js';
+import { ArgumentError, DivergenceError, ShapeError } from './errors.js';
 import { resolveLoss, type LossSpec } from './nn/losses.js';
 import type { Net } from './nn/net.js';
 import { Rng } from './nn/random.js';
 import type { Batch } from './nn/net.js';
 import type { Optimizer, StepStats } from './optim/types.js';
-import { checkDim } from './validate.js';
+import { checkDim, checkOptions, checkResult, type OptionShape } from './validate.js';
 
 /** One step's record: the optimizer's {@link StepStats} plus its index and the loss ratio. */
 export interface TrainRecord extends StepStats {
@@ -53,6 +53,7 @@ export interface TrainOptions {
 export function train(net: Net, data: Batch, optimizer: Optimizer, options: TrainOptions): TrainRecord[] {
   if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', 'must be an Optimizer (ngd, kfac, gd, sgd, adam)');
   if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { steps, … }');
+  checkOptions('train()', options, TRAIN_OPTIONS);
   const { steps, loss, batchSize, seed = 0, onStep } = options;
   checkDim('steps', steps);
   if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
@@ -65,7 +66,17 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
 
   const history: TrainRecord[] = [];
   for (let step = 0; step < steps; step++) {
-    const stats = optimizer.step(net, batches(), { loss: lossFn });
+    let stats: StepStats;
+    try {
+      stats = optimizer.step(net, batches(), { loss: lossFn });
+    } catch (e) {
+      // Keep the run: the records so far travel with the error (θ is as the last accepted step left it).
+      if (e instanceof DivergenceError) {
+        e.step = step;
+        e.history = history;
+      }
+      throw e;
+    }
     const prev = history.length ? history[history.length - 1].loss : NaN;
     const record: TrainRecord = { ...stats, step, ratio: stats.loss / prev };
     history.push(record);
@@ -82,12 +93,22 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
  * const before = evaluate(net, { X, Y, n });
  */
 export function evaluate(net: Net, data: Batch, options: { loss?: LossSpec } = {}): number {
-  const loss = resolveLoss(options.loss);
+  checkOptions('evaluate()', options, { loss: ['string', 'object'] });
+  const loss = resolveLoss(options?.loss);
+  if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
   const { X, Y, n } = data;
-  const cap = net.evaluate(X, n);
+  net.checkInput(X, n);
   loss.checkTargets(Y, n, net.outputDim);
-  return loss.value(net.kernels.f64(), cap.output >> 3, Y, n, net.outputDim);
+  const cap = net.evaluate(X, n);
+  const value = loss.value(net.kernels.f64(), cap.output >> 3, Y, n, net.outputDim);
+  checkResult('loss', [value]);
+  return value;
 }
+
+const TRAIN_OPTIONS: OptionShape = {
+  steps: 'number', loss: { kinds: ['string', 'object'], expect: "'squared-error', 'cross-entropy' or a Loss" }, batchSize: 'number',
+  seed: 'number', onStep: 'function',
+};
 
 function fullBatch(data: Batch): () => Batch {
   return () => data;

@@ -1,4 +1,4 @@
-import { ArgumentError, NonFiniteError, ShapeError } from './errors.js';
+import { ArgumentError, DivergenceError, NonFiniteError, ShapeError } from './errors.js';
 
 /** Throws ShapeError unless `value` is a non-negative safe integer. */
 export function checkDim(name: string, value: number): void {
@@ -225,7 +225,15 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
   }
 }
 
-/** Throws NonFiniteError naming `what` unless the (loss) value is finite. */
+/**
+ * Throws DivergenceError unless the loss at the current parameters is finite. The batch was checked
+ * finite before, so a non-finite loss means the parameters diverged (earlier steps grew them until
+ * the loss overflows), not that the inputs are bad.
+ */
 export function checkLoss(what: string, value: number): void {
-  if (!Number.isFinite(value)) throw new NonFiniteError(what, 0, value);
+  if (!Number.isFinite(value)) {
+    throw new DivergenceError(value, `${what}: training diverged: the loss at the current parameters is ${value} although the batch is finite ` +
+      '(earlier steps grew the parameters until the loss overflows); the parameters were left unchanged. Lower the learning rate or raise the ' +
+      "damping, and keep ngd's and kfac's divergence guard on (the default)");
+  }
 }

@@ -27,7 +27,7 @@ import { checkPositive, checkPositiveInteger, checkUnit } from '../validate.js';
 import { dot } from '../vectors.js';
 import { lossAt, prepareStep } from './prepare.js';
 import { quadraticModelCoefficients, type QuadraticModel } from './quadratic-model.js';
-import { StepGuard } from './step-safety.js';
+import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Optimizer, Preconditioner, PreconditionStats, StepOptions, StepStats } from './types.js';
 
 // ---- 1. Options ------------------------------------------------------------------------------------------
@@ -71,6 +71,13 @@ export interface KfacOptions extends KfacCurvatureOptions {
    * KL divergence it causes) stays ≤ klClip. Default off. Not with lr 'auto'.
    */
   klClip?: number;
+  /**
+   * The divergence guard (default on): a step that raises its batch's loss by more than ×1.5 is
+   * undone and retried — first with inverses recomputed from the current factors when it used
+   * stale ones, then with more damping — or refused with θ untouched. `false` for the raw method.
+   * See {@link DivergenceGuardOptions}.
+   */
+  guard?: boolean | DivergenceGuardOptions;
 }
 
 /** Options of {@link kfacPreconditioner}: the curvature options, with a fixed damping. */
@@ -131,6 +138,7 @@ interface KfacSettings {
   momentum: number | 'auto';
   lm: Required<KfacAdaptiveOptions> | undefined;
   klClip: number | undefined;
+  guard: Required<DivergenceGuardOptions> | undefined;
 }
 
 const ADAPTIVE_DEFAULTS: Required<KfacAdaptiveOptions> = {
@@ -153,7 +161,7 @@ function resolveKfacOptions(options: KfacOptions): KfacSettings {
     checkPositiveInteger('adaptive.every', lm.every);
     curvature.damping = clampDamping(curvature.damping, lm);
   }
-  return { curvature, lr, momentum, lm, klClip };
+  return { curvature, lr, momentum, lm, klClip, guard: resolveDivergenceGuard(options.guard) };
 }
 
 // ---- 2. The optimizer ------------------------------------------------------------------------------------
@@ -179,7 +187,7 @@ class Kfac implements KfacOptimizer {
   step(net: Net, batch: Batch, options?: StepOptions): KfacStepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
-    const est = this.estimator, { lr, momentum, lm, klClip } = this.settings;
+    const est = this.estimator, { lr, momentum, lm, klClip, guard } = this.settings;
     if (est.bind(net)) this.resetOwn();
     const seen = est.observe(net, batch, loss);
     const kernels = net.kernels, P = net.numParams;
@@ -190,7 +198,7 @@ class Kfac implements KfacOptimizer {
     this.guard.save(net, est.bound.ws!);
     const gradNorm = Math.sqrt(dot(kernels.f64(), grad, grad, P));
 
-    let lambda = this.damping;
+    let lambda = this.damping, guardTrips = 0;
     let inverseUpdated = false;
     for (let retries = 0; ; retries++) {
       // 2.1 Inverses: on schedule, when missing, and on every retry (with the raised λ).
@@ -207,6 +215,7 @@ class Kfac implements KfacOptimizer {
       const stats: KfacStepStats = {
         loss: seen.loss, gradNorm, updateNorm: 0, accepted: false, timeMs: 0, damping: est.hasInverse ? est.inverseDamping : lambda,
         retries, fisher: est.fisher, lr: 0, momentum: 0, klScale: 1, factorsUpdated: seen.factorsUpdated, inverseUpdated, blocks: est.blockStats,
+        guardTrips,
       };
 
       // 2.2 Direction p = F̃⁻¹g, coefficients, Δ = −ν·α·p + μ·Δ_prev.
@@ -241,13 +250,31 @@ class Kfac implements KfacOptimizer {
       }
       if (!lm) {
         if (!applied) throw NonFiniteError.step('update', `the K-FAC step with damping ${stats.damping}`, 'raise the damping or use adaptive');
-        return this.finish(stats, start, delta);
+        if (!guard) return this.finish(stats, start, delta);
+        // 2.4a The divergence guard (fixed damping): undo a step that blew the loss up; retry with the inverses
+        // recomputed from the current factors if the step used stale ones, else with more damping.
+        const lossAfter = lossAt(net, batch, loss);
+        if (!guardTripped(guard, seen.loss, lossAfter)) {
+          stats.lossAfter = lossAfter;
+          return this.finish(stats, start, delta);
+        }
+        this.guard.restore();
+        stats.guardTrips = ++guardTrips;
+        if (retries >= guard.maxRetries) {
+          stats.retries = retries + 1;
+          stats.lossAfter = seen.loss;
+          return this.finish(stats, start, undefined);
+        }
+        if (inverseUpdated) lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
+        continue;
       }
 
-      // 2.4 Loss after the step; rejection; Levenberg–Marquardt from ρ on adaptation steps.
+      // 2.4b Loss after the step; rejection (and the guard); Levenberg–Marquardt from ρ on adaptation steps.
       const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
-      if (!applied || (lm.rejection && !(lossAfter <= seen.loss))) {
+      const tripped = guard !== undefined && applied && guardTripped(guard, seen.loss, lossAfter);
+      if (!applied || tripped || (lm.rejection && !(lossAfter <= seen.loss))) {
         if (applied) this.guard.restore();
+        if (tripped) stats.guardTrips = ++guardTrips;
         if (retries >= lm.maxRetries || lambda >= lm.max) {
           this.damping = lambda;
           stats.retries = retries + 1;

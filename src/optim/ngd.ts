@@ -11,9 +11,9 @@ import {
 import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type GaussNewtonSystem } from '../curvature/gauss-newton.js';
 import { ArgumentError, NonFiniteError } from '../errors.js';
 import { NetBinding, type Net } from '../nn/net.js';
-import { checkLoss, checkNonNegative, checkOneOf, checkPositive } from '../validate.js';
+import { checkLoss, checkNonNegative, checkOneOf, checkOptions, checkPositive, type OptionShape } from '../validate.js';
 import { lossAt, prepareStep } from './prepare.js';
-import { StepGuard } from './step-safety.js';
+import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Batch, Optimizer, StepOptions, StepStats } from './types.js';
 
 /** Options of {@link ngd}. */
@@ -36,6 +36,12 @@ export interface NgdOptions {
    * one with fewer estimated flops.
    */
   form?: 'auto' | 'gram' | 'param';
+  /**
+   * The divergence guard (default on: a step may raise its batch's loss at most ×1.5, else it is
+   * undone and retried with more damping, or refused with θ untouched); `false` for the raw
+   * method. See {@link DivergenceGuardOptions}.
+   */
+  guard?: boolean | DivergenceGuardOptions;
 }
 
 /** {@link NgdOptions} resolved and validated: the one place ngd's options are checked. */
@@ -45,16 +51,23 @@ interface NgdSettings {
   damping: number;
   lm: Required<LevenbergMarquardtOptions> | undefined;
   form: 'auto' | 'gram' | 'param';
+  guard: Required<DivergenceGuardOptions> | undefined;
 }
 
 function resolveNgdOptions(options: NgdOptions): NgdSettings {
-  const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto' } = options;
+  checkOptions('ngd()', options, NGD_OPTIONS);
+  const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto' } = options ?? {};
   checkPositive('lr', lr);
   checkNonNegative('damping', damping);
   checkOneOf('form', form, ['auto', 'gram', 'param']);
   const lm = adaptive ? resolveLevenbergMarquardt(adaptive, { ...LEVENBERG_MARQUARDT_DEFAULTS }) : undefined;
-  return { lr, damping: lm ? clampDamping(damping, lm) : damping, lm, form };
+  return { lr, damping: lm ? clampDamping(damping, lm) : damping, lm, form, guard: resolveDivergenceGuard(options?.guard) };
 }
+
+const NGD_OPTIONS: OptionShape = {
+  lr: 'number', damping: 'number', adaptive: ['boolean', 'object'], form: { kinds: ['string'], expect: "'auto', 'gram' or 'param'" },
+  guard: ['boolean', 'object'],
+};
 
 
 
@@ -83,7 +96,7 @@ class NaturalGradient implements Optimizer {
     if (loss.singularGaussNewton && this.damping === 0) {
       throw new ArgumentError('damping', `must be > 0 with ${loss.name}: its Gauss–Newton Gram matrix is singular`);
     }
-    const { lr, lm } = this.settings, ws = this.bound.ws!;
+    const { lr, lm, guard } = this.settings, ws = this.bound.ws!;
 
     // 1. Curvature: M and b of the chosen form at the current θ, and L(θ).
     const sys = this.system(net, batch.n);
@@ -92,7 +105,7 @@ class NaturalGradient implements Optimizer {
     const x = ws.get('x', sys.size), mx = ws.get('Mx', sys.size);
     this.guard.save(net, ws);
 
-    let lambda = this.damping;
+    let lambda = this.damping, guardTrips = 0;
     for (let retries = 0; ; retries++) {
       // 2. Solve (M + λI)x = b: Cholesky; on failure more damping (adaptive), then the eigh pseudo-inverse.
       const solved = this.solve(sys, lambda, x, mx);
@@ -100,7 +113,7 @@ class NaturalGradient implements Optimizer {
       const m = sys.measure(x, mx);
       const stats: StepStats = {
         loss: lossBefore, gradNorm: Math.sqrt(m.gradSq), updateNorm: 0, accepted: false, timeMs: 0,
-        damping: lambda, retries, solver: solved.solver, form: sys.form,
+        damping: lambda, retries, solver: solved.solver, form: sys.form, guardTrips,
       };
 
       // 3. Step: θ ← θ + η·d, checked finite; undone from the backup otherwise.
@@ -110,15 +123,31 @@ class NaturalGradient implements Optimizer {
       if (!applied) this.guard.restore();
       if (!lm) {
         if (!applied) throw NonFiniteError.step('update', `the NGD step with damping ${lambda}`, 'raise the damping or use adaptive');
-        return this.finish(stats, start, true);
+        if (!guard) return this.finish(stats, start, true);
+        // 4a. The divergence guard (fixed damping): undo a step that blew the loss up and retry with more damping.
+        const lossAfter = lossAt(net, batch, loss);
+        if (!guardTripped(guard, lossBefore, lossAfter)) {
+          stats.lossAfter = lossAfter;
+          return this.finish(stats, start, true);
+        }
+        this.guard.restore();
+        stats.guardTrips = ++guardTrips;
+        if (retries >= guard.maxRetries) {
+          stats.retries = retries + 1;
+          stats.lossAfter = lossBefore;
+          return this.finish(stats, start, false);
+        }
+        lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
+        continue;
       }
 
-      // 4. Adapt damping from ρ; reject a step that raises the loss or is not finite.
+      // 4b. Adapt damping from ρ; reject a step that raises the loss or is not finite (the guard counts the blow-ups).
       const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
       const predicted = -(lr * m.gDotD + 0.5 * lr * lr * m.dFd);
       stats.rho = (lossBefore - lossAfter) / predicted;
       if (!(lossAfter <= lossBefore)) {
         if (applied) this.guard.restore();
+        if (guard && guardTripped(guard, lossBefore, lossAfter)) stats.guardTrips = ++guardTrips;
         if (retries >= lm.maxRetries || lambda >= lm.max) {
           this.damping = lambda;
           stats.retries = retries + 1;

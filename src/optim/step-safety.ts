@@ -11,6 +11,8 @@
 import type { Kernels, Ptr } from '../kernels/types.js';
 import type { Workspace } from '../matrix.js';
 import type { Net } from '../nn/net.js';
+import { ArgumentError } from '../errors.js';
+import { checkOptions, got } from '../validate.js';
 
 /**
  * A backup of θ and of the optimizer state blocks a step changes, in the optimizer's
@@ -68,4 +70,49 @@ export class StepGuard {
   private saved(i: number): Ptr {
     return this.backup + 8 * this.count * i;
   }
+}
+
+/**
+ * The divergence guard of the curvature optimizers ({@link ngd}, {@link kfac}), on by default:
+ * a step that raises its batch's loss by more than `factor` (or makes it non-finite) is undone,
+ * and retried — K-FAC first with inverses recomputed from the current factors when the step used
+ * stale ones, then (and NGD always) with the damping multiplied by `boost` — up to `maxRetries`
+ * times; then the step is refused: `accepted: false`, θ bit-for-bit unchanged. Each undone attempt
+ * counts in the step's `guardTrips` (and `retries`). With fixed damping the raised λ serves that
+ * step only; the next step starts from the configured λ again.
+ *
+ * The check is per step, on the step's own batch: a loss that creeps up by less than `factor`
+ * per step is not caught (adaptive damping rejects every rise). `guard: false` gives the raw
+ * method for experiments that need it.
+ */
+export interface DivergenceGuardOptions {
+  /** A step may multiply its batch's loss by at most this (finite, > 1; default 1.5). */
+  factor?: number;
+  /** Factor on λ for each retry (finite, > 1; default 10). */
+  boost?: number;
+  /** Retries before the step is refused (integer ≥ 0; default 10). */
+  maxRetries?: number;
+}
+
+/** The defaults of {@link DivergenceGuardOptions}. */
+export const DIVERGENCE_GUARD_DEFAULTS: Readonly<Required<DivergenceGuardOptions>> = Object.freeze({ factor: 1.5, boost: 10, maxRetries: 10 });
+
+/**
+ * Resolves an optimizer's `guard` option (default on; `false` turns it off) and validates it
+ * once, naming a bad field `guard.<field>`.
+ */
+export function resolveDivergenceGuard(guard: boolean | DivergenceGuardOptions | undefined): Required<DivergenceGuardOptions> | undefined {
+  if (guard === false) return undefined;
+  checkOptions('the guard option', guard === true ? undefined : guard, { factor: 'number', boost: 'number', maxRetries: 'number' }, 'guard.');
+  const g = { ...DIVERGENCE_GUARD_DEFAULTS, ...(guard === true || guard === undefined ? {} : guard) };
+  for (const key of ['factor', 'boost'] as const) {
+    if (!(g[key] > 1) || !Number.isFinite(g[key])) throw new ArgumentError(`guard.${key}`, `must be a finite number > 1, got ${got(g[key])}`);
+  }
+  if (!Number.isSafeInteger(g.maxRetries) || g.maxRetries < 0) throw new ArgumentError('guard.maxRetries', `must be a non-negative integer, got ${got(g.maxRetries)}`);
+  return g;
+}
+
+/** Whether a step from `before` to `after` trips the guard: the loss grew by more than the factor, or is not finite. */
+export function guardTripped(guard: Required<DivergenceGuardOptions>, before: number, after: number): boolean {
+  return !(after <= guard.factor * before);
 }

@@ -28,7 +28,7 @@ export interface StepStats {
   accepted: boolean;
   /** Wall time of the step in milliseconds. */
   timeMs: number;
-  /** The loss after the step, when the optimizer evaluated it (NGD and K-FAC with adaptive damping). */
+  /** The loss after the step, when the optimizer evaluated it (NGD and K-FAC with the divergence guard or adaptive damping). */
   lossAfter?: number;
   /** NGD, K-FAC (also as a preconditioner): the damping λ the step used. */
   damping?: number;
@@ -36,6 +36,11 @@ export interface StepStats {
   rho?: number;
   /** NGD, K-FAC: rejected attempts before this result (each with more damping). */
   retries?: number;
+  /**
+   * NGD, K-FAC: attempts the divergence guard undid because the loss after them exceeded
+   * `guard.factor` × the loss before (or was not finite); they are counted in `retries` too.
+   */
+  guardTrips?: number;
   /** NGD: how the damped system was solved. */
   solver?: 'cholesky' | 'eigh';
   /** NGD: which form was used, Gram ((n·k)² system) or parameter (P² system). */
