@@ -48,7 +48,8 @@ export function got(value: unknown): string {
 // ---- strict options ---------------------------------------------------------------------------
 
 /** A JavaScript type an option value may have ('integer' is a number that is a safe integer). */
-export type OptionKind = 'number' | 'integer' | 'boolean' | 'string' | 'object' | 'function' | 'array' | 'Float64Array';
+/** 'object' is a plain `{…}` literal; 'instance' any other non-null, non-array object (made by a factory or a class). */
+export type OptionKind = 'number' | 'integer' | 'boolean' | 'string' | 'object' | 'instance' | 'function' | 'array' | 'Float64Array';
 
 /**
  * The rule for one option key: the kinds its value may have, optionally with the phrase used in the
@@ -62,6 +63,7 @@ export type OptionShape = Readonly<Record<string, OptionRule>>;
 
 const ARTICLE: Record<OptionKind, string> = {
   number: 'a number', integer: 'an integer', boolean: 'a boolean', string: 'a string', object: 'an object', function: 'a function', array: 'an array', Float64Array: 'a Float64Array',
+  instance: 'an object',
 };
 
 /**
@@ -114,6 +116,7 @@ function hasKind(value: unknown, kind: OptionKind): boolean {
     case 'function': return typeof value === 'function';
     case 'array': return Array.isArray(value);
     case 'Float64Array': return value instanceof Float64Array;
+    case 'instance': return typeof value === 'object' && value !== null && !Array.isArray(value);
     case 'object': return isPlainObject(value);
   }
 }
@@ -149,8 +152,8 @@ export function describeValue(value: unknown): string {
 /**
  * The valid key closest to `key`, or undefined when none is close: a key whose camel-case initials or
  * snake_case initials spell it (`learningRate`, `learning_rate` → `lr`), else the smallest
- * case-insensitive edit distance (Damerau–Levenshtein, adjacent swaps count 1) within about a third of
- * the longer name.
+ * case-insensitive edit distance (Damerau–Levenshtein, adjacent swaps count 1; a shared stem of at least
+ * 60% of the shorter name counts 1) within about a third of the longer name.
  */
 export function closestKey(key: string, valid: readonly string[]): string | undefined {
   const initials = (key.match(/(^[a-z])|[A-Z]|(?<=_)[a-z]/g) ?? []).join('').toLowerCase();
@@ -158,7 +161,11 @@ export function closestKey(key: string, valid: readonly string[]): string | unde
   if (byInitials) return byInitials;
   let best: string | undefined, bestD = Infinity;
   for (const v of valid) {
-    const d = editDistance(key.toLowerCase(), v.toLowerCase());
+    const a = key.toLowerCase(), b = v.toLowerCase();
+    let prefix = 0;
+    while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+    // A long shared stem ('reduce' for 'reduction') counts as one edit.
+    const d = prefix >= Math.max(3, 0.6 * Math.min(a.length, b.length)) ? Math.min(1, editDistance(a, b)) : editDistance(a, b);
     if (d < bestD && d <= Math.max(1, Math.ceil(Math.max(key.length, v.length) / 3))) {
       best = v;
       bestD = d;
@@ -200,20 +207,20 @@ export function checkResult(name: string, data: ArrayLike<number>, hint = 'the i
 /** Throws ArgumentError unless `value` is a finite number > 0. */
 export function checkPositive(name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) {
-    throw new ArgumentError(name, `must be a finite number > 0, got ${value}`);
+    throw new ArgumentError(name, `must be a finite number > 0, got ${got(value)}`);
   }
 }
 
 /** Throws ArgumentError unless 0 ≤ value < 1. */
 export function checkUnit(name: string, value: number): void {
   if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new ArgumentError(name, `must be in [0, 1), got ${value}`);
+    throw new ArgumentError(name, `must be in [0, 1), got ${got(value)}`);
   }
 }
 
 /** Throws ArgumentError unless `value` is a positive safe integer. */
 export function checkPositiveInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new ArgumentError(name, `must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new ArgumentError(name, `must be a positive integer, got ${got(value)}`);
 }
 
 /** Throws ArgumentError unless `value` is one of `allowed` (named in the message as 'a', 'b' or 'c'). */
@@ -221,7 +228,7 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
   if (!(allowed as readonly unknown[]).includes(value)) {
     const list = allowed.map((a) => `'${a}'`);
     const words = list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0];
-    throw new ArgumentError(name, `must be ${words}, got ${String(value)}`);
+    throw new ArgumentError(name, `must be ${words}, got ${typeof value === 'string' ? `'${value}'` : describeValue(value)}`);
   }
 }
 

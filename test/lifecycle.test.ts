@@ -1,9 +1,10 @@
 /**
- * Lifecycle rules (issue 8, item 3): a disposed net refuses use with a 'E_STATE' error, a second dispose()
- * is a no-op, and init() with another backend keeps the nets made before working on their own backend.
+ * Lifecycle rules (issue 8, item 3): a disposed net or optimizer refuses use with an 'E_STATE' error, a
+ * second dispose() is a no-op, init() with another backend keeps the nets made before working on their own
+ * backend, and one optimizer on two nets is refused unless reset() rebinds it explicitly.
  */
 import {
-  init, backendInfo, mlp, twoLayerReLU, ngd, gd, train, evaluate, jacobian, vjp, jvp, gramMatrix, gramSpectrum, jacobianDrift,
+  init, backendInfo, mlp, twoLayerReLU, ngd, gd, sgd, adam, kfac, kfacPreconditioner, train, evaluate, jacobian, vjp, jvp, gramMatrix, gramSpectrum, jacobianDrift,
   weightMovement, StateError,
 } from '../src/index';
 import { BACKENDS } from './helpers/backends';
@@ -80,5 +81,50 @@ describe('init() with another backend while nets are alive: they keep working on
       expect(old.getParams()).toEqual(twin.getParams());
       old.dispose(); twin.dispose(); fresh.dispose();
     }
+  });
+});
+
+describe.each(BACKENDS)('%s backend: optimizer lifecycle', (backend) => {
+  beforeAll(async () => { await init({ backend }); });
+  const n = 4, d = 3, X = randn(5, n * d), Y = randn(6, n);
+  const makers: [string, () => import('../src/index').Optimizer][] = [
+    ['ngd', () => ngd()], ['kfac', () => kfac()], ['gd', () => gd()], ['sgd', () => sgd({ momentum: 0.5 })], ['adam', () => adam()],
+    ['sgd + kfacPreconditioner', () => sgd({ preconditioner: kfacPreconditioner() })],
+  ];
+
+  test.each(makers)('%s: a disposed optimizer refuses with a StateError naming it; double dispose is a no-op', (_name, make) => {
+    const net = mlp({ sizes: [d, 5, 1], seed: 1 });
+    const opt = make();
+    opt.step(net, { X, Y, n });
+    opt.dispose();
+    expect(() => opt.dispose()).not.toThrow();
+    const before = net.getParams();
+    let error: unknown;
+    try { opt.step(net, { X, Y, n }); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(StateError);
+    expect((error as StateError).code).toBe('E_STATE');
+    expect((error as Error).message).toMatch(/used after dispose\(\)/);
+    expect(net.getParams()).toEqual(before);
+    net.dispose();
+  });
+
+  test.each(makers)('%s: one optimizer on two nets is refused unless reset() rebinds it explicitly', (_name, make) => {
+    const a = mlp({ sizes: [d, 5, 1], seed: 1 }), b = mlp({ sizes: [d, 5, 1], seed: 2 });
+    const opt = make();
+    opt.step(a, { X, Y, n });
+    const before = b.getParams();
+    expect(() => opt.step(b, { X, Y, n })).toThrow(StateError);
+    expect(() => opt.step(b, { X, Y, n })).toThrow(/is bound to Net\(.*\), not Net\(.*\).*reset\(\)/);
+    expect(b.getParams()).toEqual(before);
+    // Still bound to a: stepping it works; reset() is the explicit rebind, after which b trains like with a fresh optimizer.
+    opt.step(a, { X, Y, n });
+    opt.reset();
+    const viaReset = opt.step(b, { X, Y, n });
+    const twin = mlp({ sizes: [d, 5, 1], seed: 2 }), fresh = make();
+    const viaFresh = fresh.step(twin, { X, Y, n });
+    expect(viaReset.loss).toBe(viaFresh.loss);
+    expect(b.getParams()).toEqual(twin.getParams());
+    for (const x of [a, b, twin]) x.dispose();
+    opt.dispose(); fresh.dispose();
   });
 });

@@ -1,6 +1,9 @@
 /** The strict-options helper (issue 8, item 7) and the messages of the shared argument checks. */
 import { checkOptions, closestKey, describeValue, editDistance, checkNonNegative, checkDim } from '../src/validate';
-import { init, mlp, twoLayerReLU, linalg, ArgumentError, ShapeError, NatgradError } from '../src/index';
+import {
+  init, mlp, twoLayerReLU, linalg, ngd, kfac, kfacPreconditioner, gd, sgd, adam, train, evaluate, squaredError, softmaxCrossEntropy,
+  ArgumentError, ShapeError, NatgradError,
+} from '../src/index';
 
 const SHAPE = { lr: 'number', damping: 'number', adaptive: ['boolean', 'object'], form: { kinds: ['string'], expect: "'auto', 'gram' or 'param'" } } as const;
 
@@ -123,5 +126,47 @@ describe('strict options at the public entry points that own them', () => {
     expect(e.code).toBe('OUT_OF_MEMORY');
     expect(e.message).toMatch(new RegExp(`${8 * (4096 * 2 ** 26 + 2 ** 26)} bytes`));
     expect((caught(() => mlp({ sizes: [2 ** 20, 2 ** 20, 1] })) as NatgradError).code).toBe('OUT_OF_MEMORY');
+  });
+});
+
+describe('strict options in the optimizers, train, evaluate and the losses', () => {
+  beforeAll(async () => { await init({ backend: 'js' }); });
+
+  test("ngd({ learningRate: 0.5 }) is an ARGUMENT error suggesting 'lr' (the issue's example)", () => {
+    const e = caught(() => ngd({ learningRate: 0.5 } as never)) as ArgumentError;
+    expect(e).toBeInstanceOf(ArgumentError);
+    expect(e.code).toBe('E_ARGUMENT');
+    expect(e.message).toMatch(/^learningRate: is not an option of ngd\(\); did you mean 'lr'\?/);
+    expect(caught(() => ngd({ lr: '0.5' } as never)).message).toBe('lr: must be a number, got the string "0.5"');
+  });
+
+  test.each([
+    ['kfac', () => kfac({ dampnig: 1 } as never), /did you mean 'damping'\?/],
+    ['kfac lr', () => kfac({ lr: '1' } as never), /^lr: must be a finite number > 0, got the string "1"$/],
+    ['kfac adaptive', () => kfac({ adaptive: { evrey: 2 } } as never), /^adaptive\.evrey: .*did you mean 'adaptive\.every'\?/],
+    ['ngd adaptive', () => ngd({ adaptive: { boots: 2 } } as never), /^adaptive\.boots: .*did you mean 'adaptive\.boost'\?/],
+    ['ngd adaptive type', () => ngd({ adaptive: { boost: '2' } } as never), /^adaptive\.boost: must be a number, got the string "2"$/],
+    ['ngd guard', () => ngd({ guard: { factr: 2 } } as never), /^guard\.factr: .*did you mean 'guard\.factor'\?/],
+    ['kfacPreconditioner', () => kfacPreconditioner({ lr: 1 } as never), /^lr: is not an option of kfacPreconditioner\(\)/],
+    ['gd', () => gd({ learning_rate: 1 } as never), /did you mean 'lr'\?/],
+    ['sgd', () => sgd({ momentun: 0.9 } as never), /did you mean 'momentum'\?/],
+    ['sgd nesterov', () => sgd({ nesterov: 'yes' } as never), /^nesterov: must be a boolean, got the string "yes"$/],
+    ['adam', () => adam({ beta_1: 0.9 } as never), /^beta_1: is not an option of adam\(\)/],
+    ['squaredError', () => squaredError({ reduce: 'mean' } as never), /did you mean 'reduction'\?/],
+    ['softmaxCrossEntropy', () => softmaxCrossEntropy('mean' as never), /^options: softmaxCrossEntropy\(\) takes an object of options, got the string "mean"$/],
+  ] as [string, () => unknown, RegExp][])('%s', (_name, make, message) => {
+    const e = caught(make);
+    expect(e).toBeInstanceOf(ArgumentError);
+    expect(e.message).toMatch(message);
+  });
+
+  test('train and evaluate options are strict', () => {
+    const net = mlp({ sizes: [2, 3, 1], seed: 1 });
+    const data = { X: new Float64Array(4), Y: new Float64Array(2), n: 2 };
+    expect(caught(() => train(net, data, gd(), { steps: 1, batchsize: 1 } as never)).message).toMatch(/did you mean 'batchSize'\?/);
+    expect(caught(() => train(net, data, gd(), { steps: '3' } as never)).message).toBe('steps: must be a number, got the string "3"');
+    expect(caught(() => train(net, data, gd(), { steps: 1, onStep: 5 } as never)).message).toBe('onStep: must be a function, got the number 5');
+    expect(caught(() => evaluate(net, data, { los: 'cross-entropy' } as never)).message).toMatch(/did you mean 'loss'\?/);
+    net.dispose();
   });
 });

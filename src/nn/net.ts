@@ -369,22 +369,57 @@ function writeInput(h: Float64Array, L: Dense, X: Float64Array, n: number, a: nu
  * An optimizer's or estimator's view of one net: a workspace and a capture on the net's
  * backend, sized on the first step and reused after (so a steady-state step allocates no
  * backend memory). `bind` returns true when the net changed, so the caller resets state.
+ *
+ * Lifecycle: the first `bind` ties the binding (and so its optimizer's state) to that net;
+ * binding another net throws StateError unless {@link release} was called in between (the
+ * optimizer's `reset()`: an explicit rebind). After {@link dispose} every `bind` throws
+ * StateError; a second dispose is a no-op.
  */
 export class NetBinding {
   net: Net | undefined;
   ws: Workspace | undefined;
   cap: Capture | undefined;
+  private closed = false;
+  private released = true;
+
+  /** `owner` names the optimizer in errors, e.g. 'ngd()' (a function when the name is known only later). */
+  constructor(private readonly ownerName: string | (() => string) = 'the optimizer') {}
+
+  /** The optimizer's name as errors give it. */
+  get owner(): string {
+    return typeof this.ownerName === 'string' ? this.ownerName : this.ownerName();
+  }
 
   bind(net: Net): boolean {
-    if (this.net === net && this.ws) return false;
-    this.dispose();
+    if (this.closed) throw new StateError(`${this.owner} used after dispose()`);
+    if (this.net === net && this.ws) {
+      this.released = false;
+      return false;
+    }
+    if (this.net && !this.released) {
+      throw new StateError(`${this.owner} is bound to ${this.net}, not ${net}: its state (damping, momentum, curvature) belongs to that net. ` +
+        'Call reset() to rebind it to another net (forgetting that state), or make one optimizer per net');
+    }
+    this.unbind();
     this.net = net;
     this.ws = new Workspace(net.kernels);
     this.cap = new Capture(net);
+    this.released = false;
     return true;
   }
 
+  /** Lets the next {@link bind} take another net (memory is kept until then). */
+  release(): void {
+    this.released = true;
+  }
+
+  /** Frees the memory; the binding refuses any later use. */
   dispose(): void {
+    this.unbind();
+    this.closed = true;
+  }
+
+  private unbind(): void {
     this.cap?.dispose();
     this.ws?.dispose();
     this.net = this.cap = this.ws = undefined;

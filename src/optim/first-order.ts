@@ -9,7 +9,10 @@ import { ArgumentError, NonFiniteError } from '../errors.js';
 import { gradientFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import { NetBinding, type Batch, type Capture, type Net } from '../nn/net.js';
-import { checkLoss, checkPositive, checkUnit } from '../validate.js';
+import { checkLoss, checkOptions, checkPositive, checkUnit, type OptionRule } from '../validate.js';
+
+/** A preconditioner is an object made by a factory (kfacPreconditioner()), not a plain literal: any non-null object passes here. */
+const PRECONDITIONER: OptionRule = { kinds: ['object', 'instance'], expect: 'a Preconditioner (e.g. kfacPreconditioner())' };
 import { dot } from '../vectors.js';
 import { prepareStep } from './prepare.js';
 import { StepGuard } from './step-safety.js';
@@ -42,7 +45,7 @@ export function lossAndGradient(net: Net, cap: Capture, batch: Batch, loss: Loss
  */
 abstract class FirstOrder implements Optimizer {
   abstract readonly name: string;
-  protected readonly bound = new NetBinding();
+  protected readonly bound = new NetBinding(() => `${this.name}()`);
   private readonly guard = new StepGuard();
   /** Steps taken since the last reset (Adam's bias correction reads it). */
   protected t = 0;
@@ -90,6 +93,7 @@ abstract class FirstOrder implements Optimizer {
 
   reset(): void {
     this.t = 0;
+    this.bound.release();
     this.preconditioner?.reset();
   }
 
@@ -145,7 +149,8 @@ class GradientDescent extends FirstOrder {
  * const stats = opt.step(net, { X, Y, n });
  */
 export function gd(options: GdOptions = {}): Optimizer {
-  const { lr = 0.1, preconditioner } = options;
+  checkOptions('gd()', options, { lr: 'number', preconditioner: PRECONDITIONER });
+  const { lr = 0.1, preconditioner } = options ?? {};
   checkPositive('lr', lr);
   checkPreconditioner(preconditioner);
   return new GradientDescent(lr, preconditioner);
@@ -194,7 +199,8 @@ class Sgd extends FirstOrder {
  * train(net, data, sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), { steps: 200, batchSize: 32 });
  */
 export function sgd(options: SgdOptions = {}): Optimizer {
-  const { lr = 0.01, momentum = 0, nesterov = false, preconditioner } = options;
+  checkOptions('sgd()', options, { lr: 'number', momentum: 'number', nesterov: 'boolean', preconditioner: PRECONDITIONER });
+  const { lr = 0.01, momentum = 0, nesterov = false, preconditioner } = options ?? {};
   checkPreconditioner(preconditioner);
   checkPositive('lr', lr);
   checkUnit('momentum', momentum);
@@ -250,7 +256,8 @@ class Adam extends FirstOrder {
  * train(net, data, adam({ lr: 1e-2 }), { steps: 500 });
  */
 export function adam(options: AdamOptions = {}): Optimizer {
-  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, preconditioner } = options;
+  checkOptions('adam()', options, { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', preconditioner: PRECONDITIONER });
+  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, preconditioner } = options ?? {};
   checkPreconditioner(preconditioner);
   checkPositive('lr', lr);
   checkUnit('beta1', beta1);

@@ -15,7 +15,7 @@
  */
 import type { Ptr } from '../kernels/types.js';
 import {
-  KfacEstimator, resolveKfacCurvature, type FisherType, type KfacBlockStats, type KfacCurvatureOptions, type KfacCurvatureSettings,
+  KFAC_CURVATURE_OPTIONS, KfacEstimator, resolveKfacCurvature, type FisherType, type KfacBlockStats, type KfacCurvatureOptions, type KfacCurvatureSettings,
 } from '../curvature/kfac-estimator.js';
 import {
   clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, levenbergMarquardt, resolveLevenbergMarquardt, type LevenbergMarquardtOptions,
@@ -23,7 +23,7 @@ import {
 import { ArgumentError, NonFiniteError, NotPositiveDefiniteError } from '../errors.js';
 import type { Loss } from '../nn/losses.js';
 import type { Batch, Net } from '../nn/net.js';
-import { checkPositive, checkPositiveInteger, checkUnit } from '../validate.js';
+import { checkOptions, checkPositive, checkPositiveInteger, checkUnit, type OptionShape } from '../validate.js';
 import { dot } from '../vectors.js';
 import { lossAt, prepareStep } from './prepare.js';
 import { quadraticModelCoefficients, type QuadraticModel } from './quadratic-model.js';
@@ -146,6 +146,8 @@ const ADAPTIVE_DEFAULTS: Required<KfacAdaptiveOptions> = {
 };
 
 function resolveKfacOptions(options: KfacOptions): KfacSettings {
+  checkOptions('kfac()', options, KFAC_OPTIONS);
+  options ??= {};
   const curvature = resolveKfacCurvature(options);
   const { lr = 1, momentum = 0, adaptive = false, klClip } = options;
   if (lr !== 'auto') checkPositive('lr', lr);
@@ -163,6 +165,12 @@ function resolveKfacOptions(options: KfacOptions): KfacSettings {
   }
   return { curvature, lr, momentum, lm, klClip, guard: resolveDivergenceGuard(options.guard) };
 }
+
+const KFAC_OPTIONS: OptionShape = {
+  ...KFAC_CURVATURE_OPTIONS, lr: { kinds: ['number', 'string'], expect: "a number > 0 or 'auto'" },
+  momentum: { kinds: ['number', 'string'], expect: "a number in [0, 1) or 'auto'" }, adaptive: ['boolean', 'object'], klClip: 'number',
+  guard: ['boolean', 'object'],
+};
 
 // ---- 2. The optimizer ------------------------------------------------------------------------------------
 
@@ -297,6 +305,7 @@ class Kfac implements KfacOptimizer {
 
   reset(): void {
     this.estimator.reset();
+    this.estimator.bound.release();
     this.resetOwn();
   }
 
@@ -385,6 +394,7 @@ class KfacPreconditionerImpl implements KfacPreconditioner {
 
   reset(): void {
     this.estimator.reset();
+    this.estimator.bound.release();
   }
 
   dispose(): void {
@@ -448,5 +458,6 @@ export function kfac(options: KfacOptions = {}): KfacOptimizer {
  * const { gradient, direction, stats } = pre.precondition(net, { X, Y, n });
  */
 export function kfacPreconditioner(options: KfacPreconditionerOptions = {}): KfacPreconditioner {
+  checkOptions('kfacPreconditioner()', options, KFAC_CURVATURE_OPTIONS);
   return new KfacPreconditionerImpl(resolveKfacCurvature(options));
 }

@@ -73,7 +73,7 @@ const NGD_OPTIONS: OptionShape = {
 
 class NaturalGradient implements Optimizer {
   readonly name = 'ngd';
-  private readonly bound = new NetBinding();
+  private readonly bound = new NetBinding('ngd()');
   private readonly guard = new StepGuard();
   private readonly gram = new GramSystem();
   private readonly param = new ParamSystem();
@@ -92,7 +92,7 @@ class NaturalGradient implements Optimizer {
   step(net: Net, batch: Batch, options?: StepOptions): StepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
-    if (this.bound.bind(net)) this.reset();
+    if (this.bound.bind(net)) this.damping = this.settings.damping;
     if (loss.singularGaussNewton && this.damping === 0) {
       throw new ArgumentError('damping', `must be > 0 with ${loss.name}: its Gauss–Newton Gram matrix is singular`);
     }
@@ -165,11 +165,12 @@ class NaturalGradient implements Optimizer {
 
   reset(): void {
     this.damping = this.settings.damping;
+    this.bound.release();
   }
 
   dispose(): void {
     this.bound.dispose();
-    this.reset();
+    this.damping = this.settings.damping;
   }
 
   toString(): string {

@@ -49,16 +49,20 @@ export interface StepStats {
 
 /**
  * An optimizer: `step` updates the net's trainable parameters in place from one
- * batch. State (momentum, damping, workspaces) belongs to the optimizer and is
- * re-created when it is given a different net.
+ * batch. State (momentum, damping, workspaces) belongs to the optimizer and to the one
+ * net it is bound to (the first it steps; {@link Optimizer.reset} rebinds).
  */
 export interface Optimizer {
   readonly name: string;
   /** One step on `batch`; returns its statistics. The parameters change only when `accepted`. */
   step(net: Net, batch: Batch, options?: StepOptions): StepStats;
-  /** Forgets accumulated state (momentum, moments, adapted damping); keeps memory for reuse. */
+  /**
+   * Forgets accumulated state (momentum, moments, adapted damping); keeps memory for reuse. It is
+   * also the explicit rebind: an optimizer is tied to the first net it steps, and stepping another
+   * net throws StateError unless reset() was called in between.
+   */
   reset(): void;
-  /** Frees the optimizer's backend memory; it can be used again afterwards (memory is re-made). */
+  /** Frees the optimizer's backend memory; any later step throws StateError (code 'E_STATE'). A second dispose() is a no-op. */
   dispose(): void;
 }
 

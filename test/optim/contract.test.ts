@@ -7,7 +7,7 @@
  */
 import {
   init, kernels, mlp, twoLayerReLU, ngd, kfac, kfacPreconditioner, gd, sgd, adam, squaredError, softmaxCrossEntropy,
-  ArgumentError, NonFiniteError, DivergenceError, type Loss, type Net, type Optimizer, type StepStats,
+  ArgumentError, NonFiniteError, DivergenceError, StateError, type Loss, type Net, type Optimizer, type StepStats,
 } from '../../src/index';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
@@ -160,9 +160,10 @@ describe.each(BACKENDS)('%s backend: the optimizer contract', (backend) => {
         for (const r of alloc.mock.results) live.set(r.value as number, (live.get(r.value as number) ?? 0) + 1);
         for (const [p] of free.mock.calls) if (p !== 0) live.set(p as number, (live.get(p as number) ?? 0) - 1);
         expect([...live.entries()].filter(([, c]) => c !== 0)).toEqual([]);
-        // Usable again after dispose.
-        expect(opt.step(net, { X, Y, n }, { loss }).accepted).toBe(true);
-        opt.dispose();
+        // A disposed optimizer refuses like a disposed net (issue 8); a second dispose is a no-op.
+        expect(() => opt.step(net, { X, Y, n }, { loss })).toThrow(StateError);
+        expect(() => opt.step(net, { X, Y, n }, { loss })).toThrow(/used after dispose\(\)/);
+        expect(() => opt.dispose()).not.toThrow();
       } finally {
         alloc.mockRestore(); free.mockRestore();
         net.dispose();

@@ -115,6 +115,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const opt = ngd({ damping: 1e-3 });
     expect(opt.step(small, { X: randn(1, 40), Y: randn(2, 20), n: 20 }).form).toBe('param');
     const wide = twoLayerReLU({ inputDim: 4, width: 64, seed: 1 });
+    opt.reset(); // the explicit rebind to another net
     expect(opt.step(wide, { X: unitInputs(3, 8, 4), Y: randn(4, 8), n: 8 }).form).toBe('gram');
     small.dispose(); wide.dispose(); opt.dispose();
   });
