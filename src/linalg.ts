@@ -7,7 +7,7 @@ import { kernels } from './backend.js';
 import type { Kernels } from './kernels/types.js';
 import { Workspace } from './matrix.js';
 import { ArgumentError, ConvergenceError, NonFiniteError, NotPositiveDefiniteError } from './errors.js';
-import { checkArray, checkDim, checkFiniteNumber, checkNonNegative, checkOptions } from './validate.js';
+import { checkAllocatable, checkArray, checkDim, checkFiniteNumber, checkNonNegative, checkOptions } from './validate.js';
 
 const workspaces = new WeakMap<Kernels, Workspace>();
 
@@ -48,6 +48,7 @@ export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: 
   checkFiniteNumber('beta', beta);
   checkArray('a', a, m * k, transA ? `k×m = ${k}×${m}` : `m×k = ${m}×${k}`);
   checkArray('b', b, k * n, transB ? `n×k = ${n}×${k}` : `k×n = ${k}×${n}`);
+  checkAllocatable('the m×n result', m * n);
   if (c !== undefined) checkArray('c', c, m * n, `m×n = ${m}×${n}`);
   else if (beta !== 0) throw new ArgumentError('beta', `is ${beta} but no c was given to scale`);
   const { k: kr, ws } = scratch();
@@ -70,6 +71,7 @@ export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: 
 export function gram(a: Float64Array, rows: number, cols: number): Float64Array {
   checkDim('rows', rows); checkDim('cols', cols);
   checkArray('a', a, rows * cols, `rows×cols = ${rows}×${cols}`);
+  checkAllocatable('the rows×rows result', rows * rows);
   const { k, ws } = scratch();
   const pa = ws.get('a', rows * cols), pc = ws.get('c', rows * rows);
   put(k, 'a', a, pa);

@@ -1,4 +1,4 @@
-import { ArgumentError, DivergenceError, NonFiniteError, ShapeError } from './errors.js';
+import { ArgumentError, DivergenceError, NatgradError, NonFiniteError, ShapeError } from './errors.js';
 
 /** Throws ShapeError unless `value` is a non-negative safe integer. */
 export function checkDim(name: string, value: number): void {
@@ -242,5 +242,23 @@ export function checkLoss(what: string, value: number): void {
     throw new DivergenceError(value, `${what}: training diverged: the loss at the current parameters is ${value} although the batch is finite ` +
       '(earlier steps grew the parameters until the loss overflows); the parameters were left unchanged. Lower the learning rate or raise the ' +
       "damping, and keep ngd's and kfac's divergence guard on (the default)");
+  }
+}
+
+/**
+ * The most bytes one buffer of the numeric core may take: 2 GiB, the backends' memory ceiling (a
+ * WASM pointer that stays a non-negative int32).
+ */
+export const MAX_BUFFER_BYTES = 2 ** 31;
+
+/**
+ * Throws an 'OUT_OF_MEMORY' NatgradError, before anything is allocated, when `values` float64 values
+ * (a result or a scratch buffer named `what`) cannot fit in the backend's memory; the message gives
+ * the bytes asked for.
+ */
+export function checkAllocatable(what: string, values: number): void {
+  const bytes = 8 * values;
+  if (!(bytes <= MAX_BUFFER_BYTES)) {
+    throw new NatgradError('OUT_OF_MEMORY', `out of memory: ${bytes} bytes asked for (${what}); the backend's memory holds at most ${MAX_BUFFER_BYTES} bytes`);
   }
 }

@@ -54,6 +54,7 @@ export function twoLayerReLU(options: TwoLayerReLUOptions): Net {
   const rng = new Rng(seed);
   const w = new Float64Array(m * d);
   for (let i = 0; i < w.length; i++) w[i] = nu * rng.normal();
+  checkInitFinite('nu', nu, w);
   const a = new Float64Array(k * m);
   for (let i = 0; i < a.length; i++) a[i] = rng.sign();
   const specs: DenseSpec[] = [
@@ -139,6 +140,7 @@ export function mlp(options: MlpOptions): Net {
       biasScale: scheme.ntk ? scheme.sigmaB : 1,
       trainable: trainable ? !!trainable[l] : true,
     });
+    checkInitFinite('init', scheme.std(fanIn, fanOut), v);
     values.push(v);
   }
   return new Net(k0, specs, values);
@@ -170,6 +172,13 @@ function resolveInit(init: InitSpec): InitScheme {
     return { std: () => 1, ntk: true, sigmaW, sigmaB };
   }
   throw new ArgumentError('init', `unknown init ${JSON.stringify(init)}; expected 'he', 'glorot', 'lecun', 'ntk', { normal: ν } or { ntk: {…} }`);
+}
+
+/** Refuses initial values that overflowed (a scale like ν = 1e308): a net never starts with ±Infinity. */
+function checkInitFinite(name: string, scale: number, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new ArgumentError(name, `a weight scale of ${scale} makes the initial values overflow (value ${i} is ${values[i]})`);
+  }
 }
 
 function checkPositiveInt(name: string, v: number): void {

@@ -56,7 +56,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         expect(Math.abs(out.value.value - ref)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(ref)));
       }
       net.dispose();
-    }, 300);
+    }, 1500);
   });
 
 });

@@ -59,7 +59,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(close(u, naiveForward(net, p, frozen, X, c.n), 1e-10)).toBe(true);
       net.dispose();
       expect(counter.live).toBe(live);
-    }, 300);
+    }, 1500);
   });
 
   test('net methods (predict, get/setParams, layout, jacobian, vjp, jvp) with adversarial arguments or after dispose', () => {
@@ -101,7 +101,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         }
       }
       net.dispose();
-    }, 300);
+    }, 1500);
   });
 
   test('diagnostics: G = JJᵀ, its spectrum, G∞, drift and movement, or typed errors', () => {
@@ -149,7 +149,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         expect(finite(g)).toBe(true);
       }
       net.dispose();
-    }, 200);
+    }, 1000);
   });
 
   test('train with gd, sgd and adam: a history of finite records, or a typed error with θ untouched', () => {
@@ -186,6 +186,6 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         expect(finite(net.getParams())).toBe(true);
       }
       net.dispose();
-    }, 200);
+    }, 1000);
   });
 });

@@ -108,7 +108,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         if (!net.disposed) net.dispose();
         twin.dispose(); other?.dispose();
         expect(counter.live).toBe(live0);
-      }, 100);
+      }, 500);
     });
   }
 });
