@@ -1,5 +1,9 @@
-// Builds dist/esm (ES modules), dist/cjs (CommonJS) and dist/types (declarations)
-// from src/ with the TypeScript compiler API, and marks each folder's module type.
+// Builds dist/esm (ES modules) and dist/cjs (CommonJS) from src/ with the TypeScript
+// compiler API, each with its own declarations beside the JavaScript and a package.json
+// that marks the folder's module type — so `import` gets ESM-flavoured types and `require`
+// CJS-flavoured ones (are-the-types-wrong checks this). No source maps here: tsc's output is
+// the TypeScript minus its types, comments kept, as readable as the source (which the
+// tarball does not ship); only the minified browser build carries a map, sources embedded.
 import ts from 'typescript';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -21,10 +25,9 @@ function emit(outDir, overrides) {
 }
 
 rmSync(`${root}dist`, { recursive: true, force: true });
-emit('esm', { module: ts.ModuleKind.ESNext, declaration: false });
-emit('cjs', { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, ignoreDeprecations: '6.0', declaration: false });
-emit('types', { declaration: true, emitDeclarationOnly: true, sourceMap: false });
+emit('esm', { module: ts.ModuleKind.ESNext });
+emit('cjs', { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, ignoreDeprecations: '6.0' });
 mkdirSync(`${root}dist/esm`, { recursive: true });
 writeFileSync(`${root}dist/esm/package.json`, '{ "type": "module" }\n');
 writeFileSync(`${root}dist/cjs/package.json`, '{ "type": "commonjs" }\n');
-console.log('built dist/esm, dist/cjs and dist/types');
+console.log('built dist/esm and dist/cjs (JavaScript and declarations)');

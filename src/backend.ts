@@ -14,6 +14,7 @@ export interface InitOptions {
 
 /** What {@link init} chose. */
 export interface BackendInfo {
+  /** 'wasm' (the WebAssembly SIMD kernels) or 'js' (the plain-TypeScript reference). */
   backend: BackendName;
   /** True when the WASM module (v128 f64x2 SIMD) is in use. */
   simd: boolean;
@@ -32,6 +33,7 @@ function create(name: BackendName): Promise<Kernels> {
  * anything that computes; calling again switches backend (objects created on the
  * previous backend keep using it). Resolves to the backend in use.
  *
+ * @param options which backend: `{ backend: 'auto' | 'wasm' | 'js' }` (default 'auto')
  * @example
  * const { backend } = await init();            // 'wasm' on Node ≥ 20 and current browsers
  * await init({ backend: 'js' });               // force the plain-TypeScript reference
@@ -50,13 +52,31 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   return info();
 }
 
-/** The active backend's kernels; throws StateError before {@link init}. */
+/**
+ * The active backend's kernels (the low-level {@link Kernels} interface: pointers into
+ * backend memory); throws StateError before {@link init}. For custom numeric code
+ * beside the library's: most users need {@link linalg} instead.
+ *
+ * @example
+ * await init();
+ * const k = kernels();
+ * const p = k.alloc(4);          // 4 float64 values in backend memory
+ * k.f64().set([1, 2, 3, 4], p >> 3);
+ * k.free(p);
+ */
 export function kernels(): Kernels {
   if (!active) throw new StateError('natgrad is not initialised: call `await init()` first');
   return active;
 }
 
-/** The active backend, or undefined before {@link init}. */
+/**
+ * The active backend, or undefined before {@link init}.
+ *
+ * @example
+ * backendInfo();                 // undefined
+ * await init();
+ * backendInfo();                 // { backend: 'wasm', simd: true }
+ */
 export function backendInfo(): BackendInfo | undefined {
   return active ? info() : undefined;
 }
@@ -65,7 +85,13 @@ function info(): BackendInfo {
   return { backend: active!.backend, simd: active!.backend === 'wasm' };
 }
 
-/** Creates (or reuses) a specific backend without making it active: for tests and benchmarks that compare the two. */
+/**
+ * Creates (or reuses) a specific backend without making it active: for tests and benchmarks that compare the two.
+ *
+ * @param name 'wasm' or 'js'
+ * @example
+ * const [wasm, js] = await Promise.all([loadKernels('wasm'), loadKernels('js')]);
+ */
 export function loadKernels(name: BackendName): Promise<Kernels> {
   if (name === 'wasm' && !wasmSimdSupported()) {
     return Promise.reject(new StateError('this engine cannot compile WebAssembly SIMD'));

@@ -17,6 +17,9 @@ import { Capture, type Net } from './nn/net.js';
  * {@link jacobian}'s) of the outputs with respect to the trainable parameters,
  * built per layer as (A Aᵀ ⊗ 1) ∘ (B Bᵀ) without forming J. Exactly symmetric.
  *
+ * @param net the network (its current parameters)
+ * @param X the n inputs, n × inputDim row-major
+ * @param n the number of inputs
  * @example
  * const G = gramMatrix(net, X, n); // n × n for one output
  */
@@ -34,7 +37,9 @@ export function gramMatrix(net: Net, X: Float64Array, n: number): Float64Array {
 export interface GramSpectrum {
   /** All eigenvalues, ascending. */
   eigenvalues: Float64Array;
+  /** The smallest eigenvalue λ_min (the paper's λ₀ for G at initialisation). */
   lambdaMin: number;
+  /** The largest eigenvalue λ_max (GD is stable for η < 2/λ_max). */
   lambdaMax: number;
   /** λ_max / λ_min (Infinity when λ_min ≤ 0). */
   condition: number;
@@ -45,6 +50,9 @@ export interface GramSpectrum {
  * the paper's Condition 1; GD's asymptotic per-step ‖r‖² ratio is
  * (1 − η·λ_min)² and it is stable for η < 2/λ_max.
  *
+ * @param net the network (its current parameters)
+ * @param X the n inputs, n × inputDim row-major
+ * @param n the number of inputs
  * @example
  * const { lambdaMin, lambdaMax } = gramSpectrum(net, X, n);
  * const opt = gd({ lr: 1 / lambdaMax });
@@ -73,6 +81,8 @@ export interface LimitingGram {
  * unit-norm inputs xᵢᵀxⱼ = cos θᵢⱼ. X is n × d row-major (d = X.length / n),
  * computed on the active backend.
  *
+ * @param X the n inputs, n × d row-major
+ * @param n the number of inputs
  * @example
  * const { lambda0 } = limitingGram(X, n);
  */
@@ -115,6 +125,10 @@ export function limitingGram(X: Float64Array, n: number): LimitingGram {
  * Condition 2 (stable Jacobian). Matrix-free: with Gₐ_b = JₐJ_bᵀ the cross-Grams,
  * ‖J − J₀‖₂² = λ_max(G − G_{θθ₀} − G_{θ₀θ} + G₀), built like G itself.
  *
+ * @param net the network (its current parameters)
+ * @param X the n inputs, n × inputDim row-major
+ * @param n the number of inputs
+ * @param params0 θ₀, a flat parameter vector of length `net.numParams`
  * @example
  * const theta0 = net.getParams();
  * train(net, data, ngd(), { steps: 10 });
@@ -157,6 +171,8 @@ export function jacobianDrift(net: Net, X: Float64Array, n: number, params0: Flo
 /**
  * ‖θ − θ₀‖₂: how far the trainable parameters moved from `params0`.
  *
+ * @param net the network (its current parameters θ)
+ * @param params0 θ₀, a flat parameter vector of length `net.numParams`
  * @example
  * const theta0 = net.getParams();
  * train(net, data, gd({ lr: 0.5 }), { steps: 100 });

@@ -1,8 +1,23 @@
 import type { TrainRecord } from './train.js';
 
-/** Base class of every error natgrad throws on purpose; `code` is stable for programmatic handling. */
+/**
+ * Base class of every error natgrad throws on purpose; `code` is stable for programmatic handling.
+ *
+ * @example
+ * try {
+ *   linalg.cholesky(new Float64Array([1, 2, 2, 1]), 2);
+ * } catch (e) {
+ *   if (e instanceof NatgradError) console.log(e.code, e.message); // 'E_NOT_PD', '… pivot 1 …'
+ *   else throw e;
+ * }
+ */
 export class NatgradError extends Error {
+  /** A stable identifier of the error's kind: 'E_SHAPE', 'E_NONFINITE', 'E_NOT_PD', 'E_CONVERGENCE', 'E_ARGUMENT' or 'E_STATE'. */
   readonly code: string;
+  /**
+   * @param code the stable {@link NatgradError.code}
+   * @param message what went wrong, naming the argument at fault
+   */
   constructor(code: string, message: string) {
     super(message);
     this.name = new.target.name;
@@ -10,19 +25,50 @@ export class NatgradError extends Error {
   }
 }
 
-/** A length, dimension or shape argument does not fit; `argument` names it. */
+/**
+ * A length, dimension or shape argument does not fit; `argument` names it.
+ *
+ * @example
+ * try {
+ *   linalg.gemm(new Float64Array(6), new Float64Array(6), 2, 3, 3); // b should be 3 × 3
+ * } catch (e) {
+ *   if (e instanceof ShapeError) console.log(e.argument); // 'b'
+ * }
+ */
 export class ShapeError extends NatgradError {
+  /** The name of the argument at fault, as in the function's signature or options. */
   readonly argument: string;
+  /**
+   * @param argument the name of the argument at fault
+   * @param message what is wrong with it
+   */
   constructor(argument: string, message: string) {
     super('E_SHAPE', `${argument}: ${message}`);
     this.argument = argument;
   }
 }
 
-/** An input holds NaN or ±Infinity; `argument` names it and `index` is the first bad element. */
+/**
+ * An input holds NaN or ±Infinity; `argument` names it and `index` is the first bad element.
+ * Optimizers also throw it when a step's loss or update is not finite (the parameters are left unchanged).
+ *
+ * @example
+ * try {
+ *   linalg.gram(new Float64Array([1, NaN]), 1, 2);
+ * } catch (e) {
+ *   if (e instanceof NonFiniteError) console.log(e.argument, e.index); // 'a' 1
+ * }
+ */
 export class NonFiniteError extends NatgradError {
+  /** The name of the argument that holds the non-finite value. */
   readonly argument: string;
+  /** The 0-based index of its first non-finite element. */
   readonly index: number;
+  /**
+   * @param argument the name of the argument at fault
+   * @param index the 0-based index of its first non-finite element
+   * @param value that element (NaN, Infinity or -Infinity)
+   */
   constructor(argument: string, index: number, value: number) {
     super('E_NONFINITE', `${argument}: element ${index} is ${value}; inputs must be finite`);
     this.argument = argument;
@@ -47,17 +93,40 @@ export class NonFiniteError extends NatgradError {
 /**
  * The (damped) matrix is not numerically positive definite: Cholesky met a
  * non-positive or non-finite pivot. `pivot` is its 0-based index.
+ *
+ * @example
+ * try {
+ *   linalg.cholesky(new Float64Array([1, 2, 2, 1]), 2);       // eigenvalues 3 and −1
+ * } catch (e) {
+ *   if (e instanceof NotPositiveDefiniteError) console.log(e.pivot); // 1
+ * }
+ * linalg.cholesky(new Float64Array([1, 2, 2, 1]), 2, { damping: 2 }); // A + 2I is positive definite
  */
 export class NotPositiveDefiniteError extends NatgradError {
+  /** The 0-based index of the pivot where the factorisation failed. */
   readonly pivot: number;
+  /**
+   * @param pivot the 0-based index of the failing pivot
+   * @param what the matrix's name in the message
+   */
   constructor(pivot: number, what = 'matrix') {
     super('E_NOT_PD', `${what} is not positive definite (Cholesky failed at pivot ${pivot})`);
     this.pivot = pivot;
   }
 }
 
-/** An iterative algorithm (the symmetric eigensolver) did not converge. */
+/**
+ * An iterative algorithm (the symmetric eigensolver) did not converge.
+ *
+ * @example
+ * try {
+ *   const { values } = linalg.eigh(a, n);
+ * } catch (e) {
+ *   if (e instanceof ConvergenceError) console.warn('eigh did not converge:', e.message);
+ * }
+ */
 export class ConvergenceError extends NatgradError {
+  /** @param message what did not converge */
   constructor(message: string) {
     super('E_CONVERGENCE', message);
   }
@@ -82,18 +151,51 @@ export class DivergenceError extends NatgradError {
   }
 }
 
-/** An option or argument has a value outside its domain; `argument` names it. */
+/**
+ * An option or argument has a value outside its domain; `argument` names it.
+ *
+ * @example
+ * try {
+ *   ngd({ lr: -1 });
+ * } catch (e) {
+ *   if (e instanceof ArgumentError) console.log(e.argument); // 'lr'
+ * }
+ */
 export class ArgumentError extends NatgradError {
+  /** The name of the option or argument at fault (nested options as `adaptive.boost`). */
   readonly argument: string;
+  /**
+   * @param argument the name of the option or argument at fault
+   * @param message what is wrong with its value
+   */
   constructor(argument: string, message: string) {
     super('E_ARGUMENT', `${argument}: ${message}`);
     this.argument = argument;
   }
 }
 
-/** A function that needs the numeric core ran before `await init()`, or a disposed object was used. */
+/**
+ * A function that needs the numeric core ran before `await init()`, or a disposed object was used.
+ *
+ * @example
+ * const net = mlp({ sizes: [2, 1] });   // StateError: natgrad is not initialised: call `await init()` first
+ */
 export class StateError extends NatgradError {
+  /** @param message what was used in the wrong state */
   constructor(message: string) {
     super('E_STATE', message);
+  }
+}
+
+/**
+ * A saved model, checkpoint or data file is not what it claims to be (wrong format or version, wrong sizes,
+ * corrupt or non-finite numbers, an architecture mismatch). `field` names the offending field as a path,
+ * e.g. `params.layers[1]` or `architecture.layers[0].outputs`.
+ */
+export class FormatError extends NatgradError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('E_FORMAT', `${field}: ${message}`);
+    this.field = field;
   }
 }

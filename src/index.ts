@@ -9,10 +9,15 @@
 export { init, backendInfo } from './backend.js';
 export type { InitOptions, BackendInfo } from './backend.js';
 export {
-  NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError, DivergenceError,
+  NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError, FormatError, DivergenceError,
 } from './errors.js';
-/** The library's version (the `version` of its package.json). */
-export const VERSION = '0.1.0';
+/**
+ * The library's version (the `version` of its package.json).
+ *
+ * @example
+ * console.log(`natgrad ${VERSION}`);
+ */
+export const VERSION = '0.2.0';
 
 // ---- Kernels and backend memory (src/kernels, src/matrix.ts, src/linalg.ts) --------------------------------
 export type { Kernels, Ptr, BackendName } from './kernels/types.js';
@@ -62,3 +67,18 @@ export { train, evaluate } from './train.js';
 export type { TrainOptions, TrainRecord } from './train.js';
 export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics.js';
 export type { GramSpectrum, LimitingGram } from './diagnostics.js';
+// ---- Your own data: helpers, fit, schedules, saved models, checkpoints (src/data, src/fit.ts, src/io) ------
+export { oneHot, trainTestSplit, takeRows, Standardizer, LabelEncoder } from './data/index.js';
+export type { SplitOptions, Split, StandardizerJSON } from './data/index.js';
+export { fit, evaluateMetrics, predictClasses, predictProba } from './fit.js';
+export type {
+  FitOptions, FitResult, FitState, EpochRecord, EpochContext, EarlyStoppingOptions, Metric, MetricValues, EvaluateOptions, Evaluation,
+} from './fit.js';
+export { constantLr, stepLr, exponentialLr, cosineLr } from './schedules.js';
+export type { Schedule, ScheduleSpec } from './schedules.js';
+export { loadNet, parseJSON } from './io/model.js';
+export type { ModelJSON, LayerJSON, ModelColumns, LoadOptions } from './io/model.js';
+export type { DenseSpec } from './nn/net.js';
+export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
+export type { CheckpointJSON, TrainingJSON, LoadedCheckpoint } from './io/checkpoint.js';
+export type { OptimizerJSON, StatefulOptimizer } from './io/optimizer-state.js';

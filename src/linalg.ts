@@ -36,6 +36,12 @@ export interface GemmOptions {
  * C = alpha·op(A)·op(B) + beta·C for row-major matrices; op(A) is m×k and op(B) k×n.
  * Returns the m×n result (`options.c` itself when given).
  *
+ * @param a op(A): m×k row-major (k×m when `transA`)
+ * @param b op(B): k×n row-major (n×k when `transB`)
+ * @param m rows of op(A) and of C
+ * @param k columns of op(A), rows of op(B)
+ * @param n columns of op(B) and of C
+ * @param options transposes, alpha, beta and an output `c`
  * @example
  * const c = linalg.gemm(a, b, 2, 3, 4);                 // (2×3)·(3×4)
  * linalg.gemm(a, b, m, k, n, { transB: true, beta: 1, c }); // c += a·bᵀ
@@ -65,6 +71,9 @@ export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: 
 /**
  * The Gram matrix A·Aᵀ (rows×rows) of a row-major rows×cols matrix, exactly symmetric.
  *
+ * @param a the rows×cols matrix, row-major
+ * @param rows its number of rows (the result is rows×rows)
+ * @param cols its number of columns
  * @example
  * const g = linalg.gram(j, n, p); // G = J·Jᵀ
  */
@@ -89,6 +98,12 @@ export interface DampingOptions {
  * The lower Cholesky factor L of A + λI (L·Lᵀ = A + λI), zeros above the diagonal.
  * Only the lower triangle of A is read. Throws NotPositiveDefiniteError with the
  * failing pivot when A + λI is not numerically positive definite.
+ *
+ * @param a the n×n symmetric matrix A, row-major (lower triangle read)
+ * @param n its order
+ * @param options `damping` λ ≥ 0 added to the diagonal (default 0)
+ * @example
+ * const l = linalg.cholesky(new Float64Array([4, 2, 2, 3]), 2); // [2, 0, 1, √2]
  */
 export function cholesky(a: Float64Array, n: number, options: DampingOptions = {}): Float64Array {
   const damping = prepareSPD(a, n, options);
@@ -102,6 +117,15 @@ export function cholesky(a: Float64Array, n: number, options: DampingOptions = {
 /**
  * Solves (A + λI)·X = B for X (n×nrhs) with A symmetric positive definite (lower
  * triangle read), by Cholesky. A and B are not modified.
+ *
+ * @param a the n×n symmetric positive definite A, row-major (lower triangle read)
+ * @param b the right-hand sides B, n×nrhs row-major
+ * @param n the order of A
+ * @param nrhs the number of right-hand sides (columns of B)
+ * @param options `damping` λ ≥ 0 added to A's diagonal (default 0)
+ * @example
+ * const x = linalg.solveSPD(new Float64Array([4, 2, 2, 3]), new Float64Array([2, 1]), 2, 1); // [0.5, 0]
+ * const w = linalg.solveSPD(g, r, n, 1, { damping: 1e-6 });   // (G + 10⁻⁶I)⁻¹ r
  */
 export function solveSPD(a: Float64Array, b: Float64Array, n: number, nrhs: number, options: DampingOptions = {}): Float64Array {
   const damping = prepareSPD(a, n, options);
@@ -115,7 +139,15 @@ export function solveSPD(a: Float64Array, b: Float64Array, n: number, nrhs: numb
   return copyOut(k, pb, n * nrhs);
 }
 
-/** (A + λI)⁻¹ for A symmetric positive definite (lower triangle read); exactly symmetric. */
+/**
+ * (A + λI)⁻¹ for A symmetric positive definite (lower triangle read); exactly symmetric.
+ *
+ * @param a the n×n symmetric positive definite A, row-major (lower triangle read)
+ * @param n its order
+ * @param options `damping` λ ≥ 0 added to the diagonal (default 0)
+ * @example
+ * const inv = linalg.inverseSPD(new Float64Array([2, 0, 0, 4]), 2); // [0.5, 0, 0, 0.25]
+ */
 export function inverseSPD(a: Float64Array, n: number, options: DampingOptions = {}): Float64Array {
   const damping = prepareSPD(a, n, options);
   const { k, ws } = scratch();
@@ -137,6 +169,8 @@ export interface Eigh {
 /**
  * Eigen-decomposition A = V·diag(values)·Vᵀ of a symmetric matrix (lower triangle read).
  *
+ * @param a the n×n symmetric matrix, row-major (lower triangle read)
+ * @param n its order
  * @example
  * const { values, vectors } = linalg.eigh(g, n);
  * const lambdaMin = values[0];

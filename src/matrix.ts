@@ -5,11 +5,31 @@ import { StateError } from './errors.js';
  * A handle to a row-major float64 matrix living in a backend's memory: a pointer
  * plus its shape. Data crosses the boundary only through `write` and `read`;
  * kernels work on `ptr` directly. Call `dispose()` to free the memory.
+ *
+ * @example
+ * await init();
+ * const a = Mat.from(kernels(), [1, 2, 3, 4], 2, 2);
+ * a.read();                      // Float64Array [1, 2, 3, 4]
+ * a.dispose();
  */
 export class Mat {
   private _ptr: Ptr;
 
-  constructor(readonly k: Kernels, readonly rows: number, readonly cols: number) {
+  /**
+   * Allocates rows × cols float64 values (uninitialised) on `k`.
+   *
+   * @param k the backend that owns the memory
+   * @param rows number of rows
+   * @param cols number of columns
+   */
+  constructor(
+    /** The backend that owns the memory. */
+    readonly k: Kernels,
+    /** Number of rows. */
+    readonly rows: number,
+    /** Number of columns. */
+    readonly cols: number,
+  ) {
     this._ptr = k.alloc(rows * cols);
   }
 
@@ -26,10 +46,12 @@ export class Mat {
     return this._ptr;
   }
 
+  /** rows · cols. */
   get size(): number {
     return this.rows * this.cols;
   }
 
+  /** True after {@link Mat.dispose}. */
   get disposed(): boolean {
     return this._ptr === 0;
   }
@@ -51,11 +73,13 @@ export class Mat {
     return out;
   }
 
+  /** Sets every element to `value`. */
   fill(value: number): this {
     this.view().fill(value);
     return this;
   }
 
+  /** Frees the memory; idempotent. */
   dispose(): void {
     if (this._ptr !== 0) this.k.free(this._ptr);
     this._ptr = 0;
@@ -66,12 +90,22 @@ export class Mat {
  * Named scratch buffers reused across calls: `get(name, count)` returns a block of
  * at least `count` float64 values, reallocating only when a larger one is needed.
  * So a loop of same-sized calls allocates nothing after the first.
+ *
+ * @example
+ * const ws = new Workspace(kernels());
+ * const tmp = ws.get('tmp', n * n);    // the same pointer on every call with count ≤ n·n
+ * ws.dispose();
  */
 export class Workspace {
   private readonly blocks = new Map<string, { ptr: Ptr; count: number }>();
 
-  constructor(readonly k: Kernels) {}
+  /** @param k the backend that owns the memory */
+  constructor(
+    /** The backend that owns the memory. */
+    readonly k: Kernels,
+  ) {}
 
+  /** Byte pointer of the block called `name`, holding at least `count` float64 values (contents unspecified). */
   get(name: string, count: number): Ptr {
     const b = this.blocks.get(name);
     if (b && b.count >= count) return b.ptr;
@@ -79,6 +113,11 @@ export class Workspace {
     const ptr = this.k.alloc(Math.max(count, 1));
     this.blocks.set(name, { ptr, count });
     return ptr;
+  }
+
+  /** Name, byte pointer and size (values) of every block: what a checkpoint saves of a workspace. */
+  entries(): { name: string; ptr: Ptr; count: number }[] {
+    return [...this.blocks].map(([name, b]) => ({ name, ptr: b.ptr, count: b.count }));
   }
 
   /** Frees every block. */

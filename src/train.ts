@@ -9,6 +9,7 @@ import { Rng } from './nn/random.js';
 import type { Batch } from './nn/net.js';
 import type { Optimizer, StepStats } from './optim/types.js';
 import { checkDim, checkOptions, checkResult, type OptionShape } from './validate.js';
+import { evaluateMetrics, type EvaluateOptions, type Evaluation, type Metric } from './fit.js';
 
 /** One step's record: the optimizer's {@link StepStats} plus its index and the loss ratio. */
 export interface TrainRecord extends StepStats {
@@ -44,6 +45,11 @@ export interface TrainOptions {
  * per step: loss (before the step), ratio to the previous loss, damping, ρ,
  * gradient and update norms, wall time.
  *
+ * @param net the network to train (its parameters change in place)
+ * @param data the training set `{ X, Y, n }`: X n × inputDim and Y n × outputDim row-major
+ *   (for cross-entropy, Y may hold n class indices)
+ * @param optimizer any {@link Optimizer}: {@link ngd}, {@link kfac}, {@link gd}, {@link sgd}, {@link adam}
+ * @param options the number of steps, the loss, mini-batch size and seed, a per-step callback
  * @example
  * await init();
  * const net = twoLayerReLU({ inputDim: 16, width: 1024, seed: 1 });
@@ -87,13 +93,21 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
 
 /**
  * The loss of `net` on a data set (default ½ Σ (u − y)²), from a forward pass on
- * the net's own scratch memory.
+ * the net's own scratch memory. With `metrics`, returns the loss per example
+ * and the metrics instead (see {@link evaluateMetrics}).
  *
+ * @param net the network
+ * @param data the set `{ X, Y, n }` to evaluate on
+ * @param options the loss (default 'squared-error'); use the one you trained with
  * @example
  * const before = evaluate(net, { X, Y, n });
+ * const { loss, metrics } = evaluate(net, test, { loss: 'cross-entropy', metrics: ['accuracy'] });
  */
-export function evaluate(net: Net, data: Batch, options: { loss?: LossSpec } = {}): number {
-  checkOptions('evaluate()', options, { loss: ['string', 'object'] });
+export function evaluate(net: Net, data: Batch, options: EvaluateOptions & { metrics: Metric[] }): Evaluation;
+export function evaluate(net: Net, data: Batch, options?: { loss?: LossSpec }): number;
+export function evaluate(net: Net, data: Batch, options: EvaluateOptions = {}): number | Evaluation {
+  checkOptions('evaluate()', options, { loss: ['string', 'object'], metrics: 'array' });
+  if (options && options.metrics !== undefined) return evaluateMetrics(net, data, options);
   const loss = resolveLoss(options?.loss);
   if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
   const { X, Y, n } = data;

@@ -1,5 +1,7 @@
 /**
- * The built package as users get it: dist/ is produced by `npm ci` (the prepare script).
+ * The built package in this checkout: dist/ is produced by `npm run build`, which
+ * `npm test` and `npm start` run first when dist/ is missing or stale (scripts/ensure-built.mjs).
+ * test/tarball.test.ts checks the packed tarball as a user installs it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ const root = resolve(__dirname, '..');
 const run = (args: string[], cwd = root) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8' });
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm ci does it)');
+  if (!existsSync(join(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
 });
 
 test('imports as ESM and as CommonJS, and computes', () => {

@@ -29,8 +29,11 @@ export interface PiDamping {
  * residual) or not finite, π = 1 (the plain √λ split), so the result is always finite
  * for finite λ.
  *
- * @param traceA tr A (≥ 0), dimA its dimension (> 0); likewise traceS, dimS.
- * @param damping λ ≥ 0.
+ * @param traceA tr A (≥ 0), the trace of the input-side factor
+ * @param dimA the dimension of A (> 0)
+ * @param traceS tr S (≥ 0), the trace of the output-side factor
+ * @param dimS the dimension of S (> 0)
+ * @param damping λ ≥ 0, the damping of the Kronecker product to split
  *
  * @example
  * const { pi, dampingA, dampingS } = piDamping(trA, dA, trS, dS, 1e-3);
@@ -75,6 +78,9 @@ export interface LevenbergMarquardtRule {
  * then clamped to [min, max]. Applying it every T steps with increase = ω⁻ᵀ and
  * decrease = ωᵀ reproduces the "decay^interval" schedules of those libraries.
  *
+ * @param damping the current λ
+ * @param rho the reduction ratio ρ = actual / predicted loss decrease of the last step
+ * @param rule thresholds, factors and clamp (defaults: lower 0.25, upper 0.75, increase 1.5, decrease 2/3, [1e-8, 1e8])
  * @example
  * damping = levenbergMarquardt(damping, rho);                                   // 0.25 / 0.75, ×1.5, ×2/3
  * damping = levenbergMarquardt(damping, rho, { increase: 0.95 ** -5, decrease: 0.95 ** 5, min: 1e-6 });

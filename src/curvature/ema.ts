@@ -23,6 +23,8 @@ export interface EmaStep {
  *
  * decay ∈ [0, 1]: 0 keeps only the latest batch, 1 is the plain cumulative mean.
  *
+ * @param decay the moving average's decay ∈ [0, 1] (0 keeps only the new value)
+ * @param weight the accumulated weight of the average before this step (0 at the start)
  * @example
  * const { weight, oldScale, newScale } = emaStep(0.95, w);
  * k.syrk(1, d, n, newScale / c, x, d, oldScale, f, d); // F ← oldScale·F + newScale·XᵀX/c

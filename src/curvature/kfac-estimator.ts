@@ -43,7 +43,8 @@
  *   needs η/n: the "normalisation trap" of mean-factor K-FAC stepping n times too far.
  */
 import type { Ptr } from '../kernels/types.js';
-import { ArgumentError, NonFiniteError } from '../errors.js';
+import { ArgumentError, FormatError, NonFiniteError } from '../errors.js';
+import type { StateReader, StateValue } from '../io/state.js';
 import { jtv, jvpFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import { NetBinding, type Batch, type Net } from '../nn/net.js';
@@ -97,7 +98,12 @@ export interface KfacCurvatureOptions {
    * form exactly when `decay` is 0, the inversion is Cholesky and the factor is larger than
    * the batch's rows (a wide layer's S), so a step costs O(n²m) instead of O(m³).
    */
-  form?: FactorForm | { a?: FactorForm; s?: FactorForm };
+  form?: FactorForm | {
+    /** The form A is inverted in. */
+    a?: FactorForm;
+    /** The form S is inverted in. */
+    s?: FactorForm;
+  };
   /** Seed of the Monte-Carlo targets of fisher 'mc' (default 0); `reset()` restarts the sequence. */
   seed?: number;
 }
@@ -109,11 +115,13 @@ export interface KfacBlockStats {
   layer: number;
   /** The π of the split ('pi' damping), else 1. */
   pi: number;
-  /** Damping added to A (π√λ) and to S (√λ/π); 0 and 0 for 'exact' damping. */
+  /** Damping added to A: π√λ ('pi' damping), 0 ('exact'). */
   dampingA: number;
+  /** Damping added to S: √λ/π ('pi' damping), 0 ('exact'). */
   dampingS: number;
-  /** Form each factor was inverted in. */
+  /** Form A was inverted in. */
   formA: 'primal' | 'dual';
+  /** Form S was inverted in. */
   formS: 'primal' | 'dual';
   /** Condition numbers of the damped factors as inverted (cheap estimates under Cholesky, exact under 'eigen'). */
   condition: KroneckerConditionNumbers;
@@ -310,6 +318,11 @@ export class KfacEstimator {
     this.inverseDamping = NaN;
     for (const b of this.blocks) b.updateInverse(lambda);
     this.inverseDamping = lambda;
+    this.collectBlockStats();
+  }
+
+  /** The per-layer statistics of the cached inverses. */
+  private collectBlockStats(): void {
     this.blockStats = this.blocks.map((b, j) => {
       const info = b.inverse!;
       return {
@@ -317,6 +330,31 @@ export class KfacEstimator {
         formA: info.formA, formS: info.formS, condition: b.conditionNumbers(),
       };
     });
+  }
+
+  /**
+   * The estimator's whole state (checkpoints): step clock, Monte-Carlo generator, λ of the
+   * cached inverses, and every block's factors and inverses.
+   */
+  saveState(): { [key: string]: StateValue } {
+    return {
+      steps: this.steps, rng: this.rng.getState(), inverseDamping: this.inverseDamping, fisher: this.fisher,
+      blocks: this.blocks.map((b) => b.saveState()),
+    };
+  }
+
+  /** Restores {@link KfacEstimator.saveState} after {@link KfacEstimator.bind} to the net. */
+  loadState(r: StateReader): void {
+    const steps = r.integer('steps'), rng = r.integer('rng', 0, 2 ** 32 - 1);
+    const inverseDamping = r.number('inverseDamping', { nonFinite: true });
+    if (!(Number.isNaN(inverseDamping) || inverseDamping >= 0)) throw new FormatError(`${r.field}.inverseDamping`, `must be ≥ 0 or NaN, got ${inverseDamping}`);
+    const fisher = r.choice('fisher', ['exact', 'mc', 'empirical'] as const);
+    r.objects('blocks', this.blocks.length).forEach((b, j) => this.blocks[j].loadState(b));
+    this.steps = steps;
+    this.rng.setState(rng);
+    this.fisher = fisher;
+    this.inverseDamping = inverseDamping;
+    if (this.hasInverse) this.collectBlockStats();
   }
 
   /** dst ← F̃⁻¹·src blockwise (numParams vectors; dst may be src). */

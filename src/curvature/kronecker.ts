@@ -23,8 +23,9 @@
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { Workspace } from '../matrix.js';
+import type { StateReader, StateValue } from '../io/state.js';
 import {
-  ArgumentError, ConvergenceError, NonFiniteError, NotPositiveDefiniteError, ShapeError, StateError,
+  ArgumentError, ConvergenceError, FormatError, NonFiniteError, NotPositiveDefiniteError, ShapeError, StateError,
 } from '../errors.js';
 import { checkDim, checkNonNegative } from '../validate.js';
 import { piDamping } from './damping.js';
@@ -36,9 +37,13 @@ import { checkDecay, emaStep } from './ema.js';
  * A {@link Mat} satisfies it.
  */
 export interface MatRef {
+  /** Byte pointer of element (0, 0) in the backend's memory. */
   readonly ptr: Ptr;
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
+  /** Leading dimension: elements between the starts of consecutive rows (default cols). */
   readonly ld?: number;
 }
 
@@ -79,7 +84,12 @@ export interface KroneckerBlockOptions {
    * exact NGD's. The optimizer owns the choice and the matching learning rate; the block
    * only applies it.
    */
-  normalization?: FactorNormalization | { a?: FactorNormalization; s?: FactorNormalization };
+  normalization?: FactorNormalization | {
+    /** The input-side factor A's normalisation. */
+    a?: FactorNormalization;
+    /** The output-side factor S's normalisation. */
+    s?: FactorNormalization;
+  };
   /** EMA decay ∈ [0, 1] of the weighted (debiased) moving average; 0 keeps only the last batch. Default 0.95. */
   decay?: number;
   /** Default 'cholesky'. */
@@ -98,7 +108,12 @@ export interface KroneckerBlockOptions {
    * Keeping a stack of the last T batches would make an EMA-truncated factor dual-invertible
    * too; that changes the statistic's meaning and is not offered.
    */
-  form?: FactorForm | { a?: FactorForm; s?: FactorForm };
+  form?: FactorForm | {
+    /** The form A is inverted in. */
+    a?: FactorForm;
+    /** The form S is inverted in. */
+    s?: FactorForm;
+  };
 }
 
 /** The options of {@link KroneckerBlockOptions} that do not depend on the layer's shape. */
@@ -106,11 +121,26 @@ export type KroneckerBlockSettings = Omit<KroneckerBlockOptions, 'inputs' | 'out
 
 /** {@link KroneckerBlockSettings} resolved by {@link KroneckerBlock.resolveSettings}: defaults filled in, per-factor values split. */
 export interface ResolvedKroneckerSettings {
-  normalization: { a: FactorNormalization; s: FactorNormalization };
+  /** Each factor's normalisation. */
+  normalization: {
+    /** A's. */
+    a: FactorNormalization;
+    /** S's. */
+    s: FactorNormalization;
+  };
+  /** The moving average's decay ∈ [0, 1]. */
   decay: number;
+  /** 'cholesky' or 'eigen'. */
   inversion: KroneckerInversion;
+  /** 'pi' or 'exact'. */
   damping: KroneckerDamping;
-  form: { a: FactorForm; s: FactorForm };
+  /** Each factor's inversion form setting. */
+  form: {
+    /** A's. */
+    a: FactorForm;
+    /** S's. */
+    s: FactorForm;
+  };
 }
 
 /** Per-call options of {@link KroneckerBlock.updateFactors}. */
@@ -134,8 +164,9 @@ export interface KroneckerInverseInfo {
   dampingA: number;
   /** Damping added to S: √λ/π ('pi'), 0 ('exact'). */
   dampingS: number;
-  /** Form each factor was inverted in. */
+  /** Form A was inverted in. */
   formA: 'primal' | 'dual';
+  /** Form S was inverted in. */
   formS: 'primal' | 'dual';
   /** updateFactors calls the inverse reflects. */
   updates: number;
@@ -178,6 +209,21 @@ class BlockBuffers {
     return this.ws.get(name, 0);
   }
 
+  /** Copies of every buffer (checkpoints). */
+  save(h: Float64Array): { [name: string]: Float64Array } {
+    const out: { [name: string]: Float64Array } = {};
+    for (const { name, ptr, count } of this.ws.entries()) if (this.known.has(name)) out[name] = h.slice(ptr >> 3, (ptr >> 3) + count);
+    return out;
+  }
+
+  /** Writes saved buffers back (allocating them). */
+  load(kernels: Kernels, buffers: { [name: string]: Float64Array }): void {
+    for (const name of Object.keys(buffers)) {
+      const p = this.get(name, buffers[name].length);
+      kernels.f64().set(buffers[name], p >> 3);
+    }
+  }
+
   dispose(): void {
     this.ws.dispose();
     this.known.clear();
@@ -211,6 +257,28 @@ class Factor {
     readonly dim: number,
     readonly formSetting: FactorForm,
   ) {}
+
+  /** The factor's bookkeeping (its buffers are saved with the block's). */
+  saveState(): { [key: string]: StateValue } {
+    return {
+      form: this.form, slotRows: [...this.slotRows], slotAlpha: [...this.slotAlpha], pending: this.pending, active: this.active,
+      invForm: this.invForm, invMu: this.invMu, invRows: this.invRows, invAlpha: this.invAlpha,
+    };
+  }
+
+  loadState(r: StateReader): void {
+    const forms = ['primal', 'dual'] as const;
+    this.form = r.choice('form', forms);
+    const rows = r.numbers('slotRows', 2), alpha = r.numbers('slotAlpha', 2);
+    this.slotRows[0] = rows[0]; this.slotRows[1] = rows[1];
+    this.slotAlpha[0] = alpha[0]; this.slotAlpha[1] = alpha[1];
+    this.pending = r.integer('pending', 0, 1);
+    this.active = r.integer('active', -1, 1);
+    this.invForm = r.choice('invForm', forms);
+    this.invMu = r.number('invMu', { min: 0 });
+    this.invRows = r.integer('invRows');
+    this.invAlpha = r.number('invAlpha');
+  }
 
   /** Chooses the form for a batch of `rows` rows. */
   chooseForm(rows: number, dualAllowed: boolean): Form {
@@ -406,9 +474,17 @@ export class KroneckerBlock {
   /** d = inputs + (bias ? 1 : 0): W has d columns, A is d×d. */
   readonly inDim: number;
   /** Normalisation of each factor (see {@link KroneckerBlockOptions.normalization}). */
-  readonly normalization: { readonly a: FactorNormalization; readonly s: FactorNormalization };
+  readonly normalization: {
+    /** A's. */
+    readonly a: FactorNormalization;
+    /** S's. */
+    readonly s: FactorNormalization;
+  };
+  /** The moving average's decay ∈ [0, 1] (0 keeps only the last batch). */
   readonly decay: number;
+  /** How the factors are inverted: 'cholesky' or 'eigen'. */
   readonly inversion: KroneckerInversion;
+  /** How λ is applied: 'pi' (split between the factors) or 'exact' (through the eigenbases). */
   readonly damping: KroneckerDamping;
 
   private readonly ws: BlockBuffers;
@@ -421,7 +497,15 @@ export class KroneckerBlock {
   private info: KroneckerInverseInfo | undefined;
   private disposed = false;
 
-  constructor(readonly kernels: Kernels, options: KroneckerBlockOptions) {
+  /**
+   * @param kernels the backend whose memory holds the factors
+   * @param options the layer's shape and the block's settings
+   */
+  constructor(
+    /** The backend whose memory holds the factors and inverses. */
+    readonly kernels: Kernels,
+    options: KroneckerBlockOptions,
+  ) {
     const { inputs, outputs, bias = false } = options;
     checkDim('inputs', inputs);
     checkDim('outputs', outputs);
@@ -439,6 +523,48 @@ export class KroneckerBlock {
     this.ws = new BlockBuffers(kernels);
     this.A = new Factor(kernels, this.ws, 'A', this.inDim, form.a);
     this.S = new Factor(kernels, this.ws, 'S', outputs, form.s);
+  }
+
+  /**
+   * The block's whole state (checkpoints): EMA weight, counters, the cached inverse's
+   * description, both factors' bookkeeping and every buffer (statistics, Cholesky factors,
+   * inverses, eigenbases), so a restored block continues bit for bit.
+   */
+  saveState(): { [key: string]: StateValue } {
+    this.live();
+    return {
+      emaWeight: this.emaWeight, updatesCount: this.updatesCount, version: this.version, eigenVersion: this.eigenVersion,
+      info: this.info ? { ...this.info } : null, A: this.A.saveState(), S: this.S.saveState(), buffers: this.ws.save(this.kernels.f64()),
+    };
+  }
+
+  /** Restores {@link KroneckerBlock.saveState}; a bad field throws FormatError naming it. */
+  loadState(r: StateReader): void {
+    this.live();
+    const emaWeight = r.number('emaWeight', { min: 0 });
+    const updatesCount = r.integer('updatesCount'), version = r.integer('version'), eigenVersion = r.integer('eigenVersion', -1);
+    let info: KroneckerInverseInfo | undefined;
+    if (r.has('info')) {
+      const i = r.object('info'), forms = ['primal', 'dual'] as const;
+      info = {
+        damping: i.number('damping', { min: 0 }), pi: i.number('pi'), dampingA: i.number('dampingA'), dampingS: i.number('dampingS'),
+        formA: i.choice('formA', forms), formS: i.choice('formS', forms), updates: i.integer('updates'),
+      };
+    }
+    const b = r.object('buffers');
+    const buffers: { [name: string]: Float64Array } = {};
+    for (const name of b.keys()) {
+      if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(name)) throw new FormatError(`${b.field}.${name}`, 'is not a buffer name');
+      buffers[name] = b.f64(name, undefined, true);
+    }
+    this.A.loadState(r.object('A'));
+    this.S.loadState(r.object('S'));
+    this.ws.load(this.kernels, buffers);
+    this.emaWeight = emaWeight;
+    this.updatesCount = updatesCount;
+    this.version = version;
+    this.eigenVersion = eigenVersion;
+    this.info = info;
   }
 
   /**
@@ -646,7 +772,12 @@ export class KroneckerBlock {
   }
 
   /** Copies of the current factor statistics: A (inDim×inDim) and S (outputs×outputs), row-major. */
-  readFactors(): { a: Float64Array; s: Float64Array } {
+  readFactors(): {
+    /** A, inDim × inDim. */
+    a: Float64Array;
+    /** S, outputs × outputs. */
+    s: Float64Array;
+  } {
     this.live();
     if (this.updatesCount === 0) throw new StateError('readFactors before any updateFactors');
     return { a: this.A.readDense(), s: this.S.readDense() };

@@ -152,6 +152,9 @@ export function withJacobianCapture<T>(net: Net, X: Float64Array, n: number, use
  * the flat parameter order. O(n·k·P) memory: meant for small nets, tests and
  * diagnostics; the optimizers never form it.
  *
+ * @param net the network (its current parameters)
+ * @param X the n inputs, n × inputDim row-major
+ * @param n the number of inputs
  * @example
  * const J = jacobian(net, X, n); // n·k × net.numParams
  */
@@ -171,6 +174,10 @@ export function jacobian(net: Net, X: Float64Array, n: number): Float64Array {
  * (ordered like the rows of {@link jacobian}), computed layer by layer with one
  * GEMM each, without forming J.
  *
+ * @param net the network (its current parameters)
+ * @param X the n inputs, n × inputDim row-major
+ * @param n the number of inputs
+ * @param v a vector in output space, n × outputDim row-major (one value per output of each example)
  * @example
  * const g = vjp(net, X, n, residual); // = ∇θ ½‖U − Y‖² when residual = U − Y
  */
@@ -194,6 +201,10 @@ export function vjp(net: Net, X: Float64Array, n: number, v: Float64Array): Floa
  * along v. Forward mode (the R-operator), one or two GEMMs per layer, without
  * forming J.
  *
+ * @param net the network (its current parameters)
+ * @param X the n inputs, n × inputDim row-major
+ * @param n the number of inputs
+ * @param v a direction in parameter space, length `net.numParams` (the flat layout of getParams)
  * @example
  * const du = jvp(net, X, n, direction); // ≈ (predict(θ + εv) − predict(θ)) / ε
  */

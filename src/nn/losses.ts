@@ -34,7 +34,9 @@ export interface LossOptions {
  * backend's Float64Array and u, g, b, c are element offsets into it.
  */
 export interface Loss {
+  /** Which loss: 'squared-error' or 'cross-entropy'. */
   readonly name: 'squared-error' | 'cross-entropy';
+  /** 'sum' or 'mean' over the examples. */
   readonly reduction: Reduction;
   /** Throws ShapeError/ArgumentError naming 'Y' unless Y fits n examples of k outputs. */
   checkTargets(Y: Float64Array, n: number, k: number): void;
@@ -75,6 +77,7 @@ export type LossSpec = Loss | 'squared-error' | 'cross-entropy';
 /**
  * Squared error, ½ Σ (u − y)² (the paper's convention) or its mean over examples.
  *
+ * @param options `reduction`: 'sum' (default, ½Σ(u − y)²) or 'mean' (divided by n)
  * @example
  * optimizer.step(net, { X, Y, n }, { loss: squaredError({ reduction: 'mean' }) });
  */
@@ -140,6 +143,7 @@ const P_FLOOR = 1e-20;
  * Softmax cross-entropy on raw outputs (logits), summed or averaged over examples.
  * Its Gauss–Newton matrix uses the exact output-Hessian factor diag(√p)(I − √p√pᵀ).
  *
+ * @param options `reduction`: 'sum' (default) or 'mean' (divided by n)
  * @example
  * const labels = new Float64Array([0, 2, 1]);           // class indices, or n × k probabilities
  * ngd({ damping: 1e-3 }).step(net, { X, Y: labels, n: 3 }, { loss: softmaxCrossEntropy() });

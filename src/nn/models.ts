@@ -34,6 +34,7 @@ export interface TwoLayerReLUOptions {
  * (k × m row-major). Initial values: W is drawn first, row by row, then a, from
  * one seeded generator, so they are the same on every backend.
  *
+ * @param options input dimension, width and outputs, the init scale ν, the seed, whether the output layer trains
  * @example
  * await init();
  * const net = twoLayerReLU({ inputDim: 16, width: 4096, seed: 1 });
@@ -72,11 +73,24 @@ export function twoLayerReLU(options: TwoLayerReLUOptions): Net {
  *   2018): W and b ~ N(0, 1), and the layer computes (σ_w/√fan-in)·W·h + σ_b·b
  *   (defaults σ_w = 1, σ_b = 0.1).
  */
-export type InitSpec = 'he' | 'glorot' | 'lecun' | 'ntk' | { normal: number } | { ntk: { sigmaW?: number; sigmaB?: number } };
+export type InitSpec = 'he' | 'glorot' | 'lecun' | 'ntk'
+  | {
+    /** ν: weights ~ N(0, ν²). */
+    normal: number;
+  }
+  | {
+    /** The NTK parameterisation's scales. */
+    ntk: {
+      /** σ_w (default 1): the layer computes (σ_w/√fan-in)·W·h. */
+      sigmaW?: number;
+      /** σ_b (default 0.1): the bias enters as σ_b·b. */
+      sigmaB?: number;
+    };
+  };
 
 /** Options of {@link mlp}. */
 export interface MlpOptions {
-  /** [d, h1, …, k]: input dimension, hidden widths, outputs (at least [d, k]). */
+  /** `[d, h1, …, k]`: input dimension, hidden widths, outputs (at least `[d, k]`). */
   sizes: number[];
   /** Hidden-layer activation (default 'relu'); the output layer is linear. */
   activation?: ActivationName;
@@ -96,6 +110,7 @@ export interface MlpOptions {
  * layer, each layer's [W | b] (outputs × (inputs + 1)) row-major; initial values
  * are drawn in that order from one seeded generator.
  *
+ * @param options layer sizes, hidden activation, biases, initialisation, seed and per-layer trainable flags
  * @example
  * await init();
  * const net = mlp({ sizes: [4, 32, 32, 3], activation: 'tanh', seed: 7 });

@@ -15,16 +15,22 @@ import type { Kernels, Ptr } from '../kernels/types.js';
 import { Mat, Workspace } from '../matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
+import { encodeF64 } from '../io/codec.js';
+import type { ModelJSON, ModelColumns } from '../io/model.js';
+import type { StandardizerJSON } from '../data/index.js';
 import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
 
-/** Shape and role of one dense layer, as given to the {@link Net} constructor. */
 /** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
 export interface Batch {
+  /** The n inputs, n × inputDim, row-major. */
   X: Float64Array;
+  /** The n targets: n × outputDim row-major, or n class indices (cross-entropy). */
   Y: Float64Array;
+  /** The number of examples. */
   n: number;
 }
 
+/** Shape and role of one dense layer, as given to the {@link Net} constructor. */
 export interface DenseSpec {
   inputs: number;
   outputs: number;
@@ -61,6 +67,7 @@ export interface ParamBlock {
   rows: number;
   /** inputs + 1 when the layer has a bias (its last column), else inputs. */
   cols: number;
+  /** Whether the block's last column is the layer's bias. */
   bias: boolean;
 }
 
@@ -140,6 +147,14 @@ export class Capture {
  * outputs × (inputs + 1) matrix [W | b] row-major, i.e. row o is the weights
  * into unit o followed by its bias (no bias column when the layer has none).
  * {@link Net.layout} lists the blocks.
+ *
+ * @example
+ * await init();
+ * const net = mlp({ sizes: [2, 8, 1], activation: 'tanh', seed: 1 });
+ * const U = net.predict(new Float64Array([0, 1, 1, 0]), 2);   // 2 × 1 outputs
+ * const theta = net.getParams();                             // a copy: 8·3 + 1·9 = 33 values
+ * net.setParams(theta.map((t) => 0.5 * t));
+ * net.dispose();
  */
 export class Net {
   /** The trainable layers' [W | b] blocks, contiguous: the flat parameter vector. */
@@ -157,11 +172,27 @@ export class Net {
   /** Index of the first trainable layer (layers.length when none is). */
   readonly firstTrainable: number;
 
+  /** Input preprocessing saved with the model (e.g. `Standardizer.toJSON()`); applied by the CLI and by callers, not by `predict`. */
+  preprocessing?: StandardizerJSON;
+  /** Class names of a classifier, index c naming output c; saved with the model. */
+  labels?: string[];
+  /** Column names of the table the model was trained on (inputs in order, targets); saved with the model. */
+  columns?: ModelColumns;
+
   /**
    * Builds a network on `k` from layer specs and initial values: `values[l]` is
    * layer l's outputs × inA matrix [W | b], row-major. Prefer the factories.
+   *
+   * @param kernels the backend whose memory holds the network
+   * @param specs one spec per layer, input first
+   * @param values layer l's initial [W | b], outputs × inA row-major
    */
-  constructor(readonly kernels: Kernels, specs: readonly DenseSpec[], values: readonly Float64Array[]) {
+  constructor(
+    /** The backend whose memory holds the parameters and activations. */
+    readonly kernels: Kernels,
+    specs: readonly DenseSpec[],
+    values: readonly Float64Array[],
+  ) {
     if (specs.length === 0) throw new ArgumentError('layers', 'a network needs at least one layer');
     let trainable = 0, frozen = 0;
     for (let l = 0; l < specs.length; l++) {
@@ -265,6 +296,35 @@ export class Net {
     checkArray('p', p, this.numParams, 'numParams');
     checkFinite('p', p);
     this.kernels.f64().set(p, this.params.ptr >> 3);
+  }
+
+  /**
+   * The model as a plain JSON object: architecture, every layer's [W | b] (frozen ones too) as
+   * base64 of little-endian float64 (exact, bit for bit), and the preprocessing, labels and
+   * columns when set. `loadNet(net.toJSON())` predicts identically on either backend;
+   * `JSON.stringify(net)` uses it.
+   */
+  toJSON(): ModelJSON {
+    this.checkLive();
+    const h = this.kernels.f64();
+    const json: ModelJSON = {
+      format: 'natgrad-model',
+      version: 1,
+      architecture: {
+        layers: this.layers.map((L) => ({
+          inputs: L.inputs, outputs: L.outputs, bias: L.bias, activation: L.activation,
+          weightScale: L.weightScale, biasScale: L.biasScale, trainable: L.trainable,
+        })),
+      },
+      params: {
+        dtype: 'float64-le-base64',
+        layers: this.layers.map((L) => encodeF64(h.subarray(L.ptr >> 3, (L.ptr >> 3) + L.outputs * L.inA))),
+      },
+    };
+    if (this.preprocessing) json.preprocessing = { ...this.preprocessing };
+    if (this.labels) json.labels = [...this.labels];
+    if (this.columns) json.columns = { inputs: [...this.columns.inputs], targets: [...this.columns.targets] };
+    return json;
   }
 
   /** Where each trainable layer's [W | b] sits in the flat vector. */

@@ -17,6 +17,17 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** The generator's whole state (a uint32): `new Rng(0).setState(r.getState())` continues r's sequence exactly. */
+  getState(): number {
+    return this.state;
+  }
+
+  /** Restores a state from {@link Rng.getState}. */
+  setState(state: number): this {
+    this.state = state >>> 0;
+    return this;
+  }
+
   /** Uniform in [0, 1). */
   uniform(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

@@ -9,13 +9,14 @@ import { ArgumentError, NonFiniteError } from '../errors.js';
 import { gradientFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import { NetBinding, type Batch, type Capture, type Net } from '../nn/net.js';
-import { checkLoss, checkOptions, checkPositive, checkUnit, type OptionRule } from '../validate.js';
+import { checkLoss, checkNonNegative, checkOptions, checkPositive, checkUnit, type OptionRule } from '../validate.js';
 
 /** A preconditioner is an object made by a factory (kfacPreconditioner()), not a plain literal: any non-null object passes here. */
 const PRECONDITIONER: OptionRule = { kinds: ['object', 'instance'], expect: 'a Preconditioner (e.g. kfacPreconditioner())' };
 import { dot } from '../vectors.js';
 import { prepareStep } from './prepare.js';
 import { StepGuard } from './step-safety.js';
+import type { StateReader, StateValue } from '../io/state.js';
 import type { Optimizer, Preconditioner, StepOptions, StepStats } from './types.js';
 
 // A module-level alias: global `Math.` lookups in a hot loop are slow in some hosts (jest's vm contexts).
@@ -55,7 +56,50 @@ abstract class FirstOrder implements Optimizer {
 
   protected abstract update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): void;
 
+  /** η, the learning rate of the next step ({@link FirstOrder.setLearningRate} changes it). */
+  abstract lr: number;
+
   constructor(readonly preconditioner: Preconditioner | undefined) {}
+
+  /** Sets η for the following steps (learning-rate schedules). */
+  setLearningRate(lr: number): void {
+    checkPositive('lr', lr);
+    this.lr = lr;
+  }
+
+  /** The factory options, η included, as JSON data (for checkpoints). */
+  protected abstract options(): Record<string, number | boolean>;
+
+  /** The options that rebuild this optimizer with its factory (checkpoints). */
+  checkpointConfig(): Record<string, unknown> {
+    if (this.preconditioner) throw new ArgumentError('optimizer', `${this.name} with a preconditioner cannot be checkpointed`);
+    return this.options();
+  }
+
+  /** The step count and the state blocks (velocity, moments) as copies. */
+  saveState(): { [key: string]: StateValue } {
+    const state: { [key: string]: StateValue } = { t: this.t };
+    const net = this.bound.net, ws = this.bound.ws;
+    if (this.t > 0 && net && ws) {
+      const h = net.kernels.f64(), P = net.numParams;
+      for (const name of this.stateBlocks) {
+        const p = ws.get(name, P) >> 3;
+        state[name] = h.slice(p, p + P);
+      }
+    }
+    return state;
+  }
+
+  /** Restores {@link FirstOrder.saveState} on `net`. */
+  loadState(net: Net, state: StateReader): void {
+    const t = state.integer('t');
+    const P = net.numParams;
+    const blocks = t > 0 ? this.stateBlocks.map((name) => state.f64(name, P)) : [];
+    this.bound.bind(net);
+    const ws = this.bound.ws!;
+    blocks.forEach((values, i) => net.kernels.f64().set(values, ws.get(this.stateBlocks[i], P) >> 3));
+    this.t = t;
+  }
 
   step(net: Net, batch: Batch, options?: StepOptions): StepStats {
     const start = performance.now();
@@ -130,7 +174,9 @@ export interface GdOptions {
 class GradientDescent extends FirstOrder {
   readonly name = 'gd';
   protected readonly stateBlocks = [];
-  constructor(readonly lr: number, preconditioner?: Preconditioner) { super(preconditioner); }
+  constructor(public lr: number, preconditioner?: Preconditioner) { super(preconditioner); }
+
+  protected options(): Record<string, number | boolean> { return { lr: this.lr }; }
 
   protected update(h: Float64Array, t: number, g: number, _s: readonly number[], P: number): void {
     const lr = this.lr;
@@ -144,6 +190,7 @@ class GradientDescent extends FirstOrder {
  * Gradient descent, θ ← θ − η∇θL. With the default squared-error loss the
  * outputs follow r ← (I − ηG)r to first order, G = JJᵀ: stable for η < 2/λ_max(G).
  *
+ * @param options learning rate η (default 0.1), optional preconditioner
  * @example
  * const opt = gd({ lr: 0.5 });
  * const stats = opt.step(net, { X, Y, n });
@@ -174,7 +221,9 @@ export interface SgdOptions {
 class Sgd extends FirstOrder {
   readonly name = 'sgd';
   protected readonly stateBlocks = ['velocity'];
-  constructor(readonly lr: number, readonly momentum: number, readonly nesterov: boolean, preconditioner?: Preconditioner) { super(preconditioner); }
+  constructor(public lr: number, readonly momentum: number, readonly nesterov: boolean, preconditioner?: Preconditioner) { super(preconditioner); }
+
+  protected options(): Record<string, number | boolean> { return { lr: this.lr, momentum: this.momentum, nesterov: this.nesterov }; }
 
   protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): void {
     const { lr, momentum: mu, nesterov } = this;
@@ -195,6 +244,7 @@ class Sgd extends FirstOrder {
  * v ← μv + g, then θ ← θ − η·v, or θ ← θ − η·(g + μv) with Nesterov. The
  * mini-batches come from {@link train}'s `batchSize`.
  *
+ * @param options learning rate, momentum μ, Nesterov, optional preconditioner
  * @example
  * train(net, data, sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), { steps: 200, batchSize: 32 });
  */
@@ -219,6 +269,11 @@ export interface AdamOptions {
   /** ε (default 1e-8). */
   eps?: number;
   /**
+   * λ ≥ 0, decoupled weight decay (AdamW, Loshchilov & Hutter 2019; default 0): each step
+   * first shrinks θ ← θ·(1 − η·λ), then takes the Adam step (PyTorch's AdamW rule).
+   */
+  weightDecay?: number;
+  /**
    * Step with P⁻¹∇θL from this preconditioner instead of ∇θL (e.g. `kfacPreconditioner()`);
    * it is reset and disposed with the optimizer. Default none.
    */
@@ -228,12 +283,20 @@ export interface AdamOptions {
 class Adam extends FirstOrder {
   readonly name = 'adam';
   protected readonly stateBlocks = ['m', 'v'];
-  constructor(readonly lr: number, readonly beta1: number, readonly beta2: number, readonly eps: number, preconditioner?: Preconditioner) { super(preconditioner); }
+  constructor(public lr: number, readonly beta1: number, readonly beta2: number, readonly eps: number, readonly weightDecay: number, preconditioner?: Preconditioner) { super(preconditioner); }
+
+  protected options(): Record<string, number | boolean> {
+    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay };
+  }
 
   protected update(h: Float64Array, t: number, g: number, s: readonly number[], P: number): void {
     const { lr, beta1: b1, beta2: b2, eps } = this;
     const m = s[0], v = s[1];
     const c1 = 1 - Math.pow(b1, this.t), c2 = 1 - Math.pow(b2, this.t);
+    if (this.weightDecay > 0) {
+      const shrink = 1 - lr * this.weightDecay;
+      for (let i = 0; i < P; i++) h[t + i] *= shrink;
+    }
     for (let i = 0; i < P; i++) {
       const gi = h[g + i];
       const mi = b1 * h[m + i] + (1 - b1) * gi;
@@ -244,24 +307,30 @@ class Adam extends FirstOrder {
     }
   }
 
-  override toString(): string { return `adam(lr=${this.lr}, beta1=${this.beta1}, beta2=${this.beta2}, eps=${this.eps}${this.preconditionerText()})`; }
+  override toString(): string {
+    return `adam(lr=${this.lr}, beta1=${this.beta1}, beta2=${this.beta2}, eps=${this.eps}${this.weightDecay ? `, weightDecay=${this.weightDecay}` : ''}${this.preconditionerText()})`;
+  }
 }
 
 /**
  * Adam (Kingma & Ba 2015) with bias correction:
  * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η·m̂/(√v̂ + ε),
  * m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), t the step count since the last reset.
+ * With `weightDecay` λ > 0 it is AdamW: θ ← θ·(1 − ηλ) before each Adam step.
  *
+ * @param options learning rate (default 1e-3), β₁, β₂, ε, optional preconditioner
  * @example
  * train(net, data, adam({ lr: 1e-2 }), { steps: 500 });
+ * fit(net, data, adam({ lr: 1e-3, weightDecay: 1e-2 }), { epochs: 20, batchSize: 64 }); // AdamW
  */
 export function adam(options: AdamOptions = {}): Optimizer {
-  checkOptions('adam()', options, { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', preconditioner: PRECONDITIONER });
-  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, preconditioner } = options ?? {};
+  checkOptions('adam()', options, { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', weightDecay: 'number', preconditioner: PRECONDITIONER });
+  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, preconditioner } = options ?? {};
   checkPreconditioner(preconditioner);
   checkPositive('lr', lr);
   checkUnit('beta1', beta1);
   checkUnit('beta2', beta2);
   checkPositive('eps', eps);
-  return new Adam(lr, beta1, beta2, eps, preconditioner);
+  checkNonNegative('weightDecay', weightDecay);
+  return new Adam(lr, beta1, beta2, eps, weightDecay, preconditioner);
 }

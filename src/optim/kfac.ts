@@ -29,6 +29,7 @@ import { lossAt, prepareStep } from './prepare.js';
 import { quadraticModelCoefficients, type QuadraticModel } from './quadratic-model.js';
 import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Optimizer, Preconditioner, PreconditionStats, StepOptions, StepStats } from './types.js';
+import type { StateReader, StateValue } from '../io/state.js';
 
 // ---- 1. Options ------------------------------------------------------------------------------------------
 
@@ -89,8 +90,9 @@ export interface KfacCurvatureStats {
   damping: number;
   /** The Fisher type the factors estimate. */
   fisher: FisherType;
-  /** Whether this step updated the factor statistics, and recomputed the inverses. */
+  /** Whether this step updated the factor statistics. */
   factorsUpdated: boolean;
+  /** Whether this step recomputed the inverses. */
   inverseUpdated: boolean;
   /** One entry per trainable layer, as of the last inverse refresh (the same array until the next one). */
   blocks: KfacBlockStats[];
@@ -128,7 +130,14 @@ export interface KfacPreconditioner extends Preconditioner {
    * The preconditioned gradient F̃⁻¹∇θL for one batch as plain arrays (allocates them),
    * also advancing the factor statistics like a step would. The parameters are not changed.
    */
-  precondition(net: Net, batch: Batch, options?: StepOptions): { gradient: Float64Array; direction: Float64Array; stats: KfacPreconditionStats };
+  precondition(net: Net, batch: Batch, options?: StepOptions): {
+    /** ∇θL, numParams values. */
+    gradient: Float64Array;
+    /** F̃⁻¹∇θL, numParams values. */
+    direction: Float64Array;
+    /** The call's statistics. */
+    stats: KfacPreconditionStats;
+  };
 }
 
 /** {@link KfacOptions} resolved and validated by {@link resolveKfacOptions}: the one place kfac's options are checked. */
@@ -182,10 +191,60 @@ class Kfac implements KfacOptimizer {
   private damping: number;
   /** Whether 'kfac.prev' holds the previous accepted update (momentum's Δ_prev). */
   private hasDelta = false;
+  /** η of the next step, or 'auto' ({@link Kfac.setLearningRate} changes a fixed one). */
+  private lr: number | 'auto';
 
   constructor(readonly settings: KfacSettings) {
     this.estimator = new KfacEstimator(settings.curvature);
     this.damping = settings.curvature.damping;
+    this.lr = settings.lr;
+  }
+
+  /** Sets η for the following steps (learning-rate schedules); not with lr 'auto'. */
+  setLearningRate(lr: number): void {
+    if (this.settings.lr === 'auto') throw new ArgumentError('lr', "kfac was made with lr 'auto': the quadratic model chooses η, a schedule cannot");
+    checkPositive('lr', lr);
+    this.lr = lr;
+  }
+
+  /** The options that rebuild this optimizer with `kfac` (checkpoints). */
+  checkpointConfig(): Record<string, unknown> {
+    const { curvature, momentum, lm, klClip } = this.settings;
+    const config: Record<string, unknown> = { ...curvature, lr: this.lr, momentum, adaptive: lm ? { ...lm } : false };
+    if (klClip !== undefined) config.klClip = klClip;
+    return config;
+  }
+
+  /**
+   * The whole state (checkpoints): damping, the previous update (momentum), and the
+   * estimator's clock, generator, factors and inverses.
+   */
+  saveState(): { [key: string]: StateValue } {
+    const est = this.estimator, net = est.bound.net;
+    const state: { [key: string]: StateValue } = { damping: this.damping, hasDelta: this.hasDelta, bound: !!net };
+    if (!net) return state;
+    if (this.hasDelta) {
+      const p = est.vec('kfac.prev') >> 3;
+      state.prev = net.kernels.f64().slice(p, p + net.numParams);
+    }
+    state.estimator = est.saveState();
+    return state;
+  }
+
+  /** Restores {@link Kfac.saveState} on `net`. */
+  loadState(net: Net, r: StateReader): void {
+    const damping = r.number('damping', { min: 0 });
+    const hasDelta = r.boolean('hasDelta');
+    const est = this.estimator;
+    est.bind(net);
+    this.resetOwn();
+    if (r.boolean('bound')) {
+      const prev = hasDelta ? r.f64('prev', net.numParams) : undefined;
+      est.loadState(r.object('estimator'));
+      if (prev) net.kernels.f64().set(prev, est.vec('kfac.prev') >> 3);
+      this.hasDelta = hasDelta;
+    }
+    this.damping = damping;
   }
 
   get currentDamping(): number {
@@ -195,7 +254,7 @@ class Kfac implements KfacOptimizer {
   step(net: Net, batch: Batch, options?: StepOptions): KfacStepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
-    const est = this.estimator, { lr, momentum, lm, klClip, guard } = this.settings;
+    const est = this.estimator, { momentum, lm, klClip, guard } = this.settings, lr = this.lr;
     if (est.bind(net)) this.resetOwn();
     const seen = est.observe(net, batch, loss);
     const kernels = net.kernels, P = net.numParams;
@@ -315,7 +374,7 @@ class Kfac implements KfacOptimizer {
   }
 
   toString(): string {
-    const s = this.settings.curvature, { lr, momentum, lm, klClip } = this.settings;
+    const s = this.settings.curvature, { momentum, lm, klClip } = this.settings, lr = this.lr;
     const damping = lm ? `adaptive from ${s.damping}` : `${s.damping}`;
     return `kfac(lr=${lr}, momentum=${momentum}, damping=${damping}, fisher=${s.fisher}, normalization=${s.normalization}, ` +
       `decay=${s.decay}, factorsEvery=${s.factorsEvery}, inverseEvery=${s.inverseEvery}, ${s.inversion}/${s.dampingForm}` +
@@ -426,6 +485,7 @@ class KfacPreconditionerImpl implements KfacPreconditioner {
  * the inverses in use, per layer the π split, factor forms and condition numbers, ρ and
  * the quadratic model's change when computed, α, μ, the KL-clip scale.
  *
+ * @param options learning rate, damping, Fisher type, normalisation, moving averages, inversion and update periods, adaptation; see {@link KfacOptions}
  * @example
  * await init();
  * const net = mlp({ sizes: [784, 128, 10], seed: 1 });
@@ -448,6 +508,7 @@ export function kfac(options: KfacOptions = {}): KfacOptimizer {
  * K-FAC with momentum or Adam the way kfac-pytorch's preconditioner does (no
  * Levenberg–Marquardt, rejection or KL clip here: those need the step itself).
  *
+ * @param options the curvature options of {@link kfac} (damping, Fisher type, normalisation, decay, periods, inversion)
  * @example
  * const opt = sgd({ lr: 0.1, momentum: 0.9, preconditioner: kfacPreconditioner({ damping: 1e-2 }) });
  * train(net, data, opt, { steps: 100, batchSize: 128, loss: 'cross-entropy' });

@@ -15,6 +15,7 @@ import { checkLoss, checkNonNegative, checkOneOf, checkOptions, checkPositive, t
 import { lossAt, prepareStep } from './prepare.js';
 import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Batch, Optimizer, StepOptions, StepStats } from './types.js';
+import type { StateReader, StateValue } from '../io/state.js';
 
 /** Options of {@link ngd}. */
 export interface NgdOptions {
@@ -79,9 +80,36 @@ class NaturalGradient implements Optimizer {
   private readonly param = new ParamSystem();
   /** The damping the next step starts from (adapted when `lm`): the optimizer's only state across steps. */
   private damping: number;
+  /** η of the next step ({@link NaturalGradient.setLearningRate} changes it). */
+  private lr: number;
 
   constructor(readonly settings: NgdSettings) {
     this.damping = settings.damping;
+    this.lr = settings.lr;
+  }
+
+  /** Sets η for the following steps (learning-rate schedules). */
+  setLearningRate(lr: number): void {
+    checkPositive('lr', lr);
+    this.lr = lr;
+  }
+
+  /** The options that rebuild this optimizer with `ngd` (checkpoints). */
+  checkpointConfig(): Record<string, unknown> {
+    const { damping, lm, form } = this.settings;
+    return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form };
+  }
+
+  /** The state across steps: the damping the next step starts from. */
+  saveState(): { [key: string]: StateValue } {
+    return { damping: this.damping };
+  }
+
+  /** Restores {@link NaturalGradient.saveState} on `net`. */
+  loadState(net: Net, state: StateReader): void {
+    const damping = state.number('damping', { min: 0 });
+    this.bound.bind(net);
+    this.damping = damping;
   }
 
   /** The damping the next step starts from. */
@@ -96,7 +124,7 @@ class NaturalGradient implements Optimizer {
     if (loss.singularGaussNewton && this.damping === 0) {
       throw new ArgumentError('damping', `must be > 0 with ${loss.name}: its Gauss–Newton Gram matrix is singular`);
     }
-    const { lr, lm, guard } = this.settings, ws = this.bound.ws!;
+    const { lm, guard } = this.settings, lr = this.lr, ws = this.bound.ws!;
 
     // 1. Curvature: M and b of the chosen form at the current θ, and L(θ).
     const sys = this.system(net, batch.n);
@@ -174,8 +202,8 @@ class NaturalGradient implements Optimizer {
   }
 
   toString(): string {
-    const { lr, lm, damping, form } = this.settings;
-    return `ngd(lr=${lr}, damping=${lm ? `adaptive from ${damping}` : `${this.damping}`}, form=${form})`;
+    const { lm, damping, form } = this.settings;
+    return `ngd(lr=${this.lr}, damping=${lm ? `adaptive from ${damping}` : `${this.damping}`}, form=${form})`;
   }
 
   /** Completes the step's statistics: accepted or not, how far θ moved, the wall time. */
@@ -220,6 +248,7 @@ class NaturalGradient implements Optimizer {
  * raises the loss is undone and retried with more damping; after `maxRetries`
  * the step returns `accepted: false` with θ untouched.
  *
+ * @param options learning rate η, damping λ, adaptive (Levenberg–Marquardt) damping, Gram or parameter form; see {@link NgdOptions}
  * @example
  * await init();
  * const net = twoLayerReLU({ inputDim: 16, width: 4096, seed: 1 });
@@ -227,6 +256,9 @@ class NaturalGradient implements Optimizer {
  * const history = train(net, { X, Y, n: 32 }, opt, { steps: 3 });
  * // history[1].ratio ≈ 1e-4: one step fits the data
  */
-export function ngd(options: NgdOptions = {}): Optimizer & { readonly currentDamping: number } {
+export function ngd(options: NgdOptions = {}): Optimizer & {
+  /** The damping λ the next step starts from (adapted when `adaptive`). */
+  readonly currentDamping: number;
+} {
   return new NaturalGradient(resolveNgdOptions(options));
 }

@@ -53,6 +53,7 @@ export interface StepStats {
  * net it is bound to (the first it steps; {@link Optimizer.reset} rebinds).
  */
 export interface Optimizer {
+  /** 'ngd', 'kfac', 'gd', 'sgd' or 'adam'. */
   readonly name: string;
   /** One step on `batch`; returns its statistics. The parameters change only when `accepted`. */
   step(net: Net, batch: Batch, options?: StepOptions): StepStats;
@@ -64,6 +65,11 @@ export interface Optimizer {
   reset(): void;
   /** Frees the optimizer's backend memory; any later step throws StateError (code 'E_STATE'). A second dispose() is a no-op. */
   dispose(): void;
+  /**
+   * Sets η for the following steps (what learning-rate schedules call; `fit`'s `lr` option).
+   * Every natgrad optimizer has it; an optimizer of your own may leave it out.
+   */
+  setLearningRate?(lr: number): void;
 }
 
 /** What a {@link Preconditioner} reports for one batch. */
@@ -82,6 +88,7 @@ export interface PreconditionStats {
  * optimizer's StepStats. The optimizer that owns it also resets and disposes it.
  */
 export interface Preconditioner {
+  /** The preconditioner's kind, e.g. 'kfac'. */
   readonly name: string;
   /**
    * Computes L(θ) and the preconditioned gradient for one batch at the net's current

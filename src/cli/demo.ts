@@ -1,52 +1,20 @@
 /// <reference types="node" />
-/**
- * The `natgrad` command (Node only; the library entry never imports this file).
- */
-import { init, linalg, VERSION, twoLayerReLU, ngd, gd, train, gramSpectrum, gramMatrix } from './index.js';
+/** `natgrad demo`: exact NGD against GD on the paper's two-layer ReLU net, in a few seconds. */
+import { init, linalg, VERSION, twoLayerReLU, ngd, gd, train, gramSpectrum, gramMatrix } from '../index.js';
+import { backendFlag, parse } from './args.js';
 
-const HELP = `natgrad ${VERSION}: natural gradient descent and K-FAC on a WebAssembly SIMD float64 core
+export const DEMO_HELP = `Usage: natgrad demo [--backend auto|wasm|js]
 
-Usage: natgrad <command> [options]
-
-Commands:
-  demo              exact NGD against GD on the paper's two-layer ReLU net (default)
-
-Options:
-  --backend <name>  auto (default), wasm or js
-  -h, --help        show this help
-  -v, --version     print the version
+Exact NGD against GD on the paper's two-layer ReLU net (n 64, d 16, m 2048): the per-step loss and the
+contraction rates, plus a Gram-matrix kernel timing.
 `;
 
-export async function main(argv: string[]): Promise<number> {
-  const args = [...argv];
-  if (args.includes('-h') || args.includes('--help')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (args.includes('-v') || args.includes('--version')) {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
-  let backend: 'auto' | 'wasm' | 'js' = 'auto';
-  const bi = args.indexOf('--backend');
-  if (bi >= 0) {
-    const v = args[bi + 1];
-    if (v !== 'auto' && v !== 'wasm' && v !== 'js') {
-      process.stderr.write(`natgrad: --backend must be auto, wasm or js, got ${v ?? 'nothing'}\n`);
-      return 2;
-    }
-    backend = v;
-    args.splice(bi, 2);
-  }
-  const command = args[0] ?? 'demo';
-  if (command !== 'demo') {
-    process.stderr.write(`natgrad: unknown command '${command}'\n\n${HELP}`);
-    return 2;
-  }
-  await demo(backend);
+export async function demoCommand(argv: string[]): Promise<number> {
+  const { values } = parse('demo', argv, {}, { min: 0, max: 0, usage: 'demo [--backend auto|wasm|js]' });
+  if (values.help) { process.stdout.write(DEMO_HELP); return 0; }
+  await demo(backendFlag(values));
   return 0;
 }
-
 async function demo(backend: 'auto' | 'wasm' | 'js'): Promise<void> {
   const info = await init({ backend });
   const out = (s: string) => process.stdout.write(`${s}\n`);

@@ -1,0 +1,31 @@
+// Builds dist/natgrad.browser.js: the whole library as one ES module, with its one
+// runtime dependency (@assemblyscript/loader) and the WASM kernels inside, so a plain
+// <script type="module"> can import it by path with no bundler and no import map.
+// Bundlers keep using dist/esm (the package's "import" entry), which tree-shakes better.
+import { build } from 'esbuild';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+
+const root = new URL('..', import.meta.url).pathname;
+const version = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version;
+
+await build({
+  entryPoints: [`${root}src/index.ts`],
+  outfile: `${root}dist/natgrad.browser.js`,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  // A linked map whose sourcesContent holds the TypeScript (the tarball ships no src/).
+  sourcemap: 'linked',
+  sourcesContent: true,
+  legalComments: 'eof',
+  banner: { js: `/*! natgrad ${version} | MIT | browser build: one ES module, no bare imports */` },
+  logLevel: 'warning',
+});
+// dist/ root holds only the browser build: mark it as ESM for Node and TypeScript
+// (dist/esm and dist/cjs carry their own package.json).
+writeFileSync(`${root}dist/package.json`, '{ "type": "module" }\n');
+writeFileSync(`${root}dist/natgrad.browser.d.ts`, "export * from './esm/index.js';\n");
+const kb = (statSync(`${root}dist/natgrad.browser.js`).size / 1024).toFixed(1);
+console.log(`built dist/natgrad.browser.js (${kb} KiB)`);

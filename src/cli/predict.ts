@@ -1,0 +1,49 @@
+/// <reference types="node" />
+/** `natgrad predict <model.json> <data.csv> [--out preds.csv] [--proba]`: predictions in the target's own terms. */
+import { init, predictClasses, predictProba } from '../index.js';
+import { backendFlag, parse, str } from './args.js';
+import { inputsFor, libraryError, loadModelFile } from './common.js';
+import { readCsv, toCsv } from './csv.js';
+import { writeAtomic } from './output.js';
+
+export const PREDICT_HELP = `Usage: natgrad predict <model.json> <data.csv> [--out preds.csv] [--proba] [--backend auto|wasm|js]
+
+Writes one prediction per row of data.csv (to stdout, or whole-or-nothing to --out): the class name for a
+classifier (with --proba, also one probability column per class), the target values for a regression.
+Input columns are matched by header name; other columns are ignored.
+`;
+
+export async function predictCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('predict', argv, { out: { type: 'string' }, proba: { type: 'boolean' } }, { min: 2, max: 2, usage: 'predict <model.json> <data.csv> [--out preds.csv] [--proba]' });
+  if (values.help) { process.stdout.write(PREDICT_HELP); return 0; }
+  await init({ backend: backendFlag(values) });
+  const net = loadModelFile(positionals[0]);
+  const table = readCsv(positionals[1]);
+  const X = inputsFor(net, table), n = table.rows.length;
+  const targets = net.columns?.targets ?? [];
+  let header: string[], rows: (string | number)[][];
+  try {
+    if (net.labels) {
+      const labels = net.labels, k = labels.length;
+      const classes = predictClasses(net, X, n);
+      header = [targets[0] ?? 'class'];
+      rows = Array.from(classes, (c) => [labels[c]]);
+      if (values.proba) {
+        const P = predictProba(net, X, n);
+        header.push(...labels.map((c) => `p(${c})`));
+        rows.forEach((r, i) => r.push(...Array.from(P.subarray(i * k, (i + 1) * k))));
+      }
+    } else {
+      if (values.proba) process.stderr.write('natgrad: --proba ignored: the model is a regression\n');
+      const U = net.predict(X, n), k = net.outputDim;
+      header = targets.length === k ? targets : Array.from({ length: k }, (_, j) => `output${j}`);
+      rows = Array.from({ length: n }, (_, i) => Array.from(U.subarray(i * k, (i + 1) * k)));
+    }
+  } catch (e) { libraryError(e); }
+  const csv = toCsv(header, rows);
+  const out = str(values, 'out');
+  if (out) writeAtomic(out, csv);
+  else process.stdout.write(csv);
+  net.dispose();
+  return 0;
+}

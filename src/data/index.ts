@@ -1,0 +1,213 @@
+/**
+ * Data helpers for training on real tables: one-hot targets, a seeded train/test
+ * split, feature standardisation and string class labels. Everything is plain
+ * TypeScript over row-major Float64Arrays (n rows × d columns), backend-free.
+ */
+import { ArgumentError, FormatError, ShapeError } from '../errors.js';
+import { Rng } from '../nn/random.js';
+import type { Batch } from '../optim/types.js';
+import { checkArray, checkDim, checkFinite } from '../validate.js';
+import { decodeF64, encodeF64 } from '../io/codec.js';
+
+/**
+ * One-hot rows: an n × k matrix with row i all 0 except column labels[i].
+ *
+ * @example
+ * oneHot([2, 0], 3); // Float64Array [0, 0, 1, 1, 0, 0]
+ */
+export function oneHot(labels: ArrayLike<number>, k: number): Float64Array {
+  if (!labels || typeof labels.length !== 'number') throw new ArgumentError('labels', 'must be an array of class indices');
+  checkDim('k', k);
+  if (k < 1) throw new ShapeError('k', 'needs at least one class');
+  const n = labels.length;
+  const out = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    if (!Number.isInteger(c) || c < 0 || c >= k) throw new ArgumentError('labels', `element ${i} is ${c}; class indices must be integers in [0, ${k})`);
+    out[i * k + c] = 1;
+  }
+  return out;
+}
+
+/** Options of {@link trainTestSplit}. */
+export interface SplitOptions {
+  /** Fraction of the rows held out, in (0, 1) (default 0.2); at least one row goes to each side. */
+  testSize?: number;
+  /** Seed of the shuffle (default 0): the same seed gives the same split on every machine. */
+  seed?: number;
+}
+
+/** What {@link trainTestSplit} returns: the two sets and which original rows went where. */
+export interface Split {
+  train: Batch;
+  test: Batch;
+  trainIndex: Uint32Array;
+  testIndex: Uint32Array;
+}
+
+/**
+ * Splits n examples into a training and a held-out set by a seeded shuffle.
+ * X is n × d and Y is n × c (any c ≥ 1, e.g. class indices or one-hot rows),
+ * both row-major; rows keep their X/Y pairing. The test rows are the first
+ * ⌈testSize·n⌉ (clamped to [1, n − 1]) of the permutation, in original order.
+ *
+ * @example
+ * const { train, test } = trainTestSplit({ X, Y, n }, { testSize: 0.25, seed: 1 });
+ */
+export function trainTestSplit(data: Batch, options: SplitOptions = {}): Split {
+  const { X, Y, n } = checkBatch(data);
+  const { testSize = 0.2, seed = 0 } = options;
+  if (typeof testSize !== 'number' || !(testSize > 0 && testSize < 1)) throw new ArgumentError('testSize', `must be in (0, 1), got ${testSize}`);
+  if (!Number.isSafeInteger(seed)) throw new ArgumentError('seed', `must be an integer, got ${seed}`);
+  if (n < 2) throw new ShapeError('n', 'a split needs at least 2 examples');
+  const nTest = Math.min(n - 1, Math.max(1, Math.ceil(testSize * n)));
+  const perm = new Uint32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  new Rng(seed).shuffle(perm);
+  const testIndex = perm.slice(0, nTest).sort();
+  const trainIndex = perm.slice(nTest).sort();
+  return { train: takeRows(data, trainIndex), test: takeRows(data, testIndex), trainIndex, testIndex };
+}
+
+/** The rows `index` of a batch (X and Y gathered alike). */
+export function takeRows(data: Batch, index: ArrayLike<number>): Batch {
+  const { X, Y, n } = data;
+  const d = X.length / n, c = Y.length / n, m = index.length;
+  const x = new Float64Array(m * d), y = new Float64Array(m * c);
+  for (let r = 0; r < m; r++) {
+    const i = index[r];
+    x.set(X.subarray(i * d, (i + 1) * d), r * d);
+    y.set(Y.subarray(i * c, (i + 1) * c), r * c);
+  }
+  return { X: x, Y: y, n: m };
+}
+
+function checkBatch(data: Batch): Batch {
+  if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
+  const { X, Y, n } = data;
+  checkDim('n', n);
+  if (!(X instanceof Float64Array) || n === 0 || X.length % n !== 0) throw new ShapeError('X', `must be a Float64Array of n×d values (n = ${n})`);
+  if (!(Y instanceof Float64Array) || Y.length % n !== 0) throw new ShapeError('Y', `must be a Float64Array of n×c values (n = ${n})`);
+  return data;
+}
+
+/** The JSON form of a {@link Standardizer} (mean and std as base64 of little-endian float64, exact). */
+export interface StandardizerJSON {
+  type: 'standardize';
+  mean: string;
+  std: string;
+}
+
+/**
+ * z-scores features with the mean and standard deviation of the data it was fitted on:
+ * x′ = (x − mean) / std per column (population std; a constant column gets std 1).
+ * Fit on the training features only, then transform any set with the same numbers;
+ * `toJSON` carries them inside a saved model.
+ *
+ * @example
+ * const scaler = Standardizer.fit(train.X, train.n);
+ * const Xs = scaler.transform(test.X, test.n);
+ */
+export class Standardizer {
+  private constructor(readonly mean: Float64Array, readonly std: Float64Array) {}
+
+  /** Fits on n rows of X (n × d, row-major); d defaults to X.length / n. */
+  static fit(X: Float64Array, n: number, d = n > 0 ? X.length / n : 0): Standardizer {
+    checkDim('n', n);
+    if (n < 1) throw new ShapeError('n', 'fitting a Standardizer needs at least one row');
+    checkDim('d', d);
+    checkArray('X', X, n * d, `n×d = ${n}×${d}`);
+    checkFinite('X', X);
+    const mean = new Float64Array(d), std = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j];
+    for (let j = 0; j < d; j++) mean[j] /= n;
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (X[i * d + j] - mean[j]) ** 2;
+    for (let j = 0; j < d; j++) {
+      const s = Math.sqrt(std[j] / n);
+      std[j] = s > 0 && Number.isFinite(s) ? s : 1;
+    }
+    return new Standardizer(mean, std);
+  }
+
+  /** Number of columns. */
+  get dim(): number {
+    return this.mean.length;
+  }
+
+  /** (X − mean) / std for n rows, into a new array. */
+  transform(X: Float64Array, n: number): Float64Array {
+    const d = this.dim;
+    checkDim('n', n);
+    checkArray('X', X, n * d, `n×d = ${n}×${d}`);
+    const out = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (X[i * d + j] - this.mean[j]) / this.std[j];
+    return out;
+  }
+
+  toJSON(): StandardizerJSON {
+    return { type: 'standardize', mean: encodeF64(this.mean), std: encodeF64(this.std) };
+  }
+
+  /** Rebuilds from {@link Standardizer.toJSON}; `field` names the object in errors. Throws FormatError. */
+  static fromJSON(json: unknown, field = 'preprocessing', dim?: number): Standardizer {
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new FormatError(field, 'must be an object');
+    const o = json as Record<string, unknown>;
+    if (o.type !== 'standardize') throw new FormatError(`${field}.type`, `must be 'standardize', got ${JSON.stringify(o.type)}`);
+    const mean = decodeF64(o.mean, `${field}.mean`, dim);
+    const std = decodeF64(o.std, `${field}.std`, mean.length);
+    for (let j = 0; j < std.length; j++) if (!(std[j] > 0)) throw new FormatError(`${field}.std`, `element ${j} is ${std[j]}; must be > 0`);
+    return new Standardizer(mean, std);
+  }
+}
+
+/**
+ * Maps string class labels to indices 0…k−1 and back. Classes are sorted
+ * (numerically when all of them are numbers, else by code point), so the mapping
+ * does not depend on row order; it travels with a saved model as `labels`.
+ *
+ * @example
+ * const enc = LabelEncoder.fit(['setosa', 'virginica', 'setosa']);
+ * enc.classes;                  // ['setosa', 'virginica']
+ * enc.encode(['virginica']);    // Float64Array [1]
+ */
+export class LabelEncoder {
+  private readonly index: Map<string, number>;
+
+  constructor(readonly classes: readonly string[]) {
+    if (!Array.isArray(classes) || classes.length === 0) throw new ArgumentError('classes', 'must be a non-empty array of strings');
+    this.index = new Map();
+    classes.forEach((c, i) => {
+      if (typeof c !== 'string') throw new ArgumentError('classes', `element ${i} is not a string`);
+      if (this.index.has(c)) throw new ArgumentError('classes', `"${c}" appears twice`);
+      this.index.set(c, i);
+    });
+  }
+
+  /** The sorted distinct values of `values`. */
+  static fit(values: readonly string[]): LabelEncoder {
+    const distinct = [...new Set(values.map(String))];
+    const numeric = distinct.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
+    distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return new LabelEncoder(distinct);
+  }
+
+  /** Class indices of `values`; an unseen value throws ArgumentError naming it. */
+  encode(values: readonly string[]): Float64Array {
+    const out = new Float64Array(values.length);
+    values.forEach((v, i) => {
+      const c = this.index.get(String(v));
+      if (c === undefined) throw new ArgumentError('labels', `element ${i} is "${v}", not one of the ${this.classes.length} known classes`);
+      out[i] = c;
+    });
+    return out;
+  }
+
+  /** Class names of indices. */
+  decode(indices: ArrayLike<number>): string[] {
+    return Array.from(indices, (c, i) => {
+      const name = this.classes[c];
+      if (name === undefined) throw new ArgumentError('indices', `element ${i} is ${c}, not a class index in [0, ${this.classes.length})`);
+      return name;
+    });
+  }
+}

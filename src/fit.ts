@@ -1,0 +1,393 @@
+/**
+ * Epoch-level training for real data sets: {@link fit} with seeded shuffled
+ * mini-batches, validation, metrics, early stopping, callbacks and cancellation;
+ * {@link evaluate} with metrics; {@link predictClasses} and {@link predictProba}
+ * for classifiers. `train` (train.ts) stays the step-level loop.
+ */
+import { ArgumentError, ShapeError } from './errors.js';
+import { trainTestSplit } from './data/index.js';
+import { resolveLoss, type Loss, type LossSpec } from './nn/losses.js';
+import type { Net } from './nn/net.js';
+import { Rng } from './nn/random.js';
+import type { Batch, Optimizer } from './optim/types.js';
+import type { TrainRecord } from './train.js';
+import { checkDim } from './validate.js';
+import { resolveSchedule, type ScheduleSpec } from './schedules.js';
+
+/** Metrics {@link fit} and {@link evaluate} can report. */
+export type Metric = 'accuracy' | 'rmse' | 'mae' | 'r2';
+
+/** Metric values by name. */
+export type MetricValues = Partial<Record<Metric, number>>;
+
+/** Early stopping on the validation loss. */
+export interface EarlyStoppingOptions {
+  /** Epochs without an improvement of more than `minDelta` before stopping (default 5). */
+  patience?: number;
+  /** Smallest decrease that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** Put back the parameters of the best epoch when stopping or finishing (default true). */
+  restoreBest?: boolean;
+}
+
+/** Where {@link fit} stands after an epoch: enough to resume it exactly (checkpoints store it). */
+export interface FitState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimizer steps taken. */
+  step: number;
+  /** State of the data-order generator at the start of the next epoch. */
+  rng: number;
+  /** Early-stopping bookkeeping, when enabled. */
+  best?: { loss: number; epoch: number; wait: number; params?: Float64Array };
+}
+
+/** What {@link FitOptions.onEpoch} can do besides reading the record. */
+export interface EpochContext {
+  /** The state to resume from after this epoch (pass it to `saveCheckpoint`, or as `resume` to fit). */
+  readonly state: FitState;
+  /** Stops training after this epoch (same as returning false). */
+  stop(): void;
+}
+
+/** Options of {@link fit}. */
+export interface FitOptions {
+  /** Total epochs (with `resume`, training continues from the saved epoch up to this number). */
+  epochs: number;
+  /** The loss the optimizer minimises (default 'squared-error'). */
+  loss?: LossSpec;
+  /**
+   * Examples per step (default: all of them, full batch). Mini-batches are consecutive slices of
+   * a seeded permutation drawn afresh each epoch; the last one of an epoch may be smaller.
+   */
+  batchSize?: number;
+  /** Seed of the data order and of a fractional validation split (default 0). */
+  seed?: number;
+  /** A held-out set, or the fraction of `data` to hold out (a seeded split), e.g. 0.2. */
+  validation?: Batch | number;
+  /** Metrics to report on the training and validation sets each epoch. */
+  metrics?: Metric[];
+  /** Stop when the validation loss (or the training loss without validation) stops improving. */
+  earlyStopping?: boolean | EarlyStoppingOptions;
+  /**
+   * The learning rate as a function of the step: a number, a {@link ScheduleSpec}, or any
+   * function `(step) => lr`. Needs an optimizer with `setLearningRate` (all of natgrad's).
+   */
+  lr?: ScheduleSpec;
+  /** Called after each epoch with its record; return false (or call ctx.stop()) to stop. */
+  onEpoch?: (record: EpochRecord, ctx: EpochContext) => void | boolean;
+  /** Called after each step; return false to stop at the end of the step. */
+  onStep?: (record: TrainRecord) => void | boolean;
+  /** Aborting stops training before the next step; fit returns what it has (stopReason 'aborted'). */
+  signal?: AbortSignal;
+  /** Continue a run from a checkpoint's `training` state (see `loadCheckpoint`). */
+  resume?: FitState;
+}
+
+/** One epoch of {@link fit}. Losses are per example (L/n for a 'sum' loss) so training and validation compare. */
+export interface EpochRecord {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Mean loss per example on the whole training set after the epoch. */
+  loss: number;
+  /** Mean of the steps' per-example batch losses during the epoch (before each step). */
+  batchLoss: number;
+  /** Mean loss per example on the validation set after the epoch. */
+  valLoss?: number;
+  /** Training-set metrics after the epoch. */
+  metrics: MetricValues;
+  /** Validation-set metrics after the epoch. */
+  valMetrics?: MetricValues;
+  /** Steps in this epoch, and of them rejected ones (parameters left untouched). */
+  steps: number;
+  rejected: number;
+  /** The learning rate of the epoch's last step, when a schedule is set. */
+  lr?: number;
+  /** Wall time of the epoch (steps and evaluation) in milliseconds. */
+  timeMs: number;
+}
+
+/** What {@link fit} returns. */
+export interface FitResult {
+  /** One record per epoch run (in this call). */
+  history: EpochRecord[];
+  /** Why training ended. */
+  stopReason: 'epochs' | 'early-stopping' | 'callback' | 'aborted';
+  /** The epoch whose parameters the net holds when early stopping restored the best one. */
+  bestEpoch?: number;
+  /** The state after the last completed epoch. */
+  state: FitState;
+}
+
+/**
+ * Trains `net` for `epochs` passes over `data` with `optimizer`, evaluating the
+ * training (and validation) loss and metrics after every epoch.
+ *
+ * @example
+ * const { history } = fit(net, train, adam({ lr: 1e-2 }), {
+ *   epochs: 50, batchSize: 32, loss: 'cross-entropy', validation: 0.2, metrics: ['accuracy'],
+ * });
+ * console.log(history.at(-1)?.valMetrics?.accuracy);
+ */
+export function fit(net: Net, data: Batch, optimizer: Optimizer, options: FitOptions): FitResult {
+  if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', 'must be an Optimizer (ngd, kfac, gd, sgd, adam)');
+  if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { epochs, … }');
+  const { epochs, batchSize, seed = 0, metrics = [], onEpoch, onStep, signal, resume } = options;
+  checkDim('epochs', epochs);
+  if (!Number.isSafeInteger(seed)) throw new ArgumentError('seed', `must be an integer, got ${seed}`);
+  const loss = resolveLoss(options.loss);
+  checkMetrics(metrics, net, loss);
+  if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
+  net.checkInput(data.X, data.n);
+  loss.checkTargets(data.Y, data.n, net.outputDim);
+
+  let trainSet = data, valSet: Batch | undefined;
+  if (typeof options.validation === 'number') {
+    const split = trainTestSplit(data, { testSize: options.validation, seed });
+    trainSet = split.train;
+    valSet = split.test;
+  } else if (options.validation !== undefined) {
+    valSet = options.validation;
+    if (!valSet || typeof valSet !== 'object') throw new ArgumentError('validation', 'must be { X, Y, n } or a fraction in (0, 1)');
+    net.checkInput(valSet.X, valSet.n);
+    loss.checkTargets(valSet.Y, valSet.n, net.outputDim);
+  }
+  const n = trainSet.n;
+  const size = batchSize === undefined ? n : batchSize;
+  if (!Number.isSafeInteger(size) || size < 1) throw new ShapeError('batchSize', `must be a positive integer, got ${batchSize}`);
+  const schedule = options.lr === undefined ? undefined : resolveSchedule(options.lr);
+  if (schedule && typeof (optimizer as Partial<Scheduled>).setLearningRate !== 'function') {
+    throw new ArgumentError('lr', `${optimizer.name} has no setLearningRate; a schedule needs one`);
+  }
+  const es = resolveEarlyStopping(options.earlyStopping);
+
+  const rng = new Rng(0).setState(resume ? checkResume(resume, net).rng : new Rng(seed + 1).getState());
+  const state: FitState = resume
+    ? { ...resume, best: resume.best && { ...resume.best, params: resume.best.params && resume.best.params.slice() } }
+    : { epoch: 0, step: 0, rng: rng.getState() };
+  if (es && !state.best) state.best = { loss: Infinity, epoch: 0, wait: 0 };
+
+  const perm = new Uint32Array(n);
+  const sizes = Math.min(size, n);
+  const batch: Batch = { X: new Float64Array(sizes * net.inputDim), Y: new Float64Array(sizes * (trainSet.Y.length / n)), n: sizes };
+  const history: FitResult['history'] = [];
+  let stopReason: FitResult['stopReason'] = 'epochs';
+  let stopRequested = false;
+
+  while (state.epoch < epochs) {
+    if (signal?.aborted) { stopReason = 'aborted'; break; }
+    const start = performance.now();
+    for (let i = 0; i < n; i++) perm[i] = i;
+    if (size < n) rng.shuffle(perm);
+    let steps = 0, rejected = 0, batchLossSum = 0, lr: number | undefined;
+    for (let from = 0; from < n; from += size) {
+      if (signal?.aborted) { stopReason = 'aborted'; break; }
+      const m = Math.min(size, n - from);
+      const b = size >= n ? trainSet : gather(trainSet, perm, from, m, batch, net.inputDim);
+      if (schedule) (optimizer as unknown as Scheduled).setLearningRate((lr = schedule(state.step)));
+      const stats = optimizer.step(net, b, { loss });
+      const record: TrainRecord = { ...stats, step: state.step, ratio: NaN };
+      state.step++;
+      steps++;
+      if (!stats.accepted) rejected++;
+      batchLossSum += perExample(loss, stats.loss, m);
+      if (onStep && onStep(record) === false) { stopReason = 'callback'; stopRequested = true; break; }
+    }
+    if (stopReason === 'aborted') break;
+    state.epoch++;
+    state.rng = rng.getState();
+    const trainEval = evaluateWith(net, trainSet, loss, metrics);
+    const record: EpochRecord = {
+      epoch: state.epoch, loss: trainEval.loss, batchLoss: batchLossSum / Math.max(steps, 1), metrics: trainEval.metrics,
+      steps, rejected, timeMs: 0,
+    };
+    if (lr !== undefined) record.lr = lr;
+    if (valSet) {
+      const v = evaluateWith(net, valSet, loss, metrics);
+      record.valLoss = v.loss;
+      record.valMetrics = v.metrics;
+    }
+    let earlyStop = false;
+    if (es && state.best) {
+      const monitored = record.valLoss ?? record.loss;
+      if (monitored < state.best.loss - es.minDelta) {
+        state.best = { loss: monitored, epoch: state.epoch, wait: 0, params: es.restoreBest ? net.getParams() : undefined };
+      } else if (++state.best.wait >= es.patience) earlyStop = true;
+    }
+    record.timeMs = performance.now() - start;
+    history.push(record);
+    let stop = stopRequested;
+    const ctx: EpochContext = { state: snapshot(state), stop: () => { stop = true; } };
+    if (onEpoch && onEpoch(record, ctx) === false) stop = true;
+    if (earlyStop) { stopReason = 'early-stopping'; break; }
+    if (stop) { stopReason = 'callback'; break; }
+  }
+  const result: FitResult = { history, stopReason, state: snapshot(state) };
+  if (es?.restoreBest && state.best?.params && state.best.epoch !== state.epoch) {
+    net.setParams(state.best.params);
+    result.bestEpoch = state.best.epoch;
+  } else if (es && state.best && state.best.epoch > 0) result.bestEpoch = state.best.epoch;
+  return result;
+}
+
+/** An optimizer whose learning rate a schedule can set. */
+interface Scheduled {
+  setLearningRate(lr: number): void;
+}
+
+function snapshot(s: FitState): FitState {
+  const copy: FitState = { epoch: s.epoch, step: s.step, rng: s.rng };
+  if (s.best) copy.best = { ...s.best, params: s.best.params?.slice() };
+  return copy;
+}
+
+function checkResume(r: FitState, net: Net): FitState {
+  if (!r || typeof r !== 'object') throw new ArgumentError('resume', 'must be the training state of a checkpoint');
+  for (const key of ['epoch', 'step', 'rng'] as const) {
+    if (!Number.isSafeInteger(r[key]) || r[key] < 0) throw new ArgumentError(`resume.${key}`, `must be a non-negative integer, got ${r[key]}`);
+  }
+  if (r.best?.params && r.best.params.length !== net.numParams) throw new ArgumentError('resume.best.params', `expected ${net.numParams} values`);
+  return r;
+}
+
+function resolveEarlyStopping(o: FitOptions['earlyStopping']): Required<EarlyStoppingOptions> | undefined {
+  if (!o) return undefined;
+  const { patience = 5, minDelta = 0, restoreBest = true } = o === true ? {} : o;
+  if (!Number.isSafeInteger(patience) || patience < 1) throw new ArgumentError('earlyStopping.patience', `must be a positive integer, got ${patience}`);
+  if (!(minDelta >= 0) || !Number.isFinite(minDelta)) throw new ArgumentError('earlyStopping.minDelta', `must be a finite number ≥ 0, got ${minDelta}`);
+  return { patience, minDelta, restoreBest: !!restoreBest };
+}
+
+function gather(data: Batch, perm: Uint32Array, from: number, m: number, batch: Batch, d: number): Batch {
+  const c = data.Y.length / data.n;
+  const b = m === batch.n ? batch : { X: new Float64Array(m * d), Y: new Float64Array(m * c), n: m };
+  for (let r = 0; r < m; r++) {
+    const i = perm[from + r];
+    b.X.set(data.X.subarray(i * d, (i + 1) * d), r * d);
+    b.Y.set(data.Y.subarray(i * c, (i + 1) * c), r * c);
+  }
+  return b;
+}
+
+function perExample(loss: Loss, value: number, n: number): number {
+  return loss.reduction === 'sum' ? value / n : value;
+}
+
+function checkMetrics(metrics: Metric[], net: Net, loss: Loss): void {
+  if (!Array.isArray(metrics)) throw new ArgumentError('metrics', "must be an array such as ['accuracy']");
+  for (const m of metrics) {
+    if (m !== 'accuracy' && m !== 'rmse' && m !== 'mae' && m !== 'r2') {
+      throw new ArgumentError('metrics', `unknown metric ${JSON.stringify(m)}; expected 'accuracy', 'rmse', 'mae' or 'r2'`);
+    }
+    if (m === 'accuracy' && (net.outputDim < 2 || loss.name !== 'cross-entropy')) {
+      throw new ArgumentError('metrics', "'accuracy' is for classifiers (cross-entropy with ≥ 2 outputs)");
+    }
+    if (m !== 'accuracy' && loss.name !== 'squared-error') throw new ArgumentError('metrics', `'${m}' is a regression metric (squared-error loss)`);
+  }
+}
+
+/** Loss per example and metrics on a data set. */
+function evaluateWith(net: Net, data: Batch, loss: Loss, metrics: Metric[]): { loss: number; metrics: MetricValues } {
+  const { X, Y, n } = data;
+  const k = net.outputDim;
+  const U = net.predict(X, n);
+  const value = loss.value(U, 0, Y, n, k);
+  const out: MetricValues = {};
+  for (const m of metrics) out[m] = metric(m, U, Y, n, k);
+  return { loss: perExample(loss, value, n), metrics: out };
+}
+
+function metric(m: Metric, U: Float64Array, Y: Float64Array, n: number, k: number): number {
+  if (m === 'accuracy') {
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      const want = Y.length === n ? Y[i] : argmax(Y, i * k, k);
+      if (argmax(U, i * k, k) === want) hits++;
+    }
+    return hits / n;
+  }
+  const N = n * k;
+  if (m === 'rmse' || m === 'mae') {
+    let s = 0;
+    for (let i = 0; i < N; i++) { const r = U[i] - Y[i]; s += m === 'rmse' ? r * r : Math.abs(r); }
+    return m === 'rmse' ? Math.sqrt(s / N) : s / N;
+  }
+  // r2: 1 − SS_res / SS_tot, each output column around its own mean, summed over columns.
+  let res = 0, tot = 0;
+  for (let c = 0; c < k; c++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += Y[i * k + c];
+    mean /= n;
+    for (let i = 0; i < n; i++) {
+      res += (U[i * k + c] - Y[i * k + c]) ** 2;
+      tot += (Y[i * k + c] - mean) ** 2;
+    }
+  }
+  return tot > 0 ? 1 - res / tot : res === 0 ? 1 : -Infinity;
+}
+
+function argmax(a: Float64Array, off: number, k: number): number {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (a[off + j] > a[off + best]) best = j;
+  return best;
+}
+
+/** Options of the metrics form of {@link evaluate}. */
+export interface EvaluateOptions {
+  loss?: LossSpec;
+  metrics?: Metric[];
+}
+
+/** The loss per example and the metrics of the metrics form of {@link evaluate}. */
+export interface Evaluation {
+  /** Mean loss per example (L/n for a 'sum' loss). */
+  loss: number;
+  metrics: MetricValues;
+}
+
+/**
+ * The metrics form of `evaluate`: the loss per example and the requested metrics on a data set.
+ * (`evaluate(net, data, { loss })` without `metrics` keeps returning the loss as defined, a number.)
+ *
+ * @example
+ * const { loss, metrics } = evaluate(net, test, { loss: 'cross-entropy', metrics: ['accuracy'] });
+ */
+export function evaluateMetrics(net: Net, data: Batch, options: EvaluateOptions = {}): Evaluation {
+  const loss = resolveLoss(options.loss);
+  const metrics = options.metrics ?? [];
+  checkMetrics(metrics, net, loss);
+  if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
+  net.checkInput(data.X, data.n);
+  loss.checkTargets(data.Y, data.n, net.outputDim);
+  return evaluateWith(net, data, loss, metrics);
+}
+
+/**
+ * The predicted class of each of n inputs: the index of the largest output (X is n × inputDim).
+ *
+ * @example
+ * const names = LabelEncoder.fit(species).decode(predictClasses(net, X, n));
+ */
+export function predictClasses(net: Net, X: Float64Array, n: number): Int32Array {
+  const k = net.outputDim;
+  if (k < 2) throw new ArgumentError('net', `predictClasses needs a classifier with ≥ 2 outputs, this net has ${k}`);
+  const U = net.predict(X, n);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = argmax(U, i * k, k);
+  return out;
+}
+
+/** Class probabilities softmax(u_i) of n inputs: an n × k row-major matrix whose rows sum to 1. */
+export function predictProba(net: Net, X: Float64Array, n: number): Float64Array {
+  const k = net.outputDim;
+  if (k < 2) throw new ArgumentError('net', `predictProba needs a classifier with ≥ 2 outputs, this net has ${k}`);
+  const P = net.predict(X, n);
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity, s = 0;
+    for (let j = 0; j < k; j++) max = Math.max(max, P[i * k + j]);
+    for (let j = 0; j < k; j++) s += (P[i * k + j] = Math.exp(P[i * k + j] - max));
+    for (let j = 0; j < k; j++) P[i * k + j] /= s;
+  }
+  return P;
+}
+

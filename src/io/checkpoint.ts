@@ -1,0 +1,131 @@
+/**
+ * Checkpoints: the parameters, the optimizer's whole state and the data-order
+ * state of a run, as one JSON object, so that a run resumed in a fresh process
+ * continues bit for bit (`saveCheckpoint` / `loadCheckpoint`). Loading validates
+ * like {@link loadNet} (FormatError naming the field, no prototype reachable).
+ */
+import { kernels as activeKernels } from '../backend.js';
+import { FormatError } from '../errors.js';
+import type { FitState } from '../fit.js';
+import type { Kernels } from '../kernels/types.js';
+import type { Net } from '../nn/net.js';
+import type { Optimizer } from '../optim/types.js';
+import { decodeF64, describe, encodeF64 } from './codec.js';
+import { decodeModel, int, netFromDecoded, object, parseJSON, type ModelJSON } from './model.js';
+import { optimizerFromJSON, optimizerToJSON, type OptimizerJSON } from './optimizer-state.js';
+
+/** The JSON form of {@link FitState}. */
+export interface TrainingJSON {
+  epoch: number;
+  step: number;
+  /** The data-order generator's uint32 state. */
+  rng: number;
+  best?: { loss: number; epoch: number; wait: number; params?: string };
+}
+
+/** A checkpoint (version 1). `extra` is the caller's own JSON data, returned as saved. */
+export interface CheckpointJSON {
+  format: 'natgrad-checkpoint';
+  version: 1;
+  model: ModelJSON;
+  optimizer: OptimizerJSON;
+  training?: TrainingJSON;
+  extra?: unknown;
+}
+
+/** What {@link loadCheckpoint} returns. */
+export interface LoadedCheckpoint {
+  net: Net;
+  optimizer: Optimizer;
+  /** The fit state to pass as `fit(…, { resume: training })`, when the checkpoint has one. */
+  training?: FitState;
+  extra?: unknown;
+}
+
+/**
+ * Captures a run: `net`'s parameters (exact), `optimizer`'s configuration and whole state
+ * (moments, step counts, damping, K-FAC factors and inverses…), the caller's `extra` (any
+ * JSON value) and, from `fit`'s `onEpoch` context or result, the data-order state.
+ *
+ * @example
+ * fit(net, data, opt, { epochs: 10, batchSize: 32, onEpoch: (r, ctx) => {
+ *   writeFileSync('ckpt.json', JSON.stringify(saveCheckpoint(net, opt, { note: 'run 1' }, ctx.state)));
+ * } });
+ */
+export function saveCheckpoint(net: Net, optimizer: Optimizer, extra?: unknown, training?: FitState): CheckpointJSON {
+  const json: CheckpointJSON = { format: 'natgrad-checkpoint', version: 1, model: net.toJSON(), optimizer: optimizerToJSON(optimizer, net) };
+  if (training) {
+    const t: TrainingJSON = { epoch: training.epoch, step: training.step, rng: training.rng };
+    if (training.best) {
+      t.best = { loss: training.best.loss, epoch: training.best.epoch, wait: training.best.wait };
+      if (training.best.params) t.best.params = encodeF64(training.best.params);
+    }
+    json.training = t;
+  }
+  if (extra !== undefined) json.extra = plainJSON(extra, 'extra');
+  return json;
+}
+
+/**
+ * Rebuilds the net (on the active backend, or `options.kernels`), the optimizer with its state
+ * and the training state from a checkpoint object or its JSON text, validating everything first.
+ */
+export function loadCheckpoint(json: unknown, options: { kernels?: Kernels } = {}): LoadedCheckpoint {
+  const o = object(typeof json === 'string' ? parseJSON(json) : json, 'checkpoint');
+  if (o.format !== 'natgrad-checkpoint') throw new FormatError('format', `must be 'natgrad-checkpoint', got ${describe(o.format)}`);
+  if (o.version !== 1) throw new FormatError('version', `unsupported version ${describe(o.version)}; this natgrad reads version 1`);
+  const model = decodeModel(o.model, 'model.');
+  let training: FitState | undefined;
+  if (o.training !== undefined) {
+    const t = object(o.training, 'training');
+    training = { epoch: int(t.epoch, 'training.epoch', 0, Number.MAX_SAFE_INTEGER), step: int(t.step, 'training.step', 0, Number.MAX_SAFE_INTEGER), rng: int(t.rng, 'training.rng', 0, 2 ** 32 - 1) };
+    if (t.best !== undefined) {
+      const b = object(t.best, 'training.best');
+      const loss = typeof b.loss === 'number' || b.loss === null ? (b.loss ?? Infinity) : NaN;
+      if (Number.isNaN(loss)) throw new FormatError('training.best.loss', `must be a number, got ${describe(b.loss)}`);
+      training.best = { loss, epoch: int(b.epoch, 'training.best.epoch', 0, Number.MAX_SAFE_INTEGER), wait: int(b.wait, 'training.best.wait', 0, Number.MAX_SAFE_INTEGER) };
+      const P = model.specs.reduce((s, L) => s + (L.trainable ? L.outputs * (L.inputs + (L.bias ? 1 : 0)) : 0), 0);
+      if (b.params !== undefined) training.best.params = decodeF64(b.params, 'training.best.params', P);
+    }
+  }
+  const extra = o.extra === undefined ? undefined : plainJSON(o.extra, 'extra');
+  const k = options.kernels ?? activeKernels();
+  // The optimizer's state is validated before the net is allocated, so a bad file leaks nothing.
+  const restore = optimizerFromJSON(o.optimizer, model, 'optimizer');
+  const net = netFromDecoded(model, k);
+  let optimizer: Optimizer;
+  try {
+    optimizer = restore(net);
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
+  const loaded: LoadedCheckpoint = { net, optimizer };
+  if (training) loaded.training = training;
+  if (extra !== undefined) loaded.extra = extra;
+  return loaded;
+}
+
+/**
+ * A deep copy of a JSON value made of fresh plain objects and arrays (no key `__proto__`,
+ * `constructor` or `prototype` survives); anything that is not JSON data is a FormatError.
+ */
+export function plainJSON(v: unknown, field: string, depth = 0): unknown {
+  if (depth > 64) throw new FormatError(field, 'is nested too deeply');
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new FormatError(field, `holds ${v}; JSON numbers are finite`);
+    return v;
+  }
+  if (Array.isArray(v)) return v.map((x, i) => plainJSON(x, `${field}[${i}]`, depth + 1));
+  if (typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v as object)) {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+      const x = (v as Record<string, unknown>)[key];
+      if (x !== undefined) Object.defineProperty(out, key, { value: plainJSON(x, `${field}.${key}`, depth + 1), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  throw new FormatError(field, `holds ${typeof v}, which is not JSON data`);
+}

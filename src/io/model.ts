@@ -1,0 +1,192 @@
+/**
+ * Saved models: the JSON format `net.toJSON()` writes and {@link loadNet} reads.
+ * Files are untrusted: everything is checked against the schema before a single
+ * value reaches the backend, each failure a {@link FormatError} naming the field,
+ * and no key of the input (`__proto__`, `constructor`) is ever copied onto an
+ * object, so a hostile file cannot touch a prototype. Nothing is evaluated.
+ */
+import { kernels as activeKernels } from '../backend.js';
+import { FormatError } from '../errors.js';
+import type { Kernels } from '../kernels/types.js';
+import { Standardizer, type StandardizerJSON } from '../data/index.js';
+import type { ActivationName } from '../nn/activations.js';
+import { Net, type DenseSpec } from '../nn/net.js';
+import { decodeF64, describe } from './codec.js';
+
+/** Input and target column names of the table a model was trained on. */
+export interface ModelColumns {
+  inputs: string[];
+  targets: string[];
+}
+
+/** One layer of {@link ModelJSON.architecture}: the Net constructor's {@link DenseSpec}. */
+export type LayerJSON = DenseSpec;
+
+/**
+ * A saved model (version 1).
+ * - `architecture.layers[l]`: layer l's shape and role ({@link DenseSpec});
+ * - `params.layers[l]`: layer l's outputs × (inputs + bias) matrix [W | b], row-major, as
+ *   base64 of its little-endian float64 bytes (exact);
+ * - `preprocessing` (optional): a Standardizer's mean/std over the inputs;
+ * - `labels` (optional): class names of a classifier, one per output;
+ * - `columns` (optional, beside the issue's fields): the input and target column names.
+ */
+export interface ModelJSON {
+  format: 'natgrad-model';
+  version: 1;
+  architecture: { layers: LayerJSON[] };
+  params: { dtype: 'float64-le-base64'; layers: string[] };
+  preprocessing?: StandardizerJSON;
+  labels?: string[];
+  columns?: ModelColumns;
+}
+
+const ACTIVATIONS: readonly ActivationName[] = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'softplus', 'gelu', 'identity'];
+/** Limits that keep a hostile file from asking for absurd memory before anything is allocated. */
+const MAX_LAYERS = 1024;
+const MAX_UNITS = 1 << 24;
+const MAX_PARAMS = 1 << 28;
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * JSON.parse that drops `__proto__`, `constructor` and `prototype` keys at every depth, so the
+ * parsed value can be handled by code that copies keys without risk. Throws FormatError (field
+ * `file`, or `what`) for text that is not JSON, with the parser's position.
+ */
+export function parseJSON(text: string, what = 'file'): unknown {
+  if (typeof text !== 'string') throw new FormatError(what, `must be JSON text, got ${describe(text)}`);
+  try {
+    return JSON.parse(text, (key, value) => (FORBIDDEN.has(key) ? undefined : value));
+  } catch (e) {
+    throw new FormatError(what, `is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** A validated, decoded model: the specs and values the Net constructor takes, plus metadata. */
+export interface DecodedModel {
+  specs: DenseSpec[];
+  values: Float64Array[];
+  preprocessing?: Standardizer;
+  labels?: string[];
+  columns?: ModelColumns;
+}
+
+/**
+ * Checks a saved model against the version-1 schema and decodes it; throws FormatError
+ * naming the first bad field (with `prefix`, e.g. 'model.' inside a checkpoint).
+ */
+export function decodeModel(json: unknown, prefix = ''): DecodedModel {
+  const o = object(json, prefix.replace(/\.$/, '') || 'model');
+  if (o.format !== 'natgrad-model') throw new FormatError(`${prefix}format`, `must be 'natgrad-model', got ${describe(o.format)}`);
+  if (o.version !== 1) throw new FormatError(`${prefix}version`, `unsupported version ${describe(o.version)}; this natgrad reads version 1`);
+  const arch = object(o.architecture, `${prefix}architecture`);
+  const layers = array(arch.layers, `${prefix}architecture.layers`);
+  if (layers.length < 1 || layers.length > MAX_LAYERS) throw new FormatError(`${prefix}architecture.layers`, `must hold 1 to ${MAX_LAYERS} layers, got ${layers.length}`);
+  const specs: DenseSpec[] = [];
+  let total = 0;
+  layers.forEach((raw, l) => {
+    const f = `${prefix}architecture.layers[${l}]`;
+    const L = object(raw, f);
+    const inputs = int(L.inputs, `${f}.inputs`), outputs = int(L.outputs, `${f}.outputs`);
+    const bias = bool(L.bias, `${f}.bias`), trainable = bool(L.trainable, `${f}.trainable`);
+    if (typeof L.activation !== 'string' || !ACTIVATIONS.includes(L.activation as ActivationName)) {
+      throw new FormatError(`${f}.activation`, `must be one of ${ACTIVATIONS.join(', ')}, got ${describe(L.activation)}`);
+    }
+    const weightScale = finite(L.weightScale, `${f}.weightScale`), biasScale = finite(L.biasScale, `${f}.biasScale`);
+    if (l > 0 && specs[l - 1].outputs !== inputs) {
+      throw new FormatError(`${f}.inputs`, `is ${inputs} but layer ${l - 1} has ${specs[l - 1].outputs} outputs`);
+    }
+    total += outputs * (inputs + (bias ? 1 : 0));
+    if (total > MAX_PARAMS) throw new FormatError(`${prefix}architecture`, `has more than ${MAX_PARAMS} parameters`);
+    specs.push({ inputs, outputs, bias, activation: L.activation as ActivationName, weightScale, biasScale, trainable });
+  });
+  if (specs[specs.length - 1].activation !== 'identity') {
+    throw new FormatError(`${prefix}architecture.layers[${specs.length - 1}].activation`, "the last layer must be 'identity'");
+  }
+  const params = object(o.params, `${prefix}params`);
+  if (params.dtype !== 'float64-le-base64') throw new FormatError(`${prefix}params.dtype`, `must be 'float64-le-base64', got ${describe(params.dtype)}`);
+  const blobs = array(params.layers, `${prefix}params.layers`);
+  if (blobs.length !== specs.length) throw new FormatError(`${prefix}params.layers`, `has ${blobs.length} entries, the architecture ${specs.length} layers`);
+  const values = specs.map((s, l) => decodeF64(blobs[l], `${prefix}params.layers[${l}]`, s.outputs * (s.inputs + (s.bias ? 1 : 0))));
+  const model: DecodedModel = { specs, values };
+  const inputDim = specs[0].inputs, outputDim = specs[specs.length - 1].outputs;
+  if (o.preprocessing !== undefined) model.preprocessing = Standardizer.fromJSON(o.preprocessing, `${prefix}preprocessing`, inputDim);
+  if (o.labels !== undefined) {
+    const labels = strings(o.labels, `${prefix}labels`);
+    if (labels.length !== outputDim) throw new FormatError(`${prefix}labels`, `has ${labels.length} class names, the net ${outputDim} outputs`);
+    if (new Set(labels).size !== labels.length) throw new FormatError(`${prefix}labels`, 'has a class name twice');
+    model.labels = labels;
+  }
+  if (o.columns !== undefined) {
+    const c = object(o.columns, `${prefix}columns`);
+    const inputs = strings(c.inputs, `${prefix}columns.inputs`), targets = strings(c.targets, `${prefix}columns.targets`);
+    if (inputs.length !== inputDim) throw new FormatError(`${prefix}columns.inputs`, `has ${inputs.length} names, the net ${inputDim} inputs`);
+    model.columns = { inputs, targets };
+  }
+  return model;
+}
+
+/** Options of {@link loadNet}. */
+export interface LoadOptions {
+  /** Backend to build the net on (default: the active one from `init()`). */
+  kernels?: Kernels;
+}
+
+/**
+ * Rebuilds a Net from `net.toJSON()` (the object or its JSON text), on the active backend
+ * unless `options.kernels` says otherwise. Validates everything first; throws FormatError
+ * naming the field for a wrong format or version, sizes, truncated or corrupt or
+ * non-finite parameters, or an inconsistent architecture.
+ *
+ * @example
+ * writeFileSync('model.json', JSON.stringify(net));
+ * const same = loadNet(readFileSync('model.json', 'utf8'));
+ */
+export function loadNet(json: unknown, options: LoadOptions = {}): Net {
+  const model = decodeModel(typeof json === 'string' ? parseJSON(json) : json);
+  return netFromDecoded(model, options.kernels ?? activeKernels());
+}
+
+/** Builds the Net of a decoded model on `k`. @internal */
+export function netFromDecoded(model: DecodedModel, k: Kernels): Net {
+  const net = new Net(k, model.specs, model.values);
+  if (model.preprocessing) net.preprocessing = model.preprocessing.toJSON();
+  if (model.labels) net.labels = model.labels;
+  if (model.columns) net.columns = model.columns;
+  return net;
+}
+
+// Schema readers: each returns the checked value or throws FormatError naming the field.
+
+export function object(v: unknown, field: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new FormatError(field, `must be an object, got ${describe(v)}`);
+  return v as Record<string, unknown>;
+}
+
+export function array(v: unknown, field: string): unknown[] {
+  if (!Array.isArray(v)) throw new FormatError(field, `must be an array, got ${describe(v)}`);
+  return v;
+}
+
+export function int(v: unknown, field: string, min = 1, max = MAX_UNITS): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new FormatError(field, `must be an integer in [${min}, ${max}], got ${describe(v)}`);
+  }
+  return v;
+}
+
+export function finite(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(field, `must be a finite number, got ${describe(v)}`);
+  return v;
+}
+
+export function bool(v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') throw new FormatError(field, `must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+export function strings(v: unknown, field: string): string[] {
+  const a = array(v, field);
+  a.forEach((s, i) => { if (typeof s !== 'string') throw new FormatError(`${field}[${i}]`, `must be a string, got ${describe(s)}`); });
+  return [...(a as string[])];
+}

@@ -1,0 +1,197 @@
+/**
+ * Checkpoints: training 2N epochs equals N epochs, saveCheckpoint, loadCheckpoint in a FRESH
+ * process, N more epochs, bit for bit, for every optimizer on both backends (shuffled
+ * mini-batches); corrupt checkpoints raise FormatError naming the field; the CLI's
+ * --checkpoint/--resume equals an uninterrupted run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  init, mlp, ngd, kfac, adam, sgd, gd, fit, saveCheckpoint, loadCheckpoint, FormatError, type Optimizer, type Batch,
+} from '../../src/index';
+import { bundle, runNode, tempDir } from '../helpers/fresh';
+import { randn } from '../helpers/random';
+
+/** The configurations resumed: name → factory. Mini-batches of 7 out of 30, shuffled every epoch. */
+const CONFIGS: Record<string, () => Optimizer> = {
+  'ngd fixed': () => ngd({ lr: 0.5, damping: 1e-2 }),
+  'ngd adaptive': () => ngd({ lr: 1, damping: 1e-3, adaptive: true }),
+  kfac: () => kfac({ lr: 0.5, damping: 1e-2 }),
+  'kfac adaptive, momentum': () => kfac({ lr: 0.5, damping: 1e-2, adaptive: true, momentum: 0.5, inverseEvery: 3 }),
+  adam: () => adam({ lr: 0.01 }),
+  adamw: () => adam({ lr: 0.01, weightDecay: 0.1 }),
+  'sgd nesterov': () => sgd({ lr: 0.05, momentum: 0.9, nesterov: true }),
+  gd: () => gd({ lr: 0.05 }),
+};
+const N = 2;
+
+/** The data, net and fit options every run shares (also compiled into the fresh process). */
+const SHARED = `
+export function data() {
+  const n = 30, X = randn(11, n * 3), Y = new Float64Array(n);
+  for (let i = 0; i < n; i++) Y[i] = (X[3 * i] + X[3 * i + 1] > 0 ? 1 : 0) + (X[3 * i + 2] > 0.5 ? 1 : 0);
+  return { X, Y, n };
+}
+export const fitOptions = { batchSize: 7, loss: 'cross-entropy', seed: 5, metrics: ['accuracy'] };
+`;
+function data(): Batch {
+  const n = 30, X = randn(11, n * 3), Y = new Float64Array(n);
+  for (let i = 0; i < n; i++) Y[i] = (X[3 * i] + X[3 * i + 1] > 0 ? 1 : 0) + (X[3 * i + 2] > 0.5 ? 1 : 0);
+  return { X, Y, n };
+}
+const fitOptions = { batchSize: 7, loss: 'cross-entropy' as const, seed: 5, metrics: ['accuracy' as const] };
+const b64 = (p: Float64Array) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64');
+
+test('2N epochs = N epochs + checkpoint + a fresh process resuming for N more, bit for bit, on both backends', async () => {
+  const { dir, cleanup } = tempDir('natgrad-ckpt-');
+  const expected: Record<string, string> = {};
+  for (const backend of ['wasm', 'js'] as const) {
+    await init({ backend });
+    for (const [name, make] of Object.entries(CONFIGS)) {
+      const key = `${backend} ${name}`;
+      const whole = mlp({ sizes: [3, 6, 3], seed: 2 });
+      const a = make();
+      fit(whole, data(), a, { ...fitOptions, epochs: 2 * N });
+      expected[key] = b64(whole.getParams());
+      const half = mlp({ sizes: [3, 6, 3], seed: 2 });
+      const b = make();
+      const first = fit(half, data(), b, { ...fitOptions, epochs: N });
+      expect(b64(half.getParams())).not.toBe(expected[key]);
+      writeFileSync(join(dir, `${key}.json`), JSON.stringify(saveCheckpoint(half, b, { key }, first.state)));
+      whole.dispose(); half.dispose(); a.dispose(); b.dispose();
+    }
+  }
+  const script = bundle(`
+    import { readFileSync } from 'node:fs';
+    import { init, loadCheckpoint, fit } from '../src/index';
+    import { randn } from './helpers/random';
+    ${SHARED}
+    const [dir, keys] = [process.argv[2], JSON.parse(process.argv[3])];
+    const out = {};
+    for (const key of keys) {
+      await init({ backend: key.split(' ')[0] });
+      const { net, optimizer, training, extra } = loadCheckpoint(readFileSync(dir + '/' + key + '.json', 'utf8'));
+      if (extra.key !== key) throw new Error('extra lost');
+      fit(net, data(), optimizer, { ...fitOptions, epochs: ${2 * N}, resume: training });
+      const p = net.getParams();
+      out[key] = Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64');
+    }
+    console.log(JSON.stringify(out));
+  `, dir, 'resume');
+  const resumed = JSON.parse(runNode(script, [dir, JSON.stringify(Object.keys(expected))]));
+  for (const key of Object.keys(expected)) expect([key, resumed[key]]).toEqual([key, expected[key]]);
+  cleanup();
+});
+
+test('in-process resume keeps optimizer state: kfac factors, adam moments, ngd damping', async () => {
+  await init({ backend: 'wasm' });
+  for (const make of Object.values(CONFIGS)) {
+    const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+    const opt = make();
+    const r = fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+    const ckpt = saveCheckpoint(net, opt, undefined, r.state);
+    const again = loadCheckpoint(JSON.parse(JSON.stringify(ckpt)));
+    expect(JSON.stringify(saveCheckpoint(again.net, again.optimizer, undefined, again.training))).toBe(JSON.stringify(ckpt));
+    net.dispose(); opt.dispose(); again.net.dispose(); again.optimizer.dispose();
+  }
+});
+
+test('step-level: full-batch train for 2N steps = N steps, checkpoint (JSON text), N more', async () => {
+  await init({ backend: 'wasm' });
+  const { train } = await import('../../src/index');
+  for (const make of [CONFIGS['ngd adaptive'], CONFIGS['kfac adaptive, momentum'], CONFIGS.adamw]) {
+    const a = mlp({ sizes: [3, 6, 3], seed: 2 }), optA = make();
+    train(a, data(), optA, { steps: 6, loss: 'cross-entropy' });
+    const b = mlp({ sizes: [3, 6, 3], seed: 2 }), optB = make();
+    train(b, data(), optB, { steps: 3, loss: 'cross-entropy' });
+    const text = JSON.stringify(saveCheckpoint(b, optB));
+    b.dispose(); optB.dispose();
+    const c = loadCheckpoint(text);
+    train(c.net, data(), c.optimizer, { steps: 3, loss: 'cross-entropy' });
+    expect(b64(c.net.getParams())).toBe(b64(a.getParams()));
+    a.dispose(); optA.dispose(); c.net.dispose(); c.optimizer.dispose();
+  }
+});
+
+describe('corrupt checkpoints raise FormatError naming the field', () => {
+  let good: Record<string, any>;
+  beforeAll(async () => {
+    await init({ backend: 'js' });
+    const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+    const opt = adam();
+    const r = fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+    good = JSON.parse(JSON.stringify(saveCheckpoint(net, opt, { note: 1 }, r.state)));
+    net.dispose(); opt.dispose();
+  });
+  const cases: [string, string, (c: any) => void][] = [
+    ['wrong format', 'format', (c) => { c.format = 'natgrad-model'; }],
+    ['wrong version', 'version', (c) => { c.version = 0; }],
+    ['corrupt model params', 'model.params.layers[0]', (c) => { c.model.params.layers[0] = 'AAAA'; }],
+    ['model of another version', 'model.version', (c) => { c.model.version = 3; }],
+    ['unknown optimizer', 'optimizer.type', (c) => { c.optimizer.type = 'lbfgs'; }],
+    ['optimizer config out of range', 'optimizer.config.beta1', (c) => { c.optimizer.config.beta1 = 2; }],
+    ['moment of the wrong size', 'optimizer.state.m', (c) => { c.optimizer.state.m.f64 = c.optimizer.state.m.f64.slice(0, 12); }],
+    ['moment not encoded', 'optimizer.state.m', (c) => { c.optimizer.state.m = [1, 2, 3]; }],
+    // 45 = (3 + 1)·6 + (6 + 1)·3 parameters of the 3-6-3 net.
+    ['non-finite moment', 'optimizer.state.v', (c) => { c.optimizer.state.v = { f64: Buffer.from(new Float64Array(45).fill(NaN).buffer).toString('base64') }; }],
+    ['negative step count', 'optimizer.state.t', (c) => { c.optimizer.state.t = -1; }],
+    ['rng state out of range', 'training.rng', (c) => { c.training.rng = 2 ** 40; }],
+    ['epoch not an integer', 'training.epoch', (c) => { c.training.epoch = 1.5; }],
+  ];
+  test.each(cases)('%s → %s', (_name, field, corrupt) => {
+    const c = JSON.parse(JSON.stringify(good));
+    corrupt(c);
+    let err: unknown;
+    try { loadCheckpoint(c); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(FormatError);
+    expect((err as FormatError).field).toBe(field);
+  });
+
+  test('K-FAC state: a missing block, a bad buffer name, a truncated factor', async () => {
+    const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+    const opt = kfac({ damping: 1e-2 });
+    fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+    const base = JSON.stringify(saveCheckpoint(net, opt));
+    net.dispose(); opt.dispose();
+    const expectField = (corrupt: (c: any) => void, field: string) => {
+      const c = JSON.parse(base);
+      corrupt(c);
+      let err: unknown;
+      try { loadCheckpoint(c); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(FormatError);
+      expect((err as FormatError).field).toBe(field);
+    };
+    expectField((c) => { c.optimizer.state.estimator.blocks.pop(); }, 'optimizer.state.estimator.blocks');
+    expectField((c) => { c.optimizer.state.estimator.blocks[0].buffers['__x'] = { f64: '' }; }, 'optimizer.state.estimator.blocks[0].buffers.__x');
+    expectField((c) => { const b = c.optimizer.state.estimator.blocks[1].buffers['A.F']; b.f64 = b.f64.slice(0, 5); }, 'optimizer.state.estimator.blocks[1].buffers.A.F');
+    expectField((c) => { c.optimizer.state.estimator.fisher = 'bogus'; }, 'optimizer.state.estimator.fisher');
+    expectField((c) => { c.optimizer.config.inverseEvery = 0; }, 'optimizer.config.inverseEvery');
+  });
+
+  test('a hostile extra cannot reach Object.prototype', () => {
+    const text = JSON.stringify(good).replace('"extra":{', '"extra":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},');
+    const loaded = loadCheckpoint(text);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(loaded.extra).toEqual({ note: 1 });
+    const raw = loadCheckpoint(JSON.parse(text));
+    expect(Object.getPrototypeOf(raw.extra)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    loaded.net.dispose(); raw.net.dispose();
+  });
+});
+
+test('CLI: --epochs 4 equals --epochs 2 --checkpoint, then --resume --epochs 4 in a fresh process (model files identical)', () => {
+  const { dir, cleanup } = tempDir('natgrad-cli-ckpt-');
+  const cli = bundle(`import { main } from '../src/cli/main'; main(process.argv.slice(2)).then((c) => { process.exitCode = c; });`, dir, 'cli');
+  const csv = join(__dirname, '..', 'fixtures', 'cli', 'classes.csv');
+  for (const optimizer of ['ngd', 'kfac', 'adam', 'sgd']) {
+    const common = [csv, '--target', 'label', '--optimizer', optimizer, '--batch-size', '9', '--hidden', '8', '--standardize', '--seed', '3'];
+    runNode(cli, ['train', ...common, '--epochs', '4', '--out', join(dir, 'whole.json')]);
+    runNode(cli, ['train', ...common, '--epochs', '2', '--checkpoint', join(dir, 'c.json'), '--out', join(dir, 'half.json')]);
+    const out = runNode(cli, ['train', csv, '--resume', join(dir, 'c.json'), '--epochs', '4', '--out', join(dir, 'resumed.json')]);
+    expect(out).toMatch(/resuming at epoch 2/);
+    expect(out).toMatch(/^epoch 3\/4/m);
+    expect([optimizer, readFileSync(join(dir, 'resumed.json'), 'utf8')]).toEqual([optimizer, readFileSync(join(dir, 'whole.json'), 'utf8')]);
+  }
+  cleanup();
+});

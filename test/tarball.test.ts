@@ -1,0 +1,229 @@
+/**
+ * The published package as a user gets it: `npm pack` of this checkout (the build
+ * itself runs on `prepack`; here dist/ is already built, so --ignore-scripts), its file
+ * list and size, publint and are-the-types-wrong on the tarball, then an install into
+ * an empty folder that imports it from ESM, CommonJS and TypeScript, and a plain HTML
+ * page in that folder that imports the browser build by path — no bundler, no import
+ * map — and trains a net in Chromium.
+ *
+ * The install needs no network: @assemblyscript/loader (the one runtime dependency) is
+ * packed from this checkout's node_modules and installed beside the natgrad tarball.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertBuilt, root } from './helpers/built';
+import { chromiumAvailable, launchChromium, serveDir } from './helpers/browser';
+
+interface PackedFile { path: string; size: number }
+interface PackResult { filename: string; size: number; unpackedSize: number; entryCount: number; files: PackedFile[] }
+
+/**
+ * What a user downloads. The budgets leave room for growth but not for an accident
+ * (a stray folder, source maps without need, a bundled dependency in the library build).
+ * The CLI bundle (dist/cli.mjs, when present) counts towards the tarball but is not
+ * part of the library that `import 'natgrad'` loads.
+ */
+const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.6 * 1024 * 1024, files: 250 };
+
+/** Every file in the tarball matches one of these. */
+const ALLOWED = [
+  /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CHANGELOG\.md$/, /^bin\/natgrad\.js$/,
+  /^dist\/package\.json$/, /^dist\/natgrad\.browser\.(js|js\.map|d\.ts)$/,
+  /^dist\/(esm|cjs)\/package\.json$/, /^dist\/(esm|cjs)\/.+\.(js|d\.ts)$/,
+  /^dist\/cli\.mjs(\.map)?$/,
+];
+
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, npm_config_update_notifier: 'false' } });
+
+let tmp: string;
+let pack: PackResult;
+let tgz: string;
+let unpacked: string;
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+beforeAll(() => {
+  assertBuilt();
+  tmp = mkdtempSync(join(tmpdir(), 'natgrad-tarball-'));
+  [pack] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], root)) as PackResult[];
+  tgz = join(tmp, pack.filename);
+  unpacked = join(tmp, 'unpacked');
+  mkdirSync(unpacked);
+  execFileSync('tar', ['xzf', tgz, '-C', unpacked]);
+  unpacked = join(unpacked, 'package');
+});
+
+afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+
+describe('the tarball', () => {
+  test('holds the built library, its types, the CLI entry, LICENSE, README and CHANGELOG, and nothing else', () => {
+    const paths = pack.files.map((f) => f.path).sort();
+    const stray = paths.filter((p) => !ALLOWED.some((re) => re.test(p)));
+    expect(stray).toEqual([]);
+    const entries = [
+      pkg.main, pkg.types, pkg.module, ...Object.values(pkg.bin as Record<string, string>),
+      ...JSON.stringify(pkg.exports).match(/\.\/[^"]+/g)!, './LICENSE', './README.md', './CHANGELOG.md', './dist/natgrad.browser.js',
+    ].map((p: string) => p.replace(/^\.\//, ''));
+    for (const entry of new Set(entries)) expect(paths).toContain(entry);
+    expect(paths.filter((p) => p.startsWith('dist/esm/') && p.endsWith('.js')).length).toBeGreaterThan(10);
+    expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License[\s\S]*natgrad contributors/);
+  });
+
+  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.6 MiB unpacked)`, () => {
+    const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.')).reduce((s, f) => s + f.size, 0);
+    console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked, `
+      + `${pack.entryCount} files; library ${(library / 1024).toFixed(1)} KiB`);
+    expect(pack.size).toBeLessThanOrEqual(BUDGET.tarballBytes);
+    expect(library).toBeLessThanOrEqual(BUDGET.libraryUnpackedBytes);
+    expect(pack.entryCount).toBeLessThanOrEqual(BUDGET.files);
+  });
+
+  test('every source map embeds each source it names (the tarball ships no src/)', () => {
+    const maps = pack.files.filter((f) => f.path.endsWith('.map'));
+    expect(maps.map((m) => m.path)).toContain('dist/natgrad.browser.js.map');
+    for (const { path } of maps) {
+      const map = JSON.parse(readFileSync(join(unpacked, path), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      map.sources.forEach((source, i) => {
+        const content = map.sourcesContent?.[i];
+        if (typeof content !== 'string' || content.length === 0) throw new Error(`${path}: source ${source} is not embedded`);
+      });
+    }
+    // And every JS file that points at a map points at one in the tarball.
+    const paths = new Set(pack.files.map((f) => f.path));
+    for (const { path } of pack.files.filter((f) => /\.m?js$/.test(f.path))) {
+      const ref = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(unpacked, path), 'utf8'))?.[1];
+      if (ref) expect(paths).toContain(join(path, '..', ref));
+    }
+  });
+
+  test('runs no script when installed, and its version is the one the library reports', () => {
+    const packed = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8'));
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(packed.scripts?.[hook]).toBeUndefined();
+    expect(packed.version).toBe(pkg.version);
+    expect(readFileSync(join(unpacked, 'dist/esm/index.js'), 'utf8')).toContain(`VERSION = '${pkg.version}'`);
+    for (const field of ['repository', 'homepage', 'bugs', 'license']) expect(packed[field]).toBeTruthy();
+  });
+
+  test('publint (strict) finds nothing', () => {
+    const out = execFileSync(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), 'run', unpacked, '--strict', '--pack', 'false'],
+      { encoding: 'utf8', stdio: 'pipe' });
+    expect(out).toMatch(/All good!/);
+  });
+
+  test('are-the-types-wrong finds no problem for node10, node16 (CJS and ESM) and bundler resolution', () => {
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tgz, '--format', 'json'],
+        { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      throw new Error(`attw failed:\n${(e as { stdout?: string }).stdout}`);
+    }
+    const report = JSON.parse(out) as { problems: Record<string, unknown> | unknown[]; analysis: { entrypoints: Record<string, unknown> } };
+    expect(Object.keys(report.problems)).toEqual([]);
+    expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(['.']));
+  });
+});
+
+describe('installed into an empty folder', () => {
+  let app: string;
+  let installLog: string;
+
+  beforeAll(() => {
+    app = join(tmp, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true }\n');
+    const loaderDir = join(root, 'node_modules/@assemblyscript/loader');
+    const [loader] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', tmp, loaderDir], root)) as PackResult[];
+    installLog = npm(['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', '--loglevel', 'warn',
+      tgz, join(tmp, loader.filename)], app);
+  });
+
+  const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+  const program = `
+    await init({ backend: BACKEND });
+    const n = 16, X = new Float64Array(n), Y = new Float64Array(n);
+    for (let i = 0; i < n; i++) { X[i] = i / n; Y[i] = Math.sin(3 * X[i]); }
+    const net = mlp({ sizes: [1, 8, 1], activation: 'tanh', seed: 1 });
+    const h = train(net, { X, Y, n }, ngd({ damping: 1e-3, adaptive: true }), { steps: 5 });
+    console.log(JSON.stringify({ version: VERSION, info: backendInfo(), first: h[0].loss, last: h[4].loss }));`;
+
+  test('installs without warnings or scripts', () => {
+    expect(installLog).not.toMatch(/warn|script/i);
+    expect(JSON.parse(readFileSync(join(app, 'node_modules/natgrad/package.json'), 'utf8')).version).toBe(pkg.version);
+  });
+
+  test('imports from ESM and from CommonJS, and trains', () => {
+    const esm = JSON.parse(node(['--input-type=module', '-e',
+      `import { init, backendInfo, mlp, ngd, train, VERSION } from 'natgrad';\n${program.replace('BACKEND', "'wasm'")}`]));
+    const cjs = JSON.parse(node(['-e',
+      `const { init, backendInfo, mlp, ngd, train, VERSION } = require('natgrad');\n(async () => {${program.replace('BACKEND', "'js'")}})();`]));
+    expect(esm.version).toBe(pkg.version);
+    expect(esm.info).toEqual({ backend: 'wasm', simd: true });
+    expect(cjs.info).toEqual({ backend: 'js', simd: false });
+    for (const r of [esm, cjs]) expect(r.last).toBeLessThan(r.first / 10);
+    expect(cjs.last).toBeCloseTo(esm.last, 10);
+  });
+
+  test('type-checks a TypeScript consumer (nodenext, ESM and CommonJS files), and the types are real', () => {
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [], strict: true, noEmit: true },
+      files: ['esm.mts', 'cjs.cts'],
+    }));
+    writeFileSync(join(app, 'esm.mts'), `import { init, mlp, ngd, train, NatgradError, type TrainRecord, type NgdOptions } from 'natgrad';
+await init();
+const net = mlp({ sizes: [2, 8, 1], activation: 'tanh' });
+const options: NgdOptions = { lr: 1, damping: 1e-3, adaptive: true };
+const history: TrainRecord[] = train(net, { X: new Float64Array(8), Y: new Float64Array(4), n: 4 }, ngd(options), { steps: 2 });
+const ratio: number = history[1].ratio;
+// @ts-expect-error steps must be a number
+train(net, { X: new Float64Array(8), Y: new Float64Array(4), n: 4 }, ngd(), { steps: '2' });
+export const e: NatgradError | number = ratio;
+`);
+    writeFileSync(join(app, 'cjs.cts'), `import { init, linalg, VERSION } from 'natgrad';
+const version: string = VERSION;
+export = init().then(() => linalg.gemm(new Float64Array(4), new Float64Array(4), 2, 2, 2).length + version.length);
+`);
+    try {
+      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      throw new Error(`tsc failed:\n${(e as { stdout?: string }).stdout}`);
+    }
+  });
+
+  (chromiumAvailable('tarball.test.ts') ? test : test.skip)('a plain HTML page imports the browser build by path (no bundler, no import map) and trains in Chromium', async () => {
+    copyFileSync(join(root, 'examples/browser/index.html'), join(app, 'index.html'));
+    const html = readFileSync(join(app, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/importmap/);
+    expect(html).toMatch(/from '\.\/node_modules\/natgrad\/dist\/natgrad\.browser\.js'/);
+    const server = await serveDir(app);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      const offHost: string[] = [];
+      const fetched: { path: string; status: number }[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('request', (r) => { if (!r.url().startsWith(server.base) && !r.url().startsWith('data:')) offHost.push(r.url()); });
+      page.on('response', (r) => { if (r.url().startsWith(server.base)) fetched.push({ path: r.url().slice(server.base.length - 1), status: r.status() }); });
+      await page.goto(server.base);
+      await page.waitForFunction(() => (window as { natgradExample?: unknown }).natgradExample !== undefined, undefined, { timeout: 60000 });
+      const result = await page.evaluate(() => (window as { natgradExample?: unknown }).natgradExample) as
+        { error?: string; backend: string; first: number; last: number; steps: number };
+      expect(result.error).toBeUndefined();
+      expect(errors).toEqual([]);
+      expect(offHost).toEqual([]);
+      expect(result.backend).toBe('wasm');
+      expect(result.steps).toBe(20);
+      expect(result.last).toBeLessThan(1e-3 * result.first);
+      // The page fetched itself and the one bundle: no loader, no dist/esm module graph.
+      expect(fetched).toEqual([{ path: '/', status: 200 }, { path: '/node_modules/natgrad/dist/natgrad.browser.js', status: 200 }]);
+      expect(await page.locator('#out').textContent()).toMatch(/backend: wasm \(SIMD\)\nstep  0 {2}loss/);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});
