@@ -137,6 +137,14 @@ export class ConvergenceError extends NatgradError {
  * that keeps it finite) although the data are. Thrown by a step instead of a NonFiniteError about the
  * inputs; {@link train} fills `step` (the index of the step that could not start) and `history` (the
  * records of the steps before it) so the run is not lost. Code 'E_DIVERGED'.
+ *
+ * @example
+ * try {
+ *   train(net, data, ngd({ lr: 1e160, guard: false }), { steps: 10 });
+ * } catch (e) {
+ *   if (e instanceof DivergenceError) console.log(e.step, e.history?.length); // the records before the divergence
+ *   else throw e;
+ * }
  */
 export class DivergenceError extends NatgradError {
   /** The loss that was not finite. */

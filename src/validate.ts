@@ -140,10 +140,9 @@ export function describeValue(value: unknown): string {
     case 'function': return 'a function';
   }
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) {
-    const len = (value as unknown as { length?: number }).length ?? value.byteLength;
-    return `a ${value.constructor.name} of length ${len}`;
-  }
+  // A typed array of any realm (a test runner's or a worker's): its tag, not instanceof.
+  const tag = /^\[object (\w+(?:Array|Array64))\]$/.exec(Object.prototype.toString.call(value))?.[1];
+  if (tag && tag !== 'Array') return `a ${tag} of length ${(value as { length: number }).length}`;
   if (isPlainObject(value)) return 'an object';
   const ctor = (value as object).constructor?.name;
   return ctor ? `an instance of ${ctor}` : 'an object';

@@ -320,18 +320,9 @@ class Kfac implements KfacOptimizer {
         if (!guard) return this.finish(stats, start, delta);
         // 2.4a The divergence guard (fixed damping): undo a step that blew the loss up; retry with the inverses
         // recomputed from the current factors if the step used stale ones, else with more damping.
-        const lossAfter = lossAt(net, batch, loss);
-        if (!guardTripped(guard, seen.loss, lossAfter)) {
-          stats.lossAfter = lossAfter;
-          return this.finish(stats, start, delta);
-        }
-        this.guard.restore();
-        stats.guardTrips = ++guardTrips;
-        if (retries >= guard.maxRetries) {
-          stats.retries = retries + 1;
-          stats.lossAfter = seen.loss;
-          return this.finish(stats, start, undefined);
-        }
+        const verdict = this.guard.judge(guard, seen.loss, lossAt(net, batch, loss), stats, retries);
+        guardTrips = stats.guardTrips!;
+        if (verdict !== 'retry') return this.finish(stats, start, verdict === 'accept' ? delta : undefined);
         if (inverseUpdated) lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
         continue;
       }

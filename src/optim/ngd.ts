@@ -153,18 +153,9 @@ class NaturalGradient implements Optimizer {
         if (!applied) throw NonFiniteError.step('update', `the NGD step with damping ${lambda}`, 'raise the damping or use adaptive');
         if (!guard) return this.finish(stats, start, true);
         // 4a. The divergence guard (fixed damping): undo a step that blew the loss up and retry with more damping.
-        const lossAfter = lossAt(net, batch, loss);
-        if (!guardTripped(guard, lossBefore, lossAfter)) {
-          stats.lossAfter = lossAfter;
-          return this.finish(stats, start, true);
-        }
-        this.guard.restore();
-        stats.guardTrips = ++guardTrips;
-        if (retries >= guard.maxRetries) {
-          stats.retries = retries + 1;
-          stats.lossAfter = lossBefore;
-          return this.finish(stats, start, false);
-        }
+        const verdict = this.guard.judge(guard, lossBefore, lossAt(net, batch, loss), stats, retries);
+        guardTrips = stats.guardTrips!;
+        if (verdict !== 'retry') return this.finish(stats, start, verdict === 'accept');
         lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
         continue;
       }
