@@ -199,8 +199,17 @@ export class StateError extends NatgradError {
  * A saved model, checkpoint or data file is not what it claims to be (wrong format or version, wrong sizes,
  * corrupt or non-finite numbers, an architecture mismatch). `field` names the offending field as a path,
  * e.g. `params.layers[1]` or `architecture.layers[0].outputs`.
+ *
+ * @example
+ * try {
+ *   loadNet(readFileSync('model.json', 'utf8'));
+ * } catch (e) {
+ *   if (e instanceof FormatError) console.error(`model.json is damaged at ${e.field}`);
+ *   else throw e;
+ * }
  */
 export class FormatError extends NatgradError {
+  /** The offending field, as a path. */
   readonly field: string;
   constructor(field: string, message: string) {
     super('E_FORMAT', `${field}: ${message}`);

@@ -39,7 +39,16 @@ export interface FitState {
   /** State of the data-order generator at the start of the next epoch. */
   rng: number;
   /** Early-stopping bookkeeping, when enabled. */
-  best?: { loss: number; epoch: number; wait: number; params?: Float64Array };
+  best?: {
+    /** The best monitored loss so far. */
+    loss: number;
+    /** The epoch that reached it. */
+    epoch: number;
+    /** Epochs since then without an improvement. */
+    wait: number;
+    /** That epoch's parameters, kept when `restoreBest` is on. */
+    params?: Float64Array;
+  };
 }
 
 /** What {@link FitOptions.onEpoch} can do besides reading the record. */
@@ -98,8 +107,9 @@ export interface EpochRecord {
   metrics: MetricValues;
   /** Validation-set metrics after the epoch. */
   valMetrics?: MetricValues;
-  /** Steps in this epoch, and of them rejected ones (parameters left untouched). */
+  /** Steps in this epoch. */
   steps: number;
+  /** Of them, the rejected ones (parameters left untouched). */
   rejected: number;
   /** The learning rate of the epoch's last step, when a schedule is set. */
   lr?: number;
@@ -123,6 +133,11 @@ export interface FitResult {
  * Trains `net` for `epochs` passes over `data` with `optimizer`, evaluating the
  * training (and validation) loss and metrics after every epoch.
  *
+ * @param net the network to train, in place
+ * @param data the training set `{ X, Y, n }` (X n × inputDim, Y n × outputDim, row-major)
+ * @param optimizer any natgrad optimizer (ngd, kfac, gd, sgd, adam)
+ * @param options epochs, loss, batch size, validation, metrics, early stopping, schedule, callbacks
+ * @returns the per-epoch history, why training stopped and the state to resume from
  * @example
  * const { history } = fit(net, train, adam({ lr: 1e-2 }), {
  *   epochs: 50, batchSize: 32, loss: 'cross-entropy', validation: 0.2, metrics: ['accuracy'],
@@ -334,7 +349,9 @@ function argmax(a: Float64Array, off: number, k: number): number {
 
 /** Options of the metrics form of {@link evaluate}. */
 export interface EvaluateOptions {
+  /** The loss to report (default 'squared-error'); use the one you trained with. */
   loss?: LossSpec;
+  /** The metrics to compute ('accuracy' needs a classifier and a cross-entropy loss). */
   metrics?: Metric[];
 }
 
@@ -342,6 +359,7 @@ export interface EvaluateOptions {
 export interface Evaluation {
   /** Mean loss per example (L/n for a 'sum' loss). */
   loss: number;
+  /** The requested metrics. */
   metrics: MetricValues;
 }
 
@@ -349,8 +367,12 @@ export interface Evaluation {
  * The metrics form of `evaluate`: the loss per example and the requested metrics on a data set.
  * (`evaluate(net, data, { loss })` without `metrics` keeps returning the loss as defined, a number.)
  *
+ * @param net the network
+ * @param data the set `{ X, Y, n }` to evaluate on
+ * @param options the loss and the metrics to report
+ * @returns the loss per example and the metrics
  * @example
- * const { loss, metrics } = evaluate(net, test, { loss: 'cross-entropy', metrics: ['accuracy'] });
+ * const { loss, metrics } = evaluateMetrics(net, test, { loss: 'cross-entropy', metrics: ['accuracy'] });
  */
 export function evaluateMetrics(net: Net, data: Batch, options: EvaluateOptions = {}): Evaluation {
   const loss = resolveLoss(options.loss);
@@ -365,6 +387,10 @@ export function evaluateMetrics(net: Net, data: Batch, options: EvaluateOptions 
 /**
  * The predicted class of each of n inputs: the index of the largest output (X is n × inputDim).
  *
+ * @param net a classifier (≥ 2 outputs)
+ * @param X n inputs, row-major n × inputDim
+ * @param n the number of inputs
+ * @returns n class indices
  * @example
  * const names = LabelEncoder.fit(species).decode(predictClasses(net, X, n));
  */
@@ -377,7 +403,17 @@ export function predictClasses(net: Net, X: Float64Array, n: number): Int32Array
   return out;
 }
 
-/** Class probabilities softmax(u_i) of n inputs: an n × k row-major matrix whose rows sum to 1. */
+/**
+ * Class probabilities softmax(u_i) of n inputs: an n × k row-major matrix whose rows sum to 1.
+ *
+ * @param net a classifier (≥ 2 outputs) whose outputs are logits, as trained with 'cross-entropy'
+ * @param X n inputs, row-major n × inputDim
+ * @param n the number of inputs
+ * @returns a new n × k Float64Array
+ * @example
+ * const P = predictProba(net, X, n);
+ * const pFirstRowClass1 = P[1]; // row 0, class 1
+ */
 export function predictProba(net: Net, X: Float64Array, n: number): Float64Array {
   const k = net.outputDim;
   if (k < 2) throw new ArgumentError('net', `predictProba needs a classifier with ≥ 2 outputs, this net has ${k}`);

@@ -116,7 +116,14 @@ export class Workspace {
   }
 
   /** Name, byte pointer and size (values) of every block: what a checkpoint saves of a workspace. */
-  entries(): { name: string; ptr: Ptr; count: number }[] {
+  entries(): {
+    /** The block's name. */
+    name: string;
+    /** Its byte pointer. */
+    ptr: Ptr;
+    /** Its size in values. */
+    count: number;
+  }[] {
     return [...this.blocks].map(([name, b]) => ({ name, ptr: b.ptr, count: b.count }));
   }
 

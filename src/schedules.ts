@@ -12,18 +12,69 @@ export type Schedule = (step: number) => number;
 export type ScheduleSpec =
   | number
   | Schedule
-  | { type: 'constant'; lr: number }
-  | { type: 'step'; lr: number; every: number; factor?: number }
-  | { type: 'exponential'; lr: number; decay: number }
-  | { type: 'cosine'; lr: number; steps: number; min?: number; warmup?: number };
+  | {
+    /** {@link constantLr}. */
+    type: 'constant';
+    /** η. */
+    lr: number;
+  }
+  | {
+    /** {@link stepLr}. */
+    type: 'step';
+    /** The initial η. */
+    lr: number;
+    /** Steps between drops. */
+    every: number;
+    /** Multiplier at each drop (default 0.1). */
+    factor?: number;
+  }
+  | {
+    /** {@link exponentialLr}. */
+    type: 'exponential';
+    /** The initial η. */
+    lr: number;
+    /** Multiplier per step, in (0, 1]. */
+    decay: number;
+  }
+  | {
+    /** {@link cosineLr}. */
+    type: 'cosine';
+    /** The peak η. */
+    lr: number;
+    /** Steps of warm-up plus annealing. */
+    steps: number;
+    /** The final η (default 0). */
+    min?: number;
+    /** Steps of linear warm-up (default 0). */
+    warmup?: number;
+  };
 
-/** η constant. */
+/**
+ * η constant.
+ *
+ * @param lr η, a finite number > 0
+ * @example
+ * const s = constantLr(0.1);
+ * s(0); // 0.1
+ * s(1000); // 0.1
+ */
 export function constantLr(lr: number): Schedule {
   positive('lr', lr);
   return () => lr;
 }
 
-/** η·factor^⌊step/every⌋ (default factor 0.1): drops by `factor` every `every` steps. */
+/**
+ * η·factor^⌊step/every⌋ (default factor 0.1): drops by `factor` every `every` steps.
+ *
+ * @param lr the initial η, a finite number > 0
+ * @param every steps between drops, a positive integer
+ * @param factor multiplier at each drop, > 0 (default 0.1)
+ * @example
+ * const s = stepLr(1, 10, 0.5);
+ * s(9);  // 1
+ * s(10); // 0.5
+ * s(25); // 0.25
+ */
 export function stepLr(lr: number, every: number, factor = 0.1): Schedule {
   positive('lr', lr);
   if (!Number.isSafeInteger(every) || every < 1) throw new ArgumentError('every', `must be a positive integer, got ${every}`);
@@ -31,7 +82,16 @@ export function stepLr(lr: number, every: number, factor = 0.1): Schedule {
   return (step) => lr * factor ** Math.floor(step / every);
 }
 
-/** η·decay^step. */
+/**
+ * η·decay^step.
+ *
+ * @param lr the initial η, a finite number > 0
+ * @param decay multiplier per step, in (0, 1]
+ * @example
+ * const s = exponentialLr(1, 0.5);
+ * s(0); // 1
+ * s(3); // 0.125
+ */
 export function exponentialLr(lr: number, decay: number): Schedule {
   positive('lr', lr);
   if (!(decay > 0 && decay <= 1)) throw new ArgumentError('decay', `must be in (0, 1], got ${decay}`);
@@ -41,6 +101,17 @@ export function exponentialLr(lr: number, decay: number): Schedule {
 /**
  * Cosine annealing from η to `min` (default 0) over `steps` steps, after a linear warm-up of
  * `warmup` steps (default 0) from η/warmup; η stays at `min` after `steps`.
+ *
+ * @param lr the peak η, a finite number > 0
+ * @param steps steps of warm-up plus annealing, a positive integer
+ * @param min the final η, in [0, lr) (default 0)
+ * @param warmup steps of linear warm-up, an integer in [0, steps) (default 0)
+ * @example
+ * const s = cosineLr(1, 100, 0, 10);
+ * s(0);   // 0.1 (warm-up)
+ * s(10);  // 1 (peak)
+ * s(100); // 0 (stays at min)
+ * fit(net, data, adam(), { epochs: 100, lr: s });
  */
 export function cosineLr(lr: number, steps: number, min = 0, warmup = 0): Schedule {
   positive('lr', lr);

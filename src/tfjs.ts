@@ -22,21 +22,29 @@ import { Net, type DenseSpec } from './nn/net.js';
 
 /** The parts of a TF.js tensor natgrad reads. */
 export interface TfTensorLike {
+  /** The tensor's dimensions, e.g. [inputs, units] of a Dense kernel. */
   readonly shape: number[];
+  /** The values, row-major. */
   dataSync(): ArrayLike<number>;
 }
 
 /** The parts of a TF.js layer natgrad reads. */
 export interface TfLayerLike {
+  /** 'Dense', 'InputLayer', 'LeakyReLU', … */
   getClassName(): string;
+  /** The layer's configuration (activation, useBias, trainable, alpha). */
   getConfig(): Record<string, unknown>;
+  /** A Dense layer's [kernel, bias]. */
   getWeights(): TfTensorLike[];
+  /** Sets the layer's weights (TF.js tensors). */
   setWeights(weights: unknown[]): void;
+  /** The layer's name, used in error messages. */
   readonly name: string;
 }
 
 /** The parts of a `tf.Sequential` (or functional chain of layers) natgrad reads. */
 export interface TfModelLike {
+  /** The layers, input to output. */
   readonly layers: TfLayerLike[];
 }
 
@@ -45,8 +53,19 @@ export interface TfModelLike {
  * combine the packages, `{ ...tfLayers, tensor: tfCore.tensor }`.
  */
 export interface TfLike {
-  sequential(config?: object): TfModelLike & { add(layer: unknown): void };
-  layers: { dense(args: object): unknown; leakyReLU(args: object): unknown };
+  /** `tf.sequential`: an empty model. */
+  sequential(config?: object): TfModelLike & {
+    /** Appends a layer. */
+    add(layer: unknown): void;
+  };
+  /** `tf.layers`. */
+  layers: {
+    /** `tf.layers.dense`. */
+    dense(args: object): unknown;
+    /** `tf.layers.leakyReLU`. */
+    leakyReLU(args: object): unknown;
+  };
+  /** `tf.tensor`. */
   tensor(values: Float32Array, shape: number[], dtype?: 'float32'): unknown;
 }
 
@@ -62,6 +81,9 @@ const FROM_TF: Record<string, ActivationName> = {
  * InputLayer and LeakyReLU(alpha 0.01) layers), on the active backend (or `options.kernels`).
  * Unsupported layers or activations raise ArgumentError naming the layer.
  *
+ * @param model a TF.js Sequential model (or anything with its `layers`) whose last Dense layer is linear or softmax
+ * @param options the backend to build the net on
+ * @returns a new Net with the model's weights, widened to float64
  * @example
  * import * as tf from '@tensorflow/tfjs';
  * import { fromTfjs } from 'natgrad/tfjs';
@@ -113,6 +135,10 @@ export function fromTfjs(model: TfModelLike, options: { kernels?: Kernels } = {}
  * The TF.js Sequential model equivalent to `net` (weights rounded to float32), built with the
  * `tf` you pass (see {@link TfLike}). Its predictions agree with `net.predict` to float32 precision.
  *
+ * @typeParam M the model type your `tf` returns, e.g. `tf.Sequential`
+ * @param net the network to convert (not modified)
+ * @param tf the TF.js functions to build with: the `@tensorflow/tfjs` namespace, or `{ ...tfLayers, tensor: tfCore.tensor }`
+ * @returns a new TF.js Sequential model with the net's weights, rounded to float32
  * @example
  * import * as tf from '@tensorflow/tfjs';
  * const model = toTfjs(net, tf);

@@ -22,18 +22,28 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
 /**
  * What a user downloads. The budgets leave room for growth but not for an accident
  * (a stray folder, source maps without need, a bundled dependency in the library build).
- * The CLI bundle (dist/cli.mjs, when present) counts towards the tarball but is not
- * part of the library that `import 'natgrad'` loads.
+ * The CLI bundle (dist/cli.mjs, shipped without a source map) counts towards the tarball but is not
+ * part of the library that `import 'natgrad'` loads. The library budget was 1.6 MiB until issue 9
+ * (fit, data helpers, saved models, checkpoints, natgrad/tfjs and their doc comments) took the
+ * library to 1707.5 KiB: dist/esm and dist/cjs each keep their doc comments in the .js and the
+ * .d.ts, so a documented line counts four times. 1.7 MiB is the next round figure above that.
  */
-const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.6 * 1024 * 1024, files: 250 };
+const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.7 * 1024 * 1024, files: 250 };
 
 /** Every file in the tarball matches one of these. */
 const ALLOWED = [
-  /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CHANGELOG\.md$/, /^bin\/natgrad\.js$/,
+  /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CHANGELOG\.md$/, /^bin\/natgrad\.js$/, /^tfjs\/package\.json$/,
   /^dist\/package\.json$/, /^dist\/natgrad\.browser\.(js|js\.map|d\.ts)$/,
   /^dist\/(esm|cjs)\/package\.json$/, /^dist\/(esm|cjs)\/.+\.(js|d\.ts)$/,
-  /^dist\/cli\.mjs(\.map)?$/,
+  /^dist\/cli\.mjs$/,
 ];
+
+/** The files an `exports` map points at: its string values at any depth, never its keys or conditions. */
+function exportTargets(exports: unknown): string[] {
+  if (typeof exports === 'string') return [exports];
+  if (exports === null || typeof exports !== 'object') return [];
+  return Object.values(exports).flatMap(exportTargets);
+}
 
 const npm = (args: string[], cwd: string) =>
   execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, npm_config_update_notifier: 'false' } });
@@ -64,14 +74,17 @@ describe('the tarball', () => {
     expect(stray).toEqual([]);
     const entries = [
       pkg.main, pkg.types, pkg.module, ...Object.values(pkg.bin as Record<string, string>),
-      ...JSON.stringify(pkg.exports).match(/\.\/[^"]+/g)!, './LICENSE', './README.md', './CHANGELOG.md', './dist/natgrad.browser.js',
+      ...exportTargets(pkg.exports), './LICENSE', './README.md', './CHANGELOG.md', './dist/natgrad.browser.js',
     ].map((p: string) => p.replace(/^\.\//, ''));
     for (const entry of new Set(entries)) expect(paths).toContain(entry);
+    for (const entry of ['dist/esm/tfjs.js', 'dist/esm/tfjs.d.ts', 'dist/cjs/tfjs.js', 'dist/cjs/tfjs.d.ts', 'dist/cli.mjs', 'bin/natgrad.js']) {
+      expect(paths).toContain(entry);
+    }
     expect(paths.filter((p) => p.startsWith('dist/esm/') && p.endsWith('.js')).length).toBeGreaterThan(10);
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License[\s\S]*natgrad contributors/);
   });
 
-  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.6 MiB unpacked)`, () => {
+  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.7 MiB unpacked)`, () => {
     const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.')).reduce((s, f) => s + f.size, 0);
     console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked, `
       + `${pack.entryCount} files; library ${(library / 1024).toFixed(1)} KiB`);
@@ -122,7 +135,7 @@ describe('the tarball', () => {
     }
     const report = JSON.parse(out) as { problems: Record<string, unknown> | unknown[]; analysis: { entrypoints: Record<string, unknown> } };
     expect(Object.keys(report.problems)).toEqual([]);
-    expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(['.']));
+    expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(['.', './tfjs']));
   });
 });
 

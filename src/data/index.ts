@@ -12,6 +12,10 @@ import { decodeF64, encodeF64 } from '../io/codec.js';
 /**
  * One-hot rows: an n × k matrix with row i all 0 except column labels[i].
  *
+ * @param labels n class indices, integers in [0, k)
+ * @param k the number of classes (columns)
+ * @returns a new n × k row-major Float64Array
+ * @throws ArgumentError for a label that is not an integer in [0, k)
  * @example
  * oneHot([2, 0], 3); // Float64Array [0, 0, 1, 1, 0, 0]
  */
@@ -39,9 +43,13 @@ export interface SplitOptions {
 
 /** What {@link trainTestSplit} returns: the two sets and which original rows went where. */
 export interface Split {
+  /** The training rows (copies). */
   train: Batch;
+  /** The held-out rows (copies). */
   test: Batch;
+  /** Original row numbers of `train`, ascending. */
   trainIndex: Uint32Array;
+  /** Original row numbers of `test`, ascending. */
   testIndex: Uint32Array;
 }
 
@@ -51,6 +59,10 @@ export interface Split {
  * both row-major; rows keep their X/Y pairing. The test rows are the first
  * ⌈testSize·n⌉ (clamped to [1, n − 1]) of the permutation, in original order.
  *
+ * @param data the examples `{ X, Y, n }` (not modified)
+ * @param options the held-out fraction and the seed of the shuffle
+ * @returns copies of the two sets and the original row numbers of each
+ * @throws ArgumentError for a testSize outside (0, 1) or a non-integer seed; ShapeError for fewer than 2 rows or arrays that are not n × something
  * @example
  * const { train, test } = trainTestSplit({ X, Y, n }, { testSize: 0.25, seed: 1 });
  */
@@ -69,7 +81,16 @@ export function trainTestSplit(data: Batch, options: SplitOptions = {}): Split {
   return { train: takeRows(data, trainIndex), test: takeRows(data, testIndex), trainIndex, testIndex };
 }
 
-/** The rows `index` of a batch (X and Y gathered alike). */
+/**
+ * The rows `index` of a batch, X and Y gathered alike, in the order of `index` (rows may repeat).
+ *
+ * @param data the examples `{ X, Y, n }` (not modified)
+ * @param index row numbers in [0, n)
+ * @returns a new batch of `index.length` rows
+ * @example
+ * const data = { X: new Float64Array([0, 1, 2, 3]), Y: new Float64Array([10, 20]), n: 2 };
+ * takeRows(data, [1]); // { X: Float64Array [2, 3], Y: Float64Array [20], n: 1 }
+ */
 export function takeRows(data: Batch, index: ArrayLike<number>): Batch {
   const { X, Y, n } = data;
   const d = X.length / n, c = Y.length / n, m = index.length;
@@ -93,8 +114,11 @@ function checkBatch(data: Batch): Batch {
 
 /** The JSON form of a {@link Standardizer} (mean and std as base64 of little-endian float64, exact). */
 export interface StandardizerJSON {
+  /** Always 'standardize'. */
   type: 'standardize';
+  /** Column means (base64 float64). */
   mean: string;
+  /** Column standard deviations, all > 0 (base64 float64). */
   std: string;
 }
 
@@ -109,7 +133,12 @@ export interface StandardizerJSON {
  * const Xs = scaler.transform(test.X, test.n);
  */
 export class Standardizer {
-  private constructor(readonly mean: Float64Array, readonly std: Float64Array) {}
+  private constructor(
+    /** Column means. */
+    readonly mean: Float64Array,
+    /** Column standard deviations (population), all > 0. */
+    readonly std: Float64Array,
+  ) {}
 
   /** Fits on n rows of X (n × d, row-major); d defaults to X.length / n. */
   static fit(X: Float64Array, n: number, d = n > 0 ? X.length / n : 0): Standardizer {
@@ -144,6 +173,7 @@ export class Standardizer {
     return out;
   }
 
+  /** The mean and std as exact JSON data (what a saved model stores as `preprocessing`). */
   toJSON(): StandardizerJSON {
     return { type: 'standardize', mean: encodeF64(this.mean), std: encodeF64(this.std) };
   }
@@ -173,7 +203,15 @@ export class Standardizer {
 export class LabelEncoder {
   private readonly index: Map<string, number>;
 
-  constructor(readonly classes: readonly string[]) {
+  /**
+   * An encoder for these classes, in this order (index i ↔ classes[i]); {@link LabelEncoder.fit} sorts them for you.
+   *
+   * @param classes distinct class names
+   */
+  constructor(
+    /** The class names; index i encodes classes[i]. */
+    readonly classes: readonly string[],
+  ) {
     if (!Array.isArray(classes) || classes.length === 0) throw new ArgumentError('classes', 'must be a non-empty array of strings');
     this.index = new Map();
     classes.forEach((c, i) => {

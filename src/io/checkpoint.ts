@@ -16,29 +16,50 @@ import { optimizerFromJSON, optimizerToJSON, type OptimizerJSON } from './optimi
 
 /** The JSON form of {@link FitState}. */
 export interface TrainingJSON {
+  /** Epochs completed. */
   epoch: number;
+  /** Optimizer steps taken. */
   step: number;
   /** The data-order generator's uint32 state. */
   rng: number;
-  best?: { loss: number; epoch: number; wait: number; params?: string };
+  /** Early-stopping bookkeeping, when enabled. */
+  best?: {
+    /** The best monitored loss so far. */
+    loss: number;
+    /** The epoch that reached it. */
+    epoch: number;
+    /** Epochs since then without an improvement. */
+    wait: number;
+    /** That epoch's parameters (base64 float64), when kept. */
+    params?: string;
+  };
 }
 
 /** A checkpoint (version 1). `extra` is the caller's own JSON data, returned as saved. */
 export interface CheckpointJSON {
+  /** Always 'natgrad-checkpoint'. */
   format: 'natgrad-checkpoint';
+  /** The format version, 1. */
   version: 1;
+  /** The net, as `net.toJSON()` saves it. */
   model: ModelJSON;
+  /** The optimizer's type, configuration and whole state. */
   optimizer: OptimizerJSON;
+  /** The {@link FitState} to resume `fit` from, when one was given. */
   training?: TrainingJSON;
+  /** The caller's own JSON data. */
   extra?: unknown;
 }
 
 /** What {@link loadCheckpoint} returns. */
 export interface LoadedCheckpoint {
+  /** The net with the saved parameters. */
   net: Net;
+  /** The optimizer with its saved state, bound to `net`. */
   optimizer: Optimizer;
   /** The fit state to pass as `fit(…, { resume: training })`, when the checkpoint has one. */
   training?: FitState;
+  /** The caller's `extra` data, as saved. */
   extra?: unknown;
 }
 
@@ -47,6 +68,11 @@ export interface LoadedCheckpoint {
  * (moments, step counts, damping, K-FAC factors and inverses…), the caller's `extra` (any
  * JSON value) and, from `fit`'s `onEpoch` context or result, the data-order state.
  *
+ * @param net the network
+ * @param optimizer the optimizer that trains it (any of natgrad's)
+ * @param extra the caller's own data, any JSON value (stored as a plain copy)
+ * @param training the fit state to resume from (`ctx.state` in `onEpoch`, or `result.state`)
+ * @returns the checkpoint as JSON data; `JSON.stringify` it to save
  * @example
  * fit(net, data, opt, { epochs: 10, batchSize: 32, onEpoch: (r, ctx) => {
  *   writeFileSync('ckpt.json', JSON.stringify(saveCheckpoint(net, opt, { note: 'run 1' }, ctx.state)));
@@ -68,7 +94,15 @@ export function saveCheckpoint(net: Net, optimizer: Optimizer, extra?: unknown, 
 
 /**
  * Rebuilds the net (on the active backend, or `options.kernels`), the optimizer with its state
- * and the training state from a checkpoint object or its JSON text, validating everything first.
+ * and the training state from a checkpoint object or its JSON text, validating everything first;
+ * throws FormatError naming the field of anything corrupt or inconsistent.
+ *
+ * @param json a {@link CheckpointJSON} object, or its JSON text
+ * @param options the backend to build the net on
+ * @returns the net, the optimizer with its state, the fit state and the caller's extra data
+ * @example
+ * const { net, optimizer, training } = loadCheckpoint(readFileSync('ckpt.json', 'utf8'));
+ * fit(net, data, optimizer, { epochs: 20, batchSize: 32, resume: training });
  */
 export function loadCheckpoint(json: unknown, options: { kernels?: Kernels } = {}): LoadedCheckpoint {
   const o = object(typeof json === 'string' ? parseJSON(json) : json, 'checkpoint');

@@ -15,7 +15,9 @@ import { decodeF64, describe } from './codec.js';
 
 /** Input and target column names of the table a model was trained on. */
 export interface ModelColumns {
+  /** The input (feature) columns, in the order the net reads them. */
   inputs: string[];
+  /** The target columns. */
   targets: string[];
 }
 
@@ -32,12 +34,27 @@ export type LayerJSON = DenseSpec;
  * - `columns` (optional, beside the issue's fields): the input and target column names.
  */
 export interface ModelJSON {
+  /** Always 'natgrad-model'. */
   format: 'natgrad-model';
+  /** The format version, 1. */
   version: 1;
-  architecture: { layers: LayerJSON[] };
-  params: { dtype: 'float64-le-base64'; layers: string[] };
+  /** The layers' shapes and roles. */
+  architecture: {
+    /** One {@link DenseSpec} per layer, input to output. */
+    layers: LayerJSON[];
+  };
+  /** The parameters, exact. */
+  params: {
+    /** How each layer's values are encoded: base64 of little-endian float64. */
+    dtype: 'float64-le-base64';
+    /** Layer l's outputs × (inputs + bias) matrix [W | b], row-major. */
+    layers: string[];
+  };
+  /** A {@link Standardizer} of the inputs, when the model was trained on standardised features. */
   preprocessing?: StandardizerJSON;
+  /** Class names of a classifier, one per output. */
   labels?: string[];
+  /** The input and target column names of the training table. */
   columns?: ModelColumns;
 }
 
@@ -52,6 +69,13 @@ const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
  * JSON.parse that drops `__proto__`, `constructor` and `prototype` keys at every depth, so the
  * parsed value can be handled by code that copies keys without risk. Throws FormatError (field
  * `file`, or `what`) for text that is not JSON, with the parser's position.
+ *
+ * @param text JSON text
+ * @param what the field name FormatError reports (default 'file')
+ * @returns the parsed value
+ * @example
+ * parseJSON('{"__proto__": {"x": 1}, "a": 2}'); // { a: 2 }
+ * parseJSON('{"a":', 'model.json');             // throws FormatError, field 'model.json'
  */
 export function parseJSON(text: string, what = 'file'): unknown {
   if (typeof text !== 'string') throw new FormatError(what, `must be JSON text, got ${describe(text)}`);
@@ -138,6 +162,9 @@ export interface LoadOptions {
  * naming the field for a wrong format or version, sizes, truncated or corrupt or
  * non-finite parameters, or an inconsistent architecture.
  *
+ * @param json a {@link ModelJSON} object, or its JSON text
+ * @param options the backend to build the net on
+ * @returns a new Net with the saved architecture and exact parameters
  * @example
  * writeFileSync('model.json', JSON.stringify(net));
  * const same = loadNet(readFileSync('model.json', 'utf8'));

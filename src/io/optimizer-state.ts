@@ -15,8 +15,11 @@ import { encodeState, StateReader, type StateValue } from './state.js';
 
 /** An optimizer in a checkpoint. */
 export interface OptimizerJSON {
+  /** Which optimizer: 'ngd', 'kfac', 'gd', 'sgd' or 'adam'. */
   type: string;
+  /** The factory options that rebuild it. */
   config: Record<string, unknown>;
+  /** Its whole mutable state. */
   state: unknown;
 }
 

@@ -32,7 +32,9 @@ export interface Batch {
 
 /** Shape and role of one dense layer, as given to the {@link Net} constructor. */
 export interface DenseSpec {
+  /** Width of the layer's input (without the bias column). */
   inputs: number;
+  /** Number of units. */
   outputs: number;
   /** Whether the layer has a bias (a ones column in its effective input). */
   bias: boolean;
