@@ -196,6 +196,51 @@ export class StateError extends NatgradError {
 }
 
 /**
+ * Memory for a buffer could not be had: the request exceeds the backend's maximum
+ * (`init({ maxMemoryBytes })`, the 2 GiB default ceiling, or the largest single
+ * block) or the engine refused to grow. `bytes` is what was asked for. Nothing was
+ * allocated; after the caller frees something, allocation works again.
+ *
+ * @example
+ * await init({ maxMemoryBytes: 16 << 20 });
+ * try {
+ *   new Mat(kernels(), 4096, 4096);       // 128 MiB
+ * } catch (e) {
+ *   if (e instanceof OutOfMemoryError) console.log(e.code, e.bytes);   // 'OUT_OF_MEMORY' 134217728
+ * }
+ */
+export class OutOfMemoryError extends NatgradError {
+  /** The bytes the failed allocation asked for. */
+  readonly bytes: number;
+  /**
+   * @param bytes what the allocation asked for
+   * @param detail why it could not be had
+   */
+  constructor(bytes: number, detail: string) {
+    super('OUT_OF_MEMORY', `out of memory: ${bytes} bytes asked for; ${detail}`);
+    this.bytes = bytes;
+  }
+}
+
+/**
+ * The numeric core could not be loaded: a module without a kernel the TypeScript side binds, or of
+ * another ABI version (a stale or foreign build). Raised by {@link init} at load, never at first call.
+ *
+ * @example
+ * try {
+ *   await init();
+ * } catch (e) {
+ *   if (e instanceof BackendError) console.error(e.message);   // e.g. "the WASM module lacks the export gemm; …"
+ * }
+ */
+export class BackendError extends NatgradError {
+  /** @param message what is wrong with the module */
+  constructor(message: string) {
+    super('E_BACKEND', message);
+  }
+}
+
+/**
  * A saved model, checkpoint or data file is not what it claims to be (wrong format or version, wrong sizes,
  * corrupt or non-finite numbers, an architecture mismatch). `field` names the offending field as a path,
  * e.g. `params.layers[1]` or `architecture.layers[0].outputs`.
