@@ -241,7 +241,11 @@ class Kfac implements KfacOptimizer {
     if (r.boolean('bound')) {
       const prev = hasDelta ? r.f64('prev', net.numParams) : undefined;
       est.loadState(r.object('estimator'));
-      if (prev) net.kernels.f64().set(prev, est.vec('kfac.prev') >> 3);
+      if (prev) {
+        // Allocate before taking the view: allocating can grow memory and invalidate it.
+        const p = est.vec('kfac.prev');
+        net.kernels.f64().set(prev, p >> 3);
+      }
       this.hasDelta = hasDelta;
     }
     this.damping = damping;

@@ -4,6 +4,7 @@
  * mini-batches); corrupt checkpoints raise FormatError naming the field; the CLI's
  * --checkpoint/--resume equals an uninterrupted run.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -193,5 +194,42 @@ test('CLI: --epochs 4 equals --epochs 2 --checkpoint, then --resume --epochs 4 i
     expect(out).toMatch(/^epoch 3\/4/m);
     expect([optimizer, readFileSync(join(dir, 'resumed.json'), 'utf8')]).toEqual([optimizer, readFileSync(join(dir, 'whole.json'), 'utf8')]);
   }
+  cleanup();
+});
+
+test('loading an Adam, SGD or K-FAC checkpoint in a fresh process grows memory safely (~100k parameters), on both backends', async () => {
+  // The state blocks are allocated while loading; on a fresh backend that allocation grows
+  // memory, so a view of memory taken before it is detached (WASM) or too short (JS). The
+  // fresh process saves what it loaded: the same checkpoint text, state blocks included.
+  const { dir, cleanup } = tempDir('natgrad-ckpt-grow-');
+  const makers: Record<string, () => Optimizer> = {
+    adam: () => adam({ lr: 1e-3 }),
+    sgd: () => sgd({ lr: 1e-3, momentum: 0.9 }),
+    kfac: () => kfac({ lr: 1e-3, damping: 1e-2, momentum: 0.5 }),
+  };
+  const n = 4, X = randn(3, n * 100), Y = new Float64Array([0, 1, 1, 0]);
+  const expected: Record<string, string> = {};
+  for (const backend of ['wasm', 'js'] as const) {
+    await init({ backend });
+    for (const [name, make] of Object.entries(makers)) {
+      const key = `${backend} ${name}`;
+      const net = mlp({ sizes: [100, 1000, 2], seed: 1 }), opt = make();
+      fit(net, { X, Y, n }, opt, { epochs: 1, loss: 'cross-entropy' });
+      const text = JSON.stringify(saveCheckpoint(net, opt));
+      writeFileSync(join(dir, `${key}.json`), text);
+      expected[key] = createHash('sha256').update(text).digest('hex');
+      net.dispose(); opt.dispose();
+    }
+  }
+  const script = bundle(`
+    import { readFileSync } from 'node:fs';
+    import { createHash } from 'node:crypto';
+    import { init, loadCheckpoint, saveCheckpoint } from '../src/index';
+    const [dir, key] = [process.argv[2], process.argv[3]];
+    await init({ backend: key.split(' ')[0] });
+    const { net, optimizer } = loadCheckpoint(readFileSync(dir + '/' + key + '.json', 'utf8'));
+    console.log(createHash('sha256').update(JSON.stringify(saveCheckpoint(net, optimizer))).digest('hex'));
+  `, dir, 'grow');
+  for (const key of Object.keys(expected)) expect([key, runNode(script, [dir, key]).trim()]).toEqual([key, expected[key]]);
   cleanup();
 });
