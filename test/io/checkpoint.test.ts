@@ -169,6 +169,45 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
     expectField((c) => { c.optimizer.config.inverseEvery = 0; }, 'optimizer.config.inverseEvery');
   });
 
+  test('K-FAC buffers: each is checked for presence and exact length at load (primal, dual, eigen)', () => {
+    const enc = (values: number[]) => ({ f64: Buffer.from(new Float64Array(values).buffer).toString('base64') });
+    const save = (opt: Optimizer) => {
+      const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+      fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+      const text = JSON.stringify(saveCheckpoint(net, opt));
+      net.dispose(); opt.dispose();
+      return text;
+    };
+    const primal = save(kfac({ damping: 1e-2 }));
+    // form 'dual': each factor is held as its last batch X and Gram K = XXᵀ, in two slots.
+    const dual = save(kfac({ damping: 1e-2, decay: 0, form: 'dual' }));
+    const eigen = save(kfac({ damping: 1e-2, inversion: 'eigen' }));
+    const block = 'optimizer.state.estimator.blocks[1]';
+    const expectError = (base: string, corrupt: (b: any) => void, field: string, message: RegExp) => {
+      const c = JSON.parse(base);
+      corrupt(c.optimizer.state.estimator.blocks[1]);
+      let err: unknown;
+      try { loadCheckpoint(c); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(FormatError);
+      expect([(err as FormatError).field, (err as Error).message]).toEqual([field, expect.stringMatching(message)]);
+    };
+    // A validly encoded factor of the wrong length (7×7 expected) used to load and be read past.
+    expectError(primal, (b) => { b.buffers['A.F'] = enc([1]); }, `${block}.buffers.A.F`, /must hold 49 values .* got 1/);
+    expectError(primal, (b) => { b.buffers['S.L'] = enc(new Array(10).fill(1)); }, `${block}.buffers.S.L`, /must hold 9 values/);
+    // A buffer the state needs, missing from the file, used to surface only at the first step.
+    expectError(primal, (b) => { delete b.buffers['A.F']; }, `${block}.buffers.A.F`, /is missing/);
+    expectError(primal, (b) => { delete b.buffers['A.inv']; }, `${block}.buffers.A.inv`, /is missing/);
+    expectError(eigen, (b) => { delete b.buffers['eig.D']; }, `${block}.buffers.eig.D`, /is missing/);
+    expectError(eigen, (b) => { b.buffers['A.w'] = enc([1, 2]); }, `${block}.buffers.A.w`, /must hold 7 values/);
+    // Dual slots: row counts must match the stored batches and the cached inverse.
+    expectError(dual, (b) => { b.A.slotRows = b.A.slotRows.map((n: number) => n + 50); b.A.invRows += 50; }, `${block}.buffers.A.X0`, /must hold at least/);
+    expectError(dual, (b) => { b.A.invRows += 1; }, `${block}.A.invRows`, /must equal the rows of the active slot/);
+    expectError(dual, (b) => { b.A.slotRows = [-1, 2.5]; }, `${block}.A.slotRows`, /row counts/);
+    expectError(dual, (b) => { delete b.buffers["A.LK"]; }, `${block}.buffers.A.LK`, /is missing/);
+    // The uncorrupted checkpoints load.
+    for (const text of [primal, dual, eigen]) { const ok = loadCheckpoint(text); ok.net.dispose(); ok.optimizer.dispose(); }
+  });
+
   test('a hostile extra cannot reach Object.prototype', () => {
     const text = JSON.stringify(good).replace('"extra":{', '"extra":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},');
     const loaded = loadCheckpoint(text);
