@@ -233,7 +233,9 @@ class Kfac implements KfacOptimizer {
 
   /** Restores {@link Kfac.saveState} on `net`. */
   loadState(net: Net, r: StateReader): void {
-    const damping = r.number('damping', { min: 0 });
+    // Adaptive damping never leaves [min, max]; a saved value outside it is a corrupt file.
+    const lm = this.settings.lm;
+    const damping = r.number('damping', lm ? { min: lm.min, max: lm.max } : { min: 0 });
     const hasDelta = r.boolean('hasDelta');
     const est = this.estimator;
     est.bind(net);

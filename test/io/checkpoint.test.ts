@@ -208,6 +208,33 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
     for (const text of [primal, dual, eigen]) { const ok = loadCheckpoint(text); ok.net.dispose(); ok.optimizer.dispose(); }
   });
 
+  test('adaptive damping outside its [min, max] is rejected at load (ngd, kfac); fixed damping is any λ ≥ 0', () => {
+    const save = (opt: Optimizer) => {
+      const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+      fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+      const text = JSON.stringify(saveCheckpoint(net, opt));
+      net.dispose(); opt.dispose();
+      return text;
+    };
+    const withDamping = (text: string, damping: number) => { const c = JSON.parse(text); c.optimizer.state.damping = damping; return c; };
+    const dampingOf = (loaded: { net: any; optimizer: Optimizer }) => (saveCheckpoint(loaded.net, loaded.optimizer) as any).optimizer.state.damping;
+    for (const make of [() => ngd({ damping: 1e-2, adaptive: { min: 1e-6, max: 10 } }), () => kfac({ damping: 1e-2, adaptive: { min: 1e-6, max: 10 } })]) {
+      const text = save(make());
+      for (const damping of [1e-9, 11, 0]) {
+        let err: unknown;
+        try { loadCheckpoint(withDamping(text, damping)); } catch (e) { err = e; }
+        expect(err).toBeInstanceOf(FormatError);
+        expect([(err as FormatError).field, (err as Error).message]).toEqual(['optimizer.state.damping', expect.stringContaining(`must be in [0.000001, 10], got ${damping}`)]);
+      }
+      const ok = loadCheckpoint(withDamping(text, 10));
+      expect(dampingOf(ok)).toBe(10);
+      ok.net.dispose(); ok.optimizer.dispose();
+    }
+    const fixed = loadCheckpoint(withDamping(save(ngd({ damping: 1e-2 })), 50));
+    expect(dampingOf(fixed)).toBe(50);
+    fixed.net.dispose(); fixed.optimizer.dispose();
+  });
+
   test('a hostile extra cannot reach Object.prototype', () => {
     const text = JSON.stringify(good).replace('"extra":{', '"extra":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},');
     const loaded = loadCheckpoint(text);
