@@ -114,6 +114,30 @@ test('step-level: full-batch train for 2N steps = N steps, checkpoint (JSON text
   }
 });
 
+test('K-FAC: loading survives memory growing at any allocation (a filler block slides the boundary), on both backends', async () => {
+  // kfac.prev is allocated last while loading; a filler before the load, in steps of P/2
+  // across the first memory size, makes each allocation in turn the one that grows memory.
+  const { kernels } = await import('../../src/index');
+  const n = 8, X = randn(3, n * 30), Y = new Float64Array(n).map((_, i) => i % 3);
+  for (const backend of ['wasm', 'js'] as const) {
+    await init({ backend });
+    const net = mlp({ sizes: [30, 30, 30, 3], seed: 1 }), opt = kfac({ lr: 1e-3, damping: 1e-2, momentum: 0.5 });
+    fit(net, { X, Y, n }, opt, { epochs: 1, loss: 'cross-entropy' });
+    const text = JSON.stringify(saveCheckpoint(net, opt)), P = net.numParams;
+    expect(JSON.parse(text).optimizer.state.hasDelta).toBe(true);
+    net.dispose(); opt.dispose();
+    await init({ backend });
+    const first = kernels().memoryBytes() / 8;
+    for (let f = 0; f < first + P; f += P >> 1) {
+      await init({ backend });
+      const filler = f ? kernels().alloc(f) : 0;
+      const loaded = loadCheckpoint(text);
+      expect(JSON.stringify(saveCheckpoint(loaded.net, loaded.optimizer))).toBe(text);
+      loaded.net.dispose(); loaded.optimizer.dispose(); kernels().free(filler);
+    }
+  }
+});
+
 describe('corrupt checkpoints raise FormatError naming the field', () => {
   let good: Record<string, any>;
   beforeAll(async () => {
