@@ -117,7 +117,9 @@ class NaturalGradient implements Optimizer {
 
   /** Restores {@link NaturalGradient.saveState} on `net`. */
   loadState(net: Net, state: StateReader): void {
-    const damping = state.number('damping', { min: 0 });
+    // Adaptive damping never leaves [min, max]; a saved value outside it is a corrupt file.
+    const lm = this.settings.lm;
+    const damping = state.number('damping', lm ? { min: lm.min, max: lm.max } : { min: 0 });
     this.bound.bind(net);
     this.damping = damping;
   }
