@@ -81,3 +81,11 @@ export type { DenseSpec } from './nn/net.js';
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
 export type { CheckpointJSON, TrainingJSON, LoadedCheckpoint } from './io/checkpoint.js';
 export type { OptimizerJSON, StatefulOptimizer } from './io/optimizer-state.js';
+
+// ---- Reproduction diagnostics (issue 10): eigenmodes, NTK, kernel predictor, drifts, leverage, data ---------
+export { gramEigen, modeProjections, crossGram, kernelPredictor, minNormDisplacement, gramDrift, leverageScores } from './diagnostics/kernel.js';
+export type { KernelOptions, Leverage } from './diagnostics/kernel.js';
+export { unitSphere, nearParallelPairs, gaussianTargets, smoothTarget } from './diagnostics/data.js';
+export type { UnitSphereOptions } from './diagnostics/data.js';
+export { kfacPaper } from './presets.js';
+export type { KfacPaperOptions } from './presets.js';

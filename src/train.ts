@@ -20,6 +20,8 @@ export interface TrainRecord extends StepStats {
    * error this is ‖r_k‖²/‖r_{k−1}‖², the paper's per-step contraction.
    */
   ratio: number;
+  /** u(θ_k) on the training inputs (n × outputDim), the outputs whose loss is `loss`; only with `recordOutputs`. */
+  outputs?: Float64Array;
 }
 
 /** Options of {@link train}. */
@@ -38,6 +40,8 @@ export interface TrainOptions {
   seed?: number;
   /** Called after every step; return false to stop early. */
   onStep?: (record: TrainRecord) => void | boolean;
+  /** Record each step's starting outputs on all n training inputs in `outputs` (default false): the output-space trajectory. */
+  recordOutputs?: boolean;
 }
 
 /**
@@ -59,7 +63,7 @@ export interface TrainOptions {
 export function train(net: Net, data: Batch, optimizer: Optimizer, options: TrainOptions): TrainRecord[] {
   if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', 'must be an Optimizer (ngd, kfac, gd, sgd, adam)');
   if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { steps, … }');
-  const { steps, loss, batchSize, seed = 0, onStep } = options;
+  const { steps, loss, batchSize, seed = 0, onStep, recordOutputs = false } = options;
   checkDim('steps', steps);
   if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
   const { X, Y, n } = data;
@@ -71,9 +75,11 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
 
   const history: TrainRecord[] = [];
   for (let step = 0; step < steps; step++) {
+    const outputs = recordOutputs ? net.predict(X, n) : undefined;
     const stats = optimizer.step(net, batches(), { loss: lossFn });
     const prev = history.length ? history[history.length - 1].loss : NaN;
     const record: TrainRecord = { ...stats, step, ratio: stats.loss / prev };
+    if (outputs) record.outputs = outputs;
     history.push(record);
     if (onStep && onStep(record) === false) break;
   }

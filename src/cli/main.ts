@@ -9,7 +9,7 @@ import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
-// REPRODUCE HOOK (issue 10): the lead wires `import { reproduceCommand } from '../reproduce/command.js';` here at merge.
+import { reproduceCommand } from '../reproduce/command.js';
 
 /** One command: its runner (argv after the command name → exit code) and its line in the help. */
 interface Command {
@@ -19,7 +19,7 @@ interface Command {
 
 /** Every command, in help order. */
 export const COMMANDS: Record<string, Command> = {
-  // REPRODUCE HOOK (issue 10): reproduce: { run: reproduceCommand, summary: "the paper's predictions and Figure 1, measured: PASS/FAIL table and HTML report" },
+  reproduce: { run: reproduceCommand, summary: "the paper's predictions and Figure 1, measured: PASS/FAIL table and HTML report" },
   train: { run: trainCommand, summary: 'train an MLP on a CSV table and write the model (and checkpoints)' },
   predict: { run: predictCommand, summary: "a saved model's predictions for the rows of a CSV table" },
   evaluate: { run: evaluateCommand, summary: "a saved model's loss and metrics on a CSV table" },

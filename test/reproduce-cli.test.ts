@@ -1,0 +1,116 @@
+/**
+ * `natgrad reproduce` end to end through the built CLI (bin/natgrad.js → dist/, built by `npm ci`'s prepare):
+ * exit codes, results.json, --json, and the HTML report opened from disk in Debian's Chromium (playwright-core):
+ * no console errors, no network request, a rendered SVG with non-empty size in every experiment section, and a
+ * screenshot that is not blank.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromiumAvailable, launchChromium } from './helpers/browser';
+
+const root = resolve(__dirname, '..');
+const CLI = join(root, 'bin', 'natgrad.js');
+if (!existsSync(join(root, 'dist', 'cjs', 'reproduce', 'command.js'))) throw new Error('dist/ is not built: run npm run build (npm ci does it)');
+
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [CLI, 'reproduce', ...args], { encoding: 'utf8', timeout: 120000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+let dir: string;
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'natgrad-reproduce-')); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test.each([
+  [['--only', 'E1,E9'], /--only: unknown experiment 'E9'/],
+  [['--n', 'abc'], /--n must be an integer/],
+  [['--m', '0'], /--m must be an integer ≥ 16/],
+  [['--backend', 'gpu'], /--backend must be auto, wasm or js/],
+  [['--frobnicate'], /frobnicate/],
+  [['--out', '<file>/sub'], /--out: cannot write/],
+])('bad input %j exits 2 with a one-line message naming the flag', (args, message) => {
+  // <file>: a regular file, so a directory below it cannot be made (root ignores permission bits).
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  const r = run(...args.map((a) => a.replace('<file>', file)));
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(message);
+  expect(r.err.trim().split('\n')).toHaveLength(1);
+});
+
+test('--check exits 1 when a prediction fails (E1 at m = 64 is not wide), --json prints results.json', () => {
+  const out = join(dir, 'fail');
+  const r = run('--check', '--json', '--only', 'E1', '--m', '64', '--out', out, '--backend', 'js');
+  expect(r.code).toBe(1);
+  const printed = JSON.parse(r.out), stored = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  expect(printed).toEqual(stored);
+  expect(Object.keys(stored)).toEqual(['version', 'env', 'config', 'seconds', 'experiments']);
+  expect(stored.env).toMatchObject({ node: process.versions.node, backend: 'js', simd: false });
+  const [e1] = stored.experiments;
+  expect(e1).toMatchObject({ id: 'E1', pass: false });
+  for (const key of ['title', 'claim', 'expected', 'tolerance', 'measured', 'seconds', 'series']) expect(e1).toHaveProperty(key);
+  expect(existsSync(join(out, 'index.html'))).toBe(true);
+});
+
+test('a passing run exits 0 under --check and prints the table; knobs an experiment lacks are reported ignored', () => {
+  const out = join(dir, 'pass');
+  const r = run('--check', '--only', 'E1,E7', '--n', '16', '--d', '8', '--m', '2048', '--out', out);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/^id\s+claim\s+expected\s+measured\s+verdict\s+seconds$/m);
+  expect(r.out).toMatch(/^E1 .* PASS /m);
+  expect(r.out).toMatch(/^E7 .* PASS /m);
+  expect(r.out).toContain(`report: ${join(out, 'index.html')}`);
+  const stored = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  expect(stored.experiments.map((e: { ignored: string[] }) => e.ignored)).toEqual([[], ['n', 'd']]);
+});
+
+(chromiumAvailable('reproduce-cli.test.ts') ? test : test.skip)('the report opens from disk in Chromium: no errors, no network, an SVG per section, not blank', async () => {
+  const out = join(dir, 'report');
+  const r = run('--quick', '--n', '16', '--m', '1024', '--out', out);
+  expect(r.code).toBe(0);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [], requests: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (q) => requests.push(q.url()));
+    const url = `file://${join(out, 'index.html')}`;
+    await page.goto(url, { waitUntil: 'load' });
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([url]);
+    const sections = await page.$$eval('section.experiment', (els) => els.map((s) => ({
+      id: s.id,
+      svgs: Array.from(s.querySelectorAll('svg')).map((svg) => { const b = svg.getBoundingClientRect(); return b.width * b.height; }).filter((a) => a > 100 * 100).length,
+    })));
+    expect(sections.map((s) => s.id)).toEqual(['E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7', 'E8', 'F1']);
+    for (const s of sections) expect({ id: s.id, rendered: s.svgs > 0 }).toEqual({ id: s.id, rendered: true });
+    // Not blank: decode the screenshot in a canvas and count pixels that are not the background.
+    const shot = (await page.screenshot({ fullPage: false })).toString('base64');
+    const check = await browser.newPage();
+    const inked = await check.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width; c.height = img.height;
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const px = ctx.getImageData(0, 0, c.width, c.height).data;
+      let ink = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i] < 200 || px[i + 1] < 200 || px[i + 2] < 200) ink++;
+      return ink / (px.length / 4);
+    }, shot);
+    expect(inked).toBeGreaterThan(0.01);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the shipped MNIST subset (used by F1) is not reachable from the root entry; its licence ships in dist', () => {
+  const esm = spawnSync(process.execPath, ['--input-type=module', '-e', "const root = await import('natgrad'); console.log('loadMnist' in root);"], { cwd: root, encoding: 'utf8' });
+  expect(esm.stdout.trim()).toBe('false');
+  expect(readFileSync(join(root, 'dist/esm/diagnostics/mnist-digits.js'), 'utf8')).toMatch(/Creative Commons Attribution-Share Alike 3\.0/);
+});
