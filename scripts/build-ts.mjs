@@ -1,9 +1,11 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS) from src/ with the TypeScript
 // compiler API, each with its own declarations beside the JavaScript and a package.json
 // that marks the folder's module type — so `import` gets ESM-flavoured types and `require`
-// CJS-flavoured ones (are-the-types-wrong checks this). No source maps here: tsc's output is
-// the TypeScript minus its types, comments kept, as readable as the source (which the
-// tarball does not ship); only the minified browser build carries a map, sources embedded.
+// CJS-flavoured ones (are-the-types-wrong checks this). The doc comments live in the
+// declarations, where editors read them; the JavaScript is emitted without comments (they
+// would ship four times: .js and .d.ts, ESM and CJS). No source maps here: tsc's output is
+// the TypeScript minus its types, as readable as the source (which the tarball does not
+// ship); only the minified browser build carries a map, sources embedded.
 import ts from 'typescript';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -25,8 +27,14 @@ function emit(outDir, overrides) {
 }
 
 rmSync(`${root}dist`, { recursive: true, force: true });
-emit('esm', { module: ts.ModuleKind.ESNext });
-emit('cjs', { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, ignoreDeprecations: '6.0' });
+const formats = {
+  esm: { module: ts.ModuleKind.ESNext },
+  cjs: { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, ignoreDeprecations: '6.0' },
+};
+for (const [dir, options] of Object.entries(formats)) {
+  emit(dir, { ...options, declaration: false, removeComments: true });
+  emit(dir, { ...options, emitDeclarationOnly: true, removeComments: false });
+}
 mkdirSync(`${root}dist/esm`, { recursive: true });
 writeFileSync(`${root}dist/esm/package.json`, '{ "type": "module" }\n');
 writeFileSync(`${root}dist/cjs/package.json`, '{ "type": "commonjs" }\n');

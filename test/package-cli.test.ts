@@ -13,8 +13,13 @@ test('the library\'s runtime dependencies stay @assemblyscript/loader; TF.js is 
   expect(Object.keys(pkg.dependencies)).toEqual(['@assemblyscript/loader']);
   for (const dep of ['csv-parse', 'cli-progress', 'esbuild']) expect(pkg.devDependencies[dep]).toBeDefined();
   for (const peer of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) expect(pkg.peerDependenciesMeta[peer]).toEqual({ optional: true });
-  expect(pkg.exports['./tfjs']).toEqual({ types: './dist/types/tfjs.d.ts', import: './dist/esm/tfjs.js', require: './dist/cjs/tfjs.js' });
-  for (const f of Object.values(pkg.exports['./tfjs']) as string[]) expect(existsSync(join(root, f))).toBe(true);
+  expect(pkg.exports['./tfjs']).toEqual({
+    import: { types: './dist/esm/tfjs.d.ts', default: './dist/esm/tfjs.js' },
+    require: { types: './dist/cjs/tfjs.d.ts', default: './dist/cjs/tfjs.js' },
+  });
+  for (const cond of Object.values(pkg.exports['./tfjs']) as Record<string, string>[]) {
+    for (const f of Object.values(cond)) expect(existsSync(join(root, f))).toBe(true);
+  }
 });
 
 test('bin/natgrad.js runs the bundle dist/cli.mjs, which carries csv-parse and cli-progress inside', () => {
