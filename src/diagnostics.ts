@@ -7,7 +7,7 @@ import { kernels as activeKernels } from './backend.js';
 import type { Kernels, Ptr } from './kernels/types.js';
 import { Workspace } from './matrix.js';
 import { ArgumentError, ConvergenceError, ShapeError } from './errors.js';
-import { checkArray, checkDim, checkFinite } from './validate.js';
+import { checkArray, checkDim, checkFinite, checkResult } from './validate.js';
 import { gramFromCaptures } from './nn/gram.js';
 import { seedIdentity, withJacobianCapture } from './nn/jacobian.js';
 import { Capture, type Net } from './nn/net.js';
@@ -27,7 +27,9 @@ export function gramMatrix(net: Net, X: Float64Array, n: number): Float64Array {
   return withJacobianCapture(net, X, n, (cap, ws) => {
     const N = n * net.outputDim, g = ws.get('G', N * N);
     gramFromCaptures(cap, cap, ws, g);
-    return net.kernels.f64().slice(g >> 3, (g >> 3) + N * N);
+    const G = net.kernels.f64().slice(g >> 3, (g >> 3) + N * N);
+    checkResult('G', G);
+    return G;
   });
 }
 
@@ -156,6 +158,7 @@ export function jacobianDrift(net: Net, X: Float64Array, n: number, params0: Flo
     const h = kernels.f64(), d = D >> 3, t = T >> 3;
     for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) h[d + i * N + j] -= h[t + i * N + j] + h[t + j * N + i];
     const topD = spectrum(eigenvalues(kernels, ws, N, D)).lambdaMax;
+    if (!(top0 > 0)) throw new ArgumentError('params0', 'the Jacobian at params0 is zero on X: the relative drift is undefined');
     return Math.sqrt(Math.max(topD, 0)) / Math.sqrt(top0);
   } finally {
     net.setParams(current);
@@ -179,13 +182,21 @@ export function weightMovement(net: Net, params0: Float64Array): number {
   checkArray('params0', params0, net.numParams, 'numParams');
   checkFinite('params0', params0);
   const h = net.kernels.f64(), t = net.paramsPtr >> 3;
+  // Scaled by the largest difference, so parameters near the overflow threshold give a finite answer.
+  let max = 0;
+  for (let i = 0; i < net.numParams; i++) max = Math.max(max, Math.abs(h[t + i] - params0[i]));
+  if (max === 0) return 0;
   let s = 0;
-  for (let i = 0; i < net.numParams; i++) { const d = h[t + i] - params0[i]; s += d * d; }
-  return Math.sqrt(s);
+  for (let i = 0; i < net.numParams; i++) { const d = (h[t + i] - params0[i]) / max; s += d * d; }
+  const movement = max * Math.sqrt(s);
+  checkResult('movement', [movement]);
+  return movement;
 }
 
 /** Ascending eigenvalues of the symmetric N × N matrix at a (lower triangle read, a untouched). */
 function eigenvalues(kernels: Kernels, ws: Workspace, N: number, a: Ptr): Float64Array {
+  const bad = kernels.firstNonFinite(N * N, a);
+  if (bad >= 0) checkResult('G', kernels.f64().subarray(a >> 3, (a >> 3) + N * N));
   const w = ws.get('eig.w', N), v = ws.get('eig.v', N * N);
   const info = kernels.syev(N, a, N, w, v, N);
   if (info !== 0) throw new ConvergenceError(`the symmetric eigensolver did not converge (code ${info})`);

@@ -1,3 +1,5 @@
+import type { TrainRecord } from './train.js';
+
 /**
  * Base class of every error natgrad throws on purpose; `code` is stable for programmatic handling.
  *
@@ -127,6 +129,33 @@ export class ConvergenceError extends NatgradError {
   /** @param message what did not converge */
   constructor(message: string) {
     super('E_CONVERGENCE', message);
+  }
+}
+
+/**
+ * Training diverged: the loss at the current parameters is not finite (or an optimizer found no step
+ * that keeps it finite) although the data are. Thrown by a step instead of a NonFiniteError about the
+ * inputs; {@link train} fills `step` (the index of the step that could not start) and `history` (the
+ * records of the steps before it) so the run is not lost. Code 'E_DIVERGED'.
+ *
+ * @example
+ * try {
+ *   train(net, data, ngd({ lr: 1e160, guard: false }), { steps: 10 });
+ * } catch (e) {
+ *   if (e instanceof DivergenceError) console.log(e.step, e.history?.length); // the records before the divergence
+ *   else throw e;
+ * }
+ */
+export class DivergenceError extends NatgradError {
+  /** The loss that was not finite. */
+  readonly loss: number;
+  /** Index of the step that met the divergence (set by `train`). */
+  step?: number;
+  /** The training records up to that step (set by `train`). */
+  history?: TrainRecord[];
+  constructor(loss: number, message: string) {
+    super('E_DIVERGED', message);
+    this.loss = loss;
   }
 }
 

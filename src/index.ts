@@ -9,7 +9,7 @@
 export { init, backendInfo } from './backend.js';
 export type { InitOptions, BackendInfo } from './backend.js';
 export {
-  NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError, FormatError,
+  NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError, FormatError, DivergenceError,
 } from './errors.js';
 /**
  * The library's version (the `version` of its package.json).
@@ -53,6 +53,7 @@ export type { EmaStep } from './curvature/ema.js';
 export type { Optimizer, StepOptions, StepStats, Preconditioner, PreconditionStats } from './optim/types.js';
 export { ngd } from './optim/ngd.js';
 export type { NgdOptions } from './optim/ngd.js';
+export type { DivergenceGuardOptions } from './optim/step-safety.js';
 export { kfac, kfacPreconditioner } from './optim/kfac.js';
 export type {
   KfacOptimizer, KfacOptions, KfacPreconditionerOptions, KfacAdaptiveOptions, KfacStepStats, KfacCurvatureStats, KfacPreconditioner,

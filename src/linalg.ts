@@ -7,7 +7,7 @@ import { kernels } from './backend.js';
 import type { Kernels } from './kernels/types.js';
 import { Workspace } from './matrix.js';
 import { ArgumentError, ConvergenceError, NonFiniteError, NotPositiveDefiniteError } from './errors.js';
-import { checkArray, checkDim, checkFiniteNumber, checkNonNegative } from './validate.js';
+import { checkAllocatable, checkArray, checkDim, checkFiniteNumber, checkNonNegative, checkOptions } from './validate.js';
 
 const workspaces = new WeakMap<Kernels, Workspace>();
 
@@ -48,11 +48,13 @@ export interface GemmOptions {
  */
 export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: number, options: GemmOptions = {}): Float64Array {
   checkDim('m', m); checkDim('k', k); checkDim('n', n);
-  const { transA = false, transB = false, alpha = 1, beta = 0, c } = options;
+  checkOptions('linalg.gemm()', options, { transA: 'boolean', transB: 'boolean', alpha: 'number', beta: 'number', c: 'Float64Array' });
+  const { transA = false, transB = false, alpha = 1, beta = 0, c } = options ?? {};
   checkFiniteNumber('alpha', alpha);
   checkFiniteNumber('beta', beta);
   checkArray('a', a, m * k, transA ? `k×m = ${k}×${m}` : `m×k = ${m}×${k}`);
   checkArray('b', b, k * n, transB ? `n×k = ${n}×${k}` : `k×n = ${k}×${n}`);
+  checkAllocatable('the m×n result', m * n);
   if (c !== undefined) checkArray('c', c, m * n, `m×n = ${m}×${n}`);
   else if (beta !== 0) throw new ArgumentError('beta', `is ${beta} but no c was given to scale`);
   const { k: kr, ws } = scratch();
@@ -60,9 +62,10 @@ export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: 
   put(kr, 'a', a, pa); put(kr, 'b', b, pb);
   if (c && beta !== 0) put(kr, 'c', c, pc);
   kr.gemm(+transA, +transB, m, n, k, alpha, pa, transA ? m : k, pb, transB ? k : n, beta, pc, n);
-  const out = c ?? new Float64Array(m * n);
-  out.set(kr.f64().subarray(pc >> 3, (pc >> 3) + m * n));
-  return out;
+  const result = copyOut(kr, pc, m * n);
+  if (!c) return result;
+  c.set(result);
+  return c;
 }
 
 /**
@@ -77,6 +80,7 @@ export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: 
 export function gram(a: Float64Array, rows: number, cols: number): Float64Array {
   checkDim('rows', rows); checkDim('cols', cols);
   checkArray('a', a, rows * cols, `rows×cols = ${rows}×${cols}`);
+  checkAllocatable('the rows×rows result', rows * rows);
   const { k, ws } = scratch();
   const pa = ws.get('a', rows * cols), pc = ws.get('c', rows * rows);
   put(k, 'a', a, pa);
@@ -185,7 +189,8 @@ export function eigh(a: Float64Array, n: number): Eigh {
 function prepareSPD(a: Float64Array, n: number, options: DampingOptions): number {
   checkDim('n', n);
   checkArray('a', a, n * n, `n×n = ${n}×${n}`);
-  const damping = options.damping ?? 0;
+  checkOptions('linalg (SPD routines)', options, { damping: 'number' });
+  const damping = options?.damping ?? 0;
   checkNonNegative('damping', damping);
   return damping;
 }
@@ -202,6 +207,14 @@ function put(k: Kernels, name: string, data: Float64Array, ptr: number): void {
   if (bad >= 0) throw new NonFiniteError(name, bad, data[bad]);
 }
 
+/** Copies a result out, refusing one that overflowed: finite inputs never give a silent ±Infinity or NaN. */
 function copyOut(k: Kernels, ptr: number, count: number): Float64Array {
+  const bad = k.firstNonFinite(count, ptr);
+  if (bad >= 0) {
+    const value = k.f64()[(ptr >> 3) + bad];
+    const e = new NonFiniteError('result', bad, value);
+    e.message = `result: element ${bad} is ${value}: the inputs are finite but the result overflows double precision (scale the inputs down)`;
+    throw e;
+  }
   return k.f64().slice(ptr >> 3, (ptr >> 3) + count);
 }

@@ -2,13 +2,13 @@
  * The training loop: steps of any {@link Optimizer} over full batches or seeded
  * mini-batches, with one record of statistics per step.
  */
-import { ArgumentError, ShapeError } from './errors.js';
+import { ArgumentError, DivergenceError, ShapeError } from './errors.js';
 import { resolveLoss, type LossSpec } from './nn/losses.js';
 import type { Net } from './nn/net.js';
 import { Rng } from './nn/random.js';
 import type { Batch } from './nn/net.js';
 import type { Optimizer, StepStats } from './optim/types.js';
-import { checkDim } from './validate.js';
+import { checkDim, checkOptions, checkResult, type OptionShape } from './validate.js';
 import { evaluateMetrics, type EvaluateOptions, type Evaluation, type Metric } from './fit.js';
 
 /** One step's record: the optimizer's {@link StepStats} plus its index and the loss ratio. */
@@ -63,6 +63,7 @@ export interface TrainOptions {
 export function train(net: Net, data: Batch, optimizer: Optimizer, options: TrainOptions): TrainRecord[] {
   if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', 'must be an Optimizer (ngd, kfac, gd, sgd, adam)');
   if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { steps, … }');
+  checkOptions('train()', options, TRAIN_OPTIONS);
   const { steps, loss, batchSize, seed = 0, onStep, recordOutputs = false } = options;
   checkDim('steps', steps);
   if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
@@ -76,7 +77,17 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
   const history: TrainRecord[] = [];
   for (let step = 0; step < steps; step++) {
     const outputs = recordOutputs ? net.predict(X, n) : undefined;
-    const stats = optimizer.step(net, batches(), { loss: lossFn });
+    let stats: StepStats;
+    try {
+      stats = optimizer.step(net, batches(), { loss: lossFn });
+    } catch (e) {
+      // Keep the run: the records so far travel with the error (θ is as the last accepted step left it).
+      if (e instanceof DivergenceError) {
+        e.step = step;
+        e.history = history;
+      }
+      throw e;
+    }
     const prev = history.length ? history[history.length - 1].loss : NaN;
     const record: TrainRecord = { ...stats, step, ratio: stats.loss / prev };
     if (outputs) record.outputs = outputs;
@@ -101,13 +112,23 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
 export function evaluate(net: Net, data: Batch, options: EvaluateOptions & { metrics: Metric[] }): Evaluation;
 export function evaluate(net: Net, data: Batch, options?: { loss?: LossSpec }): number;
 export function evaluate(net: Net, data: Batch, options: EvaluateOptions = {}): number | Evaluation {
+  checkOptions('evaluate()', options, { loss: ['string', 'object'], metrics: 'array' });
   if (options && options.metrics !== undefined) return evaluateMetrics(net, data, options);
-  const loss = resolveLoss(options.loss);
+  const loss = resolveLoss(options?.loss);
+  if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
   const { X, Y, n } = data;
-  const cap = net.evaluate(X, n);
+  net.checkInput(X, n);
   loss.checkTargets(Y, n, net.outputDim);
-  return loss.value(net.kernels.f64(), cap.output >> 3, Y, n, net.outputDim);
+  const cap = net.evaluate(X, n);
+  const value = loss.value(net.kernels.f64(), cap.output >> 3, Y, n, net.outputDim);
+  checkResult('loss', [value]);
+  return value;
 }
+
+const TRAIN_OPTIONS: OptionShape = {
+  steps: 'number', loss: { kinds: ['string', 'object'], expect: "'squared-error', 'cross-entropy' or a Loss" }, batchSize: 'number',
+  seed: 'number', onStep: 'function', recordOutputs: 'boolean',
+};
 
 function fullBatch(data: Batch): () => Batch {
   return () => data;

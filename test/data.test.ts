@@ -1,4 +1,4 @@
-import { oneHot, trainTestSplit, Standardizer, LabelEncoder, ArgumentError, FormatError } from '../src/index';
+import { oneHot, trainTestSplit, takeRows, Standardizer, LabelEncoder, ArgumentError, FormatError, ShapeError } from '../src/index';
 import { decodeF64, encodeF64 } from '../src/io/codec';
 
 test('oneHot rows, and out-of-range labels are refused', () => {
@@ -22,6 +22,19 @@ test('trainTestSplit is seeded, keeps X/Y pairs, and covers every row once', () 
     expect(Array.from(a.test.X.subarray(2 * r, 2 * r + 2))).toEqual([2 * i, 2 * i + 1]);
   });
   expect(() => trainTestSplit({ X, Y, n }, { testSize: 1 })).toThrow(ArgumentError);
+});
+
+test('takeRows gathers rows in order; a row number outside [0, n) or not an integer is refused', () => {
+  const data = { X: new Float64Array([0, 1, 2, 3, 4, 5]), Y: new Float64Array([10, 20, 30]), n: 3 };
+  const t = takeRows(data, [2, 0, 2]);
+  expect(t.n).toBe(3);
+  expect(Array.from(t.X)).toEqual([4, 5, 0, 1, 4, 5]);
+  expect(Array.from(t.Y)).toEqual([30, 10, 30]);
+  // These used to come back as rows of zeros, or as a row straddling two examples.
+  expect(() => takeRows(data, [3])).toThrow(/element 0 is 3/);
+  expect(() => takeRows(data, [0, -1])).toThrow(ArgumentError);
+  expect(() => takeRows(data, [0.5])).toThrow(/element 0 is 0.5/);
+  expect(() => takeRows({ ...data, Y: new Float64Array(4) }, [0])).toThrow(ShapeError);
 });
 
 test('Standardizer: fitted numbers, transform of another set, a constant column, exact JSON round trip', () => {

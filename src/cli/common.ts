@@ -5,8 +5,11 @@ import { FormatError, NatgradError, Standardizer, loadNet, parseJSON, type Net }
 import { CliError } from './args.js';
 import { columnIndex, numericMatrix, type Table } from './csv.js';
 
-/** Reads and validates a saved model on the active backend; a bad file is a one-line CliError naming it and the field. */
-export function loadModelFile(file: string): Net {
+/**
+ * Reads a JSON file (a saved model or a checkpoint) and decodes it with `load`; an unreadable file or
+ * a FormatError is a one-line CliError naming the file (and the field).
+ */
+export function loadJsonFile<T>(file: string, load: (json: unknown) => T): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -14,11 +17,16 @@ export function loadModelFile(file: string): Net {
     throw new CliError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   try {
-    return loadNet(parseJSON(text, file));
+    return load(parseJSON(text, file));
   } catch (e) {
     if (e instanceof FormatError) throw new CliError(e.field === file ? e.message : `${file}: ${e.message}`);
     throw e;
   }
+}
+
+/** Reads and validates a saved model on the active backend; a bad file is a one-line CliError naming it and the field. */
+export function loadModelFile(file: string): Net {
+  return loadJsonFile(file, (json) => loadNet(json));
 }
 
 /** The model's input columns of `t` (matched by header name), standardised as the model was: n × inputDim. */

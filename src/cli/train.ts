@@ -4,15 +4,14 @@
  * `fit`, prints one line per epoch (and a progress bar on TTYs), writes the model whole or
  * not at all; optionally a checkpoint after every epoch, resumable bit for bit.
  */
-import { readFileSync } from 'node:fs';
 import {
   adam, fit, gd, init, kfac, LabelEncoder, mlp, ngd, sgd, softmaxCrossEntropy, squaredError, Standardizer, trainTestSplit,
-  loadCheckpoint, saveCheckpoint, parseJSON, FormatError, VERSION,
-  type ActivationName, type Batch, type EpochRecord, type Metric, type Net, type Optimizer, type FitState,
+  loadCheckpoint, saveCheckpoint, VERSION,
+  type ActivationName, type Batch, type EpochRecord, type FitResult, type Metric, type Net, type Optimizer, type FitState,
 } from '../index.js';
 import { backendFlag, choice, CliError, list, num, parse, str, type Values } from './args.js';
 import { columnIndex, numericMatrix, readCsv, type Table } from './csv.js';
-import { fmt, libraryError } from './common.js';
+import { fmt, libraryError, loadJsonFile } from './common.js';
 import { progressBar, writeAtomic } from './output.js';
 import { exportTfjs } from './tfjs-export.js';
 
@@ -85,7 +84,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } else config = configFrom(values, positionals[0]);
 
   const table = readCsv(config.data);
-  const prepared = prepare(table, config);
+  // A resumed net was trained on inputs scaled by the checkpoint's mean/std, which its saved model keeps:
+  // the rest of the run scales by them too, not by statistics refitted on the table given now.
+  const scaler = resumeFile && net!.preprocessing ? Standardizer.fromJSON(net!.preprocessing) : undefined;
+  const prepared = prepare(table, config, scaler);
   // Full batch keeps small tables exact and fast; larger ones would make NGD's Gram matrix n × n.
   if (config.batchSize === undefined && prepared.train.n > 1024) config.batchSize = 256;
   if (!resumeFile) {
@@ -110,20 +112,29 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
-  let result;
+  let result!: FitResult;
+  let state = resume;
   try {
     bar.start(stepsPerEpoch, `epoch ${(resume?.epoch ?? 0) + 1}/${epochs}`);
-    result = fit(net!, prepared.train, optimizer!, {
-      epochs, loss, metrics, batchSize: config.batchSize, seed: config.seed, validation: prepared.validation, resume, signal: controller.signal,
-      onStep: () => { bar.update(++stepInEpoch); },
-      onEpoch: (r, ctx) => {
-        bar.stop();
-        say(epochLine(r, epochs, metrics));
-        if (checkpointFile) writeAtomic(checkpointFile, JSON.stringify(saveCheckpoint(net, optimizer, { natgradTrain: config }, ctx.state)));
-        stepInEpoch = 0;
-        if (r.epoch < epochs) bar.start(stepsPerEpoch, `epoch ${r.epoch + 1}/${epochs}`);
-      },
-    });
+    // fit is synchronous, so a SIGINT is only delivered when the event loop runs: one epoch per call,
+    // yielding in between (resuming from the epoch state continues the run exactly, bit for bit).
+    for (;;) {
+      result = fit(net!, prepared.train, optimizer!, {
+        epochs: (state?.epoch ?? 0) + 1, loss, metrics, batchSize: config.batchSize, seed: config.seed, validation: prepared.validation,
+        resume: state, signal: controller.signal,
+        onStep: () => { bar.update(++stepInEpoch); },
+        onEpoch: (r, ctx) => {
+          bar.stop();
+          say(epochLine(r, epochs, metrics));
+          if (checkpointFile) writeAtomic(checkpointFile, JSON.stringify(saveCheckpoint(net, optimizer, { natgradTrain: config }, ctx.state)));
+          stepInEpoch = 0;
+          if (r.epoch < epochs) bar.start(stepsPerEpoch, `epoch ${r.epoch + 1}/${epochs}`);
+        },
+      });
+      state = result.state;
+      if (result.stopReason !== 'epochs' || state.epoch >= epochs) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   } catch (e) {
     bar.stop();
     libraryError(e);
@@ -203,8 +214,11 @@ interface Prepared {
   validation?: Batch;
 }
 
-/** The table in training terms: inputs, targets (class indices or numbers), the split and the scaling. */
-function prepare(t: Table, c: RunConfig): Prepared {
+/**
+ * The table in training terms: inputs, targets (class indices or numbers), the split and the scaling
+ * (`scaler` when given, else fitted on the training rows when `c.standardize`).
+ */
+function prepare(t: Table, c: RunConfig, given?: Standardizer): Prepared {
   const targetCols = columnIndex(t, c.targets, '--target');
   const inputCols = t.header.map((_, j) => j).filter((j) => !targetCols.includes(j));
   if (inputCols.length === 0) throw new CliError(`${t.file}: no input columns besides the target`);
@@ -233,7 +247,7 @@ function prepare(t: Table, c: RunConfig): Prepared {
   }
   let scaler: Standardizer | undefined;
   if (c.standardize) {
-    scaler = Standardizer.fit(train.X, train.n);
+    scaler = given ?? Standardizer.fit(train.X, train.n);
     train = { ...train, X: scaler.transform(train.X, train.n) };
     if (validation) validation = { ...validation, X: scaler.transform(validation.X, validation.n) };
   }
@@ -251,24 +265,55 @@ function looksCategorical(t: Table, cols: number[]): boolean {
 }
 
 function resumeFrom(file: string, data: string | undefined): { config: RunConfig; net: Net; optimizer: Optimizer; resume: FitState } {
-  let text: string;
+  const loaded = loadJsonFile(file, (json) => loadCheckpoint(json));
+  const extra = loaded.extra as { natgradTrain?: unknown } | undefined;
+  let config: RunConfig;
   try {
-    text = readFileSync(file, 'utf8');
+    if (!extra?.natgradTrain || typeof extra.natgradTrain !== 'object' || !loaded.training) throw new CliError(`${file}: not a checkpoint written by natgrad train --checkpoint`);
+    config = savedConfig(extra.natgradTrain as Record<string, unknown>, `${file}: extra.natgradTrain`);
   } catch (e) {
-    throw new CliError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let loaded;
-  try {
-    loaded = loadCheckpoint(parseJSON(text, file));
-  } catch (e) {
-    if (e instanceof FormatError) throw new CliError(e.field === file ? e.message : `${file}: ${e.message}`);
+    loaded.net.dispose();
+    loaded.optimizer.dispose();
     throw e;
   }
-  const extra = loaded.extra as { natgradTrain?: RunConfig } | undefined;
-  const config = extra?.natgradTrain;
-  if (!config || typeof config !== 'object' || !loaded.training) throw new CliError(`${file}: not a checkpoint written by natgrad train --checkpoint`);
-  if (data !== undefined && data !== config.data) config.data = data;
-  return { config: { ...config }, net: loaded.net, optimizer: loaded.optimizer, resume: loaded.training };
+  if (data !== undefined) config.data = data;
+  return { config, net: loaded.net, optimizer: loaded.optimizer, resume: loaded.training };
+}
+
+/** The run settings saved in a checkpoint (untrusted JSON), checked field by field into a fresh RunConfig. */
+function savedConfig(c: Record<string, unknown>, where: string): RunConfig {
+  const bad = (field: string, what: string): never => {
+    throw new CliError(`${where}.${field} must be ${what}, got ${JSON.stringify(c[field]) ?? 'nothing'}`);
+  };
+  const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+  const strings = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s !== '');
+  if (typeof c.data !== 'string') bad('data', 'a file name');
+  if (!strings(c.targets)) bad('targets', 'a non-empty list of column names');
+  if (c.task !== 'regression' && c.task !== 'classification') bad('task', "'regression' or 'classification'");
+  if (!Array.isArray(c.hidden) || !c.hidden.every((w) => isInt(w, 1) && (w as number) <= 1 << 20)) bad('hidden', 'a list of layer widths');
+  if (!ACTIVATIONS.includes(c.activation as ActivationName)) bad('activation', `one of ${ACTIVATIONS.join(', ')}`);
+  if (!OPTIMIZERS.includes(c.optimizer as OptimizerName)) bad('optimizer', `one of ${OPTIMIZERS.join(', ')}`);
+  if (!(typeof c.validation === 'number' && c.validation >= 0 && c.validation <= 0.9)) bad('validation', 'a fraction in [0, 0.9]');
+  if (typeof c.standardize !== 'boolean') bad('standardize', 'true or false');
+  if (!isInt(c.seed, 0)) bad('seed', 'a non-negative integer');
+  const config: RunConfig = {
+    data: c.data as string, targets: [...(c.targets as string[])], task: c.task as RunConfig['task'], hidden: [...(c.hidden as number[])],
+    activation: c.activation as ActivationName, optimizer: c.optimizer as OptimizerName, validation: c.validation as number,
+    standardize: c.standardize as boolean, seed: c.seed as number,
+  };
+  if (c.lr !== undefined) {
+    if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) bad('lr', 'a number > 0');
+    config.lr = c.lr as number;
+  }
+  if (c.damping !== undefined) {
+    if (!(typeof c.damping === 'number' && Number.isFinite(c.damping) && c.damping >= 0)) bad('damping', 'a number ≥ 0');
+    config.damping = c.damping as number;
+  }
+  if (c.batchSize !== undefined) {
+    if (!isInt(c.batchSize, 1)) bad('batchSize', 'a positive integer');
+    config.batchSize = c.batchSize as number;
+  }
+  return config;
 }
 
 function checkSameTable(net: Net, p: Prepared): void {

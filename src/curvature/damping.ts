@@ -4,7 +4,7 @@
  * adaptation of λ from the reduction ratio ρ. Both are small pure functions.
  */
 import { ArgumentError } from '../errors.js';
-import { checkNonNegative } from '../validate.js';
+import { checkNonNegative, checkOptions, type OptionKind } from '../validate.js';
 
 /** Result of {@link piDamping}: how λ is split between the two factors. */
 export interface PiDamping {
@@ -128,6 +128,11 @@ export const LEVENBERG_MARQUARDT_DEFAULTS: Readonly<Required<LevenbergMarquardtO
 export function resolveLevenbergMarquardt<T extends Required<LevenbergMarquardtOptions>>(
   adaptive: true | Partial<T>, defaults: T,
 ): T {
+  if (adaptive !== true) {
+    // The allowed keys are the defaults' (K-FAC's add `every` and `rejection`), each of its default's type.
+    const shape = Object.fromEntries(Object.entries(defaults).map(([key, v]) => [key, typeof v as OptionKind]));
+    checkOptions('the adaptive option', adaptive, shape, 'adaptive.');
+  }
   const lm: T = { ...defaults, ...(adaptive === true ? {} : adaptive) };
   for (const key of ['increase', 'boost'] as const) {
     if (!(lm[key] > 1) || !Number.isFinite(lm[key])) throw new ArgumentError(`adaptive.${key}`, `must be a finite number > 1, got ${lm[key]}`);

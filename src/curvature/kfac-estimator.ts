@@ -49,7 +49,7 @@ import { jtv, jvpFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import { NetBinding, type Batch, type Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
-import { checkLoss, checkNonNegative, checkOneOf, checkPositiveInteger } from '../validate.js';
+import { checkLoss, checkNonNegative, checkOneOf, checkPositiveInteger, type OptionShape } from '../validate.js';
 import { dot } from '../vectors.js';
 import {
   KroneckerBlock, type FactorForm, type KroneckerConditionNumbers, type KroneckerDamping, type KroneckerInversion, type MatRef,
@@ -148,6 +148,7 @@ export interface KfacCurvatureSettings {
  * Throws ArgumentError naming the option.
  */
 export function resolveKfacCurvature(o: KfacCurvatureOptions): KfacCurvatureSettings {
+  o ??= {};
   const {
     damping = 1e-3, fisher = 'auto', normalization = 'loss', decay = 0.95, factorsEvery = 1, inverseEvery = 5,
     inversion = 'cholesky', form = 'auto', seed = 0,
@@ -161,6 +162,12 @@ export function resolveKfacCurvature(o: KfacCurvatureOptions): KfacCurvatureSett
   if (!Number.isSafeInteger(seed)) throw new ArgumentError('seed', `must be an integer, got ${seed}`);
   return { damping, fisher, normalization, decay, factorsEvery, inverseEvery, inversion, dampingForm: block.damping, form, seed };
 }
+
+/** The keys of {@link KfacCurvatureOptions} and their types, for the strict-options check of kfac() and kfacPreconditioner(). */
+export const KFAC_CURVATURE_OPTIONS: OptionShape = {
+  damping: 'number', fisher: 'string', normalization: 'string', decay: 'number', factorsEvery: 'number', inverseEvery: 'number',
+  inversion: 'string', dampingForm: 'string', form: { kinds: ['string', 'object'], expect: "'auto', 'primal', 'dual' or { a, s }" }, seed: 'number',
+};
 
 /** What {@link KfacEstimator.observe} did with one batch. */
 export interface KfacObservation {
@@ -179,7 +186,7 @@ export interface KfacObservation {
  * generator, step clock, and the λ of the cached inverses.
  */
 export class KfacEstimator {
-  readonly bound = new NetBinding();
+  readonly bound = new NetBinding('kfac');
   private blocks: KroneckerBlock[] = [];
   private layers: number[] = [];
   private rng: Rng;

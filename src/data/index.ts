@@ -85,18 +85,21 @@ export function trainTestSplit(data: Batch, options: SplitOptions = {}): Split {
  * The rows `index` of a batch, X and Y gathered alike, in the order of `index` (rows may repeat).
  *
  * @param data the examples `{ X, Y, n }` (not modified)
- * @param index row numbers in [0, n)
+ * @param index row numbers, integers in [0, n)
  * @returns a new batch of `index.length` rows
+ * @throws ArgumentError for a row number that is not an integer in [0, n); ShapeError for arrays that are not n × something
  * @example
  * const data = { X: new Float64Array([0, 1, 2, 3]), Y: new Float64Array([10, 20]), n: 2 };
  * takeRows(data, [1]); // { X: Float64Array [2, 3], Y: Float64Array [20], n: 1 }
  */
 export function takeRows(data: Batch, index: ArrayLike<number>): Batch {
-  const { X, Y, n } = data;
+  const { X, Y, n } = checkBatch(data);
+  if (!index || typeof index.length !== 'number') throw new ArgumentError('index', 'must be an array of row numbers');
   const d = X.length / n, c = Y.length / n, m = index.length;
   const x = new Float64Array(m * d), y = new Float64Array(m * c);
   for (let r = 0; r < m; r++) {
     const i = index[r];
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new ArgumentError('index', `element ${r} is ${i}; row numbers must be integers in [0, ${n})`);
     x.set(X.subarray(i * d, (i + 1) * d), r * d);
     y.set(Y.subarray(i * c, (i + 1) * c), r * c);
   }

@@ -70,6 +70,7 @@ function leBytes(values: Float64Array): Uint8Array {
 
 /** A short description of an untrusted value for error messages. */
 export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;

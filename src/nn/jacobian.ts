@@ -14,7 +14,7 @@
  */
 import type { Ptr } from '../kernels/types.js';
 import { Workspace } from '../matrix.js';
-import { checkArray, checkFinite } from '../validate.js';
+import { checkArray, checkFinite, checkResult } from '../validate.js';
 import { scaleByDerivative } from './activations.js';
 import { Capture, type Net } from './net.js';
 
@@ -163,7 +163,9 @@ export function jacobian(net: Net, X: Float64Array, n: number): Float64Array {
     const N = n * net.outputDim, P = net.numParams;
     const dst = ws.get('jacobian', N * P);
     writeJacobian(cap, dst);
-    return net.kernels.f64().slice(dst >> 3, (dst >> 3) + N * P);
+    const result = net.kernels.f64().slice(dst >> 3, (dst >> 3) + N * P);
+    checkResult('J', result);
+    return result;
   });
 }
 
@@ -186,7 +188,9 @@ export function vjp(net: Net, X: Float64Array, n: number, v: Float64Array): Floa
     const vp = ws.get('vjp.v', v.length), out = ws.get('vjp.out', net.numParams);
     net.kernels.f64().set(v, vp >> 3);
     jtv(cap, ws, vp, 1, out, 0);
-    return net.kernels.f64().slice(out >> 3, (out >> 3) + net.numParams);
+    const result = net.kernels.f64().slice(out >> 3, (out >> 3) + net.numParams);
+    checkResult('vjp', result);
+    return result;
   });
 }
 
@@ -214,7 +218,9 @@ export function jvp(net: Net, X: Float64Array, n: number, v: Float64Array): Floa
     const vp = ws.get('jvp.v', net.numParams), out = ws.get('jvp.out', n * net.outputDim);
     net.kernels.f64().set(v, vp >> 3);
     jvpFromCapture(cap, ws, vp, out);
-    return net.kernels.f64().slice(out >> 3, (out >> 3) + n * net.outputDim);
+    const result = net.kernels.f64().slice(out >> 3, (out >> 3) + n * net.outputDim);
+    checkResult('jvp', result);
+    return result;
   } finally {
     cap.dispose();
     ws.dispose();

@@ -17,7 +17,7 @@
  * λ > 0 is required there.
  */
 import { ArgumentError, ShapeError } from '../errors.js';
-import { checkArray, checkFinite } from '../validate.js';
+import { checkArray, checkFinite, checkOptions, describeValue } from '../validate.js';
 import type { Rng } from './random.js';
 
 /** 'sum' (default) or 'mean' over examples. */
@@ -82,7 +82,8 @@ export type LossSpec = Loss | 'squared-error' | 'cross-entropy';
  * optimizer.step(net, { X, Y, n }, { loss: squaredError({ reduction: 'mean' }) });
  */
 export function squaredError(options: LossOptions = {}): Loss {
-  const reduction = checkReduction(options.reduction);
+  checkOptions('squaredError()', options, { reduction: 'string' });
+  const reduction = checkReduction(options?.reduction);
   return {
     name: 'squared-error',
     reduction,
@@ -148,7 +149,8 @@ const P_FLOOR = 1e-20;
  * ngd({ damping: 1e-3 }).step(net, { X, Y: labels, n: 3 }, { loss: softmaxCrossEntropy() });
  */
 export function softmaxCrossEntropy(options: LossOptions = {}): Loss {
-  const reduction = checkReduction(options.reduction);
+  checkOptions('softmaxCrossEntropy()', options, { reduction: 'string' });
+  const reduction = checkReduction(options?.reduction);
   /** Writes softmax(uᵢ) into p (a TS scratch of length k) and returns log Σ exp(uᵢ). */
   const softmax = (h: Float64Array, ui: number, k: number, p: Float64Array): number => {
     let max = -Infinity;
@@ -266,7 +268,7 @@ export function resolveLoss(spec: LossSpec | undefined): Loss {
   if (spec === undefined || spec === 'squared-error') return (defaults.squared ??= squaredError());
   if (spec === 'cross-entropy') return (defaults.crossEntropy ??= softmaxCrossEntropy());
   if (typeof spec === 'object' && spec !== null && typeof spec.gaussNewton === 'function' && typeof spec.sampleFisher === 'function') return spec;
-  throw new ArgumentError('loss', `expected 'squared-error', 'cross-entropy' or a Loss object, got ${String(spec)}`);
+  throw new ArgumentError('loss', `expected 'squared-error', 'cross-entropy' or a Loss object, got ${typeof spec === 'string' ? `'${spec}'` : describeValue(spec)}`);
 }
 
 function weight(reduction: Reduction, n: number): number {

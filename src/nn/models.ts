@@ -3,8 +3,9 @@
  * on the active backend with seeded, backend-independent initial values.
  */
 import { kernels } from '../backend.js';
-import { ArgumentError, ShapeError } from '../errors.js';
-import { checkFiniteNumber } from '../validate.js';
+import type { Kernels } from '../kernels/types.js';
+import { ArgumentError, NatgradError, ShapeError } from '../errors.js';
+import { checkFiniteNumber, checkOptions, got, type OptionShape } from '../validate.js';
 import { activation as lookupActivation, type ActivationName } from './activations.js';
 import { Net, type DenseSpec } from './net.js';
 import { Rng } from './random.js';
@@ -40,7 +41,9 @@ export interface TwoLayerReLUOptions {
  * net.numParams; // 65536
  */
 export function twoLayerReLU(options: TwoLayerReLUOptions): Net {
-  const { inputDim: d, width: m, outputDim: k = 1, nu = 1, seed = 0, trainOutputLayer = false } = options ?? ({} as TwoLayerReLUOptions);
+  if (options === undefined) throw new ArgumentError('options', 'twoLayerReLU() needs { inputDim, width }');
+  checkOptions('twoLayerReLU()', options, TWO_LAYER_OPTIONS);
+  const { inputDim: d, width: m, outputDim: k = 1, nu = 1, seed = 0, trainOutputLayer = false } = options;
   checkPositiveInt('inputDim', d);
   checkPositiveInt('width', m);
   checkPositiveInt('outputDim', k);
@@ -48,9 +51,11 @@ export function twoLayerReLU(options: TwoLayerReLUOptions): Net {
   if (!(nu > 0)) throw new ArgumentError('nu', `must be > 0, got ${nu}`);
   checkSeed(seed);
   const k0 = kernels();
+  checkModelSize(k0, m * d + k * m);
   const rng = new Rng(seed);
   const w = new Float64Array(m * d);
   for (let i = 0; i < w.length; i++) w[i] = nu * rng.normal();
+  checkInitFinite('nu', nu, w);
   const a = new Float64Array(k * m);
   for (let i = 0; i < a.length; i++) a[i] = rng.sign();
   const specs: DenseSpec[] = [
@@ -112,7 +117,9 @@ export interface MlpOptions {
  * net.numParams; // (4+1)·32 + (32+1)·32 + (32+1)·3 = 1315
  */
 export function mlp(options: MlpOptions): Net {
-  const { sizes, activation = 'relu', bias = true, seed = 0, trainable } = options ?? ({} as MlpOptions);
+  if (options === undefined) throw new ArgumentError('options', 'mlp() needs { sizes }');
+  checkOptions('mlp()', options, MLP_OPTIONS);
+  const { sizes, activation = 'relu', bias = true, seed = 0, trainable } = options;
   if (!Array.isArray(sizes) || sizes.length < 2) {
     throw new ArgumentError('sizes', 'must be an array [inputDim, …hidden, outputDim] of at least 2 sizes');
   }
@@ -126,6 +133,9 @@ export function mlp(options: MlpOptions): Net {
   const init = options.init ?? (['relu', 'leaky-relu', 'gelu', 'softplus'].includes(activation) ? 'he' : 'glorot');
   const scheme = resolveInit(init);
   const k0 = kernels();
+  let total = 0;
+  for (let l = 0; l < nLayers; l++) total += sizes[l + 1] * (sizes[l] + (bias ? 1 : 0));
+  checkModelSize(k0, total);
   const rng = new Rng(seed);
   const specs: DenseSpec[] = [];
   const values: Float64Array[] = [];
@@ -145,6 +155,7 @@ export function mlp(options: MlpOptions): Net {
       biasScale: scheme.ntk ? scheme.sigmaB : 1,
       trainable: trainable ? !!trainable[l] : true,
     });
+    checkInitFinite('init', scheme.std(fanIn, fanOut), v);
     values.push(v);
   }
   return new Net(k0, specs, values);
@@ -178,10 +189,44 @@ function resolveInit(init: InitSpec): InitScheme {
   throw new ArgumentError('init', `unknown init ${JSON.stringify(init)}; expected 'he', 'glorot', 'lecun', 'ntk', { normal: ν } or { ntk: {…} }`);
 }
 
+/** Refuses initial values that overflowed (a scale like ν = 1e308): a net never starts with ±Infinity. */
+function checkInitFinite(name: string, scale: number, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new ArgumentError(name, `a weight scale of ${scale} makes the initial values overflow (value ${i} is ${values[i]})`);
+  }
+}
+
 function checkPositiveInt(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ShapeError(name, `must be a positive integer, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 1) throw new ShapeError(name, `must be a positive integer, got ${got(v)}`);
 }
 
 function checkSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed)) throw new ArgumentError('seed', `must be an integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed)) throw new ArgumentError('seed', `must be an integer, got ${got(seed)}`);
+}
+
+const TWO_LAYER_OPTIONS: OptionShape = {
+  inputDim: 'number', width: 'number', outputDim: 'number', nu: 'number', seed: 'number', trainOutputLayer: 'boolean',
+};
+
+const MLP_OPTIONS: OptionShape = {
+  sizes: 'array', activation: 'string', bias: 'boolean', init: { kinds: ['string', 'object'], expect: "an init name ('he', 'glorot', 'lecun', 'ntk') or { normal } / { ntk }" },
+  seed: 'number', trainable: 'array',
+};
+
+/**
+ * The most bytes a net's parameters may take: the backend's memory ceiling (2 GiB, the most a
+ * 32-bit WASM pointer that stays a non-negative int32 can address).
+ */
+const MAX_PARAM_BYTES = 2 ** 31;
+
+/**
+ * Refuses, before anything is allocated, a net whose parameters alone cannot fit in the backend's
+ * memory (an engine would raise a raw RangeError while building the initial values).
+ */
+function checkModelSize(k: Kernels, values: number): void {
+  const ceiling = (k as Kernels & { maxMemoryBytes?: number }).maxMemoryBytes ?? MAX_PARAM_BYTES;
+  const bytes = 8 * values, max = Math.min(MAX_PARAM_BYTES, ceiling);
+  if (bytes > max) {
+    throw new NatgradError('OUT_OF_MEMORY', `out of memory: ${bytes} bytes asked for; a net of ${values} parameters does not fit in the backend's memory (at most ${max} bytes)`);
+  }
 }

@@ -14,7 +14,7 @@
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { Mat, Workspace } from '../matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
-import { checkArray, checkDim, checkFinite } from '../validate.js';
+import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
 import { encodeF64 } from '../io/codec.js';
 import type { ModelJSON, ModelColumns } from '../io/model.js';
 import type { StandardizerJSON } from '../data/index.js';
@@ -214,7 +214,13 @@ export class Net {
       throw new ArgumentError('activation', 'the last layer must be linear (identity): the loss applies its own link');
     }
     this.params = new Mat(kernels, 1, Math.max(trainable, 1));
-    this.frozen = new Mat(kernels, 1, Math.max(frozen, 1));
+    try {
+      this.frozen = new Mat(kernels, 1, Math.max(frozen, 1));
+    } catch (e) {
+      // Out of memory on the second block: free the first, so a failed construction leaves nothing behind.
+      this.params.dispose();
+      throw e;
+    }
     let pOff = 0, fOff = 0;
     const layers: Dense[] = [];
     for (let l = 0; l < specs.length; l++) {
@@ -260,6 +266,7 @@ export class Net {
     const cap = this.evaluate(X, n);
     const out = new Float64Array(n * this.outputDim);
     out.set(this.kernels.f64().subarray(cap.output >> 3, (cap.output >> 3) + out.length));
+    checkResult('output', out);
     return out;
   }
 
@@ -324,6 +331,7 @@ export class Net {
 
   /** Where each trainable layer's [W | b] sits in the flat vector. */
   layout(): ParamBlock[] {
+    this.checkLive();
     return this.layers.filter((L) => L.trainable).map((L) => ({
       layer: this.layers.indexOf(L), offset: L.paramOffset, rows: L.outputs, cols: L.inA, bias: L.bias,
     }));
@@ -378,7 +386,12 @@ export class Net {
     checkFinite('X', X);
   }
 
-  /** Frees the network's memory; using it afterwards throws StateError. */
+  /**
+   * Frees the network's memory. Afterwards every method that reads or computes (predict, getParams,
+   * setParams, layout, an optimizer step, jacobian, the diagnostics) throws StateError (code 'E_STATE');
+   * the shape (inputDim, outputDim, numParams, layers), `disposed` and toString() stay readable.
+   * A second dispose() is a no-op.
+   */
   dispose(): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
@@ -396,11 +409,11 @@ export class Net {
   toString(): string {
     const shape = [this.inputDim, ...this.layers.map((L) => L.outputs)].join('→');
     const acts = [...new Set(this.layers.slice(0, -1).map((L) => L.activation))].join('/') || 'linear';
-    return `Net(${shape}, ${acts}, ${this.numParams} trainable params, ${this.kernels.backend})`;
+    return `Net(${shape}, ${acts}, ${this.numParams} trainable params, ${this.kernels.backend}${this.isDisposed ? ', disposed' : ''})`;
   }
 
   private checkLive(): void {
-    if (this.isDisposed) throw new StateError('Net used after dispose()');
+    if (this.isDisposed) throw new StateError(`${this.toString()} used after dispose()`);
   }
 }
 
@@ -418,22 +431,57 @@ function writeInput(h: Float64Array, L: Dense, X: Float64Array, n: number, a: nu
  * An optimizer's or estimator's view of one net: a workspace and a capture on the net's
  * backend, sized on the first step and reused after (so a steady-state step allocates no
  * backend memory). `bind` returns true when the net changed, so the caller resets state.
+ *
+ * Lifecycle: the first `bind` ties the binding (and so its optimizer's state) to that net;
+ * binding another net throws StateError unless {@link release} was called in between (the
+ * optimizer's `reset()`: an explicit rebind). After {@link dispose} every `bind` throws
+ * StateError; a second dispose is a no-op.
  */
 export class NetBinding {
   net: Net | undefined;
   ws: Workspace | undefined;
   cap: Capture | undefined;
+  private closed = false;
+  private released = true;
+
+  /** `owner` names the optimizer in errors, e.g. 'ngd()' (a function when the name is known only later). */
+  constructor(private readonly ownerName: string | (() => string) = 'the optimizer') {}
+
+  /** The optimizer's name as errors give it. */
+  get owner(): string {
+    return typeof this.ownerName === 'string' ? this.ownerName : this.ownerName();
+  }
 
   bind(net: Net): boolean {
-    if (this.net === net && this.ws) return false;
-    this.dispose();
+    if (this.closed) throw new StateError(`${this.owner} used after dispose()`);
+    if (this.net === net && this.ws) {
+      this.released = false;
+      return false;
+    }
+    if (this.net && !this.released) {
+      throw new StateError(`${this.owner} is bound to ${this.net}, not ${net}: its state (damping, momentum, curvature) belongs to that net. ` +
+        'Call reset() to rebind it to another net (forgetting that state), or make one optimizer per net');
+    }
+    this.unbind();
     this.net = net;
     this.ws = new Workspace(net.kernels);
     this.cap = new Capture(net);
+    this.released = false;
     return true;
   }
 
+  /** Lets the next {@link bind} take another net (memory is kept until then). */
+  release(): void {
+    this.released = true;
+  }
+
+  /** Frees the memory; the binding refuses any later use. */
   dispose(): void {
+    this.unbind();
+    this.closed = true;
+  }
+
+  private unbind(): void {
     this.cap?.dispose();
     this.ws?.dispose();
     this.net = this.cap = this.ws = undefined;

@@ -9,7 +9,10 @@ import { ArgumentError, NonFiniteError } from '../errors.js';
 import { gradientFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import { NetBinding, type Batch, type Capture, type Net } from '../nn/net.js';
-import { checkLoss, checkNonNegative, checkPositive, checkUnit } from '../validate.js';
+import { checkLoss, checkNonNegative, checkOptions, checkPositive, checkUnit, type OptionRule } from '../validate.js';
+
+/** A preconditioner is an object made by a factory (kfacPreconditioner()), not a plain literal: any non-null object passes here. */
+const PRECONDITIONER: OptionRule = { kinds: ['object', 'instance'], expect: 'a Preconditioner (e.g. kfacPreconditioner())' };
 import { dot } from '../vectors.js';
 import { prepareStep } from './prepare.js';
 import { StepGuard } from './step-safety.js';
@@ -43,7 +46,7 @@ export function lossAndGradient(net: Net, cap: Capture, batch: Batch, loss: Loss
  */
 abstract class FirstOrder implements Optimizer {
   abstract readonly name: string;
-  protected readonly bound = new NetBinding();
+  protected readonly bound = new NetBinding(() => `${this.name}()`);
   private readonly guard = new StepGuard();
   /** Steps taken since the last reset (Adam's bias correction reads it). */
   protected t = 0;
@@ -134,6 +137,7 @@ abstract class FirstOrder implements Optimizer {
 
   reset(): void {
     this.t = 0;
+    this.bound.release();
     this.preconditioner?.reset();
   }
 
@@ -192,7 +196,8 @@ class GradientDescent extends FirstOrder {
  * const stats = opt.step(net, { X, Y, n });
  */
 export function gd(options: GdOptions = {}): Optimizer {
-  const { lr = 0.1, preconditioner } = options;
+  checkOptions('gd()', options, { lr: 'number', preconditioner: PRECONDITIONER });
+  const { lr = 0.1, preconditioner } = options ?? {};
   checkPositive('lr', lr);
   checkPreconditioner(preconditioner);
   return new GradientDescent(lr, preconditioner);
@@ -244,7 +249,8 @@ class Sgd extends FirstOrder {
  * train(net, data, sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), { steps: 200, batchSize: 32 });
  */
 export function sgd(options: SgdOptions = {}): Optimizer {
-  const { lr = 0.01, momentum = 0, nesterov = false, preconditioner } = options;
+  checkOptions('sgd()', options, { lr: 'number', momentum: 'number', nesterov: 'boolean', preconditioner: PRECONDITIONER });
+  const { lr = 0.01, momentum = 0, nesterov = false, preconditioner } = options ?? {};
   checkPreconditioner(preconditioner);
   checkPositive('lr', lr);
   checkUnit('momentum', momentum);
@@ -318,7 +324,8 @@ class Adam extends FirstOrder {
  * fit(net, data, adam({ lr: 1e-3, weightDecay: 1e-2 }), { epochs: 20, batchSize: 64 }); // AdamW
  */
 export function adam(options: AdamOptions = {}): Optimizer {
-  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, preconditioner } = options;
+  checkOptions('adam()', options, { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', weightDecay: 'number', preconditioner: PRECONDITIONER });
+  const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, preconditioner } = options ?? {};
   checkPreconditioner(preconditioner);
   checkPositive('lr', lr);
   checkUnit('beta1', beta1);

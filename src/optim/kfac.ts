@@ -15,7 +15,7 @@
  */
 import type { Ptr } from '../kernels/types.js';
 import {
-  KfacEstimator, resolveKfacCurvature, type FisherType, type KfacBlockStats, type KfacCurvatureOptions, type KfacCurvatureSettings,
+  KFAC_CURVATURE_OPTIONS, KfacEstimator, resolveKfacCurvature, type FisherType, type KfacBlockStats, type KfacCurvatureOptions, type KfacCurvatureSettings,
 } from '../curvature/kfac-estimator.js';
 import {
   clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, levenbergMarquardt, resolveLevenbergMarquardt, type LevenbergMarquardtOptions,
@@ -23,11 +23,11 @@ import {
 import { ArgumentError, NonFiniteError, NotPositiveDefiniteError } from '../errors.js';
 import type { Loss } from '../nn/losses.js';
 import type { Batch, Net } from '../nn/net.js';
-import { checkPositive, checkPositiveInteger, checkUnit } from '../validate.js';
+import { checkOptions, checkPositive, checkPositiveInteger, checkUnit, type OptionShape } from '../validate.js';
 import { dot } from '../vectors.js';
 import { lossAt, prepareStep } from './prepare.js';
 import { quadraticModelCoefficients, type QuadraticModel } from './quadratic-model.js';
-import { StepGuard } from './step-safety.js';
+import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Optimizer, Preconditioner, PreconditionStats, StepOptions, StepStats } from './types.js';
 import type { StateReader, StateValue } from '../io/state.js';
 
@@ -72,6 +72,13 @@ export interface KfacOptions extends KfacCurvatureOptions {
    * KL divergence it causes) stays ≤ klClip. Default off. Not with lr 'auto'.
    */
   klClip?: number;
+  /**
+   * The divergence guard (default on): a step that raises its batch's loss by more than ×1.5 is
+   * undone and retried — first with inverses recomputed from the current factors when it used
+   * stale ones, then with more damping — or refused with θ untouched. `false` for the raw method.
+   * See {@link DivergenceGuardOptions}.
+   */
+  guard?: boolean | DivergenceGuardOptions;
 }
 
 /** Options of {@link kfacPreconditioner}: the curvature options, with a fixed damping. */
@@ -140,6 +147,7 @@ interface KfacSettings {
   momentum: number | 'auto';
   lm: Required<KfacAdaptiveOptions> | undefined;
   klClip: number | undefined;
+  guard: Required<DivergenceGuardOptions> | undefined;
 }
 
 const ADAPTIVE_DEFAULTS: Required<KfacAdaptiveOptions> = {
@@ -147,6 +155,8 @@ const ADAPTIVE_DEFAULTS: Required<KfacAdaptiveOptions> = {
 };
 
 function resolveKfacOptions(options: KfacOptions): KfacSettings {
+  checkOptions('kfac()', options, KFAC_OPTIONS);
+  options ??= {};
   const curvature = resolveKfacCurvature(options);
   const { lr = 1, momentum = 0, adaptive = false, klClip } = options;
   if (lr !== 'auto') checkPositive('lr', lr);
@@ -162,8 +172,14 @@ function resolveKfacOptions(options: KfacOptions): KfacSettings {
     checkPositiveInteger('adaptive.every', lm.every);
     curvature.damping = clampDamping(curvature.damping, lm);
   }
-  return { curvature, lr, momentum, lm, klClip };
+  return { curvature, lr, momentum, lm, klClip, guard: resolveDivergenceGuard(options.guard) };
 }
+
+const KFAC_OPTIONS: OptionShape = {
+  ...KFAC_CURVATURE_OPTIONS, lr: { kinds: ['number', 'string'], expect: "a number > 0 or 'auto'" },
+  momentum: { kinds: ['number', 'string'], expect: "a number in [0, 1) or 'auto'" }, adaptive: ['boolean', 'object'], klClip: 'number',
+  guard: ['boolean', 'object'],
+};
 
 // ---- 2. The optimizer ------------------------------------------------------------------------------------
 
@@ -238,7 +254,7 @@ class Kfac implements KfacOptimizer {
   step(net: Net, batch: Batch, options?: StepOptions): KfacStepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
-    const est = this.estimator, { momentum, lm, klClip } = this.settings, lr = this.lr;
+    const est = this.estimator, { momentum, lm, klClip, guard } = this.settings, lr = this.lr;
     if (est.bind(net)) this.resetOwn();
     const seen = est.observe(net, batch, loss);
     const kernels = net.kernels, P = net.numParams;
@@ -249,7 +265,7 @@ class Kfac implements KfacOptimizer {
     this.guard.save(net, est.bound.ws!);
     const gradNorm = Math.sqrt(dot(kernels.f64(), grad, grad, P));
 
-    let lambda = this.damping;
+    let lambda = this.damping, guardTrips = 0;
     let inverseUpdated = false;
     for (let retries = 0; ; retries++) {
       // 2.1 Inverses: on schedule, when missing, and on every retry (with the raised λ).
@@ -266,6 +282,7 @@ class Kfac implements KfacOptimizer {
       const stats: KfacStepStats = {
         loss: seen.loss, gradNorm, updateNorm: 0, accepted: false, timeMs: 0, damping: est.hasInverse ? est.inverseDamping : lambda,
         retries, fisher: est.fisher, lr: 0, momentum: 0, klScale: 1, factorsUpdated: seen.factorsUpdated, inverseUpdated, blocks: est.blockStats,
+        guardTrips,
       };
 
       // 2.2 Direction p = F̃⁻¹g, coefficients, Δ = −ν·α·p + μ·Δ_prev.
@@ -300,13 +317,22 @@ class Kfac implements KfacOptimizer {
       }
       if (!lm) {
         if (!applied) throw NonFiniteError.step('update', `the K-FAC step with damping ${stats.damping}`, 'raise the damping or use adaptive');
-        return this.finish(stats, start, delta);
+        if (!guard) return this.finish(stats, start, delta);
+        // 2.4a The divergence guard (fixed damping): undo a step that blew the loss up; retry with the inverses
+        // recomputed from the current factors if the step used stale ones, else with more damping.
+        const verdict = this.guard.judge(guard, seen.loss, lossAt(net, batch, loss), stats, retries);
+        guardTrips = stats.guardTrips!;
+        if (verdict !== 'retry') return this.finish(stats, start, verdict === 'accept' ? delta : undefined);
+        if (inverseUpdated) lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
+        continue;
       }
 
-      // 2.4 Loss after the step; rejection; Levenberg–Marquardt from ρ on adaptation steps.
+      // 2.4b Loss after the step; rejection (and the guard); Levenberg–Marquardt from ρ on adaptation steps.
       const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
-      if (!applied || (lm.rejection && !(lossAfter <= seen.loss))) {
+      const tripped = guard !== undefined && applied && guardTripped(guard, seen.loss, lossAfter);
+      if (!applied || tripped || (lm.rejection && !(lossAfter <= seen.loss))) {
         if (applied) this.guard.restore();
+        if (tripped) stats.guardTrips = ++guardTrips;
         if (retries >= lm.maxRetries || lambda >= lm.max) {
           this.damping = lambda;
           stats.retries = retries + 1;
@@ -329,6 +355,7 @@ class Kfac implements KfacOptimizer {
 
   reset(): void {
     this.estimator.reset();
+    this.estimator.bound.release();
     this.resetOwn();
   }
 
@@ -417,6 +444,7 @@ class KfacPreconditionerImpl implements KfacPreconditioner {
 
   reset(): void {
     this.estimator.reset();
+    this.estimator.bound.release();
   }
 
   dispose(): void {
@@ -482,5 +510,6 @@ export function kfac(options: KfacOptions = {}): KfacOptimizer {
  * const { gradient, direction, stats } = pre.precondition(net, { X, Y, n });
  */
 export function kfacPreconditioner(options: KfacPreconditionerOptions = {}): KfacPreconditioner {
+  checkOptions('kfacPreconditioner()', options, KFAC_CURVATURE_OPTIONS);
   return new KfacPreconditionerImpl(resolveKfacCurvature(options));
 }

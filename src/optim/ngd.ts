@@ -11,9 +11,9 @@ import {
 import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type GaussNewtonSystem } from '../curvature/gauss-newton.js';
 import { ArgumentError, NonFiniteError } from '../errors.js';
 import { NetBinding, type Net } from '../nn/net.js';
-import { checkLoss, checkNonNegative, checkOneOf, checkPositive } from '../validate.js';
+import { checkLoss, checkNonNegative, checkOneOf, checkOptions, checkPositive, type OptionShape } from '../validate.js';
 import { lossAt, prepareStep } from './prepare.js';
-import { StepGuard } from './step-safety.js';
+import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Batch, Optimizer, StepOptions, StepStats } from './types.js';
 import type { StateReader, StateValue } from '../io/state.js';
 
@@ -37,6 +37,12 @@ export interface NgdOptions {
    * one with fewer estimated flops.
    */
   form?: 'auto' | 'gram' | 'param';
+  /**
+   * The divergence guard (default on: a step may raise its batch's loss at most ×1.5, else it is
+   * undone and retried with more damping, or refused with θ untouched); `false` for the raw
+   * method. See {@link DivergenceGuardOptions}.
+   */
+  guard?: boolean | DivergenceGuardOptions;
 }
 
 /** {@link NgdOptions} resolved and validated: the one place ngd's options are checked. */
@@ -46,22 +52,29 @@ interface NgdSettings {
   damping: number;
   lm: Required<LevenbergMarquardtOptions> | undefined;
   form: 'auto' | 'gram' | 'param';
+  guard: Required<DivergenceGuardOptions> | undefined;
 }
 
 function resolveNgdOptions(options: NgdOptions): NgdSettings {
-  const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto' } = options;
+  checkOptions('ngd()', options, NGD_OPTIONS);
+  const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto' } = options ?? {};
   checkPositive('lr', lr);
   checkNonNegative('damping', damping);
   checkOneOf('form', form, ['auto', 'gram', 'param']);
   const lm = adaptive ? resolveLevenbergMarquardt(adaptive, { ...LEVENBERG_MARQUARDT_DEFAULTS }) : undefined;
-  return { lr, damping: lm ? clampDamping(damping, lm) : damping, lm, form };
+  return { lr, damping: lm ? clampDamping(damping, lm) : damping, lm, form, guard: resolveDivergenceGuard(options?.guard) };
 }
+
+const NGD_OPTIONS: OptionShape = {
+  lr: 'number', damping: 'number', adaptive: ['boolean', 'object'], form: { kinds: ['string'], expect: "'auto', 'gram' or 'param'" },
+  guard: ['boolean', 'object'],
+};
 
 
 
 class NaturalGradient implements Optimizer {
   readonly name = 'ngd';
-  private readonly bound = new NetBinding();
+  private readonly bound = new NetBinding('ngd()');
   private readonly guard = new StepGuard();
   private readonly gram = new GramSystem();
   private readonly param = new ParamSystem();
@@ -107,11 +120,11 @@ class NaturalGradient implements Optimizer {
   step(net: Net, batch: Batch, options?: StepOptions): StepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
-    if (this.bound.bind(net)) this.reset();
+    if (this.bound.bind(net)) this.damping = this.settings.damping;
     if (loss.singularGaussNewton && this.damping === 0) {
       throw new ArgumentError('damping', `must be > 0 with ${loss.name}: its Gauss–Newton Gram matrix is singular`);
     }
-    const { lm } = this.settings, lr = this.lr, ws = this.bound.ws!;
+    const { lm, guard } = this.settings, lr = this.lr, ws = this.bound.ws!;
 
     // 1. Curvature: M and b of the chosen form at the current θ, and L(θ).
     const sys = this.system(net, batch.n);
@@ -120,7 +133,7 @@ class NaturalGradient implements Optimizer {
     const x = ws.get('x', sys.size), mx = ws.get('Mx', sys.size);
     this.guard.save(net, ws);
 
-    let lambda = this.damping;
+    let lambda = this.damping, guardTrips = 0;
     for (let retries = 0; ; retries++) {
       // 2. Solve (M + λI)x = b: Cholesky; on failure more damping (adaptive), then the eigh pseudo-inverse.
       const solved = this.solve(sys, lambda, x, mx);
@@ -128,7 +141,7 @@ class NaturalGradient implements Optimizer {
       const m = sys.measure(x, mx);
       const stats: StepStats = {
         loss: lossBefore, gradNorm: Math.sqrt(m.gradSq), updateNorm: 0, accepted: false, timeMs: 0,
-        damping: lambda, retries, solver: solved.solver, form: sys.form,
+        damping: lambda, retries, solver: solved.solver, form: sys.form, guardTrips,
       };
 
       // 3. Step: θ ← θ + η·d, checked finite; undone from the backup otherwise.
@@ -138,15 +151,22 @@ class NaturalGradient implements Optimizer {
       if (!applied) this.guard.restore();
       if (!lm) {
         if (!applied) throw NonFiniteError.step('update', `the NGD step with damping ${lambda}`, 'raise the damping or use adaptive');
-        return this.finish(stats, start, true);
+        if (!guard) return this.finish(stats, start, true);
+        // 4a. The divergence guard (fixed damping): undo a step that blew the loss up and retry with more damping.
+        const verdict = this.guard.judge(guard, lossBefore, lossAt(net, batch, loss), stats, retries);
+        guardTrips = stats.guardTrips!;
+        if (verdict !== 'retry') return this.finish(stats, start, verdict === 'accept');
+        lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
+        continue;
       }
 
-      // 4. Adapt damping from ρ; reject a step that raises the loss or is not finite.
+      // 4b. Adapt damping from ρ; reject a step that raises the loss or is not finite (the guard counts the blow-ups).
       const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
       const predicted = -(lr * m.gDotD + 0.5 * lr * lr * m.dFd);
       stats.rho = (lossBefore - lossAfter) / predicted;
       if (!(lossAfter <= lossBefore)) {
         if (applied) this.guard.restore();
+        if (guard && guardTripped(guard, lossBefore, lossAfter)) stats.guardTrips = ++guardTrips;
         if (retries >= lm.maxRetries || lambda >= lm.max) {
           this.damping = lambda;
           stats.retries = retries + 1;
@@ -164,11 +184,12 @@ class NaturalGradient implements Optimizer {
 
   reset(): void {
     this.damping = this.settings.damping;
+    this.bound.release();
   }
 
   dispose(): void {
     this.bound.dispose();
-    this.reset();
+    this.damping = this.settings.damping;
   }
 
   toString(): string {

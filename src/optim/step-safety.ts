@@ -11,6 +11,9 @@
 import type { Kernels, Ptr } from '../kernels/types.js';
 import type { Workspace } from '../matrix.js';
 import type { Net } from '../nn/net.js';
+import type { StepStats } from './types.js';
+import { ArgumentError } from '../errors.js';
+import { checkOptions, got } from '../validate.js';
 
 /**
  * A backup of θ and of the optimizer state blocks a step changes, in the optimizer's
@@ -45,6 +48,25 @@ export class StepGuard {
     for (let i = 0; i < this.blocks.length; i++) h.copyWithin(this.blocks[i] >> 3, this.saved(i) >> 3, (this.saved(i) >> 3) + P);
   }
 
+  /**
+   * The divergence guard's verdict on an applied step whose loss went from `before` to `after`:
+   * 'accept' (stats.lossAfter set); else θ is restored and the trip counted in stats.guardTrips,
+   * and the verdict is 'retry', or 'refuse' when `retries` reached guard.maxRetries (then
+   * stats.retries and stats.lossAfter describe the refused step).
+   */
+  judge(guard: Required<DivergenceGuardOptions>, before: number, after: number, stats: StepStats, retries: number): 'accept' | 'retry' | 'refuse' {
+    if (!guardTripped(guard, before, after)) {
+      stats.lossAfter = after;
+      return 'accept';
+    }
+    this.restore();
+    stats.guardTrips = (stats.guardTrips ?? 0) + 1;
+    if (retries < guard.maxRetries) return 'retry';
+    stats.retries = retries + 1;
+    stats.lossAfter = before;
+    return 'refuse';
+  }
+
   /** Whether θ holds only finite values (the firstNonFinite kernel). */
   paramsFinite(): boolean {
     return this.kernels!.firstNonFinite(this.count, this.blocks[0]) < 0;
@@ -68,4 +90,49 @@ export class StepGuard {
   private saved(i: number): Ptr {
     return this.backup + 8 * this.count * i;
   }
+}
+
+/**
+ * The divergence guard of the curvature optimizers ({@link ngd}, {@link kfac}), on by default:
+ * a step that raises its batch's loss by more than `factor` (or makes it non-finite) is undone,
+ * and retried — K-FAC first with inverses recomputed from the current factors when the step used
+ * stale ones, then (and NGD always) with the damping multiplied by `boost` — up to `maxRetries`
+ * times; then the step is refused: `accepted: false`, θ bit-for-bit unchanged. Each undone attempt
+ * counts in the step's `guardTrips` (and `retries`). With fixed damping the raised λ serves that
+ * step only; the next step starts from the configured λ again.
+ *
+ * The check is per step, on the step's own batch: a loss that creeps up by less than `factor`
+ * per step is not caught (adaptive damping rejects every rise). `guard: false` gives the raw
+ * method for experiments that need it.
+ */
+export interface DivergenceGuardOptions {
+  /** A step may multiply its batch's loss by at most this (finite, > 1; default 1.5). */
+  factor?: number;
+  /** Factor on λ for each retry (finite, > 1; default 10). */
+  boost?: number;
+  /** Retries before the step is refused (integer ≥ 0; default 10). */
+  maxRetries?: number;
+}
+
+/** The defaults of {@link DivergenceGuardOptions}. */
+export const DIVERGENCE_GUARD_DEFAULTS: Readonly<Required<DivergenceGuardOptions>> = Object.freeze({ factor: 1.5, boost: 10, maxRetries: 10 });
+
+/**
+ * Resolves an optimizer's `guard` option (default on; `false` turns it off) and validates it
+ * once, naming a bad field `guard.<field>`.
+ */
+export function resolveDivergenceGuard(guard: boolean | DivergenceGuardOptions | undefined): Required<DivergenceGuardOptions> | undefined {
+  if (guard === false) return undefined;
+  checkOptions('the guard option', guard === true ? undefined : guard, { factor: 'number', boost: 'number', maxRetries: 'number' }, 'guard.');
+  const g = { ...DIVERGENCE_GUARD_DEFAULTS, ...(guard === true || guard === undefined ? {} : guard) };
+  for (const key of ['factor', 'boost'] as const) {
+    if (!(g[key] > 1) || !Number.isFinite(g[key])) throw new ArgumentError(`guard.${key}`, `must be a finite number > 1, got ${got(g[key])}`);
+  }
+  if (!Number.isSafeInteger(g.maxRetries) || g.maxRetries < 0) throw new ArgumentError('guard.maxRetries', `must be a non-negative integer, got ${got(g.maxRetries)}`);
+  return g;
+}
+
+/** Whether a step from `before` to `after` trips the guard: the loss grew by more than the factor, or is not finite. */
+export function guardTripped(guard: Required<DivergenceGuardOptions>, before: number, after: number): boolean {
+  return !(after <= guard.factor * before);
 }

@@ -28,7 +28,7 @@ export interface StepStats {
   accepted: boolean;
   /** Wall time of the step in milliseconds. */
   timeMs: number;
-  /** The loss after the step, when the optimizer evaluated it (NGD and K-FAC with adaptive damping). */
+  /** The loss after the step, when the optimizer evaluated it (NGD and K-FAC with the divergence guard or adaptive damping). */
   lossAfter?: number;
   /** NGD, K-FAC (also as a preconditioner): the damping λ the step used. */
   damping?: number;
@@ -36,6 +36,11 @@ export interface StepStats {
   rho?: number;
   /** NGD, K-FAC: rejected attempts before this result (each with more damping). */
   retries?: number;
+  /**
+   * NGD, K-FAC: attempts the divergence guard undid because the loss after them exceeded
+   * `guard.factor` × the loss before (or was not finite); they are counted in `retries` too.
+   */
+  guardTrips?: number;
   /** NGD: how the damped system was solved. */
   solver?: 'cholesky' | 'eigh';
   /** NGD: which form was used, Gram ((n·k)² system) or parameter (P² system). */
@@ -44,17 +49,21 @@ export interface StepStats {
 
 /**
  * An optimizer: `step` updates the net's trainable parameters in place from one
- * batch. State (momentum, damping, workspaces) belongs to the optimizer and is
- * re-created when it is given a different net.
+ * batch. State (momentum, damping, workspaces) belongs to the optimizer and to the one
+ * net it is bound to (the first it steps; {@link Optimizer.reset} rebinds).
  */
 export interface Optimizer {
   /** 'ngd', 'kfac', 'gd', 'sgd' or 'adam'. */
   readonly name: string;
   /** One step on `batch`; returns its statistics. The parameters change only when `accepted`. */
   step(net: Net, batch: Batch, options?: StepOptions): StepStats;
-  /** Forgets accumulated state (momentum, moments, adapted damping); keeps memory for reuse. */
+  /**
+   * Forgets accumulated state (momentum, moments, adapted damping); keeps memory for reuse. It is
+   * also the explicit rebind: an optimizer is tied to the first net it steps, and stepping another
+   * net throws StateError unless reset() was called in between.
+   */
   reset(): void;
-  /** Frees the optimizer's backend memory; it can be used again afterwards (memory is re-made). */
+  /** Frees the optimizer's backend memory; any later step throws StateError (code 'E_STATE'). A second dispose() is a no-op. */
   dispose(): void;
   /**
    * Sets η for the following steps (what learning-rate schedules call; `fit`'s `lr` option).

@@ -5,25 +5,11 @@
 import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
 import { loadNet } from '../../src/index';
+import { runCli as run } from '../helpers/cli';
 
 const FIX = join(__dirname, '..', 'fixtures', 'cli');
 let dir: string;
-
-/** Runs main(argv) capturing stdout and stderr. */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-  }
-}
 
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'natgrad-cli-')); });
 afterAll(() => { rmSync(dir, { recursive: true, force: true }); });

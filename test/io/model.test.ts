@@ -88,6 +88,12 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect((err as FormatError).message).toMatch(new RegExp(`^${field.replace(/[[\].]/g, '\\$&')}: `));
     });
 
+    test('a missing field is reported as missing', () => {
+      const j: Partial<ReturnType<typeof good>> = good();
+      delete j.architecture;
+      expect(() => loadNet(j)).toThrow(/^architecture: must be an object, got nothing$/);
+    });
+
     test('JSON text that is not JSON', () => {
       expect(() => loadNet('{"format": "natgrad-model",')).toThrow(FormatError);
     });

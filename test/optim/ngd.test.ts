@@ -81,7 +81,8 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const Y = name === 'squared-error' ? randn(6, n * k) : randomLabels(6, n, k);
     const { F, g, value } = explicitSystem(net, X, Y, n, loss);
     const expected = expectedStep(F, g, 0.05, 0.9);
-    const opt = ngd({ lr: 0.9, damping: 0.05, form });
+    // The raw method's formula: without the divergence guard (which would undo a step that raises the loss ×1.5).
+    const opt = ngd({ lr: 0.9, damping: 0.05, form, guard: false });
     let stats!: ReturnType<typeof opt.step>;
     const delta = stepDelta(net, () => { stats = opt.step(net, { X, Y, n }, { loss }); });
     expect(stats.form).toBe(form);
@@ -114,6 +115,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const opt = ngd({ damping: 1e-3 });
     expect(opt.step(small, { X: randn(1, 40), Y: randn(2, 20), n: 20 }).form).toBe('param');
     const wide = twoLayerReLU({ inputDim: 4, width: 64, seed: 1 });
+    opt.reset(); // the explicit rebind to another net
     expect(opt.step(wide, { X: unitInputs(3, 8, 4), Y: randn(4, 8), n: 8 }).form).toBe('gram');
     small.dispose(); wide.dispose(); opt.dispose();
   });
