@@ -27,8 +27,11 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * (fit, data helpers, saved models, checkpoints, natgrad/tfjs and their doc comments) took the
  * library to 1707.5 KiB: dist/esm and dist/cjs each keep their doc comments in the .js and the
  * .d.ts, so a documented line counts four times. 1.7 MiB is the next round figure above that.
+ * README, CHANGELOG and LICENSE are documents, not code that `import 'natgrad'` loads: they have a
+ * budget of their own (the user-first README of issue 13 is about 57 KiB, the CHANGELOG 9 KiB).
  */
-const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.7 * 1024 * 1024, files: 250 };
+const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.7 * 1024 * 1024, docsBytes: 96 * 1024, files: 250 };
+const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
 const ALLOWED = [
@@ -84,12 +87,14 @@ describe('the tarball', () => {
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License[\s\S]*natgrad contributors/);
   });
 
-  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.7 MiB unpacked)`, () => {
-    const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.')).reduce((s, f) => s + f.size, 0);
+  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.7 MiB unpacked, documents ≤ ${BUDGET.docsBytes / 1024} KiB)`, () => {
+    const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.') && !DOCS.has(f.path)).reduce((s, f) => s + f.size, 0);
+    const docs = pack.files.filter((f) => DOCS.has(f.path)).reduce((s, f) => s + f.size, 0);
     console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked, `
-      + `${pack.entryCount} files; library ${(library / 1024).toFixed(1)} KiB`);
+      + `${pack.entryCount} files; library ${(library / 1024).toFixed(1)} KiB; documents ${(docs / 1024).toFixed(1)} KiB`);
     expect(pack.size).toBeLessThanOrEqual(BUDGET.tarballBytes);
     expect(library).toBeLessThanOrEqual(BUDGET.libraryUnpackedBytes);
+    expect(docs).toBeLessThanOrEqual(BUDGET.docsBytes);
     expect(pack.entryCount).toBeLessThanOrEqual(BUDGET.files);
   });
 
