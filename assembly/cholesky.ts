@@ -8,6 +8,7 @@
 // What is left outside GEMM (16-wide leaves, one-vector solves) reads L along rows with
 // f64x2 dot products or axpys, or across rows in registers; it never walks long columns.
 import { gemmAcc } from "./gemm";
+import { allocBytes } from "./memory";
 
 /** Width of the recursions' leaves, which are done by substitution instead of GEMM. */
 const LEAF: i32 = 16;
@@ -33,8 +34,11 @@ let invCap: usize = 0;
 
 function columnScratch(bytes: usize): usize {
   if (bytes > colCap) {
+    // Forget the old buffer before allocating: if growth traps, the next call starts clean.
     if (colBuf != 0) heap.free(colBuf);
-    colBuf = heap.alloc(bytes);
+    colBuf = 0;
+    colCap = 0;
+    colBuf = allocBytes(bytes);
     colCap = bytes;
   }
   return colBuf;
@@ -43,7 +47,9 @@ function columnScratch(bytes: usize): usize {
 function inverseScratch(bytes: usize): usize {
   if (bytes > invCap) {
     if (invBuf != 0) heap.free(invBuf);
-    invBuf = heap.alloc(bytes);
+    invBuf = 0;
+    invCap = 0;
+    invBuf = allocBytes(bytes);
     invCap = bytes;
   }
   return invBuf;

@@ -12,6 +12,8 @@
 // 4. Sort ascending (a permutation), then transpose Vᵀ into V with the columns permuted, and
 //    scale w back.
 
+import { allocBytes } from "./memory";
+
 /** Relative spacing of doubles (2⁻⁵²): the deflation threshold relative to the neighbouring diagonal. */
 const EPS: f64 = 2.220446049250313e-16;
 /** Smallest normal double: an off-diagonal below it deflates even next to zero diagonals. */
@@ -50,8 +52,11 @@ function reserve(n: i32): void {
   if (((ldt >> 3) & 1) == 0) ldt += 8;
   const bytes = ((nn * nn + nn * <usize>ldt + 5 * nn + 2 * <usize>cap) << 3) + (<usize>cap << 3) + (nn << 2) + 64;
   if (bytes > scratchBytes) {
+    // Forget the old buffer before allocating: if growth traps, the next call starts clean.
     if (scratch != 0) heap.free(scratch);
-    scratch = heap.alloc(bytes);
+    scratch = 0;
+    scratchBytes = 0;
+    scratch = allocBytes(bytes);
     scratchBytes = bytes;
   }
   vt = (scratch + 63) & ~(<usize>63);

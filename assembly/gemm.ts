@@ -9,6 +9,8 @@
 // Packing absorbs every stride, so transposes, Gram products (B = Aᵀ by swapped
 // strides) and the lower-triangle-only mode all run through the same code.
 
+import { allocBytes } from "./memory";
+
 /** Rows (of A) and columns (of B) of one register tile of C. */
 const MR = 4;
 const NR = 4;
@@ -23,13 +25,37 @@ const KC = 256;
 const NC = 1024;
 
 // Pack buffers, grown on demand (never beyond MC×KC and KC×NC) and kept, so a
-// steady-state call allocates nothing.
+// steady-state call allocates nothing. They are globals, so each instance on a shared
+// memory (one per thread) has its own; a worker's instance gets a fixed block from
+// useThreadScratch instead, because only the main instance may run the allocator.
 let packA: usize = 0;
 let packACap: usize = 0;
 let packB: usize = 0;
 let packBCap: usize = 0;
 /** A 4×4 scratch tile for edge and diagonal tiles, which are stored element by element. */
-const edgeTile: usize = memory.data(MR * NR * 8, 16);
+let edgeTile: usize = memory.data(MR * NR * 8, 16);
+
+const PACK_A_MAX: usize = <usize>(MC * KC) << 3;
+const PACK_B_MAX: usize = <usize>(KC * NC) << 3;
+const EDGE_BYTES: usize = <usize>(MR * NR) << 3;
+
+/** Bytes of scratch one worker thread needs (16-byte aligned block): both pack buffers at their largest and an edge tile. */
+export function threadScratchBytes(): usize {
+  return PACK_A_MAX + PACK_B_MAX + EDGE_BYTES;
+}
+
+/**
+ * Makes this instance use the block at ptr (threadScratchBytes() bytes, allocated by the main
+ * instance) for its pack buffers and edge tile, so it never calls the allocator: for the
+ * instances of worker threads, whose allocator state would be their own, not the heap's.
+ */
+export function useThreadScratch(ptr: usize): void {
+  packA = ptr;
+  packACap = PACK_A_MAX;
+  packB = ptr + PACK_A_MAX;
+  packBCap = PACK_B_MAX;
+  edgeTile = ptr + PACK_A_MAX + PACK_B_MAX;
+}
 
 /** c + a·b on f64x2 lanes: fused in the relaxed-SIMD build, separate mul and add otherwise. */
 // @ts-ignore: decorator
@@ -53,8 +79,27 @@ export function gemmAcc(
   b: usize, rsb: i32, csb: i32,
   c: usize, ldc: i32, lowerOnly: bool,
 ): void {
+  // Large updates (the Cholesky trailing update, blocked triangular solves, the inverse) are
+  // offered to the host's thread pool, which splits them into row panels of gemmPanel; it
+  // returns 0 when it has no pool or the product is too small, and this instance does it all.
+  if (<f64>m * <f64>n * <f64>k >= PARALLEL_MIN_MNK &&
+      parallelGemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, lowerOnly ? 1 : 0) != 0) return;
   gemmRows(0, m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1.0, c, ldc, lowerOnly);
 }
+
+/** Below this m·n·k a gemmAcc is not offered to the host (calling out costs more than it saves). */
+const PARALLEL_MIN_MNK: f64 = 1048576.0;
+
+/**
+ * The host's thread pool: runs C += alpha·A·B (as gemmAcc, beta 1) as row panels of gemmPanel on
+ * several threads, the calling one included, and returns 1; or returns 0 without touching C.
+ */
+// @ts-ignore: decorator
+@external("env", "parallelGemm")
+declare function parallelGemm(
+  m: i32, n: i32, k: i32, alpha: f64, a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32, c: usize, ldc: i32, lowerOnly: i32,
+): i32;
 
 /**
  * The driver on the row range i0 ≤ i < i1 of C (for splitting the work across
@@ -74,6 +119,16 @@ export function gemmRows(
   if (i1 <= i0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0) {
     scaleRows(i0, i1, n, beta, c, ldc, lowerOnly);
+    return;
+  }
+  // Matrix-vector and outer products skip the packing, which would dominate them; both do each
+  // entry's arithmetic exactly as the blocked path does, so results do not depend on the path.
+  if (n == 1 && !lowerOnly) {
+    gemvRows(i0, i1, k, alpha, a, rsa, csa, b, rsb, beta, c, ldc);
+    return;
+  }
+  if (k == 1 && !lowerOnly) {
+    outerRows(i0, i1, n, alpha, a, rsa, b, csb, beta, c, ldc);
     return;
   }
   reservePacks(min(MC, i1 - i0), min(NC, n), min(KC, k));
@@ -97,6 +152,89 @@ export function gemmRows(
       }
     }
   }
+}
+
+/**
+ * gemmRows for the host's thread pool: one row panel [i0, i1) of a GEMM (lowerOnly 0) or of a
+ * SYRK's lower triangle (lowerOnly 1, then mirrored by the caller). Every entry of C is computed
+ * by the same arithmetic in the same order whichever panel holds it, so any split of the rows
+ * gives the same bits as one call over all of them.
+ */
+export function gemmPanel(
+  i0: i32, i1: i32, n: i32, k: i32, alpha: f64,
+  a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32,
+  beta: f64, c: usize, ldc: i32, lowerOnly: i32,
+): void {
+  gemmRows(i0, i1, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly != 0);
+}
+
+/**
+ * C[i, 0] for i0 ≤ i < i1 of a product with one column (n = 1): two rows per f64x2, lanes
+ * accumulating Σ_p A[i, p]·B[p, 0] in the same order, the same KC blocks and with the same
+ * alpha and beta steps as the micro-kernel, so the bits equal the blocked path's.
+ */
+function gemvRows(
+  i0: i32, i1: i32, k: i32, alpha: f64, a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, beta: f64, c: usize, ldc: i32,
+): void {
+  const va = f64x2.splat(alpha), zero = f64x2.splat(0.0);
+  const stepA = <usize>csa << 3, stepB = <usize>rsb << 3;
+  for (let i = i0; i < i1; i += 2) {
+    const two = i + 1 < i1;
+    const r0 = a + (<usize>(i * rsa) << 3), r1 = two ? r0 + (<usize>rsa << 3) : r0;
+    const c0 = c + (<usize>(i * ldc) << 3), c1 = c0 + (<usize>ldc << 3);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const betaHere = pc == 0 ? beta : 1.0;
+      let acc = zero;
+      let pa0 = r0 + <usize>pc * stepA, pa1 = r1 + <usize>pc * stepA, pb = b + <usize>pc * stepB;
+      for (let p = 0; p < kc; p++) {
+        const av = f64x2.replace_lane(f64x2.splat(load<f64>(pa0)), 1, two ? load<f64>(pa1) : 0.0);
+        acc = madd(av, v128.load64_splat(pb), acc);
+        pa0 += stepA; pa1 += stepA; pb += stepB;
+      }
+      const t = f64x2.mul(acc, va);
+      storeOne(c0, f64x2.extract_lane(t, 0), betaHere);
+      if (two) storeOne(c1, f64x2.extract_lane(t, 1), betaHere);
+    }
+  }
+}
+
+/**
+ * Rows i0 ≤ i < i1 of a rank-1 product (k = 1): C[i, j] ← beta·C[i, j] + (0 + A[i, 0]·B[0, j])·alpha,
+ * the micro-kernel's arithmetic for one step of p, two columns per f64x2.
+ */
+function outerRows(
+  i0: i32, i1: i32, n: i32, alpha: f64, a: usize, rsa: i32,
+  b: usize, csb: i32, beta: f64, c: usize, ldc: i32,
+): void {
+  const va = f64x2.splat(alpha), zero = f64x2.splat(0.0), vb = f64x2.splat(beta);
+  const stepB = <usize>csb << 3;
+  for (let i = i0; i < i1; i++) {
+    const ai = v128.load64_splat(a + (<usize>(i * rsa) << 3));
+    const row = c + (<usize>(i * ldc) << 3);
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const pb = b + <usize>j * stepB;
+      const bv = csb == 1 ? v128.load(pb) : f64x2.replace_lane(v128.load64_splat(pb), 1, load<f64>(pb + stepB));
+      const t = f64x2.mul(madd(ai, bv, zero), va);
+      const p = row + (<usize>j << 3);
+      if (beta == 0.0) v128.store(p, t);
+      else if (beta == 1.0) v128.store(p, f64x2.add(v128.load(p), t));
+      else v128.store(p, f64x2.add(f64x2.mul(v128.load(p), vb), t));
+    }
+    if (j < n) {
+      const t = f64x2.mul(madd(ai, v128.load64_splat(b + <usize>j * stepB), zero), va);
+      storeOne(row + (<usize>j << 3), f64x2.extract_lane(t, 0), beta);
+    }
+  }
+}
+
+/** C ← beta·C + v for one entry, as the micro-kernel's edge path stores it (beta = 0 does not read C). */
+// @ts-ignore: decorator
+@inline function storeOne(p: usize, v: f64, beta: f64): void {
+  store<f64>(p, beta == 0.0 ? v : beta == 1.0 ? load<f64>(p) + v : beta * load<f64>(p) + v);
 }
 
 /** Scales the m×n block of C (leading dimension ldc) by beta; beta = 0 writes zeros (so NaN in C is not kept). */
@@ -153,14 +291,19 @@ export function gemm(
 function reservePacks(mc: i32, nc: i32, kc: i32): void {
   const needA = <usize>(((mc + MR - 1) & ~(MR - 1)) * kc) << 3;
   if (needA > packACap) {
+    // Forget the old buffer before allocating: if growth traps, the next call starts clean.
     if (packA) heap.free(packA);
-    packA = heap.alloc(needA);
+    packA = 0;
+    packACap = 0;
+    packA = allocBytes(needA);
     packACap = needA;
   }
   const needB = <usize>(((nc + NR - 1) & ~(NR - 1)) * kc) << 3;
   if (needB > packBCap) {
     if (packB) heap.free(packB);
-    packB = heap.alloc(needB);
+    packB = 0;
+    packBCap = 0;
+    packB = allocBytes(needB);
     packBCap = needB;
   }
 }

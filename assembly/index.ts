@@ -1,10 +1,13 @@
 // The module's exports. Every kernel takes byte pointers into this memory,
 // dimensions as i32 and flags as i32 (0/1), and returns nothing or an i32 status,
 // so the TypeScript side can call the exports directly without marshalling.
-export { ABI_VERSION, alloc, free } from "./memory";
-export { gemm } from "./gemm";
+// The TypeScript side binds them from one list (KERNEL_NAMES in src/kernels/types.ts)
+// and refuses to load a module that lacks any of them.
+export { ABI_VERSION, alloc, free, pendingAllocation, clearPendingAllocation } from "./memory";
+export { gemm, gemmPanel, threadScratchBytes, useThreadScratch } from "./gemm";
 export { syrk, hadamard, mirrorLower } from "./gram";
 export { potrf, trsm, potrs, potri } from "./cholesky";
 export { syev } from "./eigh";
 export { firstNonFinite } from "./vector";
 export { relu, reluMask } from "./nn";
+export { packMask, maskGram } from "./mask";

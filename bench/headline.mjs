@@ -162,7 +162,7 @@ function checkTfjs(tf, problem, batch) {
  * Runs the selected methods. ctx: { parts (null = all), profile, log }; the time
  * cap per training run is profile.trainCap. Returns { data, markdown, targets }.
  */
-export async function run({ parts: only, profile, log }) {
+export async function run({ parts: only, profile, log, natgrad = { threads: 'auto', simd: 'auto' } }) {
   const want = (p) => !only || only.includes(p);
   const { n, d, width: m } = PROBLEM;
   const { X, Y } = unitSphereRegression({ n, d, seed: PROBLEM.dataSeed });
@@ -175,7 +175,9 @@ export async function run({ parts: only, profile, log }) {
   let t = now();
   await WasmKernels.create();
   setupOnce.natgrad = now() - t;
-  await init({ backend: 'wasm' });
+  // The fastest configuration by default (bench --threads/--simd): relaxed where it validates, a thread per processor.
+  const config = await init({ backend: 'wasm', simd: natgrad.simd, threads: natgrad.threads });
+  setupOnce.config = config;
 
   const reference = twoLayerReLU({ inputDim: d, width: m, seed: PROBLEM.netSeed });
   const W0 = reference.getParams();
@@ -307,8 +309,11 @@ function medianRun(runs) {
 }
 
 function render(results, setupOnce, cap, repeats) {
+  const c = setupOnce.config;
   const lines = [
     '### Problem and protocol',
+    '',
+    `natgrad configuration: ${c.simdBuild} SIMD build, ${c.threads} thread${c.threads > 1 ? 's' : ''}${c.threadsUnavailable ? ` (${c.threadsUnavailable})` : ''}.`,
     '',
     `The ngd suite's regression: \`twoLayerReLU({ inputDim: ${PROBLEM.d}, width: ${PROBLEM.width}, seed: ${PROBLEM.netSeed} })\` ` +
       `(only W trains, P = ${(PROBLEM.d * PROBLEM.width).toLocaleString('en')}), n = ${PROBLEM.n} inputs uniform on the unit sphere, ` +

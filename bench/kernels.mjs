@@ -29,15 +29,15 @@ const require = createRequire(import.meta.url);
 const TABLES = [
   {
     part: 'gemm', key: 'gemm', title: 'GEMM C = A·B (A, B n×n)', flops: (n) => 2 * n ** 3, flopsText: '2n³', order: 3,
-    cases: gemmCases, peers: ['js', 'ml', 'tfjs'],
+    cases: gemmCases, peers: ['js', 'ml', 'tfjs'], variants: true,
   },
   {
     part: 'gram', key: 'gram', title: 'Gram (SYRK) C = A·Aᵀ (A n×n)', flops: (n) => n ** 3, flopsText: 'n³ useful flops (C is symmetric)', order: 3,
-    cases: gramCases, peers: ['js', 'ml'], vsGemm: true,
+    cases: gramCases, peers: ['js', 'ml'], vsGemm: true, variants: true,
   },
   {
     part: 'cholesky', key: 'cholesky', title: 'Cholesky factor (potrf) of an SPD matrix', flops: (n) => n ** 3 / 3, flopsText: 'n³/3', order: 3,
-    cases: choleskyCases, peers: ['js', 'ml'], vsGemm: true,
+    cases: choleskyCases, peers: ['js', 'ml'], vsGemm: true, variants: true,
   },
   {
     part: 'solve', key: 'solve', title: `Damped SPD solve (A + λI)·x = b, one right-hand side, λ = ${DAMPING}: factor + solve`,
@@ -49,7 +49,7 @@ const TABLES = [
   },
   {
     part: 'inverse', key: 'inverse', title: 'SPD inverse (A⁻¹ by Cholesky: potrf + potri)', flops: (n) => n ** 3, flopsText: 'n³', order: 3,
-    cases: inverseCases, peers: ['js', 'ml'], vsGemm: true,
+    cases: inverseCases, peers: ['js', 'ml'], vsGemm: true, variants: true,
   },
   {
     part: 'eigh', key: 'eigh', title: 'Symmetric eigendecomposition (all values and vectors)', flops: null,
@@ -64,9 +64,25 @@ const TABLES = [
 ];
 
 const LABELS = {
-  wasm: 'natgrad WASM (data in WASM memory)',
   js: 'natgrad JS reference',
 };
+
+/**
+ * The natgrad WASM configurations a table with `variants` measures besides the default one
+ * ('wasm': the build init() picks, relaxed where the engine validates it, one thread):
+ * the baseline SIMD128 build where 'wasm' is the relaxed one, and the default build on two
+ * threads where SharedArrayBuffer exists. Each is its own backend instance with its own memory.
+ */
+async function wasmVariants() {
+  const auto = await loadKernels('wasm');
+  const out = [{ id: 'wasm', k: auto, label: `natgrad WASM, ${auto.simdBuild} build, 1 thread (data in WASM memory)` }];
+  if (auto.simdBuild === 'relaxed') {
+    out.push({ id: 'wasmBaseline', k: await loadKernels('wasm', { simd: 'baseline' }), label: 'natgrad WASM, baseline SIMD128 build, 1 thread', variant: true });
+  }
+  const two = await loadKernels('wasm', { threads: 2 });
+  if (two.threads === 2) out.push({ id: 'wasm2', k: two, label: `natgrad WASM, ${two.simdBuild} build, 2 threads`, variant: true });
+  return out;
+}
 
 // ------------------------------------------------------------------- cases
 
@@ -90,12 +106,16 @@ function resident(k) {
   };
 }
 
-/** The natgrad WASM and JS rows of a table: `setup(k, memory)` returns { run, output }. */
+/**
+ * The natgrad rows of a table — the WASM configurations (all variants when the table asks for
+ * them, else the default one) and the JS reference: `setup(k, memory)` returns { run, output }.
+ */
 function natgrad(ctx, setup) {
-  return [ctx.wasm, ctx.js].map((k) => ({
-    id: k.backend,
-    label: LABELS[k.backend],
-    reference: k.backend === 'js',
+  const wasm = ctx.table.variants ? ctx.variants : ctx.variants.filter((v) => !v.variant);
+  return [...wasm, { id: 'js', k: ctx.js, label: LABELS.js }].map(({ id, k, label }) => ({
+    id,
+    label,
+    reference: id === 'js',
     prepare() {
       const m = resident(k);
       return { ...setup(k, m), dispose: m.dispose };
@@ -452,15 +472,18 @@ export async function run({ parts: only, sizes, profile, ceiling, log }) {
     return memo.get(key);
   };
   const seeds = { A: 1000, B: 2000, b: 4000 };
+  const variants = await wasmVariants();
   const ctx = {
-    wasm: await loadKernels('wasm'),
+    wasm: variants[0].k,
+    variants,
+    table: null,
     js: await loadKernels('js'),
     tf: null,
     input: (name, n, cols = n) => once(`${name}${n}`, () => randn(seeds[name] + n, n * cols)),
     spd: (n) => once(`S${n}`, () => randomSPD(3000 + n, n)),
     gemmReference: (n) => once(`gemm${n}`, () => referenceGemm(ctx.js, ctx.input('A', n), ctx.input('B', n), n)),
   };
-  const notes = [];
+  const notes = [variantsNote(variants)];
   if (tables.some((t) => t.key === 'gemm')) {
     try {
       const { tf, info } = await loadTfjs();
@@ -477,6 +500,7 @@ export async function run({ parts: only, sizes, profile, ceiling, log }) {
   for (const table of tables) {
     if (previousPart && previousPart !== table.part) ceiling.measure(profile, `after ${previousPart}`);
     previousPart = table.part;
+    ctx.table = table;
     results[table.key] = measureTable(table, sizes, ctx, profile, log);
     if (table.key === 'gemm') {
       for (const n of sizes) {
@@ -487,7 +511,7 @@ export async function run({ parts: only, sizes, profile, ceiling, log }) {
   }
   if (previousPart) ceiling.measure(profile, `after ${previousPart}`);
 
-  const targets = checkTargets(results, ceiling, sizes);
+  const targets = checkTargets(results, ceiling, sizes, { relaxed: ctx.wasm.simdBuild === 'relaxed' });
   const sections = tables.map((t) => tableMarkdown(t, results[t.key], sizes, results, ceiling));
   if (notes.length) sections.unshift(notes.map((x) => `- ${x}`).join('\n'));
   const withRates = (t, cells) => Object.fromEntries(Object.entries(cells).map(([n, byId]) => [n, Object.fromEntries(
@@ -498,6 +522,16 @@ export async function run({ parts: only, sizes, profile, ceiling, log }) {
     ...(t.key === 'copies' ? { pairedOverhead: results.copies.paired } : {}),
   }]));
   return { data, markdown: sections.join('\n\n'), targets };
+}
+
+/** What the WASM rows are, for the notes above the tables. */
+function variantsNote(variants) {
+  const ids = new Set(variants.map((v) => v.id));
+  return [
+    `natgrad WASM rows: ${variants.map((v) => v.label.replace(/ \(.*\)$/, '')).join('; ')}`,
+    ids.has('wasmBaseline') ? 'the relaxed build fuses multiply-adds (FMA), so its results differ from the baseline build in the last bits' : 'this engine does not validate relaxed SIMD: only the baseline build runs',
+    ids.has('wasm2') ? 'the 2-thread rows split C into row panels across a worker thread and the calling thread (bit-identical to 1 thread)' : 'no SharedArrayBuffer here: no 2-thread rows',
+  ].join('; ');
 }
 
 function referenceGemm(k, a, b, n) {
@@ -610,15 +644,25 @@ function ratioRows(table, results, ceiling) {
   const rows = [];
   if (table.flops && table.key !== 'solveOnly' && table.key !== 'solve') {
     rows.push(['WASM ÷ SIMD ceiling', '%', (n) => ratio(wasm(n), ceiling.rate)]);
+    if (ceiling.fmaRate && result(results, table.key).rows[0]?.label.includes('relaxed')) rows.push(['WASM ÷ FMA ceiling', '%', (n) => ratio(wasm(n), ceiling.fmaRate)]);
   }
   for (const peer of table.peers) {
     rows.push([`WASM ÷ ${PEER_NAMES[peer]}${table.flops ? '' : ' (speed-up)'}`, '×', (n) => ratio(wasm(n), tableRate(results, table.key, n, peer))]);
   }
   if (table.vsGemm) rows.push([`${table.key} ÷ GEMM rate (WASM)`, '%', (n) => ratio(wasm(n), tableRate(results, 'gemm', n, 'wasm'))]);
+  if (table.variants) {
+    const has = (id) => result(results, table.key).rows.some((r) => r.id === id);
+    if (has('wasmBaseline')) rows.push(['relaxed build ÷ baseline build (1 thread)', '×', (n) => ratio(wasm(n), tableRate(results, table.key, n, 'wasmBaseline'))]);
+    if (has('wasm2')) rows.push(['2 threads ÷ 1 thread', '×', (n) => ratio(tableRate(results, table.key, n, 'wasm2'), wasm(n))]);
+  }
   return rows;
 }
 
-function checkTargets(results, ceiling, sizes) {
+function result(results, key) {
+  return results[key] ?? { rows: [] };
+}
+
+function checkTargets(results, ceiling, sizes, ctx0) {
   const wasm = (key, n) => tableRate(results, key, n, 'wasm');
   const peer = (key, n, id) => tableRate(results, key, n, id);
   /** What is missing or wrong among the cells [key, id] at n that a target needs. */
@@ -653,6 +697,21 @@ function checkTargets(results, ceiling, sizes) {
   for (const n of sizes) {
     add('Damped solve, 1 RHS (factor + solve): WASM ÷ ml-matrix', n, ratio(wasm('solve', n), peer('solve', n, 'ml')), [['solve', 'wasm'], ['solve', 'ml']], { min: 8 });
   }
+  // Relaxed SIMD and threads (issue 11). Not applicable (left open) where the engine lacks relaxed SIMD or SharedArrayBuffer.
+  const big256 = sizes.filter((n) => n >= 256);
+  for (const n of big256.length ? big256 : [256]) {
+    add('GEMM: relaxed build ÷ baseline build', n, ratio(wasm('gemm', n), peer('gemm', n, 'wasmBaseline')), [['gemm', 'wasm'], ['gemm', 'wasmBaseline']], { min: 1.3 });
+    add('GEMM: relaxed build ÷ FMA ceiling', n, ceiling.fmaRate && ctx0.relaxed ? ratio(wasm('gemm', n), ceiling.fmaRate) : null,
+      [['gemm', 'wasm']], { min: 0.7, unit: '%', ...(ceiling.fmaRate && ctx0.relaxed ? {} : { why: 'no relaxed SIMD on this engine' }) });
+    add('GEMM: 2 threads ÷ 1 thread', n, ratio(peer('gemm', n, 'wasm2'), wasm('gemm', n)), [['gemm', 'wasm'], ['gemm', 'wasm2']], { min: 1.7 });
+    add('Gram: 2 threads ÷ 1 thread', n, ratio(peer('gram', n, 'wasm2'), wasm('gram', n)), [['gram', 'wasm'], ['gram', 'wasm2']], { min: 1.7 });
+  }
+  for (const n of big256.length ? big256 : [256]) {
+    const ids = ['wasm', 'wasmBaseline', 'wasm2'].filter((id) => results.gemm?.cells[n]?.[id]?.status === 'ok');
+    const fastest = ids.sort((x, y) => peer('gemm', n, y).median - peer('gemm', n, x).median)[0] ?? 'wasm';
+    add(`GEMM: fastest WASM configuration (${fastest}) ÷ JS reference`, n, ratio(peer('gemm', n, fastest), peer('gemm', n, 'js')), [['gemm', fastest], ['gemm', 'js']], { min: 10 });
+  }
+  add('Cholesky: 2 threads ÷ 1 thread', 1024, ratio(peer('cholesky', 1024, 'wasm2'), wasm('cholesky', 1024)), [['cholesky', 'wasm'], ['cholesky', 'wasm2']], { min: 1.5 });
   add('eigh: WASM ÷ ml-matrix (speed-up)', 256, ratio(wasm('eigh', 256), peer('eigh', 256, 'ml')), [['eigh', 'wasm'], ['eigh', 'ml']], { min: 10 });
   const copies = (id) => [['copies', 'kernel'], ['copies', id]];
   add('Copies: linalg.gemm (allocating) overhead ÷ GEMM', 256, copiesShare(results, 256, 'public'), copies('public'), { max: 0.05, unit: '%' });

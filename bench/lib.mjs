@@ -41,6 +41,8 @@ export const USAGE = `usage: npm run bench [-- options]   (or: node --expose-gc 
   --quick             short timing budgets (smoke runs); default is the full profile
   --rounds R          interleaved timing passes per size (full: ${PROFILES.full.rounds}, quick: ${PROFILES.quick.rounds})
   --max-call S        skip a peer predicted to take more than S seconds per call (full: ${PROFILES.full.maxCall}, quick: ${PROFILES.quick.maxCall})
+  --threads T         natgrad threads for the headline suite: a number or auto (default auto: the fastest configuration)
+  --simd B            natgrad WASM build for the headline suite: auto, relaxed or baseline (default auto: relaxed where it validates)
   --out DIR           where results are written (default bench/results)
   --no-write          print only`;
 
@@ -68,6 +70,8 @@ function parse(argv) {
       rounds: { type: 'string' },
       'max-call': { type: 'string' },
       out: { type: 'string', default: 'bench/results' },
+      threads: { type: 'string', default: 'auto' },
+      simd: { type: 'string', default: 'auto' },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -76,8 +80,11 @@ function parse(argv) {
   if (values.rounds !== undefined) profile.rounds = positive('--rounds', values.rounds, true);
   if (values['max-call'] !== undefined) profile.maxCall = positive('--max-call', values['max-call'], false);
   const sizes = values.sizes === undefined ? DEFAULT_SIZES : list(values.sizes).map((s) => positive('--sizes', s, true));
+  const threads = values.threads === 'auto' ? 'auto' : positive('--threads', values.threads, true);
+  if (!['auto', 'relaxed', 'baseline'].includes(values.simd)) throw new UsageError(`--simd: expected auto, relaxed or baseline, got '${values.simd}'`);
   return {
     help: values.help,
+    natgrad: { threads, simd: values.simd },
     sizes: [...new Set(sizes)].sort((a, b) => a - b),
     only: values.only === undefined ? null : list(values.only),
     quick: values.quick,
@@ -111,9 +118,32 @@ export function environment(options) {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     git: gitDescription(),
     natgradWasm: fileStamp(join(ROOT, 'build/natgrad.wasm')),
+    natgradBuilds: builds(),
     packages: Object.fromEntries(['benchmark', 'ml-matrix', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'assemblyscript']
       .map((name) => [name, packageVersion(name)])),
-    options: { sizes: options.sizes, only: options.only, quick: options.quick, ...options.profile },
+    options: { sizes: options.sizes, only: options.only, quick: options.quick, natgrad: options.natgrad, ...options.profile },
+  };
+}
+
+/**
+ * Which natgrad WASM build init() picks on this engine (relaxed where WebAssembly.validate accepts
+ * the relaxed-SIMD module) and whether threads can run (SharedArrayBuffer); suites name the build
+ * and thread count of each row themselves.
+ */
+function builds() {
+  const validates = (file) => {
+    try {
+      return WebAssembly.validate(readFileSync(join(ROOT, 'build', file)));
+    } catch {
+      return false;
+    }
+  };
+  const relaxed = validates('natgrad.relaxed.wasm');
+  return {
+    default: relaxed ? 'relaxed' : 'baseline',
+    relaxedValidates: relaxed,
+    sharedMemory: typeof SharedArrayBuffer === 'function',
+    hardwareThreads: os.availableParallelism?.() ?? os.cpus().length,
   };
 }
 
@@ -159,6 +189,8 @@ export function environmentMarkdown(env) {
   return [
     `- date: ${env.date}; git ${env.git}; natgrad.wasm ${env.natgradWasm ? `${env.natgradWasm.bytes} bytes, sha256 ${env.natgradWasm.sha256}…` : 'not built'}`,
     `- Node ${env.node}, V8 ${env.v8}; ${env.platform}`,
+    ...(env.natgradBuilds ? [`- natgrad WASM: default build ${env.natgradBuilds.default} (relaxed SIMD ${env.natgradBuilds.relaxedValidates ? 'validates' : 'does not validate'} here); ` +
+      `threads ${env.natgradBuilds.sharedMemory ? `available (${env.natgradBuilds.hardwareThreads} logical processors)` : 'unavailable'}; rows name their build and thread count`] : []),
     `- CPU: ${env.cpu}; ${env.cores} cores; load average at start ${env.loadAverage.join(' / ')}`,
     `- packages: ${Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- options: sizes ${o.sizes.join(',')}; only ${o.only ? o.only.join(',') : 'all'}; ${o.quick ? 'quick' : 'full'} profile ` +

@@ -16,7 +16,21 @@ export async function loadCeiling() {
   const { instance } = await WebAssembly.instantiate(readFileSync(join(ROOT, 'bench/build/roofline.wasm')), {
     env: { abort() { throw new Error('roofline module aborted'); } },
   });
-  return new Ceiling(instance.exports);
+  return new Ceiling(instance.exports, await loadFma());
+}
+
+/**
+ * The FMA loop (roofline-fma.ts, relaxed SIMD), or null where the engine does not validate relaxed
+ * SIMD (Node 20): the ceiling natgrad's relaxed build is judged against.
+ */
+async function loadFma() {
+  const out = join(ROOT, 'bench/build/roofline-fma.wasm');
+  const { error, stderr } = await asc.main(['--config', join(ROOT, 'bench/asconfig.fma.json')]);
+  if (error) throw new Error(`asc failed to compile bench/assembly/roofline-fma.ts: ${error.message}\n${stderr}`);
+  const bytes = readFileSync(out);
+  if (!WebAssembly.validate(bytes)) return null;
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { abort() { throw new Error('roofline-fma module aborted'); } } });
+  return instance.exports;
 }
 
 /**
@@ -26,7 +40,8 @@ export async function loadCeiling() {
  * median of the per-measurement medians).
  */
 export class Ceiling {
-  constructor(ex) {
+  constructor(ex, fma = null) {
+    this.fmaLoop = fma && { id: 'fma', label: '12 chains a ← fma(a, m, c) (relaxed SIMD)', flops: ITERS * fma.FMA_FLOPS_PER_ITER.value, run: () => fma.chainedFma(ITERS) };
     this.loops = [
       { id: 'chained', label: '12 chains a ← a·m + c', flops: ITERS * ex.CHAINED_FLOPS_PER_ITER.value, run: () => ex.chainedMulAdd(ITERS) },
       { id: 'split', label: '6 mul + 6 add chains', flops: ITERS * ex.SPLIT_FLOPS_PER_ITER.value, run: () => ex.splitMulAdd(ITERS, 1, 1e-12) },
@@ -37,7 +52,7 @@ export class Ceiling {
   /** Measures both loops once (after a warm-up that lets V8 tier them up); `when` labels the measurement. */
   measure(profile, when) {
     const m = { when };
-    for (const loop of this.loops) {
+    for (const loop of this.fmaLoop ? [...this.loops, this.fmaLoop] : this.loops) {
       for (const t = performance.now(); performance.now() - t < 1e3 * profile.warmup;) loop.run();
       const s = summarize(time(loop.run, { ...profile, minSamples: Math.max(5, profile.minSamples) }));
       m[loop.id] = { median: loop.flops / s.median / 1e9, best: loop.flops / s.best / 1e9, samples: s.count };
@@ -54,14 +69,24 @@ export class Ceiling {
     return { median: summarize(medians).median, best };
   }
 
+  /** GFLOP/s of the FMA loop, { median, best } over all measurements, or null where relaxed SIMD does not validate. */
+  get fmaRate() {
+    if (!this.fmaLoop || !this.measurements.length) return null;
+    return { median: summarize(this.measurements.map((m) => m.fma.median)).median, best: Math.max(...this.measurements.map((m) => m.fma.best)) };
+  }
+
   toJSON() {
-    return { loops: this.loops.map(({ id, label, flops }) => ({ id, label, flopsPerCall: flops })), measurements: this.measurements, gflops: this.rate };
+    const loops = this.fmaLoop ? [...this.loops, this.fmaLoop] : this.loops;
+    return { loops: loops.map(({ id, label, flops }) => ({ id, label, flopsPerCall: flops })), measurements: this.measurements, gflops: this.rate, fmaGflops: this.fmaRate };
   }
 
   markdown() {
-    const rows = this.measurements.map((m) => [m.when, ...this.loops.map((l) => `${fmtNumber(m[l.id].median)} / ${fmtNumber(m[l.id].best)}`)]);
-    const r = this.rate;
-    rows.push(['**ceiling** (faster loop)', `**${fmtNumber(r.median)} / ${fmtNumber(r.best)}**`, '']);
-    return markdownTable(['measured', ...this.loops.map((l) => `${l.label}, GFLOP/s median / best`)], rows);
+    const loops = this.fmaLoop ? [...this.loops, this.fmaLoop] : this.loops;
+    const rows = this.measurements.map((m) => [m.when, ...loops.map((l) => `${fmtNumber(m[l.id].median)} / ${fmtNumber(m[l.id].best)}`)]);
+    const r = this.rate, f = this.fmaRate;
+    rows.push(['**ceiling** (faster mul + add loop)', `**${fmtNumber(r.median)} / ${fmtNumber(r.best)}**`, '', ...(f ? [''] : [])]);
+    if (f) rows.push(['**FMA ceiling**', '', '', `**${fmtNumber(f.median)} / ${fmtNumber(f.best)}**`]);
+    const table = markdownTable(['measured', ...loops.map((l) => `${l.label}, GFLOP/s median / best`)], rows);
+    return f ? table : `${table}\n\n(No FMA ceiling: this engine does not validate relaxed SIMD.)`;
   }
 }

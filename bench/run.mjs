@@ -12,9 +12,10 @@ import * as ngd from './ngd.mjs';
 import * as headline from './headline.mjs';
 import * as kfacSuite from './kfac.mjs';
 import * as mnist from './mnist.mjs';
+import * as speed from './speed.mjs';
 
 /** Each suite module exports name, parts and run(ctx) → { data, markdown, targets }. */
-const SUITES = [kernels, ngd, headline, kfacSuite, mnist];
+const SUITES = [kernels, ngd, speed, headline, kfacSuite, mnist];
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
@@ -35,7 +36,7 @@ async function main() {
 
   for (const { suite, parts } of plan) {
     const started = performance.now();
-    const result = await suite.run({ parts, sizes: options.sizes, profile: options.profile, ceiling, log });
+    const result = await suite.run({ parts, sizes: options.sizes, profile: options.profile, ceiling, log, natgrad: options.natgrad });
     const seconds = (performance.now() - started) / 1e3;
     const markdown = [
       `# natgrad benchmark: ${suite.name}`,
@@ -46,7 +47,7 @@ async function main() {
       'Cells are median / best over all samples; ratios use medians / best samples of the same run. ' +
         '`*` marks a cell with a note below its table.',
       '',
-      '## WASM SIMD ceiling (register-only f64x2 mul + add, no FMA)',
+      '## WASM SIMD ceiling (register-only f64x2 loops: mul + add, and fused multiply-add where relaxed SIMD validates)',
       '',
       ceiling.markdown(),
       '',

@@ -29,7 +29,7 @@ export async function buildDemo(outdir = join(demo, 'dist')) {
   const result = await build({
     entryPoints: { main: join(demo, 'src/main.ts'), worker: join(demo, 'src/worker.ts') },
     outdir, bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    // keepNames: natgrad's errors take their name (ShapeError, NonFiniteError…) from their class.
+    // keepNames: readable class names in stack traces (natgrad's error names are literals and need no help).
     minify: true, keepNames: true, sourcemap: 'linked', metafile: true, logLevel: 'warning',
   });
   await Promise.all(['index.html', 'style.css'].map((f) => copyFile(join(demo, f), join(outdir, f))));

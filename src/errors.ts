@@ -12,6 +12,8 @@ import type { TrainRecord } from './train.js';
  * }
  */
 export class NatgradError extends Error {
+  /** The class's name as a literal, so it survives minifiers that rename classes. */
+  override name = 'NatgradError';
   /** A stable identifier of the error's kind: 'E_SHAPE', 'E_NONFINITE', 'E_NOT_PD', 'E_CONVERGENCE', 'E_ARGUMENT' or 'E_STATE'. */
   readonly code: string;
   /**
@@ -20,7 +22,6 @@ export class NatgradError extends Error {
    */
   constructor(code: string, message: string) {
     super(message);
-    this.name = new.target.name;
     this.code = code;
   }
 }
@@ -36,6 +37,8 @@ export class NatgradError extends Error {
  * }
  */
 export class ShapeError extends NatgradError {
+  /** The class's name as a literal (survives minification). */
+  override name = 'ShapeError';
   /** The name of the argument at fault, as in the function's signature or options. */
   readonly argument: string;
   /**
@@ -60,6 +63,8 @@ export class ShapeError extends NatgradError {
  * }
  */
 export class NonFiniteError extends NatgradError {
+  /** The class's name as a literal (survives minification). */
+  override name = 'NonFiniteError';
   /** The name of the argument that holds the non-finite value. */
   readonly argument: string;
   /** The 0-based index of its first non-finite element. */
@@ -103,6 +108,8 @@ export class NonFiniteError extends NatgradError {
  * linalg.cholesky(new Float64Array([1, 2, 2, 1]), 2, { damping: 2 }); // A + 2I is positive definite
  */
 export class NotPositiveDefiniteError extends NatgradError {
+  /** The class's name as a literal (survives minification). */
+  override name = 'NotPositiveDefiniteError';
   /** The 0-based index of the pivot where the factorisation failed. */
   readonly pivot: number;
   /**
@@ -126,6 +133,8 @@ export class NotPositiveDefiniteError extends NatgradError {
  * }
  */
 export class ConvergenceError extends NatgradError {
+  /** The class's name as a literal (survives minification). */
+  override name = 'ConvergenceError';
   /** @param message what did not converge */
   constructor(message: string) {
     super('E_CONVERGENCE', message);
@@ -147,6 +156,8 @@ export class ConvergenceError extends NatgradError {
  * }
  */
 export class DivergenceError extends NatgradError {
+  /** The class's name as a literal (survives minification). */
+  override name = 'DivergenceError';
   /** The loss that was not finite. */
   readonly loss: number;
   /** Index of the step that met the divergence (set by `train`). */
@@ -170,6 +181,8 @@ export class DivergenceError extends NatgradError {
  * }
  */
 export class ArgumentError extends NatgradError {
+  /** The class's name as a literal (survives minification). */
+  override name = 'ArgumentError';
   /** The name of the option or argument at fault (nested options as `adaptive.boost`). */
   readonly argument: string;
   /**
@@ -189,9 +202,56 @@ export class ArgumentError extends NatgradError {
  * const net = mlp({ sizes: [2, 1] });   // StateError: natgrad is not initialised: call `await init()` first
  */
 export class StateError extends NatgradError {
+  /** The class's name as a literal (survives minification). */
+  override name = 'StateError';
   /** @param message what was used in the wrong state */
   constructor(message: string) {
     super('E_STATE', message);
+  }
+}
+
+/**
+ * Memory for a buffer could not be had: the request exceeds the backend's maximum
+ * (`init({ maxMemoryBytes })`, the 2 GiB default ceiling, or the largest single
+ * block) or the engine refused to grow. `bytes` is what was asked for. Nothing was
+ * allocated; after the caller frees something, allocation works again.
+ *
+ * @example
+ * await init({ maxMemoryBytes: 16 << 20 });
+ * try {
+ *   new Mat(kernels(), 4096, 4096);       // 128 MiB
+ * } catch (e) {
+ *   if (e instanceof OutOfMemoryError) console.log(e.code, e.bytes);   // 'OUT_OF_MEMORY' 134217728
+ * }
+ */
+export class OutOfMemoryError extends NatgradError {
+  /** The bytes the failed allocation asked for. */
+  readonly bytes: number;
+  /**
+   * @param bytes what the allocation asked for
+   * @param detail why it could not be had
+   */
+  constructor(bytes: number, detail: string) {
+    super('OUT_OF_MEMORY', `out of memory: ${bytes} bytes asked for; ${detail}`);
+    this.bytes = bytes;
+  }
+}
+
+/**
+ * The numeric core could not be loaded: a module without a kernel the TypeScript side binds, or of
+ * another ABI version (a stale or foreign build). Raised by {@link init} at load, never at first call.
+ *
+ * @example
+ * try {
+ *   await init();
+ * } catch (e) {
+ *   if (e instanceof BackendError) console.error(e.message);   // e.g. "the WASM module lacks the export gemm; …"
+ * }
+ */
+export class BackendError extends NatgradError {
+  /** @param message what is wrong with the module */
+  constructor(message: string) {
+    super('E_BACKEND', message);
   }
 }
 
@@ -209,6 +269,8 @@ export class StateError extends NatgradError {
  * }
  */
 export class FormatError extends NatgradError {
+  /** The class's name as a literal (survives minification). */
+  override name = 'FormatError';
   /** The offending field, as a path. */
   readonly field: string;
   constructor(field: string, message: string) {

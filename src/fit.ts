@@ -294,10 +294,12 @@ function checkMetrics(metrics: Metric[], net: Net, loss: Loss): void {
     if (m !== 'accuracy' && m !== 'rmse' && m !== 'mae' && m !== 'r2') {
       throw new ArgumentError('metrics', `unknown metric ${JSON.stringify(m)}; expected 'accuracy', 'rmse', 'mae' or 'r2'`);
     }
-    if (m === 'accuracy' && (net.outputDim < 2 || loss.name !== 'cross-entropy')) {
-      throw new ArgumentError('metrics', "'accuracy' is for classifiers (cross-entropy with ≥ 2 outputs)");
+    if (m === 'accuracy' && (net.outputDim < 2 || loss.task !== 'classification')) {
+      throw new ArgumentError('metrics', `'accuracy' is for classifiers (a classification loss such as cross-entropy, ≥ 2 outputs); the loss is ${loss.name}`);
     }
-    if (m !== 'accuracy' && loss.name !== 'squared-error') throw new ArgumentError('metrics', `'${m}' is a regression metric (squared-error loss)`);
+    if (m !== 'accuracy' && loss.task !== 'regression') {
+      throw new ArgumentError('metrics', `'${m}' is a regression metric (a regression loss such as squared-error); the loss is ${loss.name}`);
+    }
   }
 }
 

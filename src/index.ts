@@ -6,10 +6,11 @@
  */
 
 // ---- Setup, errors, version -------------------------------------------------------------------------------
-export { init, backendInfo } from './backend.js';
-export type { InitOptions, BackendInfo } from './backend.js';
+export { init, backendInfo, shutdown } from './backend.js';
+export type { InitOptions, BackendInfo, LoadKernelsOptions } from './backend.js';
 export {
   NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError, FormatError, DivergenceError,
+  OutOfMemoryError, BackendError,
 } from './errors.js';
 /**
  * The library's version (the `version` of its package.json).
@@ -20,7 +21,7 @@ export {
 export const VERSION = '0.2.0';
 
 // ---- Kernels and backend memory (src/kernels, src/matrix.ts, src/linalg.ts) --------------------------------
-export type { Kernels, Ptr, BackendName } from './kernels/types.js';
+export type { Kernels, Ptr, BackendName, SimdBuild } from './kernels/types.js';
 export { kernels, loadKernels } from './backend.js';
 export { Mat, Workspace } from './matrix.js';
 /** Validated linear algebra on plain Float64Arrays (GEMM, Gram, Cholesky solves, inverses, eigendecomposition) on the active backend. */
@@ -36,6 +37,7 @@ export type { ActivationName } from './nn/activations.js';
 export { squaredError, softmaxCrossEntropy } from './nn/losses.js';
 export type { Loss, LossSpec, LossOptions, Reduction } from './nn/losses.js';
 export { jacobian, vjp, jvp } from './nn/jacobian.js';
+export { maskGramApplies } from './nn/gram.js';
 
 // ---- Curvature: Kronecker blocks, the K-FAC estimator's options, damping rules (src/curvature) ------------
 export { KroneckerBlock } from './curvature/kronecker.js';

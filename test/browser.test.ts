@@ -29,6 +29,28 @@ const PAGE = `<!doctype html><meta charset="utf-8">
   }
 </script>`;
 
+/**
+ * Threads in the browser: served with COOP/COEP (cross-origin isolated), so SharedArrayBuffer
+ * exists; the page's main thread may not block, so it waits for the Web Workers by spinning.
+ */
+const THREADS_PAGE = `<!doctype html><meta charset="utf-8">
+<script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script>
+<script type="module">
+  import { init, linalg, shutdown } from '/dist/esm/index.js';
+  try {
+    const n = 150, a = new Float64Array(n * n).map((_, i) => Math.sin(i)), b = new Float64Array(n * n).map((_, i) => Math.cos(3 * i));
+    const one = await init({ threads: 1 });
+    const g1 = linalg.gemm(a, b, n, n, n), s1 = linalg.gram(a, n, n);
+    const two = await init({ threads: 2 });
+    const g2 = linalg.gemm(a, b, n, n, n), s2 = linalg.gram(a, n, n);
+    const same = (x, y) => x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
+    shutdown();
+    window.__result = { isolated: crossOriginIsolated, one, two, gemmSame: same(g1, g2), gramSame: same(s1, s2) };
+  } catch (e) {
+    window.__result = { error: String(e && e.stack || e) };
+  }
+</script>`;
+
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
 
 (available ? describe : describe.skip)('in Chromium', () => {
@@ -38,7 +60,11 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text
   beforeAll(async () => {
     server = createServer((req, res) => {
       const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+      // Cross-origin isolation on every response (same-origin subresources need nothing more).
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
       if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end(PAGE); return; }
+      if (path === '/threads') { res.writeHead(200, { 'content-type': 'text/html' }); res.end(THREADS_PAGE); return; }
       const allowed = path.startsWith('/dist/') || path.startsWith('/node_modules/@assemblyscript/loader/');
       const file = join(root, path);
       if (!allowed || !existsSync(file)) { res.writeHead(404); res.end(); return; }
@@ -51,7 +77,8 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text
 
   afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
 
-  test('init picks WASM SIMD and the kernels compute', async () => {
+  /** Loads a page of the server in Chromium and returns its window.__result and page errors. */
+  async function visit(path: string): Promise<{ result: unknown; errors: string[] }> {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -62,17 +89,33 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(base);
-      await page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, undefined, { timeout: 30000 });
-      const result = await page.evaluate(() => (window as { __result?: unknown }).__result);
-      expect(errors).toEqual([]);
-      const r = result as { info: unknown; c: number[]; x: number[] };
-      expect(r.info).toEqual({ backend: 'wasm', simd: true });
-      expect(r.c).toEqual([19, 22, 43, 50]);
-      expect(r.x[0]).toBeCloseTo(0.5, 14);
-      expect(r.x[1]).toBeCloseTo(0, 14);
+      await page.goto(base + path);
+      await page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60000 });
+      return { result: await page.evaluate(() => (window as { __result?: unknown }).__result), errors };
     } finally {
       await browser.close();
     }
+  }
+
+  test('init picks WASM SIMD (the relaxed build: Chromium validates relaxed SIMD) and the kernels compute', async () => {
+    const { result, errors } = await visit('');
+    expect(errors).toEqual([]);
+    const r = result as { info: unknown; c: number[]; x: number[] };
+    expect(r.info).toEqual({ backend: 'wasm', simd: true, simdBuild: 'relaxed', maxMemoryBytes: 2 ** 31, threads: 1, threadsUnavailable: null });
+    expect(r.c).toEqual([19, 22, 43, 50]);
+    expect(r.x[0]).toBeCloseTo(0.5, 14);
+    expect(r.x[1]).toBeCloseTo(0, 14);
+  });
+
+  test('threads run in Web Workers on a cross-origin-isolated page, bit-identical to one thread', async () => {
+    const { result, errors } = await visit('threads');
+    expect(errors).toEqual([]);
+    expect(result).toMatchObject({
+      isolated: true,
+      one: { threads: 1, threadsUnavailable: null },
+      two: { threads: 2, threadsUnavailable: null },
+      gemmSame: true,
+      gramSame: true,
+    });
   });
 });

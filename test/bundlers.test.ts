@@ -59,7 +59,7 @@ async function run(dir: string, file = ''): Promise<{ result: Result; errors: st
 function expectTrained({ result, errors, requests }: Awaited<ReturnType<typeof run>>): void {
   expect(errors).toEqual([]);
   expect(result).toBeDefined();
-  expect(result.backend).toEqual({ backend: 'wasm', simd: true });
+  expect(result.backend).toMatchObject({ backend: 'wasm', simd: true, simdBuild: 'relaxed', threads: 1 });
   expect(result.accepted).toBe(true);
   // One exact NGD step (η = 1) on a wide net fits the linearisation: the loss drops by orders of magnitude.
   expect(result.after).toBeLessThan(1e-2 * result.before);

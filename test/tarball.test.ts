@@ -27,11 +27,12 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * (fit, data helpers, saved models, checkpoints, natgrad/tfjs and their doc comments) took the
  * library to 1707.5 KiB: dist/esm and dist/cjs each keep their doc comments in the .js and the
  * .d.ts, so a documented line counts four times. 1.7 MiB is the next round figure above that.
- * README, CHANGELOG and LICENSE are documents, not code that `import 'natgrad'` loads: they have a
- * budget of their own (the user-first README of issue 13 is about 57 KiB, the CHANGELOG 9 KiB).
+ * Issue 11 embeds a second SIMD build (relaxed SIMD, fused multiply-add) beside the baseline one —
+ * base64 in dist/esm, dist/cjs and the browser bundle, ~28 KB each — and adds the thread pool and
+ * the bit-mask Gram: 1835.8 KiB on top of the issue-10 tree (+128 KiB); with issue 8 merged as well,
+ * 1938.7 KiB, so 1.9 MiB. (Embedding the builds compressed would win ~85 KiB of this back.)
  */
-const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.7 * 1024 * 1024, docsBytes: 96 * 1024, files: 250 };
-const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
+const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.9 * 1024 * 1024, files: 250 };
 
 /** Every file in the tarball matches one of these. */
 const ALLOWED = [
@@ -87,14 +88,12 @@ describe('the tarball', () => {
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License[\s\S]*natgrad contributors/);
   });
 
-  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.7 MiB unpacked, documents ≤ ${BUDGET.docsBytes / 1024} KiB)`, () => {
-    const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.') && !DOCS.has(f.path)).reduce((s, f) => s + f.size, 0);
-    const docs = pack.files.filter((f) => DOCS.has(f.path)).reduce((s, f) => s + f.size, 0);
+  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.9 MiB unpacked)`, () => {
+    const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.')).reduce((s, f) => s + f.size, 0);
     console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked, `
-      + `${pack.entryCount} files; library ${(library / 1024).toFixed(1)} KiB; documents ${(docs / 1024).toFixed(1)} KiB`);
+      + `${pack.entryCount} files; library ${(library / 1024).toFixed(1)} KiB`);
     expect(pack.size).toBeLessThanOrEqual(BUDGET.tarballBytes);
     expect(library).toBeLessThanOrEqual(BUDGET.libraryUnpackedBytes);
-    expect(docs).toBeLessThanOrEqual(BUDGET.docsBytes);
     expect(pack.entryCount).toBeLessThanOrEqual(BUDGET.files);
   });
 
@@ -178,8 +177,8 @@ describe('installed into an empty folder', () => {
     const cjs = JSON.parse(node(['-e',
       `const { init, backendInfo, mlp, ngd, train, VERSION } = require('natgrad');\n(async () => {${program.replace('BACKEND', "'js'")}})();`]));
     expect(esm.version).toBe(pkg.version);
-    expect(esm.info).toEqual({ backend: 'wasm', simd: true });
-    expect(cjs.info).toEqual({ backend: 'js', simd: false });
+    expect(esm.info).toMatchObject({ backend: 'wasm', simd: true, threads: 1 });
+    expect(cjs.info).toMatchObject({ backend: 'js', simd: false, simdBuild: null });
     for (const r of [esm, cjs]) expect(r.last).toBeLessThan(r.first / 10);
     expect(cjs.last).toBeCloseTo(esm.last, 10);
   });

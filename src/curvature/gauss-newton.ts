@@ -13,7 +13,7 @@
 import type { Kernels, Ptr } from '../kernels/types.js';
 import type { Workspace } from '../matrix.js';
 import { ConvergenceError } from '../errors.js';
-import { gramFromCaptures } from '../nn/gram.js';
+import { gramFromCaptures, type GramOptions } from '../nn/gram.js';
 import { jtv, writeJacobian } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import type { Batch, Capture, Net } from '../nn/net.js';
@@ -82,6 +82,10 @@ abstract class SystemBuffers {
 /** The Gram form: G = J̃J̃ᵀ ((n·k)²) as a sum of Hadamard products of per-layer Grams; b = c. */
 export class GramSystem extends SystemBuffers implements GaussNewtonSystem {
   readonly form = 'gram' as const;
+  /** How G's per-layer blocks are assembled (the bit-mask Gram where it applies, unless turned off). */
+  constructor(private readonly gramOptions: GramOptions = {}) {
+    super();
+  }
   private cap!: Capture;
   private ws!: Workspace;
   /** G·c, taken while G is intact: ‖g‖² = cᵀGc. */
@@ -100,7 +104,7 @@ export class GramSystem extends SystemBuffers implements GaussNewtonSystem {
   }
 
   restore(): void {
-    gramFromCaptures(this.cap, this.cap, this.ws, this.matrix);
+    gramFromCaptures(this.cap, this.cap, this.ws, this.matrix, this.gramOptions);
     this.intact = true;
   }
 

@@ -230,6 +230,9 @@ class BlockBuffers {
   }
 }
 
+/** The length a saved buffer must have: exactly (fixed-size statistics), or at least (room for a batch). */
+type BufferLength = { exactly: number } | { atLeast: number };
+
 /**
  * One Kronecker factor F = α·XᵀX (+ EMA history), X rows×dim, held either as the dim×dim
  * matrix ('primal') or as the batch X itself with K = XXᵀ ('dual'). The dual batch is
@@ -270,6 +273,7 @@ class Factor {
     const forms = ['primal', 'dual'] as const;
     this.form = r.choice('form', forms);
     const rows = r.numbers('slotRows', 2), alpha = r.numbers('slotAlpha', 2);
+    if (!rows.every((n) => Number.isSafeInteger(n) && n >= 0)) throw new FormatError(`${r.field}.slotRows`, `must be two row counts (integers ≥ 0), got ${rows.join(', ')}`);
     this.slotRows[0] = rows[0]; this.slotRows[1] = rows[1];
     this.slotAlpha[0] = alpha[0]; this.slotAlpha[1] = alpha[1];
     this.pending = r.integer('pending', 0, 1);
@@ -278,6 +282,37 @@ class Factor {
     this.invMu = r.number('invMu', { min: 0 });
     this.invRows = r.integer('invRows');
     this.invAlpha = r.number('invAlpha');
+    // The cached dual inverse was built from the active slot's batch: their row counts agree.
+    const activeRows = this.active >= 0 ? this.slotRows[this.active] : 0;
+    if (this.invRows !== activeRows) throw new FormatError(`${r.field}.invRows`, `must equal the rows of the active slot (${activeRows}), got ${this.invRows}`);
+  }
+
+  /**
+   * The exact length of each buffer of this factor that a checkpoint may hold (its
+   * bookkeeping loaded first), and which of them the state needs: the statistics once
+   * updated, the cached inverse's buffers once inverted (`inverse`: how).
+   */
+  savedBuffers(updated: boolean, inverse: 'cholesky' | 'eigen' | undefined, explicitInverse: boolean): { lengths: Map<string, BufferLength>; required: string[] } {
+    const { name, dim } = this, square = { exactly: dim * dim };
+    // Dual buffers keep the room of the largest batch they held: at least the saved rows' worth.
+    const lengths = new Map<string, BufferLength>([
+      [`${name}.F`, square], [`${name}.L`, square], [`${name}.inv`, square], [`${name}.U`, square], [`${name}.w`, { exactly: dim }],
+      [`${name}.LK`, { atLeast: this.invRows * this.invRows }],
+    ]);
+    for (const s of [0, 1]) {
+      lengths.set(`${name}.X${s}`, { atLeast: this.slotRows[s] * dim });
+      lengths.set(`${name}.K${s}`, { atLeast: this.slotRows[s] * this.slotRows[s] });
+    }
+    const required: string[] = [];
+    const dualSlot = (s: number) => { if (s >= 0) required.push(`${name}.X${s}`, `${name}.K${s}`); };
+    if (updated) {
+      if (this.form === 'primal') required.push(`${name}.F`);
+      else dualSlot(this.pending);
+    }
+    if (inverse === 'eigen') required.push(`${name}.F`, `${name}.w`, `${name}.U`);
+    else if (inverse === 'cholesky' && this.invForm === 'primal') required.push(`${name}.L`, ...(explicitInverse ? [`${name}.inv`] : []));
+    else if (inverse === 'cholesky') { dualSlot(this.active); required.push(`${name}.LK`); }
+    return { lengths, required };
   }
 
   /** Chooses the form for a batch of `rows` rows. */
@@ -559,12 +594,38 @@ export class KroneckerBlock {
     }
     this.A.loadState(r.object('A'));
     this.S.loadState(r.object('S'));
+    this.checkSavedBuffers(b.field, buffers, updatesCount > 0, info ? this.inversion : undefined);
     this.ws.load(this.kernels, buffers);
     this.emaWeight = emaWeight;
     this.updatesCount = updatesCount;
     this.version = version;
     this.eigenVersion = eigenVersion;
     this.info = info;
+  }
+
+  /**
+   * Every buffer the restored state reads must be present with its expected length (a short
+   * one would be read past): exactly the factor's size for the statistics, inverses and
+   * eigenbases, at least the saved rows' worth for dual batches (they keep the room of the
+   * largest batch held). FormatError naming `field`.name otherwise. Scratch buffers (resized
+   * on use) may have any length.
+   */
+  private checkSavedBuffers(field: string, buffers: { [name: string]: Float64Array }, updated: boolean, inverse: 'cholesky' | 'eigen' | undefined): void {
+    const a = this.A.savedBuffers(updated, inverse, true), s = this.S.savedBuffers(updated, inverse, false);
+    const lengths = new Map<string, BufferLength>([...a.lengths, ...s.lengths, ['eig.D', { exactly: this.outputs * this.inDim }]]);
+    const required = [...a.required, ...s.required, ...(inverse === 'eigen' ? ['eig.D'] : [])];
+    for (const name of required) {
+      if (!Object.hasOwn(buffers, name)) throw new FormatError(`${field}.${name}`, 'is missing (the saved state needs it)');
+    }
+    for (const [name, values] of Object.entries(buffers)) {
+      const expected = lengths.get(name);
+      if (!expected) continue;
+      const ok = 'exactly' in expected ? values.length === expected.exactly : values.length >= expected.atLeast;
+      if (!ok) {
+        const want = 'exactly' in expected ? `${expected.exactly}` : `at least ${expected.atLeast}`;
+        throw new FormatError(`${field}.${name}`, `must hold ${want} values for this ${this.outputs}×${this.inDim} block and its saved row counts, got ${values.length}`);
+      }
+    }
   }
 
   /**

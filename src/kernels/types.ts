@@ -17,11 +17,29 @@ export type Ptr = number;
 
 export type BackendName = 'wasm' | 'js';
 
+/**
+ * Which WASM build runs: 'baseline' is SIMD128 (separate multiply and add), 'relaxed' uses
+ * `f64x2.relaxed_madd`/`nmadd` (fused multiply-add on x86-64 with FMA and on ARM64) in the GEMM,
+ * SYRK, Cholesky and triangular-solve micro-kernels. Fusing changes rounding, so the two builds
+ * agree to a few ulps per dot product, not bit for bit.
+ */
+export type SimdBuild = 'baseline' | 'relaxed';
+
 export interface Kernels {
   /** Which implementation this is. */
   readonly backend: BackendName;
+  /** The WASM build in use; null for the plain-TypeScript backend. */
+  readonly simdBuild: SimdBuild | null;
+  /** The most bytes this backend's memory may grow to. */
+  readonly maxMemoryBytes: number;
+  /** Threads GEMM and SYRK run on now, the calling thread included (1 without worker threads). */
+  readonly threads: number;
 
-  /** Allocates room for `count` float64 values (16-byte aligned, contents undefined). May grow memory. */
+  /**
+   * Allocates room for `count` float64 values (16-byte aligned, contents undefined). May grow memory.
+   * Throws OutOfMemoryError (code 'OUT_OF_MEMORY', naming the bytes) when the memory cannot be had, and
+   * ArgumentError when count is not a non-negative integer; nothing is allocated then.
+   */
   alloc(count: number): Ptr;
   /** Frees a block from `alloc`; freeing 0 is a no-op. */
   free(ptr: Ptr): void;
@@ -75,4 +93,36 @@ export interface Kernels {
    * +0; NaN in z masks like a negative value. b must not overlap z.
    */
   reluMask(n: number, q: number, m: number, z: Ptr, b: Ptr): void;
+
+  /**
+   * Packs the ReLU back-propagation mask [z ≥ 0] of the n×m block at z (leading dimension ldz) into bits:
+   * row i is ⌈m/64⌉ 64-bit little-endian words at masks + 8·⌈m/64⌉·i, bit b of word w standing for column
+   * 64·w + b (bits past m are 0; NaN packs as 0, as reluMask masks it). Allocate ⌈m/64⌉·n values for masks;
+   * it must not overlap z.
+   */
+  packMask(n: number, m: number, z: Ptr, ldz: number, masks: Ptr): void;
+  /**
+   * out[i, j] ← alpha·popcount(mask_i AND mask_j) for the n packed rows at masks (`words` 64-bit words
+   * each, as packMask writes them): the full symmetric n×n block, leading dimension ldo. The counts are exact
+   * integers, so each entry is one rounding of alpha·count. out must not overlap masks.
+   */
+  maskGram(n: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void;
 }
+
+/**
+ * The compute kernels, by name: the WASM binding binds exactly these exports and refuses a module that
+ * lacks one. Adding a kernel to `Kernels` without listing it here is a type error (see below).
+ */
+export const KERNEL_NAMES = [
+  'gemm', 'syrk', 'hadamard', 'mirrorLower', 'potrf', 'trsm', 'potrs', 'potri', 'syev',
+  'firstNonFinite', 'relu', 'reluMask', 'packMask', 'maskGram',
+] as const;
+
+export type KernelName = typeof KERNEL_NAMES[number];
+
+/** The members of Kernels that are not compute kernels (memory and identity). */
+type MemoryMember = 'backend' | 'simdBuild' | 'maxMemoryBytes' | 'threads' | 'alloc' | 'free' | 'f64' | 'memoryBytes';
+// Compile-time check that KERNEL_NAMES lists every compute kernel of the interface.
+type Unlisted = Exclude<keyof Kernels, KernelName | MemoryMember>;
+const everyKernelListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyKernelListed;

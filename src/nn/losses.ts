@@ -38,6 +38,11 @@ export interface Loss {
   readonly name: 'squared-error' | 'cross-entropy';
   /** 'sum' or 'mean' over the examples. */
   readonly reduction: Reduction;
+  /**
+   * The task the loss trains for, which decides the metrics that apply: 'classification'
+   * (targets are class indices; `accuracy`) or 'regression' (real targets; `rmse`, `mae`, `r2`).
+   */
+  readonly task: 'classification' | 'regression';
   /** Throws ShapeError/ArgumentError naming 'Y' unless Y fits n examples of k outputs. */
   checkTargets(Y: Float64Array, n: number, k: number): void;
   /** L(U, Y) for the n × k outputs at u. */
@@ -87,6 +92,7 @@ export function squaredError(options: LossOptions = {}): Loss {
   return {
     name: 'squared-error',
     reduction,
+    task: 'regression',
     checkTargets(Y, n, k) {
       checkArray('Y', Y, n * k, `n×outputDim = ${n}×${k}`);
       checkFinite('Y', Y);
@@ -176,6 +182,7 @@ export function softmaxCrossEntropy(options: LossOptions = {}): Loss {
   return {
     name: 'cross-entropy',
     reduction,
+    task: 'classification',
     checkTargets(Y, n, k) {
       if (k < 2) throw new ArgumentError('loss', `softmax cross-entropy needs at least 2 outputs, the net has ${k}`);
       if (!(Y instanceof Float64Array)) throw new ShapeError('Y', 'must be a Float64Array of class indices (n) or probabilities (n×k)');

@@ -81,10 +81,10 @@ abstract class FirstOrder implements Optimizer {
     const state: { [key: string]: StateValue } = { t: this.t };
     const net = this.bound.net, ws = this.bound.ws;
     if (this.t > 0 && net && ws) {
-      const h = net.kernels.f64(), P = net.numParams;
+      const P = net.numParams;
       for (const name of this.stateBlocks) {
         const p = ws.get(name, P) >> 3;
-        state[name] = h.slice(p, p + P);
+        state[name] = net.kernels.f64().slice(p, p + P);
       }
     }
     return state;
@@ -97,7 +97,11 @@ abstract class FirstOrder implements Optimizer {
     const blocks = t > 0 ? this.stateBlocks.map((name) => state.f64(name, P)) : [];
     this.bound.bind(net);
     const ws = this.bound.ws!;
-    blocks.forEach((values, i) => net.kernels.f64().set(values, ws.get(this.stateBlocks[i], P) >> 3));
+    blocks.forEach((values, i) => {
+      // The block is allocated first: allocating can grow memory, which invalidates earlier views.
+      const p = ws.get(this.stateBlocks[i], P);
+      net.kernels.f64().set(values, p >> 3);
+    });
     this.t = t;
   }
 

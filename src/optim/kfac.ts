@@ -233,7 +233,9 @@ class Kfac implements KfacOptimizer {
 
   /** Restores {@link Kfac.saveState} on `net`. */
   loadState(net: Net, r: StateReader): void {
-    const damping = r.number('damping', { min: 0 });
+    // Adaptive damping never leaves [min, max]; a saved value outside it is a corrupt file.
+    const lm = this.settings.lm;
+    const damping = r.number('damping', lm ? { min: lm.min, max: lm.max } : { min: 0 });
     const hasDelta = r.boolean('hasDelta');
     const est = this.estimator;
     est.bind(net);
@@ -241,7 +243,11 @@ class Kfac implements KfacOptimizer {
     if (r.boolean('bound')) {
       const prev = hasDelta ? r.f64('prev', net.numParams) : undefined;
       est.loadState(r.object('estimator'));
-      if (prev) net.kernels.f64().set(prev, est.vec('kfac.prev') >> 3);
+      if (prev) {
+        // Allocate before taking the view: allocating can grow memory and invalidate it.
+        const p = est.vec('kfac.prev');
+        net.kernels.f64().set(prev, p >> 3);
+      }
       this.hasDelta = hasDelta;
     }
     this.damping = damping;

@@ -38,6 +38,13 @@ export interface NgdOptions {
    */
   form?: 'auto' | 'gram' | 'param';
   /**
+   * In the Gram form, assemble the Gram block of a ReLU layer under a one-output head of
+   * equal-magnitude weights (the paper's two-layer net; squared error) from bit-packed activation
+   * masks by exact population counts instead of a float product (default true). Results agree
+   * with the float path to rounding (≤ 1e-12 relative); false forces the float path everywhere.
+   */
+  maskGram?: boolean;
+  /**
    * The divergence guard (default on: a step may raise its batch's loss at most ×1.5, else it is
    * undone and retried with more damping, or refused with θ untouched); `false` for the raw
    * method. See {@link DivergenceGuardOptions}.
@@ -53,21 +60,23 @@ interface NgdSettings {
   lm: Required<LevenbergMarquardtOptions> | undefined;
   form: 'auto' | 'gram' | 'param';
   guard: Required<DivergenceGuardOptions> | undefined;
+  maskGram: boolean;
 }
 
 function resolveNgdOptions(options: NgdOptions): NgdSettings {
   checkOptions('ngd()', options, NGD_OPTIONS);
-  const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto' } = options ?? {};
+  const { lr = 1, damping = 1e-3, adaptive = false, form = 'auto', maskGram = true } = options ?? {};
   checkPositive('lr', lr);
   checkNonNegative('damping', damping);
   checkOneOf('form', form, ['auto', 'gram', 'param']);
+  if (typeof maskGram !== 'boolean') throw new ArgumentError('maskGram', `must be true or false, got ${String(maskGram)}`);
   const lm = adaptive ? resolveLevenbergMarquardt(adaptive, { ...LEVENBERG_MARQUARDT_DEFAULTS }) : undefined;
-  return { lr, damping: lm ? clampDamping(damping, lm) : damping, lm, form, guard: resolveDivergenceGuard(options?.guard) };
+  return { lr, damping: lm ? clampDamping(damping, lm) : damping, lm, form, guard: resolveDivergenceGuard(options?.guard), maskGram };
 }
 
 const NGD_OPTIONS: OptionShape = {
   lr: 'number', damping: 'number', adaptive: ['boolean', 'object'], form: { kinds: ['string'], expect: "'auto', 'gram' or 'param'" },
-  guard: ['boolean', 'object'],
+  guard: ['boolean', 'object'], maskGram: 'boolean',
 };
 
 
@@ -76,7 +85,7 @@ class NaturalGradient implements Optimizer {
   readonly name = 'ngd';
   private readonly bound = new NetBinding('ngd()');
   private readonly guard = new StepGuard();
-  private readonly gram = new GramSystem();
+  private readonly gram: GramSystem;
   private readonly param = new ParamSystem();
   /** The damping the next step starts from (adapted when `lm`): the optimizer's only state across steps. */
   private damping: number;
@@ -86,6 +95,7 @@ class NaturalGradient implements Optimizer {
   constructor(readonly settings: NgdSettings) {
     this.damping = settings.damping;
     this.lr = settings.lr;
+    this.gram = new GramSystem({ maskGram: settings.maskGram });
   }
 
   /** Sets η for the following steps (learning-rate schedules). */
@@ -96,8 +106,8 @@ class NaturalGradient implements Optimizer {
 
   /** The options that rebuild this optimizer with `ngd` (checkpoints). */
   checkpointConfig(): Record<string, unknown> {
-    const { damping, lm, form } = this.settings;
-    return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form };
+    const { damping, lm, form, maskGram } = this.settings;
+    return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form, maskGram };
   }
 
   /** The state across steps: the damping the next step starts from. */
@@ -107,7 +117,9 @@ class NaturalGradient implements Optimizer {
 
   /** Restores {@link NaturalGradient.saveState} on `net`. */
   loadState(net: Net, state: StateReader): void {
-    const damping = state.number('damping', { min: 0 });
+    // Adaptive damping never leaves [min, max]; a saved value outside it is a corrupt file.
+    const lm = this.settings.lm;
+    const damping = state.number('damping', lm ? { min: lm.min, max: lm.max } : { min: 0 });
     this.bound.bind(net);
     this.damping = damping;
   }

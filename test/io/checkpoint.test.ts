@@ -4,6 +4,7 @@
  * mini-batches); corrupt checkpoints raise FormatError naming the field; the CLI's
  * --checkpoint/--resume equals an uninterrupted run.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -113,6 +114,30 @@ test('step-level: full-batch train for 2N steps = N steps, checkpoint (JSON text
   }
 });
 
+test('K-FAC: loading survives memory growing at any allocation (a filler block slides the boundary), on both backends', async () => {
+  // kfac.prev is allocated last while loading; a filler before the load, in steps of P/2
+  // across the first memory size, makes each allocation in turn the one that grows memory.
+  const { kernels } = await import('../../src/index');
+  const n = 8, X = randn(3, n * 30), Y = new Float64Array(n).map((_, i) => i % 3);
+  for (const backend of ['wasm', 'js'] as const) {
+    await init({ backend });
+    const net = mlp({ sizes: [30, 30, 30, 3], seed: 1 }), opt = kfac({ lr: 1e-3, damping: 1e-2, momentum: 0.5 });
+    fit(net, { X, Y, n }, opt, { epochs: 1, loss: 'cross-entropy' });
+    const text = JSON.stringify(saveCheckpoint(net, opt)), P = net.numParams;
+    expect(JSON.parse(text).optimizer.state.hasDelta).toBe(true);
+    net.dispose(); opt.dispose();
+    await init({ backend });
+    const first = kernels().memoryBytes() / 8;
+    for (let f = 0; f < first + P; f += P >> 1) {
+      await init({ backend });
+      const filler = f ? kernels().alloc(f) : 0;
+      const loaded = loadCheckpoint(text);
+      expect(JSON.stringify(saveCheckpoint(loaded.net, loaded.optimizer))).toBe(text);
+      loaded.net.dispose(); loaded.optimizer.dispose(); kernels().free(filler);
+    }
+  }
+});
+
 describe('corrupt checkpoints raise FormatError naming the field', () => {
   let good: Record<string, any>;
   beforeAll(async () => {
@@ -168,6 +193,72 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
     expectField((c) => { c.optimizer.config.inverseEvery = 0; }, 'optimizer.config.inverseEvery');
   });
 
+  test('K-FAC buffers: each is checked for presence and exact length at load (primal, dual, eigen)', () => {
+    const enc = (values: number[]) => ({ f64: Buffer.from(new Float64Array(values).buffer).toString('base64') });
+    const save = (opt: Optimizer) => {
+      const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+      fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+      const text = JSON.stringify(saveCheckpoint(net, opt));
+      net.dispose(); opt.dispose();
+      return text;
+    };
+    const primal = save(kfac({ damping: 1e-2 }));
+    // form 'dual': each factor is held as its last batch X and Gram K = XXᵀ, in two slots.
+    const dual = save(kfac({ damping: 1e-2, decay: 0, form: 'dual' }));
+    const eigen = save(kfac({ damping: 1e-2, inversion: 'eigen' }));
+    const block = 'optimizer.state.estimator.blocks[1]';
+    const expectError = (base: string, corrupt: (b: any) => void, field: string, message: RegExp) => {
+      const c = JSON.parse(base);
+      corrupt(c.optimizer.state.estimator.blocks[1]);
+      let err: unknown;
+      try { loadCheckpoint(c); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(FormatError);
+      expect([(err as FormatError).field, (err as Error).message]).toEqual([field, expect.stringMatching(message)]);
+    };
+    // A validly encoded factor of the wrong length (7×7 expected) used to load and be read past.
+    expectError(primal, (b) => { b.buffers['A.F'] = enc([1]); }, `${block}.buffers.A.F`, /must hold 49 values .* got 1/);
+    expectError(primal, (b) => { b.buffers['S.L'] = enc(new Array(10).fill(1)); }, `${block}.buffers.S.L`, /must hold 9 values/);
+    // A buffer the state needs, missing from the file, used to surface only at the first step.
+    expectError(primal, (b) => { delete b.buffers['A.F']; }, `${block}.buffers.A.F`, /is missing/);
+    expectError(primal, (b) => { delete b.buffers['A.inv']; }, `${block}.buffers.A.inv`, /is missing/);
+    expectError(eigen, (b) => { delete b.buffers['eig.D']; }, `${block}.buffers.eig.D`, /is missing/);
+    expectError(eigen, (b) => { b.buffers['A.w'] = enc([1, 2]); }, `${block}.buffers.A.w`, /must hold 7 values/);
+    // Dual slots: row counts must match the stored batches and the cached inverse.
+    expectError(dual, (b) => { b.A.slotRows = b.A.slotRows.map((n: number) => n + 50); b.A.invRows += 50; }, `${block}.buffers.A.X0`, /must hold at least/);
+    expectError(dual, (b) => { b.A.invRows += 1; }, `${block}.A.invRows`, /must equal the rows of the active slot/);
+    expectError(dual, (b) => { b.A.slotRows = [-1, 2.5]; }, `${block}.A.slotRows`, /row counts/);
+    expectError(dual, (b) => { delete b.buffers["A.LK"]; }, `${block}.buffers.A.LK`, /is missing/);
+    // The uncorrupted checkpoints load.
+    for (const text of [primal, dual, eigen]) { const ok = loadCheckpoint(text); ok.net.dispose(); ok.optimizer.dispose(); }
+  });
+
+  test('adaptive damping outside its [min, max] is rejected at load (ngd, kfac); fixed damping is any λ ≥ 0', () => {
+    const save = (opt: Optimizer) => {
+      const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+      fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+      const text = JSON.stringify(saveCheckpoint(net, opt));
+      net.dispose(); opt.dispose();
+      return text;
+    };
+    const withDamping = (text: string, damping: number) => { const c = JSON.parse(text); c.optimizer.state.damping = damping; return c; };
+    const dampingOf = (loaded: { net: any; optimizer: Optimizer }) => (saveCheckpoint(loaded.net, loaded.optimizer) as any).optimizer.state.damping;
+    for (const make of [() => ngd({ damping: 1e-2, adaptive: { min: 1e-6, max: 10 } }), () => kfac({ damping: 1e-2, adaptive: { min: 1e-6, max: 10 } })]) {
+      const text = save(make());
+      for (const damping of [1e-9, 11, 0]) {
+        let err: unknown;
+        try { loadCheckpoint(withDamping(text, damping)); } catch (e) { err = e; }
+        expect(err).toBeInstanceOf(FormatError);
+        expect([(err as FormatError).field, (err as Error).message]).toEqual(['optimizer.state.damping', expect.stringContaining(`must be in [0.000001, 10], got ${damping}`)]);
+      }
+      const ok = loadCheckpoint(withDamping(text, 10));
+      expect(dampingOf(ok)).toBe(10);
+      ok.net.dispose(); ok.optimizer.dispose();
+    }
+    const fixed = loadCheckpoint(withDamping(save(ngd({ damping: 1e-2 })), 50));
+    expect(dampingOf(fixed)).toBe(50);
+    fixed.net.dispose(); fixed.optimizer.dispose();
+  });
+
   test('a hostile extra cannot reach Object.prototype', () => {
     const text = JSON.stringify(good).replace('"extra":{', '"extra":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},');
     const loaded = loadCheckpoint(text);
@@ -193,5 +284,42 @@ test('CLI: --epochs 4 equals --epochs 2 --checkpoint, then --resume --epochs 4 i
     expect(out).toMatch(/^epoch 3\/4/m);
     expect([optimizer, readFileSync(join(dir, 'resumed.json'), 'utf8')]).toEqual([optimizer, readFileSync(join(dir, 'whole.json'), 'utf8')]);
   }
+  cleanup();
+});
+
+test('loading an Adam, SGD or K-FAC checkpoint in a fresh process grows memory safely (~100k parameters), on both backends', async () => {
+  // The state blocks are allocated while loading; on a fresh backend that allocation grows
+  // memory, so a view of memory taken before it is detached (WASM) or too short (JS). The
+  // fresh process saves what it loaded: the same checkpoint text, state blocks included.
+  const { dir, cleanup } = tempDir('natgrad-ckpt-grow-');
+  const makers: Record<string, () => Optimizer> = {
+    adam: () => adam({ lr: 1e-3 }),
+    sgd: () => sgd({ lr: 1e-3, momentum: 0.9 }),
+    kfac: () => kfac({ lr: 1e-3, damping: 1e-2, momentum: 0.5 }),
+  };
+  const n = 4, X = randn(3, n * 100), Y = new Float64Array([0, 1, 1, 0]);
+  const expected: Record<string, string> = {};
+  for (const backend of ['wasm', 'js'] as const) {
+    await init({ backend });
+    for (const [name, make] of Object.entries(makers)) {
+      const key = `${backend} ${name}`;
+      const net = mlp({ sizes: [100, 1000, 2], seed: 1 }), opt = make();
+      fit(net, { X, Y, n }, opt, { epochs: 1, loss: 'cross-entropy' });
+      const text = JSON.stringify(saveCheckpoint(net, opt));
+      writeFileSync(join(dir, `${key}.json`), text);
+      expected[key] = createHash('sha256').update(text).digest('hex');
+      net.dispose(); opt.dispose();
+    }
+  }
+  const script = bundle(`
+    import { readFileSync } from 'node:fs';
+    import { createHash } from 'node:crypto';
+    import { init, loadCheckpoint, saveCheckpoint } from '../src/index';
+    const [dir, key] = [process.argv[2], process.argv[3]];
+    await init({ backend: key.split(' ')[0] });
+    const { net, optimizer } = loadCheckpoint(readFileSync(dir + '/' + key + '.json', 'utf8'));
+    console.log(createHash('sha256').update(JSON.stringify(saveCheckpoint(net, optimizer))).digest('hex'));
+  `, dir, 'grow');
+  for (const key of Object.keys(expected)) expect([key, runNode(script, [dir, key]).trim()]).toEqual([key, expected[key]]);
   cleanup();
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { CholeskyDecomposition, Matrix, inverse as mlInverse } from 'ml-matrix';
-import { BACKENDS, kernelsFor } from '../helpers/backends';
+import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { eye, matmul, norm, transpose } from '../helpers/naive';
 import { randn, randomSPD } from '../helpers/random';
@@ -190,7 +190,7 @@ function failingAt(seed: number, n: number, pivot: number): Float64Array {
   });
 }
 
-describe.each(BACKENDS)('cholesky kernels (%s)', (name) => {
+describe.each(KERNEL_VARIANTS)('cholesky kernels (%s)', (name) => {
   let k: Kernels;
   let m: Arena;
   beforeAll(async () => {

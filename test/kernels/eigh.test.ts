@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { BACKENDS, kernelsFor } from '../helpers/backends';
+import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { matmul, norm, transpose } from '../helpers/naive';
 import { randn, randomSPD, rng } from '../helpers/random';
@@ -180,7 +180,7 @@ function checkAgainstReference(a: Float64Array, n: number, w: Float64Array, key:
 
 // ---------------------------------------------------------------------------------------------
 
-describe.each(BACKENDS)('syev (%s)', (backend) => {
+describe.each(KERNEL_VARIANTS)('syev (%s)', (backend) => {
   let k: Kernels;
   beforeAll(async () => {
     k = await kernelsFor(backend);

@@ -1,5 +1,5 @@
 import { Matrix } from 'ml-matrix';
-import { BACKENDS, kernelsFor } from '../helpers/backends';
+import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { matmul } from '../helpers/naive';
 import { randn } from '../helpers/random';
@@ -117,7 +117,7 @@ function check(k: Kernels, cs: Case, withMl = true): void {
 const SIZES = [0, 1, 2, 3, 5, 7, 9, 16, 17, 31, 33, 64, 65, 127, 129];
 const TRANS: Array<[number, number]> = [[0, 0], [0, 1], [1, 0], [1, 1]];
 
-describe.each(BACKENDS)('gemm on the %s backend', (backend) => {
+describe.each(KERNEL_VARIANTS)('gemm on the %s backend', (backend) => {
   let k: Kernels;
   beforeAll(async () => {
     k = await kernelsFor(backend);
@@ -220,5 +220,46 @@ describe.each(BACKENDS)('gemm on the %s backend', (backend) => {
     k.free(pa);
     k.free(pc);
     k.free(pd);
+  });
+});
+
+describe.each(KERNEL_VARIANTS)('gemm fast paths on %s', (variant) => {
+  /** C of op(A)·op(B) + beta·C0 for stored A (ra×ca) and B (rb×cb), as a copy. */
+  function product(k: Kernels, ta: number, tb: number, m: number, n: number, kk: number, a: Float64Array, b: Float64Array, c0: Float64Array, alpha: number, beta: number): Float64Array {
+    const pa = k.alloc(a.length), pb = k.alloc(b.length), pc = k.alloc(m * n);
+    k.f64().set(a, pa / 8);
+    k.f64().set(b, pb / 8);
+    k.f64().set(c0, pc / 8);
+    k.gemm(ta, tb, m, n, kk, alpha, pa, ta ? m : kk, pb, tb ? kk : n, beta, pc, n);
+    const out = k.f64().slice(pc / 8, pc / 8 + m * n);
+    for (const p of [pa, pb, pc]) k.free(p);
+    return out;
+  }
+
+  test('one column (n = 1, no packing) gives the bits of the blocked path (column 0 of an n = 2 product)', async () => {
+    const k = await kernelsFor(variant);
+    for (const [m, kk, ta] of [[9, 600, 0], [512, 300, 1], [1, 7, 0], [33, 257, 1]]) {
+      const a = randn(m + kk, m * kk), x = randn(kk, kk), c0 = randn(5, m);
+      // B as kk×2 with x in column 0 (blocked path) and as kk×1 (matrix-vector path).
+      const b2 = new Float64Array(kk * 2).map((_, i) => (i % 2 === 0 ? x[i >> 1] : 1));
+      const c2 = new Float64Array(m * 2).map((_, i) => (i % 2 === 0 ? c0[i >> 1] : 0));
+      const one = product(k, ta, 0, m, 1, kk, ta ? transposeDense(a, m, kk) : a, x, c0, -0.75, 0.5);
+      const two = product(k, ta, 0, m, 2, kk, ta ? transposeDense(a, m, kk) : a, b2, c2, -0.75, 0.5);
+      expect(Array.from(one)).toEqual(Array.from(two).filter((_, i) => i % 2 === 0));
+    }
+  });
+
+  test('rank 1 (k = 1, no packing) gives the bits of the blocked path (k = 2 with a zero term)', async () => {
+    const k = await kernelsFor(variant);
+    for (const [m, n, tb] of [[512, 4096, 0], [7, 5, 1], [3, 1001, 1], [1, 2, 0]]) {
+      const u = randn(m, m), v = randn(n, n), c0 = randn(7, m * n);
+      for (const beta of [0, 1, -2]) {
+        const one = product(k, 0, tb, m, n, 1, u, v, c0, 1.25, beta);
+        const a2 = new Float64Array(m * 2).map((_, i) => (i % 2 === 0 ? u[i >> 1] : 0));
+        const b2 = new Float64Array(2 * n).map((_, i) => (i < n ? v[i] : 0));
+        const two = product(k, 0, tb, m, n, 2, a2, tb ? transposeDense(b2, 2, n) : b2, c0, 1.25, beta);
+        expect(Buffer.from(one.buffer).equals(Buffer.from(two.buffer))).toBe(true);
+      }
+    }
   });
 });

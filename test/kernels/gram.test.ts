@@ -1,5 +1,5 @@
 import { Matrix } from 'ml-matrix';
-import { BACKENDS, kernelsFor } from '../helpers/backends';
+import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { matmul } from '../helpers/naive';
 import { randn } from '../helpers/random';
@@ -109,7 +109,7 @@ function check(k: Kernels, cs: Case, withMl = true): void {
 
 const SIZES = [0, 1, 2, 3, 5, 7, 9, 16, 17, 31, 33, 64, 65, 127, 129];
 
-describe.each(BACKENDS)('syrk on the %s backend', (backend) => {
+describe.each(KERNEL_VARIANTS)('syrk on the %s backend', (backend) => {
   let k: Kernels;
   beforeAll(async () => {
     k = await kernelsFor(backend);
@@ -169,7 +169,7 @@ describe.each(BACKENDS)('syrk on the %s backend', (backend) => {
   });
 });
 
-describe.each(BACKENDS)('hadamard on the %s backend', (backend) => {
+describe.each(KERNEL_VARIANTS)('hadamard on the %s backend', (backend) => {
   let k: Kernels;
   beforeAll(async () => {
     k = await kernelsFor(backend);
@@ -211,7 +211,7 @@ describe.each(BACKENDS)('hadamard on the %s backend', (backend) => {
   });
 });
 
-describe.each(BACKENDS)('mirrorLower on %s', (name) => {
+describe.each(KERNEL_VARIANTS)('mirrorLower on %s', (name) => {
   test.each([0, 1, 2, 3, 5, 31, 33, 65, 100])('n = %i, ldc = n + 3: upper = lower, lower and padding untouched', async (n) => {
     const k = await kernelsFor(name);
     const ldc = n + 3;

@@ -1,4 +1,4 @@
-import { BACKENDS, kernelsFor } from '../helpers/backends';
+import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import type { Kernels } from '../../src/kernels/types';
 
@@ -43,7 +43,7 @@ function getRows(k: Kernels, p: number, rows: number, cols: number, ld: number):
   return out;
 }
 
-describe.each(BACKENDS)('relu on %s', (name) => {
+describe.each(KERNEL_VARIANTS)('relu on %s', (name) => {
   /** The reference: the TypeScript expression the kernel contract states, (scale·z)·[z > 0]. */
   const expected = (z: Float64Array, scale: number) => z.map((x) => (scale * x) * +(x > 0));
 
@@ -87,7 +87,7 @@ describe.each(BACKENDS)('relu on %s', (name) => {
   });
 });
 
-describe.each(BACKENDS)('reluMask on %s', (name) => {
+describe.each(KERNEL_VARIANTS)('reluMask on %s', (name) => {
   /** The reference: row r of B times [z ≥ 0] of row ⌊r/q⌋ of Z. */
   const expected = (b: Float64Array, z: Float64Array, n: number, q: number, m: number) =>
     b.map((x, idx) => {

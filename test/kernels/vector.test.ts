@@ -1,6 +1,6 @@
-import { BACKENDS, kernelsFor } from '../helpers/backends';
+import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 
-describe.each(BACKENDS)('firstNonFinite on %s', (name) => {
+describe.each(KERNEL_VARIANTS)('firstNonFinite on %s', (name) => {
   const sizes = [0, 1, 2, 3, 4, 5, 7, 8, 9, 17, 33, 64, 65, 255, 256, 257, 520];
 
   test.each(sizes)('all finite, len %i → -1 (extremes included)', async (len) => {

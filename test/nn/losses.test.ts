@@ -162,3 +162,32 @@ describe.each(BACKENDS)('%s backend: each loss owns its curvature knowledge', (b
     expect(rows).toEqual(expected);
   });
 });
+
+describe('a loss says what task it is for; other modules ask that, not its name (issue 7 layering)', () => {
+  test('task: squared-error is regression, cross-entropy classification (any reduction)', () => {
+    for (const reduction of ['sum', 'mean'] as const) {
+      expect(squaredError({ reduction }).task).toBe('regression');
+      expect(softmaxCrossEntropy({ reduction }).task).toBe('classification');
+    }
+  });
+
+  test('no module outside src/nn/losses.ts branches on a loss name', () => {
+    const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+    const { join, relative } = require('node:path') as typeof import('node:path');
+    const root = join(__dirname, '..', '..', 'src');
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(root, f));
+    expect(files.length).toBeGreaterThan(20);
+    // `loss.name !== …`, `… === lossFn.name`, `… === 'cross-entropy'`; messages may still print the name.
+    const onLossName = /\bloss\w*\.name\s*[!=]==|[!=]==\s*loss\w*\.name\b/i;
+    const onNameLiteral = /[!=]==\s*'(squared-error|cross-entropy)'|'(squared-error|cross-entropy)'\s*[!=]==/;
+    const offenders: string[] = [];
+    for (const file of files) {
+      const rel = relative(root, file);
+      if (rel === join('nn', 'losses.ts')) continue;
+      readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+        if (onLossName.test(line) || onNameLiteral.test(line)) offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(offenders).toEqual([]);
+  });
+});

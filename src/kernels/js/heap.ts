@@ -1,3 +1,5 @@
+import { ArgumentError, OutOfMemoryError } from '../../errors.js';
+
 /**
  * The plain-TypeScript backend's memory: one growable ArrayBuffer with a first-fit
  * allocator, so the JS backend hands out the same kind of `Ptr` (byte offsets) as
@@ -7,17 +9,28 @@
  * out, so 0 can mean "no block". Free blocks are kept sorted by address and merged
  * with their neighbours on free, so dispose-then-allocate reuses the same space.
  */
+/** Growth granularity, as WebAssembly pages (keeps Float64Array and Uint32Array views whole). */
+const PAGE = 65536;
+/** Ceiling: 2 GiB, as the WASM backend (pointers stay non-negative int32s, so `ptr >> 3` is exact). */
+export const MAX_BYTES = 2 ** 31;
+
 export class JsHeap {
+  /** The most bytes the buffer may grow to. */
+  readonly maxBytes: number;
   private buffer: ArrayBuffer;
   private view: Float64Array;
+  private u32view: Uint32Array;
   /** Free blocks as parallel arrays of [start, size] in bytes, sorted by start. */
   private freeStart: number[] = [];
   private freeSize: number[] = [];
   private readonly sizes = new Map<number, number>();
 
-  constructor(initialBytes = 1 << 20) {
+  constructor(initialBytes = 1 << 20, maxBytes = MAX_BYTES) {
+    this.maxBytes = maxBytes;
+    initialBytes = Math.min(initialBytes, maxBytes);
     this.buffer = new ArrayBuffer(initialBytes);
     this.view = new Float64Array(this.buffer);
+    this.u32view = new Uint32Array(this.buffer);
     this.freeStart.push(16);
     this.freeSize.push(initialBytes - 16);
   }
@@ -30,8 +43,22 @@ export class JsHeap {
     return this.view;
   }
 
+  /** A Uint32Array over the same bytes (for the bit-packed masks), re-made after growth. */
+  u32(): Uint32Array {
+    if (this.u32view.buffer !== this.buffer) this.u32view = new Uint32Array(this.buffer);
+    return this.u32view;
+  }
+
+  /** Throws OutOfMemoryError when the heap cannot grow to fit (nothing is allocated then). */
   alloc(count: number): number {
-    const size = Math.max(16, (count * 8 + 15) & ~15);
+    if (!Number.isInteger(count) || count < 0) {
+      throw new ArgumentError('count', `an allocation takes a non-negative integer number of float64 values, got ${String(count)}`);
+    }
+    // Not `& ~15`: that would wrap sizes of 2 GiB and more through int32.
+    const size = Math.max(16, Math.ceil((count * 8) / 16) * 16);
+    if (size > this.maxBytes - 16) {
+      throw new OutOfMemoryError(count * 8, `the JS backend's memory may grow to at most ${this.maxBytes} bytes`);
+    }
     for (;;) {
       for (let i = 0; i < this.freeStart.length; i++) {
         if (this.freeSize[i] >= size) {
@@ -76,12 +103,34 @@ export class JsHeap {
     }
   }
 
-  /** At least doubles the buffer (like memory.grow, old views become stale). */
+  /**
+   * At least doubles the buffer, within maxBytes (like memory.grow, old views become stale).
+   * When doubling is refused, asks for just enough; when even that is refused, throws
+   * OutOfMemoryError and the heap is unchanged.
+   */
   private grow(needed: number): void {
     const old = this.buffer.byteLength;
+    // The free block at the end (if any) counts towards `needed`.
+    const last = this.freeStart.length - 1;
+    const tail = last >= 0 && this.freeStart[last] + this.freeSize[last] === old ? this.freeSize[last] : 0;
+    const least = Math.ceil((old + needed - tail) / PAGE) * PAGE;
+    if (least > this.maxBytes) {
+      throw new OutOfMemoryError(needed, `the JS backend's memory (${old} bytes now) may grow to at most ${this.maxBytes} bytes`);
+    }
     let next = old * 2;
-    while (next - old < needed) next *= 2;
-    const buffer = new ArrayBuffer(next);
+    while (next < least) next *= 2;
+    next = Math.min(next, this.maxBytes);
+    let buffer: ArrayBuffer;
+    try {
+      buffer = new ArrayBuffer(next);
+    } catch {
+      try {
+        next = least;
+        buffer = new ArrayBuffer(next);
+      } catch {
+        throw new OutOfMemoryError(needed, `the engine refused to grow the JS backend's memory from ${old} to ${next} bytes`);
+      }
+    }
     new Uint8Array(buffer).set(new Uint8Array(this.buffer));
     this.buffer = buffer;
     this.view = new Float64Array(buffer);

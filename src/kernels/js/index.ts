@@ -1,11 +1,13 @@
 import type { Kernels, Ptr } from '../types.js';
-import { JsHeap } from './heap.js';
+import { JsHeap, MAX_BYTES } from './heap.js';
+import { ArgumentError } from '../../errors.js';
 import { gemm } from './gemm.js';
 import { syrk, hadamard, mirrorLower } from './gram.js';
 import { potrf, trsm, potrs, potri } from './cholesky.js';
 import { syev } from './eigh.js';
 import { firstNonFinite } from './vector.js';
 import { relu, reluMask } from './nn.js';
+import { packMask, maskGram } from './mask.js';
 
 /**
  * The plain-TypeScript backend: the reference the WASM kernels are tested against,
@@ -14,7 +16,20 @@ import { relu, reluMask } from './nn.js';
  */
 export class JsKernels implements Kernels {
   readonly backend = 'js' as const;
-  private readonly heap = new JsHeap();
+  readonly simdBuild = null;
+  readonly threads = 1;
+  private readonly heap: JsHeap;
+
+  /** maxMemoryBytes: the most bytes the heap may grow to (rounded down to 64 KiB; default and at most 2 GiB). */
+  constructor(options: { maxMemoryBytes?: number } = {}) {
+    const max = options.maxMemoryBytes;
+    if (max !== undefined && (typeof max !== 'number' || !(max >= 65536))) {
+      throw new ArgumentError('maxMemoryBytes', `must be a number ≥ 65536, got ${String(max)}`);
+    }
+    this.heap = new JsHeap(1 << 20, max === undefined ? undefined : Math.min(MAX_BYTES, Math.floor(max / 65536) * 65536));
+  }
+
+  get maxMemoryBytes(): number { return this.heap.maxBytes; }
 
   alloc(count: number): Ptr { return this.heap.alloc(count); }
   free(ptr: Ptr): void { this.heap.free(ptr); }
@@ -57,5 +72,11 @@ export class JsKernels implements Kernels {
   }
   reluMask(n: number, q: number, m: number, z: Ptr, b: Ptr): void {
     reluMask(this.heap.f64(), n, q, m, z >> 3, b >> 3);
+  }
+  packMask(n: number, m: number, z: Ptr, ldz: number, masks: Ptr): void {
+    packMask(this.heap.f64(), this.heap.u32(), n, m, z >> 3, ldz, masks >> 2);
+  }
+  maskGram(n: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void {
+    maskGram(this.heap.f64(), this.heap.u32(), n, words, masks >> 2, alpha, out >> 3, ldo);
   }
 }

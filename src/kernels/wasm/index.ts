@@ -1,98 +1,326 @@
 import { instantiate } from '@assemblyscript/loader';
-import type { Kernels, Ptr } from '../types.js';
-import { WASM_BASE64 } from './binary.js';
+import { KERNEL_NAMES, type KernelName, type Kernels, type Ptr, type SimdBuild } from '../types.js';
+import { WASM_BASELINE_BASE64, WASM_RELAXED_BASE64 } from './binary.js';
+import { withSharedMemory } from './shared-memory.js';
+import { ArgumentError, BackendError, NatgradError, OutOfMemoryError } from '../../errors.js';
+import { OP_GEMM_PANEL, ThreadPool } from './threads.js';
 
 /** Must equal ABI_VERSION in assembly/memory.ts; checked at load so the two sides cannot drift. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
-/** The raw exports of build/natgrad.wasm: every kernel already has the Kernels signature. */
-interface WasmExports extends Omit<Kernels, 'backend' | 'alloc' | 'f64' | 'memoryBytes'> {
-  memory: WebAssembly.Memory;
+const PAGE = 65536;
+/** Pages the module declares for its imported memory (asconfig.json initialMemory). */
+const INITIAL_PAGES = 16;
+/**
+ * 2 GiB: 32-bit WebAssembly could address 4 GiB, but pointers cross the boundary as int32, so
+ * addresses from 2 GiB on would come back negative.
+ */
+const MAX_PAGES = 32768;
+/** TLSF's largest single block (BLOCK_MAXSIZE in AssemblyScript's rt/common.ts): 1 GiB minus its header. */
+const MAX_BLOCK_BYTES = 2 ** 30 - 16;
+
+/** The raw exports of a kernels module: the compute kernels already have the Kernels signature. */
+type WasmExports = Pick<Kernels, KernelName> & {
   ABI_VERSION: WebAssembly.Global | number;
   alloc(bytes: number): Ptr;
-}
+  free(ptr: Ptr): void;
+  pendingAllocation(): number;
+  clearPendingAllocation(): void;
+  gemmPanel(i0: number, i1: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
+    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number): void;
+  threadScratchBytes(): number;
+  useThreadScratch(ptr: Ptr): void;
+};
 
-let bytesCache: Uint8Array<ArrayBuffer> | undefined;
+/** Exports besides the compute kernels that the binding needs (memory, and the panels threads run). */
+const MEMORY_EXPORTS = [
+  'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'threadScratchBytes', 'useThreadScratch',
+] as const;
 
-/** The embedded module's bytes (decoded once). */
-export function wasmBytes(): Uint8Array<ArrayBuffer> {
-  if (!bytesCache) {
-    const bin = atob(WASM_BASE64);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    bytesCache = out;
+/**
+ * Below this many flops a GEMM or SYRK stays on the calling thread: waking workers costs tens of
+ * microseconds, about what a 64×64×64 product takes.
+ */
+export const THREAD_MIN_FLOPS = 2 ** 21;
+/** Fewest rows of C per thread panel. */
+const THREAD_MIN_ROWS = 16;
+
+/**
+ * Compute kernels that may allocate scratch memory inside the module (pack buffers, column and
+ * eigensolver workspaces): their calls are wrapped so a failed growth becomes OutOfMemoryError.
+ * The others are the exports themselves.
+ */
+const SCRATCH_KERNELS: ReadonlySet<KernelName> = new Set(['gemm', 'syrk', 'potrf', 'trsm', 'potrs', 'potri', 'syev']);
+
+/** The embedded modules: one per SIMD build (the shared-memory variants for threads are derived from them). */
+const BASE64: Record<SimdBuild, string> = { baseline: WASM_BASELINE_BASE64, relaxed: WASM_RELAXED_BASE64 };
+const bytesCache: Partial<Record<`${SimdBuild}${'' | '-shared'}`, Uint8Array<ArrayBuffer>>> = {};
+
+/** The embedded module's bytes for one build, with a private or a shared memory (decoded once). */
+export function wasmBytes(build: SimdBuild = 'baseline', shared = false): Uint8Array<ArrayBuffer> {
+  const key = shared ? (`${build}-shared` as const) : build;
+  let out = bytesCache[key];
+  if (!out) {
+    if (shared) {
+      out = withSharedMemory(wasmBytes(build), MAX_PAGES);
+    } else {
+      const bin = atob(BASE64[build]);
+      out = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    }
+    bytesCache[key] = out;
   }
-  return bytesCache;
+  return out;
 }
 
-/** True when this engine can compile the SIMD module (the feature probe behind backend 'auto'). */
-export function wasmSimdSupported(): boolean {
+/** True when this engine can compile the given build (the probe behind backend 'auto' and simd 'auto'). */
+export function wasmSimdSupported(build: SimdBuild = 'baseline', shared = false): boolean {
   try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(wasmBytes());
+    return typeof WebAssembly === 'object' && WebAssembly.validate(wasmBytes(build, shared));
   } catch {
     return false;
   }
 }
 
+/** Options for {@link WasmKernels.create}. */
+export interface WasmKernelsOptions {
+  /** Which build to instantiate (default 'baseline'); the caller probes support first. */
+  build?: SimdBuild;
+  /** The most bytes the memory may grow to (rounded down to 64 KiB pages; default and at most 2 GiB). */
+  maxMemoryBytes?: number;
+  /**
+   * Threads for GEMM and SYRK, the calling thread included (default 1). Above 1 the memory is a
+   * shared one and a worker pool starts; the caller checks that threads can run here first.
+   */
+  threads?: number;
+}
+
+/** Pages for a maxMemoryBytes option: validated, rounded down to whole pages. */
+export function maxPagesFor(maxMemoryBytes: number | undefined): number {
+  if (maxMemoryBytes === undefined) return MAX_PAGES;
+  if (typeof maxMemoryBytes !== 'number' || !(maxMemoryBytes >= INITIAL_PAGES * PAGE)) {
+    throw new ArgumentError('maxMemoryBytes', `must be a number ≥ ${INITIAL_PAGES * PAGE} (the module's initial memory), got ${String(maxMemoryBytes)}`);
+  }
+  return Math.min(MAX_PAGES, Math.floor(maxMemoryBytes / PAGE));
+}
+
 /**
- * The WASM SIMD backend. Kernel methods are the module's exports themselves (no
- * marshalling per call); only alloc converts a count to bytes and f64() re-makes
- * its view when memory has grown, because growth detaches the old buffer.
+ * The WASM SIMD backend. Compute kernels are bound from KERNEL_NAMES: the module's exports
+ * themselves (no marshalling per call), except that kernels which may grow memory for scratch
+ * translate a failed growth into OutOfMemoryError. alloc converts a count to bytes and checks it;
+ * f64() re-makes its view when memory has grown, because growth detaches the old buffer.
  */
 export class WasmKernels implements Kernels {
   readonly backend = 'wasm' as const;
-  readonly gemm: Kernels['gemm'];
-  readonly syrk: Kernels['syrk'];
-  readonly hadamard: Kernels['hadamard'];
-  readonly mirrorLower: Kernels['mirrorLower'];
-  readonly potrf: Kernels['potrf'];
-  readonly trsm: Kernels['trsm'];
-  readonly potrs: Kernels['potrs'];
-  readonly potri: Kernels['potri'];
-  readonly syev: Kernels['syev'];
-  readonly free: Kernels['free'];
-  readonly firstNonFinite: Kernels['firstNonFinite'];
-  readonly relu: Kernels['relu'];
-  readonly reluMask: Kernels['reluMask'];
+  readonly simdBuild: SimdBuild;
+  readonly maxMemoryBytes: number;
+  declare readonly gemm: Kernels['gemm'];
+  declare readonly syrk: Kernels['syrk'];
+  declare readonly hadamard: Kernels['hadamard'];
+  declare readonly mirrorLower: Kernels['mirrorLower'];
+  declare readonly potrf: Kernels['potrf'];
+  declare readonly trsm: Kernels['trsm'];
+  declare readonly potrs: Kernels['potrs'];
+  declare readonly potri: Kernels['potri'];
+  declare readonly syev: Kernels['syev'];
+  declare readonly firstNonFinite: Kernels['firstNonFinite'];
+  declare readonly relu: Kernels['relu'];
+  declare readonly reluMask: Kernels['reluMask'];
+  declare readonly packMask: Kernels['packMask'];
+  declare readonly maskGram: Kernels['maskGram'];
   private readonly ex: WasmExports;
+  private readonly memory: WebAssembly.Memory;
   private view: Float64Array;
+  private pool: ThreadPool | undefined;
 
-  private constructor(ex: WasmExports) {
-    this.ex = ex;
+  /**
+   * Binds a module's exports. Throws BackendError when an export the TypeScript side needs is
+   * missing or the module's ABI version differs (a stale or foreign build).
+   */
+  constructor(moduleExports: Record<string, unknown>, memory: WebAssembly.Memory, build: SimdBuild, maxPages: number) {
+    const missing = [...MEMORY_EXPORTS, ...KERNEL_NAMES].filter((name) => {
+      const v = moduleExports[name];
+      return name === 'ABI_VERSION' ? v === undefined : typeof v !== 'function';
+    });
+    if (missing.length > 0) {
+      throw new BackendError(`the WASM module lacks the export${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; rebuild it with \`npm run build:wasm\``);
+    }
+    const ex = moduleExports as unknown as WasmExports;
     const abi = typeof ex.ABI_VERSION === 'number' ? ex.ABI_VERSION : ex.ABI_VERSION.value;
-    if (abi !== ABI_VERSION) throw new Error(`natgrad: WASM ABI ${abi} does not match the TypeScript side (${ABI_VERSION})`);
-    this.gemm = ex.gemm;
-    this.syrk = ex.syrk;
-    this.hadamard = ex.hadamard;
-    this.mirrorLower = ex.mirrorLower;
-    this.potrf = ex.potrf;
-    this.trsm = ex.trsm;
-    this.potrs = ex.potrs;
-    this.potri = ex.potri;
-    this.syev = ex.syev;
-    this.free = ex.free;
-    this.firstNonFinite = ex.firstNonFinite;
-    this.relu = ex.relu;
-    this.reluMask = ex.reluMask;
-    this.view = new Float64Array(ex.memory.buffer);
+    if (abi !== ABI_VERSION) {
+      throw new BackendError(`the WASM module has ABI version ${String(abi)} but the TypeScript side expects ${ABI_VERSION}; rebuild with \`npm run build\``);
+    }
+    this.ex = ex;
+    this.memory = memory;
+    this.simdBuild = build;
+    this.maxMemoryBytes = maxPages * PAGE;
+    const self = this as unknown as Record<KernelName, unknown>;
+    for (const name of KERNEL_NAMES) {
+      const f = ex[name] as (...args: number[]) => number;
+      self[name] = SCRATCH_KERNELS.has(name) ? this.guarded(name, f) : f;
+    }
+    this.view = new Float64Array(memory.buffer);
   }
 
-  /** Compiles and instantiates the embedded module. */
-  static async create(): Promise<WasmKernels> {
-    const { exports } = await instantiate<WasmExports & Record<string, unknown>>(wasmBytes(), {});
-    return new WasmKernels(exports as unknown as WasmExports);
+  /** Threads a GEMM or SYRK may use now (1 without a running pool). */
+  get threads(): number {
+    return this.pool?.running ? this.pool.size : 1;
+  }
+
+  /** Ends the worker threads (idempotent); GEMM and SYRK then run on the calling thread. */
+  shutdown(): void {
+    this.pool?.shutdown();
+    this.pool = undefined;
+  }
+
+  /** Binds gemm and syrk to the row-panel dispatch over the pool (gemmAcc inside the module reaches it through parallelGemm). */
+  private attach(pool: ThreadPool): void {
+    this.pool = pool;
+    const gemm1 = this.gemm, syrk1 = this.syrk;
+    (this as { gemm: Kernels['gemm'] }).gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+      if (n <= 0 || !this.panels(m, n, k, alpha, a, transA ? 1 : lda, transA ? lda : 1, b, transB ? 1 : ldb, transB ? ldb : 1, beta, c, ldc, 0)) {
+        gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      }
+    };
+    (this as { syrk: Kernels['syrk'] }).syrk = (trans, n, k, alpha, a, lda, beta, c, ldc) => {
+      // The lower triangle of op(A)·op(A)ᵀ: B is A read with swapped strides; then mirrored.
+      const [rsa, csa, rsb, csb] = trans ? [1, lda, lda, 1] : [lda, 1, 1, lda];
+      if (this.panels(n, n, k, alpha, a, rsa, csa, a, rsb, csb, beta, c, ldc, 1)) this.ex.mirrorLower(n, c, ldc);
+      else syrk1(trans, n, k, alpha, a, lda, beta, c, ldc);
+    };
+  }
+
+  /**
+   * Runs C ← beta·C + alpha·A·B (as gemmPanel; lowerOnly: only j ≤ i) as row panels over the
+   * pool, the calling thread taking the first; returns false, touching nothing, when the
+   * product is too small to be worth the threads or there is no running pool.
+   */
+  private panels(
+    m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
+    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number,
+  ): boolean {
+    const pool = this.pool;
+    const flops = (lowerOnly ? 1 : 2) * m * n * k;
+    if (!pool?.running || flops < THREAD_MIN_FLOPS) return false;
+    const t = Math.min(pool.size, Math.floor(m / THREAD_MIN_ROWS));
+    if (t <= 1) return false;
+    const bounds = splitRows(m, t, lowerOnly !== 0 && m <= n);
+    const panels = [];
+    for (let p = 0; p < t; p++) panels.push([bounds[p], bounds[p + 1], n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
+    pool.run(OP_GEMM_PANEL, panels, (args) => {
+      try {
+        this.ex.gemmPanel(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
+          args[8], args[9], args[10], args[11], args[12], args[13], args[14]);
+      } catch (e) {
+        throw this.translate(e, 'gemm');
+      }
+    });
+    return true;
+  }
+
+  /** @internal The module's env.parallelGemm import: gemmAcc (beta 1) offered to the pool; 1 when done there. */
+  parallelGemm(
+    m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
+    b: Ptr, rsb: number, csb: number, c: Ptr, ldc: number, lowerOnly: number,
+  ): number {
+    return this.panels(m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1, c, ldc, lowerOnly) ? 1 : 0;
+  }
+
+
+  /**
+   * Compiles and instantiates one embedded build with its own memory; with threads > 1, the
+   * shared-memory build on a shared memory, and a pool of threads − 1 workers.
+   */
+  static async create(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
+    const build = options.build ?? 'baseline';
+    const maxPages = maxPagesFor(options.maxMemoryBytes);
+    const threads = options.threads ?? 1;
+    const shared = threads > 1;
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxPages, shared });
+    const bytes = wasmBytes(build, shared);
+    let k: WasmKernels | undefined;
+    const parallelGemm = (...args: number[]) => (k ? k.parallelGemm(...(args as Parameters<WasmKernels['parallelGemm']>)) : 0);
+    const instance = await instantiate<Record<string, unknown>>(bytes, { env: { memory, parallelGemm } } as unknown as Parameters<typeof instantiate>[1]);
+    k = new WasmKernels(instance.exports as Record<string, unknown>, memory, build, maxPages);
+    if (shared) {
+      const scratch = k.ex.threadScratchBytes();
+      k.attach(await ThreadPool.create(threads, bytes, memory, () => k.alloc(Math.ceil(scratch / 8)), (p) => k.free(p)));
+    }
+    return k;
   }
 
   alloc(count: number): Ptr {
-    return this.ex.alloc(count * 8);
+    if (!Number.isInteger(count) || count < 0) {
+      throw new ArgumentError('count', `an allocation takes a non-negative integer number of float64 values, got ${String(count)}`);
+    }
+    const bytes = count * 8;
+    // The export takes a u32: larger requests would wrap, so refuse them here.
+    if (bytes > MAX_BLOCK_BYTES) {
+      throw new OutOfMemoryError(bytes, `a single WASM buffer holds at most ${MAX_BLOCK_BYTES} bytes`);
+    }
+    if (bytes > this.maxMemoryBytes) {
+      throw new OutOfMemoryError(bytes, `the backend's memory may grow to at most ${this.maxMemoryBytes} bytes`);
+    }
+    try {
+      return this.ex.alloc(bytes);
+    } catch (e) {
+      throw this.translate(e, 'alloc');
+    }
+  }
+
+  free(ptr: Ptr): void {
+    this.ex.free(ptr);
   }
 
   f64(): Float64Array {
-    if (this.view.buffer !== this.ex.memory.buffer) this.view = new Float64Array(this.ex.memory.buffer);
+    if (this.view.buffer !== this.memory.buffer) this.view = new Float64Array(this.memory.buffer);
     return this.view;
   }
 
   memoryBytes(): number {
-    return this.ex.memory.buffer.byteLength;
+    return this.memory.buffer.byteLength;
   }
+
+  /**
+   * A kernel that may allocate scratch: a failed growth inside it becomes OutOfMemoryError. Fixed
+   * arity (the longest signature, gemm's 13), so a call allocates nothing on the JS heap; a module
+   * function ignores arguments past its own.
+   */
+  private guarded(name: KernelName, f: (...args: number[]) => number): (...args: number[]) => number {
+    return (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12) => {
+      try {
+        return f(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
+      } catch (e) {
+        throw this.translate(e, name);
+      }
+    };
+  }
+
+  /**
+   * A trap while the module was allocating (pendingAllocation() ≠ 0: TLSF found no room and
+   * memory.grow failed, before TLSF changed any state) is an out-of-memory error; anything else
+   * is rethrown as it is.
+   */
+  private translate(e: unknown, where: string): unknown {
+    if (e instanceof NatgradError) return e;
+    const bytes = this.ex.pendingAllocation();
+    if (bytes === 0) return e;
+    this.ex.clearPendingAllocation();
+    return new OutOfMemoryError(bytes, `${where}: the WASM memory (${this.memoryBytes()} bytes now, at most ${this.maxMemoryBytes}) could not grow to fit it`);
+  }
+}
+
+/**
+ * Row boundaries of t panels over rows 0..n (t + 1 numbers, multiples of 4 inside, so panels
+ * hold whole register tiles). For a lower triangle (SYRK) panel p ends near n·√((p+1)/t), so
+ * each holds about the same number of entries.
+ */
+export function splitRows(n: number, t: number, triangle: boolean): number[] {
+  const bounds = [0];
+  for (let p = 1; p < t; p++) {
+    const x = triangle ? n * Math.sqrt(p / t) : (n * p) / t;
+    bounds.push(Math.min(n, Math.max(bounds[p - 1], Math.round(x / 4) * 4)));
+  }
+  bounds.push(n);
+  return bounds;
 }

@@ -1,0 +1,81 @@
+// Bit-packed activation masks and their Gram block: where a layer's back-propagated
+// factor is a 0/1 mask times constants of one magnitude c (a ReLU layer under a fixed
+// ±c head), (B·Bᵀ)[i, j] = c²·popcount(mask_i AND mask_j), counted exactly in integers
+// instead of a float64 product over m columns.
+//
+// Layout (shared with the TypeScript reference): row i of a packed mask is `words`
+// 64-bit little-endian words at masks + 8·words·i; bit b of word w is column 64·w + b.
+
+/**
+ * Packs [z[i, j] ≥ 0] of the n×m block at z (leading dimension ldz) into bits, the
+ * mask `reluMask` applies (NaN compares false, so it packs as 0). words = ⌈m/64⌉ per
+ * row; bits past column m are 0. masks must not overlap z.
+ */
+export function packMask(n: i32, m: i32, z: usize, ldz: i32, masks: usize): void {
+  const words = (m + 63) >> 6;
+  for (let i = 0; i < n; i++) {
+    const zr = z + ((<usize>i * <usize>ldz) << 3);
+    const mr = masks + ((<usize>i * <usize>words) << 3);
+    for (let w = 0; w < words; w++) {
+      const j0 = w << 6;
+      const end = min(64, m - j0);
+      let bits: u64 = 0;
+      let b = 0;
+      // Two lanes per compare; f64x2.ge gives all-ones lanes, bitmask takes their sign bits.
+      for (; b + 2 <= end; b += 2) {
+        const v = v128.load(zr + (<usize>(j0 + b) << 3));
+        bits |= <u64>i64x2.bitmask(f64x2.ge(v, f64x2.splat(0.0))) << <u64>b;
+      }
+      if (b < end && load<f64>(zr + (<usize>(j0 + b) << 3)) >= 0.0) bits |= <u64>1 << <u64>b;
+      store<u64>(mr + (<usize>w << 3), bits);
+    }
+  }
+}
+
+/**
+ * out[i, j] = alpha·popcount(mask_i AND mask_j) for the n packed rows at masks (each
+ * `words` 64-bit words), the full symmetric n×n block (leading dimension ldo). The
+ * counts are exact integers; each entry is one rounding of alpha·count. out must not
+ * overlap masks.
+ */
+export function maskGram(n: i32, words: i32, masks: usize, alpha: f64, out: usize, ldo: i32): void {
+  const row = <usize>words << 3;
+  const ld = <usize>ldo << 3;
+  let i = 0;
+  // Four rows of the lower triangle at a time share each load of mask_j.
+  for (; i + 4 <= n; i += 4) {
+    const r0 = masks + <usize>i * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
+    for (let j = 0; j <= i + 3; j++) {
+      const rj = masks + <usize>j * row;
+      let s0: u64 = 0, s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
+      for (let o: usize = 0; o < row; o += 8) {
+        const x = load<u64>(rj + o);
+        s0 += popcnt<u64>(x & load<u64>(r0 + o));
+        s1 += popcnt<u64>(x & load<u64>(r1 + o));
+        s2 += popcnt<u64>(x & load<u64>(r2 + o));
+        s3 += popcnt<u64>(x & load<u64>(r3 + o));
+      }
+      // Rows of the block whose index is below j are upper-triangle entries: skip them.
+      if (j <= i) put(out, ld, i, j, alpha * <f64>s0);
+      if (j <= i + 1) put(out, ld, i + 1, j, alpha * <f64>s1);
+      if (j <= i + 2) put(out, ld, i + 2, j, alpha * <f64>s2);
+      put(out, ld, i + 3, j, alpha * <f64>s3);
+    }
+  }
+  for (; i < n; i++) {
+    const ri = masks + <usize>i * row;
+    for (let j = 0; j <= i; j++) {
+      const rj = masks + <usize>j * row;
+      let s: u64 = 0;
+      for (let o: usize = 0; o < row; o += 8) s += popcnt<u64>(load<u64>(rj + o) & load<u64>(ri + o));
+      put(out, ld, i, j, alpha * <f64>s);
+    }
+  }
+}
+
+/** Stores v at (i, j) and (j, i). */
+// @ts-ignore: decorator
+@inline function put(out: usize, ld: usize, i: i32, j: i32, v: f64): void {
+  store<f64>(out + <usize>i * ld + (<usize>j << 3), v);
+  store<f64>(out + <usize>j * ld + (<usize>i << 3), v);
+}

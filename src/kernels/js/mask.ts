@@ -1,0 +1,42 @@
+// Plain-TypeScript reference for assembly/mask.ts. A packed row is `words` 64-bit
+// little-endian words, i.e. 2·words 32-bit words with the low half first, so both
+// backends read and write the same bytes. Offsets: z in float64 elements, masks and
+// rows in 32-bit words.
+
+/** Packs [z ≥ 0] of the n×m block at z (leading dimension ldz) into bits at the 32-bit offset masks. */
+export function packMask(h: Float64Array, u: Uint32Array, n: number, m: number, z: number, ldz: number, masks: number): void {
+  const halves = 2 * ((m + 63) >> 6);
+  for (let i = 0; i < n; i++) {
+    const zr = z + i * ldz, mr = masks + i * halves;
+    for (let w = 0; w < halves; w++) {
+      const j0 = w * 32, end = Math.min(32, m - j0);
+      let bits = 0;
+      for (let b = 0; b < end; b++) if (h[zr + j0 + b] >= 0) bits |= 1 << b;
+      u[mr + w] = bits >>> 0;
+    }
+  }
+}
+
+/** Set bits of a 32-bit word (SWAR count). */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** h[out + i·ldo + j] = alpha·popcount(mask_i AND mask_j), full symmetric n×n, rows of `words` 64-bit words. */
+export function maskGram(h: Float64Array, u: Uint32Array, n: number, words: number, masks: number, alpha: number, out: number, ldo: number): void {
+  const halves = 2 * words;
+  for (let i = 0; i < n; i++) {
+    const ri = masks + i * halves;
+    for (let j = 0; j <= i; j++) {
+      const rj = masks + j * halves;
+      let s = 0;
+      for (let w = 0; w < halves; w++) s += popcount32(u[ri + w] & u[rj + w]);
+      const v = alpha * s;
+      h[out + i * ldo + j] = v;
+      h[out + j * ldo + i] = v;
+    }
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * A pool of worker threads that run row panels of the heavy kernels on the same shared
+ * WebAssembly.Memory as the calling thread: worker_threads in Node, Web Workers in browsers
+ * (where `crossOriginIsolated` makes SharedArrayBuffer available).
+ *
+ * Each worker instantiates the same shared-memory module with its own globals; it never runs
+ * the allocator (whose state would be its own, not the heap's): the caller allocates one
+ * scratch block per worker for its pack buffers, handed over with `useThreadScratch`.
+ *
+ * A call hands each worker one panel through a small control SharedArrayBuffer (an op code,
+ * up to 16 float64 arguments, a generation counter), wakes it with Atomics.notify, runs the
+ * first panel itself, then waits for the others (Atomics.wait, or a spin on Atomics.load on a
+ * browser main thread, which may not block). Panels are fixed by the caller, so which thread
+ * runs which panel never changes a result. Idle workers sleep in Atomics.wait; in Node they
+ * are unref'd, so they never keep a process alive; `shutdown()` ends them.
+ */
+
+/** Ops a worker can run (indices into WORKER_OPS in the worker source). */
+export const OP_GEMM_PANEL = 1;
+const OP_STOP = -1;
+
+/** Per-worker control slot: 16 int32 header words, then 16 float64 arguments. */
+const SLOT_I32 = 64;
+const GEN = 0, DONE = 1, OP = 2, STATUS = 3;
+const ARGS_F64 = 8; // float64 index of the first argument within a slot (byte 64)
+const MAX_ARGS = 16;
+
+/**
+ * The worker's source, self-contained so no file has to be found at run time in Node or a
+ * bundle. `start` is called with { bytes, memory, control, slot, scratch }.
+ */
+const WORKER_SOURCE = `
+'use strict';
+function start(d, ready) {
+  const abort = () => { throw new Error('natgrad worker: abort'); };
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), { env: { memory: d.memory, abort, parallelGemm: () => 0 } }).exports;
+  ex.useThreadScratch(d.scratch);
+  const i32 = new Int32Array(d.control), f64 = new Float64Array(d.control);
+  const h = d.slot * ${SLOT_I32}, a = d.slot * ${SLOT_I32 / 2} + ${ARGS_F64};
+  ready();
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(i32, h + ${GEN}, seen);
+    const gen = Atomics.load(i32, h + ${GEN});
+    if (gen === seen) continue;
+    seen = gen;
+    const op = i32[h + ${OP}];
+    if (op === ${OP_STOP}) return;
+    let status = 0;
+    try {
+      if (op === ${OP_GEMM_PANEL}) {
+        ex.gemmPanel(f64[a], f64[a + 1], f64[a + 2], f64[a + 3], f64[a + 4], f64[a + 5], f64[a + 6], f64[a + 7],
+          f64[a + 8], f64[a + 9], f64[a + 10], f64[a + 11], f64[a + 12], f64[a + 13], f64[a + 14]);
+      } else status = 2;
+    } catch (e) {
+      status = 1;
+    }
+    i32[h + ${STATUS}] = status;
+    Atomics.store(i32, h + ${DONE}, gen);
+    Atomics.notify(i32, h + ${DONE});
+  }
+}
+const nodeThreads = globalThis.process?.getBuiltinModule?.('node:worker_threads');
+if (nodeThreads) {
+  start(nodeThreads.workerData, () => nodeThreads.parentPort.postMessage('ready'));
+} else {
+  self.onmessage = (e) => start(e.data, () => self.postMessage('ready'));
+}
+`;
+
+/** Node's process object where there is one (looked up at run time: the browser build imports no Node module). */
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?: (id: string) => unknown;
+}
+const nodeProcess = (globalThis as { process?: NodeProcess }).process;
+const inNode = typeof nodeProcess?.versions?.node === 'string';
+
+/** A Node built-in by name (getBuiltinModule of Node's process object, Node ≥ 20.16), or undefined. */
+function builtin<T>(id: string): T | undefined {
+  return nodeProcess?.getBuiltinModule?.(id) as T | undefined;
+}
+
+/** Why threads cannot run here, or null when they can. */
+export function threadsUnavailable(): string | null {
+  if (typeof SharedArrayBuffer !== 'function') {
+    return 'SharedArrayBuffer is not available (in a browser the page must be cross-origin isolated: COOP/COEP headers)';
+  }
+  if (inNode) return builtin('node:worker_threads') ? null : 'worker threads need Node ≥ 20.16 (getBuiltinModule)';
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (COOP/COEP headers)';
+  if (typeof Worker !== 'function') return 'Web Workers are not available';
+  return null;
+}
+
+/** Logical processors of this machine (Node: os.availableParallelism; browsers: navigator.hardwareConcurrency). */
+export async function hardwareThreads(): Promise<number> {
+  const os = builtin<{ availableParallelism?: () => number; cpus: () => unknown[] }>('node:os');
+  if (os) return os.availableParallelism?.() ?? os.cpus().length;
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+}
+
+/** What a pool needs of a worker: terminate, and in Node unref. */
+interface WorkerHandle {
+  terminate(): unknown;
+}
+
+/** The part of Node's worker_threads module the pool uses (typed here: the browser build has no Node types). */
+interface NodeWorkerThreads {
+  Worker: new (source: string, options: { eval: true; workerData: unknown }) => WorkerHandle & {
+    once(event: 'message' | 'error', listener: (value: unknown) => void): unknown;
+    on(event: 'error', listener: (value: unknown) => void): unknown;
+    unref(): void;
+  };
+}
+
+const pools = new Set<ThreadPool>();
+
+/** Ends the workers of every live pool (see {@link ThreadPool.shutdown}). */
+export function shutdownAll(): void {
+  for (const p of [...pools]) p.shutdown();
+}
+
+export class ThreadPool {
+  /** Threads taking part in a call, the calling thread included. */
+  readonly size: number;
+  private readonly workers: WorkerHandle[];
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly scratch: number[];
+  private readonly freeScratch: (ptr: number) => void;
+  private readonly canBlock: boolean;
+  private gen = 0;
+  private alive = true;
+
+  private constructor(workers: WorkerHandle[], control: SharedArrayBuffer, scratch: number[], freeScratch: (ptr: number) => void) {
+    this.workers = workers;
+    this.size = workers.length + 1;
+    this.i32 = new Int32Array(control);
+    this.f64 = new Float64Array(control);
+    this.scratch = scratch;
+    this.freeScratch = freeScratch;
+    this.canBlock = mayBlock(this.i32);
+    pools.add(this);
+  }
+
+  /**
+   * Starts `threads − 1` workers on the shared memory, each instantiating `bytes` (the
+   * shared-memory build) with a scratch block from `allocScratch`; resolves when all are ready.
+   */
+  static async create(
+    threads: number, bytes: Uint8Array, memory: WebAssembly.Memory,
+    allocScratch: () => number, freeScratch: (ptr: number) => void,
+  ): Promise<ThreadPool> {
+    const count = threads - 1;
+    const control = new SharedArrayBuffer(Math.max(1, count) * SLOT_I32 * 4);
+    const scratch: number[] = [];
+    const workers: WorkerHandle[] = [];
+    try {
+      for (let slot = 0; slot < count; slot++) scratch.push(allocScratch());
+      const data = (slot: number) => ({ bytes, memory, control, slot, scratch: scratch[slot] });
+      const ready: Promise<void>[] = [];
+      const nodeThreads = builtin<NodeWorkerThreads>('node:worker_threads');
+      if (nodeThreads) {
+        const NodeWorker = nodeThreads.Worker;
+        for (let slot = 0; slot < count; slot++) {
+          const w = new NodeWorker(WORKER_SOURCE, { eval: true, workerData: data(slot) });
+          workers.push(w);
+          ready.push(new Promise((resolve, reject) => {
+            w.once('message', () => {
+              // Once started, an idle worker must never keep the process alive (before, init() awaits it).
+              w.unref();
+              resolve();
+            });
+            w.once('error', reject);
+          }));
+          // A worker error after start-up must not become an uncaught 'error' event in the caller.
+          w.on('error', () => undefined);
+        }
+      } else {
+        const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+        for (let slot = 0; slot < count; slot++) {
+          const w = new Worker(url);
+          workers.push(w);
+          ready.push(new Promise((resolve, reject) => {
+            w.onmessage = () => resolve();
+            w.onerror = (e) => reject(new Error(e.message));
+          }));
+          w.postMessage(data(slot));
+        }
+      }
+      await Promise.all(ready);
+    } catch (e) {
+      for (const w of workers) void w.terminate();
+      for (const p of scratch) freeScratch(p);
+      throw e;
+    }
+    return new ThreadPool(workers, control, scratch, freeScratch);
+  }
+
+  get running(): boolean {
+    return this.alive;
+  }
+
+  /**
+   * Runs op on panels[1..] in the workers (panel t on worker t − 1) and panels[0] on the
+   * calling thread through `self`, then waits for all. panels.length ≤ size. Throws if a
+   * worker failed (after all have finished, so no panel is still running).
+   */
+  run(op: number, panels: number[][], self: (args: number[]) => void): void {
+    const g = ++this.gen;
+    for (let t = 1; t < panels.length; t++) {
+      const h = (t - 1) * SLOT_I32, a = (t - 1) * (SLOT_I32 / 2) + ARGS_F64;
+      const args = panels[t];
+      for (let i = 0; i < args.length && i < MAX_ARGS; i++) this.f64[a + i] = args[i];
+      this.i32[h + OP] = op;
+      Atomics.store(this.i32, h + GEN, g);
+      Atomics.notify(this.i32, h + GEN);
+    }
+    let failure: unknown;
+    try {
+      self(panels[0]);
+    } catch (e) {
+      failure = e;
+    }
+    let workerFailed = false;
+    for (let t = 1; t < panels.length; t++) {
+      const h = (t - 1) * SLOT_I32;
+      for (;;) {
+        const done = Atomics.load(this.i32, h + DONE);
+        if (done === g) break;
+        if (this.canBlock) Atomics.wait(this.i32, h + DONE, done);
+      }
+      if (this.i32[h + STATUS] !== 0) workerFailed = true;
+    }
+    if (failure !== undefined) throw failure;
+    if (workerFailed) throw new Error('natgrad: a worker thread failed while running a kernel panel');
+  }
+
+  /** Stops and ends the workers and frees their scratch; the pool cannot run afterwards. Idempotent. */
+  shutdown(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    pools.delete(this);
+    const g = ++this.gen;
+    for (let t = 0; t < this.workers.length; t++) {
+      const h = t * SLOT_I32;
+      this.i32[h + OP] = OP_STOP;
+      Atomics.store(this.i32, h + GEN, g);
+      Atomics.notify(this.i32, h + GEN);
+      void this.workers[t].terminate();
+    }
+    for (const p of this.scratch) this.freeScratch(p);
+  }
+}
+
+/** True when this thread may block in Atomics.wait (not a browser's main thread). */
+function mayBlock(i32: Int32Array): boolean {
+  try {
+    // A mismatched value returns at once where waiting is allowed, and throws where it is not.
+    Atomics.wait(i32, 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,206 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { init, shutdown, kernels, loadKernels, linalg, ArgumentError } from '../../src/index';
+import { splitRows, THREAD_MIN_FLOPS, wasmBytes } from '../../src/kernels/wasm/index';
+import { matmul } from '../helpers/naive';
+import { randn } from '../helpers/random';
+import { allClose } from '../helpers/allclose';
+import type { Kernels } from '../../src/kernels/types';
+
+const root = join(__dirname, '..', '..');
+
+/** Runs gemm and syrk on awkward sizes above the thread threshold; returns every output. */
+function products(k: Kernels): Float64Array[] {
+  const out: Float64Array[] = [];
+  const cases: [number, number, number, number, number][] = [[0, 0, 203, 150, 131], [1, 0, 97, 260, 77], [0, 1, 130, 65, 300], [1, 1, 64, 64, 600]];
+  for (const [ta, tb, m, n, kk] of cases) {
+    const a = randn(m + n, m * kk), b = randn(kk + 1, kk * n), c0 = randn(3, m * n);
+    const pa = k.alloc(m * kk), pb = k.alloc(kk * n), pc = k.alloc(m * n);
+    k.f64().set(a, pa / 8);
+    k.f64().set(b, pb / 8);
+    k.f64().set(c0, pc / 8);
+    k.gemm(ta, tb, m, n, kk, 0.75, pa, ta ? m : kk, pb, tb ? kk : n, 0.5, pc, n);
+    out.push(k.f64().slice(pc / 8, pc / 8 + m * n));
+    for (const p of [pa, pb, pc]) k.free(p);
+  }
+  for (const [trans, n, kk] of [[0, 203, 157], [1, 130, 260], [0, 64, 1200]]) {
+    const a = randn(n * 7 + kk, n * kk), c0 = randn(9, n * n);
+    const pa = k.alloc(n * kk), pc = k.alloc(n * n);
+    k.f64().set(a, pa / 8);
+    k.f64().set(c0, pc / 8);
+    k.syrk(trans, n, kk, 1.25, pa, trans ? n : kk, 0.5, pc, n);
+    out.push(k.f64().slice(pc / 8, pc / 8 + n * n));
+    for (const p of [pa, pc]) k.free(p);
+  }
+  return out;
+}
+
+describe('threads', () => {
+  afterAll(() => shutdown());
+
+  test('init({ threads: 2 }) starts a pool and reports it; the cases run above the threshold', async () => {
+    const info = await init({ threads: 2 });
+    expect(info).toMatchObject({ backend: 'wasm', threads: 2, threadsUnavailable: null });
+    expect(2 * 64 * 64 * 600).toBeGreaterThan(THREAD_MIN_FLOPS);
+  });
+
+  test.each(['baseline', 'relaxed'] as const)('%s build: 1, 2 and 3 threads give bit-identical GEMM and SYRK results', async (simd) => {
+    const probe = await init({ simd: 'auto' });
+    if (simd === 'relaxed' && probe.simdBuild !== 'relaxed') return; // this engine runs only the baseline build
+    const results = [];
+    for (const threads of [1, 2, 3]) {
+      const k = await loadKernels('wasm', { simd, threads });
+      expect(k.threads).toBe(threads);
+      results.push(products(k));
+    }
+    for (let i = 0; i < results[0].length; i++) {
+      expect(Buffer.from(results[1][i].buffer).equals(Buffer.from(results[0][i].buffer))).toBe(true);
+      expect(Buffer.from(results[2][i].buffer).equals(Buffer.from(results[0][i].buffer))).toBe(true);
+    }
+    // And they are right: the first case against the naive product.
+    const [m, n, kk] = [203, 150, 131];
+    const a = randn(m + n, m * kk), b = randn(kk + 1, kk * n), c0 = randn(3, m * n);
+    const want = matmul(a, b, m, kk, n).map((x, i) => 0.75 * x + 0.5 * c0[i]);
+    allClose(results[2][0], want, { rtol: 1e-12, atol: 1e-12, cols: n, label: '3-thread gemm' });
+  });
+
+  test('linalg through init({ threads: 3 }) matches one thread bit for bit', async () => {
+    const n = 160;
+    const a = randn(1, n * n), b = randn(2, n * n);
+    await init({ threads: 1 });
+    const one = [linalg.gemm(a, b, n, n, n), linalg.gram(a, n, n)];
+    await init({ threads: 3 });
+    expect(kernels().threads).toBe(3);
+    const three = [linalg.gemm(a, b, n, n, n), linalg.gram(a, n, n)];
+    for (let i = 0; i < one.length; i++) expect(Array.from(three[i])).toEqual(Array.from(one[i]));
+  });
+
+  test('the shared-memory module is the embedded build with its memory import declared shared (max 2 GiB)', async () => {
+    for (const build of ['baseline', 'relaxed'] as const) {
+      const priv = wasmBytes(build), shared = wasmBytes(build, true);
+      // The import of (memory 16) becomes (memory 16 32768 shared): flags 0x03, min 16, max 32768 (LEB 80 80 02).
+      const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+      const memoryImport = '03656e76066d656d6f727902';
+      expect(hex(priv)).toContain(`${memoryImport}0010`);
+      expect(hex(shared)).toContain(`${memoryImport}0310808002`);
+      if (build === 'relaxed' && !WebAssembly.validate(priv)) continue;
+      expect(WebAssembly.validate(shared)).toBe(true);
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 256, shared: true });
+      const { instance } = await WebAssembly.instantiate(shared, { env: { memory, abort: () => undefined, parallelGemm: () => 0 } });
+      expect(typeof instance.exports.gemmPanel).toBe('function');
+      // A private memory does not fit the shared import.
+      await expect(WebAssembly.instantiate(shared, { env: { memory: new WebAssembly.Memory({ initial: 16 }), abort: () => undefined, parallelGemm: () => 0 } })).rejects.toThrow();
+    }
+  });
+
+  test('row panels cover the rows once, in order, on multiples of 4', () => {
+    for (const [n, t, tri] of [[203, 3, true], [203, 2, false], [17, 4, false], [1000, 7, true]] as const) {
+      const b = splitRows(n, t, tri);
+      expect(b.length).toBe(t + 1);
+      expect(b[0]).toBe(0);
+      expect(b[t]).toBe(n);
+      for (let p = 1; p < t; p++) {
+        expect(b[p] % 4).toBe(0);
+        expect(b[p]).toBeGreaterThanOrEqual(b[p - 1]);
+      }
+    }
+    // A triangle's panels hold about equal shares of its entries.
+    const b = splitRows(1000, 2, true);
+    expect(Math.abs(b[1] * b[1] - (1000 * 1000 - b[1] * b[1]))).toBeLessThan(0.02 * 1000 * 1000);
+  });
+
+  test('without SharedArrayBuffer, threads fall back to one and init() says why', async () => {
+    const sab = globalThis.SharedArrayBuffer;
+    (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer = undefined;
+    try {
+      const info = await init({ threads: 4 });
+      expect(info.threads).toBe(1);
+      expect(info.threadsUnavailable).toMatch(/SharedArrayBuffer/);
+    } finally {
+      globalThis.SharedArrayBuffer = sab;
+    }
+    const js = await init({ backend: 'js', threads: 2 });
+    expect(js).toMatchObject({ threads: 1, threadsUnavailable: expect.stringMatching(/one thread/) });
+  });
+
+  test('a shared memory the engine cannot reserve falls back to one thread, and init() says why', async () => {
+    const Memory = WebAssembly.Memory;
+    (WebAssembly as { Memory: unknown }).Memory = function (d: WebAssembly.MemoryDescriptor) {
+      if (d.shared) throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+      return new Memory(d);
+    };
+    try {
+      const info = await init({ threads: 2, maxMemoryBytes: 64 << 20 });
+      expect(info.threads).toBe(1);
+      expect(info.threadsUnavailable).toMatch(/could not start.*allocate memory/);
+      expect(Array.from(linalg.gemm(new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), 2, 2, 2))).toEqual([19, 22, 43, 50]);
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = Memory;
+    }
+  });
+
+  test('bad thread counts are typed errors', async () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 'many']) await expect(init({ threads: bad as never })).rejects.toThrow(ArgumentError);
+    expect((await init({ threads: 'auto' })).threads).toBeGreaterThanOrEqual(1);
+  });
+
+  test('shutdown() ends the workers; the backend keeps computing the same bits on one thread', async () => {
+    const k = await loadKernels('wasm', { threads: 2 });
+    const before = products(k);
+    shutdown();
+    expect(k.threads).toBe(1);
+    const after = products(k);
+    for (let i = 0; i < before.length; i++) expect(Buffer.from(after[i].buffer).equals(Buffer.from(before[i].buffer))).toBe(true);
+    const again = await loadKernels('wasm', { threads: 2 });
+    expect(again).not.toBe(k);
+    expect(again.threads).toBe(2);
+  });
+
+  const built = existsSync(join(root, 'dist/cjs/index.js'));
+  (built ? test : test.skip)('a Node script that uses threads and never calls shutdown() exits on its own', () => {
+    const script = `
+      const { init, linalg, backendInfo } = require(${JSON.stringify(join(root, 'dist/cjs/index.js'))});
+      (async () => {
+        await init({ threads: 2 });
+        const n = 200, a = new Float64Array(n * n).map((_, i) => Math.sin(i));
+        const g = linalg.gram(a, n, n);
+        console.log(JSON.stringify({ threads: backendInfo().threads, g0: g[0] }));
+      })();`;
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ threads: 2 });
+    expect(Date.now() - started).toBeLessThan(60000);
+  });
+});
+
+describe('threads inside the Cholesky kernels', () => {
+  afterAll(() => shutdown());
+
+  test('potrf, trsm with many right-hand sides, potrs and potri: 1, 2 and 3 threads bit-identical', async () => {
+    const n = 300, nrhs = 40;
+    const g = randn(5, n * n);
+    const run = async (threads: number) => {
+      const k = await loadKernels('wasm', { simd: 'baseline', threads });
+      const pg = k.alloc(n * n), pa = k.alloc(n * n), pl = k.alloc(n * n), pb = k.alloc(n * nrhs), pi = k.alloc(n * n);
+      k.f64().set(g, pg / 8);
+      k.syrk(0, n, n, 1 / n, pg, n, 0, pa, n); // SPD: GGᵀ/n + damping
+      expect(k.potrf(n, pa, n, 0.5, pl, n)).toBe(0);
+      k.f64().set(randn(6, n * nrhs), pb / 8);
+      k.trsm(0, n, nrhs, pl, n, pb, nrhs);
+      k.potrs(n, nrhs, pl, n, pb, nrhs);
+      k.potri(n, pl, n, pi, n);
+      const h = k.f64();
+      const out = [h.slice(pl / 8, pl / 8 + n * n), h.slice(pb / 8, pb / 8 + n * nrhs), h.slice(pi / 8, pi / 8 + n * n)];
+      for (const p of [pg, pa, pl, pb, pi]) k.free(p);
+      return out;
+    };
+    const one = await run(1), two = await run(2), three = await run(3);
+    for (let i = 0; i < one.length; i++) {
+      expect(Buffer.from(two[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
+      expect(Buffer.from(three[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
+    }
+  });
+});

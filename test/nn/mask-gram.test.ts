@@ -1,0 +1,88 @@
+import { init, kernels, maskGramApplies, mlp, ngd, squaredError, twoLayerReLU, Workspace, ArgumentError } from '../../src/index';
+import { Capture } from '../../src/nn/net';
+import { gramFromCaptures } from '../../src/nn/gram';
+import { BACKENDS } from '../helpers/backends';
+import { allClose } from '../helpers/allclose';
+import { unitInputs } from '../helpers/nets';
+import { randn } from '../helpers/random';
+import type { Net } from '../../src/nn/net';
+
+/** The Gram J̃J̃ᵀ of net at X with every example's loss factor `beta`, by the mask path or the float path; and whether maskGram ran. */
+function gram(net: Net, X: Float64Array, n: number, beta: (i: number) => number, maskGram: boolean): { g: Float64Array; masked: boolean } {
+  const k = net.kernels;
+  const cap = new Capture(net);
+  const ws = new Workspace(k);
+  cap.ensure(n, 1);
+  net.forward(cap, X, n, 1);
+  const b = cap.b[cap.b.length - 1] >> 3;
+  for (let i = 0; i < n; i++) k.f64()[b + i] = beta(i);
+  net.backward(cap);
+  const out = ws.get('out', n * n);
+  const original = k.maskGram;
+  let masked = false;
+  (k as { maskGram: typeof original }).maskGram = (...args) => { masked = true; original.apply(k, args); };
+  try {
+    gramFromCaptures(cap, cap, ws, out, { maskGram });
+  } finally {
+    (k as { maskGram: typeof original }).maskGram = original;
+  }
+  const g = k.f64().slice(out >> 3, (out >> 3) + n * n);
+  ws.dispose();
+  cap.dispose();
+  return { g, masked };
+}
+
+describe.each(BACKENDS)('the bit-mask Gram in exact NGD on %s', (backend) => {
+  beforeAll(async () => {
+    await init({ backend });
+  });
+
+  test.each([[24, 8, 300], [50, 5, 64], [7, 3, 1000]])('paper net n=%i d=%i m=%i: the mask Gram equals the float path to 1e-12 relative', (n, d, m) => {
+    const net = twoLayerReLU({ inputDim: d, width: m, seed: n + m });
+    expect(maskGramApplies(net)).toBe(true);
+    const X = unitInputs(n, n, d);
+    const mask = gram(net, X, n, () => 1, true), general = gram(net, X, n, () => 1, false);
+    expect(mask.masked).toBe(true);
+    expect(general.masked).toBe(false);
+    const scale = Math.max(...general.g.map(Math.abs));
+    allClose(mask.g, general.g, { rtol: 1e-12, atol: 1e-12 * scale, cols: n, label: 'J̃J̃ᵀ' });
+    net.dispose();
+  });
+
+  test('a loss factor that differs between examples, or a head of unequal magnitudes, takes the float path', () => {
+    const n = 10, d = 4, m = 70;
+    const net = twoLayerReLU({ inputDim: d, width: m, seed: 3 });
+    const X = unitInputs(5, n, d);
+    expect(gram(net, X, n, (i) => 1 + i, true).masked).toBe(false);
+    expect(gram(net, X, n, () => -2, true).masked).toBe(true);
+    const params = net.layers[1];
+    kernels().f64()[(params.ptr >> 3) + 5] *= 1.5; // one head weight of another magnitude
+    expect(maskGramApplies(net)).toBe(false);
+    expect(gram(net, X, n, () => 1, true).masked).toBe(false);
+    net.dispose();
+    const deep = mlp({ sizes: [4, 16, 16, 1], activation: 'relu', seed: 1 });
+    expect(maskGramApplies(deep)).toBe(false);
+    deep.dispose();
+    const tanhNet = mlp({ sizes: [4, 16, 1], activation: 'tanh', seed: 1, trainable: [true, false] });
+    expect(maskGramApplies(tanhNet)).toBe(false);
+    tanhNet.dispose();
+  });
+
+  test('one ngd() step with and without maskGram moves θ the same way (to 1e-10 relative)', () => {
+    const n = 32, d = 6, m = 512;
+    const X = unitInputs(11, n, d), Y = randn(12, n);
+    const steps = [true, false].map((maskGram) => {
+      const net = twoLayerReLU({ inputDim: d, width: m, seed: 21 });
+      const theta0 = net.getParams();
+      const opt = ngd({ lr: 1, damping: 1e-6, form: 'gram', maskGram });
+      opt.step(net, { X, Y, n }, { loss: squaredError() });
+      const delta = net.getParams().map((x, i) => x - theta0[i]);
+      opt.dispose();
+      net.dispose();
+      return delta;
+    });
+    const scale = Math.max(...steps[1].map(Math.abs));
+    allClose(steps[0], steps[1], { rtol: 1e-10, atol: 1e-10 * scale, label: 'Δθ' });
+    expect(() => ngd({ maskGram: 'yes' as never })).toThrow(ArgumentError);
+  });
+});
