@@ -31,8 +31,11 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * base64 in dist/esm, dist/cjs and the browser bundle, ~28 KB each — and adds the thread pool and
  * the bit-mask Gram: 1835.8 KiB on top of the issue-10 tree (+128 KiB); with issue 8 merged as well,
  * 1938.7 KiB, so 1.9 MiB. (Embedding the builds compressed would win ~85 KiB of this back.)
+ * README, CHANGELOG and LICENSE are documents, not code that `import 'natgrad'` loads: they have a
+ * budget of their own (the user-first README of issue 13 is about 60 KiB, the CHANGELOG 10 KiB).
  */
-const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.9 * 1024 * 1024, files: 250 };
+const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.9 * 1024 * 1024, docsBytes: 96 * 1024, files: 250 };
+const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
 const ALLOWED = [
@@ -88,12 +91,14 @@ describe('the tarball', () => {
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License[\s\S]*natgrad contributors/);
   });
 
-  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.9 MiB unpacked)`, () => {
-    const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.')).reduce((s, f) => s + f.size, 0);
+  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.9 MiB unpacked, documents ≤ ${BUDGET.docsBytes / 1024} KiB)`, () => {
+    const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.') && !DOCS.has(f.path)).reduce((s, f) => s + f.size, 0);
+    const docs = pack.files.filter((f) => DOCS.has(f.path)).reduce((s, f) => s + f.size, 0);
     console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked, `
-      + `${pack.entryCount} files; library ${(library / 1024).toFixed(1)} KiB`);
+      + `${pack.entryCount} files; library ${(library / 1024).toFixed(1)} KiB; documents ${(docs / 1024).toFixed(1)} KiB`);
     expect(pack.size).toBeLessThanOrEqual(BUDGET.tarballBytes);
     expect(library).toBeLessThanOrEqual(BUDGET.libraryUnpackedBytes);
+    expect(docs).toBeLessThanOrEqual(BUDGET.docsBytes);
     expect(pack.entryCount).toBeLessThanOrEqual(BUDGET.files);
   });
 
