@@ -5,7 +5,7 @@
  * beside this package's files, .sh with bash and `natgrad` on the PATH.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { assertBuilt, root } from './helpers/built';
 import { chromiumAvailable } from './helpers/browser';
@@ -25,11 +25,6 @@ const CHECKED_ELSEWHERE: Record<string, string> = {
   'iris/make-csv.mjs': 'test/examples.test.ts',
   'regression/make-csv.mjs': 'test/examples.test.ts',
 };
-/**
- * Shell walk-throughs of `natgrad train | predict | evaluate` need the CLI of issue 9; until
- * src/cli/train.ts exists in this tree they are skipped with a note (then they must run).
- */
-const cliTrainBuilt = existsSync(join(root, 'src/cli/train.ts'));
 
 beforeAll(() => assertBuilt());
 
@@ -70,9 +65,7 @@ describe.each(programs)('examples/%s', (file) => {
       check(run.logs.join('\n'));
     });
   } else if (file.endsWith('.sh')) {
-    const needsCli = /\bnatgrad (train|predict|evaluate)\b/.test(source) && !cliTrainBuilt;
-    if (needsCli) console.warn(`examples/${file} skipped: the natgrad train/predict/evaluate commands (issue 9) are not in this tree`);
-    (needsCli ? test.skip : test)('runs with bash and prints its stated output', () => {
+    test('runs with bash and prints its stated output', () => {
       // `natgrad` as a user has it after `npm install -g natgrad`: this package's bin.
       const bin = scratchDir('examples-bin');
       writeFileSync(join(bin, 'natgrad'), `#!/bin/sh\nexec "${process.execPath}" "${join(root, 'bin/natgrad.js')}" "$@"\n`);
