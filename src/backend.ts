@@ -3,6 +3,10 @@ import { JsKernels } from './kernels/js/index.js';
 import { WasmKernels, wasmSimdSupported } from './kernels/wasm/index.js';
 import { hardwareThreads, shutdownAll, threadsUnavailable } from './kernels/wasm/threads.js';
 import { ArgumentError, NatgradError, StateError } from './errors.js';
+import { checkOptions } from './validate.js';
+
+const LOAD_OPTIONS = { simd: 'string', threads: ['string', 'number'], maxMemoryBytes: 'number' } as const;
+const INIT_OPTIONS = { backend: 'string', ...LOAD_OPTIONS } as const;
 
 /** Options for {@link init}. */
 export interface InitOptions {
@@ -146,6 +150,7 @@ async function create(name: BackendName, options: LoadKernelsOptions): Promise<K
  * await init({ maxMemoryBytes: 64 << 20 });      // a fresh backend whose memory stops at 64 MiB
  */
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
+  checkOptions('init()', options, INIT_OPTIONS);
   const want = options.backend ?? 'auto';
   if (want !== 'auto' && want !== 'wasm' && want !== 'js') {
     throw new ArgumentError('backend', `must be 'auto', 'wasm' or 'js', got ${String(want)}`);
@@ -217,5 +222,6 @@ export function shutdown(): void {
  * const small = await loadKernels('wasm', { maxMemoryBytes: 16 << 20 });   // its own 16 MiB memory
  */
 export async function loadKernels(name: BackendName, options: LoadKernelsOptions = {}): Promise<Kernels> {
+  checkOptions('loadKernels()', options, LOAD_OPTIONS);
   return create(name, options);
 }

@@ -3,6 +3,13 @@ import { wasmSimdSupported } from '../src/kernels/wasm/index';
 import { readFileSync } from 'node:fs';
 
 describe('init', () => {
+  test('options are strict: an unknown key names the closest valid one, a wrong type names its type', async () => {
+    await expect(init({ bakend: 'js' } as never)).rejects.toThrow(/bakend.*did you mean 'backend'/);
+    await expect(init({ threads: true } as never)).rejects.toThrow(ArgumentError);
+    await expect(init({ maxMemoryBytes: '1e6' } as never)).rejects.toThrow(/got the string "1e6"/);
+    await expect(loadKernels('js', { backend: 'js' } as never)).rejects.toThrow(ArgumentError);
+  });
+
   const relaxed = wasmSimdSupported('relaxed');
   const autoBuild = relaxed ? 'relaxed' : 'baseline';
   const max = 2 ** 31;
