@@ -274,9 +274,11 @@ class Kfac implements KfacOptimizer {
     let lambda = this.damping, guardTrips = 0;
     let inverseUpdated = false;
     for (let retries = 0; ; retries++) {
-      // 2.1 Inverses: on schedule, when missing, and on every retry (with the raised λ).
+      // 2.1 Inverses: on schedule, when missing, and on every retry (with the raised λ). With fixed damping
+      // also when the cached ones were made with another λ (a guard retry's): a raised λ serves its step only.
       let ok = true;
-      if (retries > 0 || seen.inverseDue) {
+      const otherLambda = !lm && est.hasInverse && est.inverseDamping !== lambda;
+      if (retries > 0 || seen.inverseDue || otherLambda) {
         try {
           est.refreshInverses(lambda);
           inverseUpdated = true;

@@ -129,6 +129,19 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       net.dispose();
     });
 
+    test('kfac: the raised λ serves the tripped step only; the next untripped step uses the configured λ', () => {
+      // Inverses refreshed at a boosted λ must not be kept until the next scheduled refresh (inverseEvery 5).
+      const net = mlp({ sizes: [4, 16, 3], seed: 1 });
+      const opt = kfac({});
+      const history = [];
+      for (let i = 0; i < 8; i++) history.push(opt.step(net, data, { loss: 'cross-entropy' }));
+      expect(history[0].damping!).toBeGreaterThan(1e-3);
+      const untripped = history.filter((s) => s.guardTrips === 0);
+      expect(untripped.length).toBeGreaterThan(0);
+      for (const s of untripped) expect(s.damping).toBe(1e-3);
+      net.dispose();
+    });
+
     test('a custom factor is honoured; guard options are validated', () => {
       const net = mlp({ sizes: [4, 16, 3], seed: 1 });
       const loose = ngd({ guard: { factor: 1e30 } }).step(net, data, { loss: 'cross-entropy' });
