@@ -76,7 +76,9 @@ export interface KfacOptions extends KfacCurvatureOptions {
    * The divergence guard (default on): a step that raises its batch's loss by more than ×1.5 is
    * undone and retried — first with inverses recomputed from the current factors when it used
    * stale ones, then with more damping — or refused with θ untouched. `false` for the raw method.
-   * See {@link DivergenceGuardOptions}.
+   * A refused (or rejected) step still counts for the curvature: its batch was folded into the factors'
+   * moving average and the step clock (and the Monte-Carlo sequence) advanced, as on any step — the
+   * factors describe θ, which the step leaves as it was. See {@link DivergenceGuardOptions}.
    */
   guard?: boolean | DivergenceGuardOptions;
 }
