@@ -214,3 +214,19 @@ describe('threads inside the Cholesky kernels', () => {
     }
   });
 });
+
+describe('threads under a memory ceiling', () => {
+  afterAll(() => shutdown());
+
+  test('a ceiling too small for the workers\' scratch falls back to one thread, and says why', async () => {
+    // Each worker takes a fixed pack-buffer block (about 2.3 MiB) from the backend's memory.
+    const info = await init({ threads: 2, maxMemoryBytes: 2 << 20 });
+    expect(info.threads).toBe(1);
+    expect(info.maxMemoryBytes).toBe(2 << 20);
+    expect(info.threadsUnavailable).toMatch(/out of memory/);
+    // The backend works on one thread within its ceiling.
+    const k = kernels(), p = k.alloc(1024);
+    expect(p).toBeGreaterThan(0);
+    k.free(p);
+  });
+});
