@@ -211,8 +211,8 @@ class Kfac implements KfacOptimizer {
 
   /** The options that rebuild this optimizer with `kfac` (checkpoints). */
   checkpointConfig(): Record<string, unknown> {
-    const { curvature, momentum, lm, klClip } = this.settings;
-    const config: Record<string, unknown> = { ...curvature, lr: this.lr, momentum, adaptive: lm ? { ...lm } : false };
+    const { curvature, momentum, lm, klClip, guard } = this.settings;
+    const config: Record<string, unknown> = { ...curvature, lr: this.lr, momentum, adaptive: lm ? { ...lm } : false, guard: guard ? { ...guard } : false };
     if (klClip !== undefined) config.klClip = klClip;
     return config;
   }

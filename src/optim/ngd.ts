@@ -106,8 +106,8 @@ class NaturalGradient implements Optimizer {
 
   /** The options that rebuild this optimizer with `ngd` (checkpoints). */
   checkpointConfig(): Record<string, unknown> {
-    const { damping, lm, form, maskGram } = this.settings;
-    return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form, maskGram };
+    const { damping, lm, form, maskGram, guard } = this.settings;
+    return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form, maskGram, guard: guard ? { ...guard } : false };
   }
 
   /** The state across steps: the damping the next step starts from. */
