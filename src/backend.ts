@@ -2,7 +2,7 @@ import type { BackendName, Kernels, SimdBuild } from './kernels/types.js';
 import { JsKernels } from './kernels/js/index.js';
 import { WasmKernels, wasmSimdSupported } from './kernels/wasm/index.js';
 import { hardwareThreads, shutdownAll, threadsUnavailable } from './kernels/wasm/threads.js';
-import { ArgumentError, NatgradError, StateError } from './errors.js';
+import { ArgumentError, NatgradError, OutOfMemoryError, StateError } from './errors.js';
 import { checkOptions } from './validate.js';
 
 const LOAD_OPTIONS = { simd: 'string', threads: ['string', 'number'], maxMemoryBytes: 'number' } as const;
@@ -126,8 +126,9 @@ async function create(name: BackendName, options: LoadKernelsOptions): Promise<K
   try {
     kernels = await k;
   } catch (e) {
-    // A shared memory the engine cannot reserve, or workers that fail to start: one thread, said so.
-    if (!build || threads <= 1 || e instanceof NatgradError) throw e;
+    // A shared memory the engine cannot reserve, workers that fail to start, or a memory ceiling without room
+    // for the workers' scratch (the only allocation a threaded create makes): one thread, said so.
+    if (!build || threads <= 1 || (e instanceof NatgradError && !(e instanceof OutOfMemoryError))) throw e;
     note = `worker threads could not start (${e instanceof Error ? e.message : String(e)})`;
     kernels = await create(name, { ...options, threads: 1 });
   }

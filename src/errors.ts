@@ -225,6 +225,7 @@ export class StateError extends NatgradError {
  * }
  */
 export class OutOfMemoryError extends NatgradError {
+  override name = 'OutOfMemoryError';
   /** The bytes the failed allocation asked for. */
   readonly bytes: number;
   /**
@@ -249,6 +250,7 @@ export class OutOfMemoryError extends NatgradError {
  * }
  */
 export class BackendError extends NatgradError {
+  override name = 'BackendError';
   /** @param message what is wrong with the module */
   constructor(message: string) {
     super('E_BACKEND', message);

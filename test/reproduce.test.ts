@@ -46,3 +46,11 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect({ why, pass: passes(bad) }).toEqual({ why, pass: false });
   });
 });
+
+test('E2 does not pass on no evidence: a run that measures no ratio fails its check', async () => {
+  await init({ backend: 'js' });
+  const e = EXPERIMENTS.find((x) => x.id === 'E2')!;
+  // steps 0: one loss per run, so no per-step ratio is measured at all.
+  const out = e.run({ ...e.config({ quick: true }), ...CASES.E2.small, steps: 0 });
+  expect(passes(out)).toBe(false);
+});

@@ -76,7 +76,9 @@ export interface KfacOptions extends KfacCurvatureOptions {
    * The divergence guard (default on): a step that raises its batch's loss by more than ×1.5 is
    * undone and retried — first with inverses recomputed from the current factors when it used
    * stale ones, then with more damping — or refused with θ untouched. `false` for the raw method.
-   * See {@link DivergenceGuardOptions}.
+   * A refused (or rejected) step still counts for the curvature: its batch was folded into the factors'
+   * moving average and the step clock (and the Monte-Carlo sequence) advanced, as on any step — the
+   * factors describe θ, which the step leaves as it was. See {@link DivergenceGuardOptions}.
    */
   guard?: boolean | DivergenceGuardOptions;
 }
@@ -209,8 +211,8 @@ class Kfac implements KfacOptimizer {
 
   /** The options that rebuild this optimizer with `kfac` (checkpoints). */
   checkpointConfig(): Record<string, unknown> {
-    const { curvature, momentum, lm, klClip } = this.settings;
-    const config: Record<string, unknown> = { ...curvature, lr: this.lr, momentum, adaptive: lm ? { ...lm } : false };
+    const { curvature, momentum, lm, klClip, guard } = this.settings;
+    const config: Record<string, unknown> = { ...curvature, lr: this.lr, momentum, adaptive: lm ? { ...lm } : false, guard: guard ? { ...guard } : false };
     if (klClip !== undefined) config.klClip = klClip;
     return config;
   }
@@ -274,9 +276,11 @@ class Kfac implements KfacOptimizer {
     let lambda = this.damping, guardTrips = 0;
     let inverseUpdated = false;
     for (let retries = 0; ; retries++) {
-      // 2.1 Inverses: on schedule, when missing, and on every retry (with the raised λ).
+      // 2.1 Inverses: on schedule, when missing, and on every retry (with the raised λ). With fixed damping
+      // also when the cached ones were made with another λ (a guard retry's): a raised λ serves its step only.
       let ok = true;
-      if (retries > 0 || seen.inverseDue) {
+      const otherLambda = !lm && est.hasInverse && est.inverseDamping !== lambda;
+      if (retries > 0 || seen.inverseDue || otherLambda) {
         try {
           est.refreshInverses(lambda);
           inverseUpdated = true;

@@ -106,8 +106,8 @@ class NaturalGradient implements Optimizer {
 
   /** The options that rebuild this optimizer with `ngd` (checkpoints). */
   checkpointConfig(): Record<string, unknown> {
-    const { damping, lm, form, maskGram } = this.settings;
-    return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form, maskGram };
+    const { damping, lm, form, maskGram, guard } = this.settings;
+    return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form, maskGram, guard: guard ? { ...guard } : false };
   }
 
   /** The state across steps: the damping the next step starts from. */
@@ -178,7 +178,8 @@ class NaturalGradient implements Optimizer {
       stats.rho = (lossBefore - lossAfter) / predicted;
       if (!(lossAfter <= lossBefore)) {
         if (applied) this.guard.restore();
-        if (guard && guardTripped(guard, lossBefore, lossAfter)) stats.guardTrips = ++guardTrips;
+        // An attempt the finiteness check undid (θ non-finite, no loss evaluated) is a retry, not a guard trip (as in kfac).
+        if (guard && applied && guardTripped(guard, lossBefore, lossAfter)) stats.guardTrips = ++guardTrips;
         if (retries >= lm.maxRetries || lambda >= lm.max) {
           this.damping = lambda;
           stats.retries = retries + 1;

@@ -259,6 +259,23 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
     fixed.net.dispose(); fixed.optimizer.dispose();
   });
 
+  test('the divergence guard settings travel with the checkpoint (ngd, kfac): off stays off, a custom one stays custom', () => {
+    const custom = { factor: 3, boost: 2, maxRetries: 4 };
+    for (const make of [ngd, kfac] as const) {
+      for (const guard of [false, custom, true] as const) {
+        const net = mlp({ sizes: [3, 6, 3], seed: 2 });
+        const opt = make({ guard });
+        fit(net, data(), opt, { ...fitOptions, epochs: 1 });
+        const saved = JSON.parse(JSON.stringify(saveCheckpoint(net, opt)));
+        net.dispose(); opt.dispose();
+        const loaded = loadCheckpoint(saved);
+        const again = (saveCheckpoint(loaded.net, loaded.optimizer) as any).optimizer.config.guard;
+        expect([make.name, again]).toEqual([make.name, guard === true ? { factor: 1.5, boost: 10, maxRetries: 10 } : guard]);
+        loaded.net.dispose(); loaded.optimizer.dispose();
+      }
+    }
+  });
+
   test('a hostile extra cannot reach Object.prototype', () => {
     const text = JSON.stringify(good).replace('"extra":{', '"extra":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},');
     const loaded = loadCheckpoint(text);

@@ -140,6 +140,16 @@ describe('threads', () => {
     }
   });
 
+  test('the call counter wraps through int32 without hanging: calls past 2³¹ on one pool still finish, same bits', async () => {
+    const one = products(await loadKernels('wasm', { simd: 'baseline', threads: 1 }));
+    const k = await loadKernels('wasm', { simd: 'baseline', threads: 2 });
+    // The pool's generation counter lives in an Int32Array slot: start it just below 2³¹ so these calls cross it.
+    const pool = (k as unknown as { pool: { gen: number } }).pool;
+    pool.gen = 2 ** 31 - 3;
+    const again = products(k);
+    for (let i = 0; i < one.length; i++) expect(Buffer.from(again[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
+  });
+
   test('bad thread counts are typed errors', async () => {
     for (const bad of [0, -1, 1.5, Number.NaN, 'many']) await expect(init({ threads: bad as never })).rejects.toThrow(ArgumentError);
     expect((await init({ threads: 'auto' })).threads).toBeGreaterThanOrEqual(1);
@@ -202,5 +212,21 @@ describe('threads inside the Cholesky kernels', () => {
       expect(Buffer.from(two[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
       expect(Buffer.from(three[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
     }
+  });
+});
+
+describe('threads under a memory ceiling', () => {
+  afterAll(() => shutdown());
+
+  test('a ceiling too small for the workers\' scratch falls back to one thread, and says why', async () => {
+    // Each worker takes a fixed pack-buffer block (about 2.3 MiB) from the backend's memory.
+    const info = await init({ threads: 2, maxMemoryBytes: 2 << 20 });
+    expect(info.threads).toBe(1);
+    expect(info.maxMemoryBytes).toBe(2 << 20);
+    expect(info.threadsUnavailable).toMatch(/out of memory/);
+    // The backend works on one thread within its ceiling.
+    const k = kernels(), p = k.alloc(1024);
+    expect(p).toBeGreaterThan(0);
+    k.free(p);
   });
 });

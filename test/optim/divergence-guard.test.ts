@@ -129,6 +129,34 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       net.dispose();
     });
 
+    test('kfac: the raised λ serves the tripped step only; the next untripped step uses the configured λ', () => {
+      // Inverses refreshed at a boosted λ must not be kept until the next scheduled refresh (inverseEvery 5).
+      const net = mlp({ sizes: [4, 16, 3], seed: 1 });
+      const opt = kfac({});
+      const history = [];
+      for (let i = 0; i < 8; i++) history.push(opt.step(net, data, { loss: 'cross-entropy' }));
+      expect(history[0].damping!).toBeGreaterThan(1e-3);
+      const untripped = history.filter((s) => s.guardTrips === 0);
+      expect(untripped.length).toBeGreaterThan(0);
+      for (const s of untripped) expect(s.damping).toBe(1e-3);
+      net.dispose();
+    });
+
+    test.each([
+      ['ngd', (o: object) => ngd(o)],
+      ['kfac', (o: object) => kfac(o)],
+    ])('%s (adaptive): an attempt undone because θ became non-finite is a retry, not a guard trip', (_name, make) => {
+      // η = 1.7e308: the first attempts overflow θ itself (undone by the finiteness check, no loss evaluated);
+      // the later, more damped ones leave θ finite but the loss there is not, and those trip the guard.
+      const n = 16, d = 4, X = unitInputs(3, n, d), Y = randn(4, n);
+      const net = twoLayerReLU({ inputDim: d, width: 64, seed: 1 });
+      const s = make({ lr: 1.7e308, adaptive: true }).step(net, { X, Y, n });
+      expect(s.accepted).toBe(false);
+      expect(s.guardTrips!).toBeGreaterThan(0);
+      expect(s.guardTrips!).toBeLessThan(s.retries!);
+      net.dispose();
+    });
+
     test('a custom factor is honoured; guard options are validated', () => {
       const net = mlp({ sizes: [4, 16, 3], seed: 1 });
       const loose = ngd({ guard: { factor: 1e30 } }).step(net, data, { loss: 'cross-entropy' });

@@ -208,7 +208,7 @@ export class ThreadPool {
    * worker failed (after all have finished, so no panel is still running).
    */
   run(op: number, panels: number[][], self: (args: number[]) => void): void {
-    const g = ++this.gen;
+    const g = this.nextGen();
     for (let t = 1; t < panels.length; t++) {
       const h = (t - 1) * SLOT_I32, a = (t - 1) * (SLOT_I32 / 2) + ARGS_F64;
       const args = panels[t];
@@ -237,12 +237,21 @@ export class ThreadPool {
     if (workerFailed) throw new Error('natgrad: a worker thread failed while running a kernel panel');
   }
 
+  /**
+   * The next generation, wrapped to int32 as the control slots store it: compared with a value read
+   * back from them, an unwrapped 2³¹ would never match, and the caller would wait forever.
+   */
+  private nextGen(): number {
+    this.gen = (this.gen + 1) | 0;
+    return this.gen;
+  }
+
   /** Stops and ends the workers and frees their scratch; the pool cannot run afterwards. Idempotent. */
   shutdown(): void {
     if (!this.alive) return;
     this.alive = false;
     pools.delete(this);
-    const g = ++this.gen;
+    const g = this.nextGen();
     for (let t = 0; t < this.workers.length; t++) {
       const h = t * SLOT_I32;
       this.i32[h + OP] = OP_STOP;

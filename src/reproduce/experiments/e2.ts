@@ -64,7 +64,7 @@ export const e2: Experiment<E2Config> = {
     return {
       measured: worst,
       measuredText: `max |Δ| = ${fmt(worst)}`,
-      checks: [check('largest |ratio − (1 − η)²| over all cases and steps', `≤ ${c.tolerance}`, fmt(worst), worst <= c.tolerance)],
+      checks: [check('largest |ratio − (1 − η)²| over all cases and steps', `≤ ${c.tolerance}`, `${fmt(worst)} (${rows.length} ratios)`, worst <= c.tolerance && rows.length > 0)],
       summary: { worstDeviation: worst, lambdaMinLow: Math.min(...lmins), lambdaMinHigh: Math.max(...lmins) },
       series: { ratios: rows, cases },
       notes: [
