@@ -99,7 +99,7 @@ export const e5: Experiment<E5Config> = {
       measured: worstSmooth,
       measuredText: `max |Δ| = ${fmt(worstSmooth)} down to λ_min = ${fmt(smooth[smooth.length - 1].lambdaMin)}`,
       checks: [
-        check('smooth labels: NGD |ratio − (1 − η)²| at every angle', `≤ ${c.tolerance}`, fmt(worstSmooth), worstSmooth <= c.tolerance),
+        check('smooth labels: NGD |ratio − (1 − η)²| at every angle', `≤ ${c.tolerance}`, fmt(worstSmooth), Number.isFinite(worstSmooth) && worstSmooth <= c.tolerance),
         check('GD: steps to halve the slowest mode vs ln 2/−ln(1 − ηλ_min)', '≤ 25% apart', gdRows.map((r) => `${Math.round(r.steps)}/${Math.round(r.predicted)}`).join(', '), gdWorst <= 0.25),
         check('GD: log-log slope of those steps against λ_min', '[−1.25, −0.75]', fmt(gdSlope, 3), gdSlope >= -1.25 && gdSlope <= -0.75),
         check(`random labels (m = ${c.m}): NGD's worst ratio rises as λ_min falls`, `≥ ${fmt(atM[0].worstRatio)} (largest angle)`, atM.map((r) => fmt(r.worstRatio)).join(' → '), risesAt && tiny.worstRatio > ideal + c.tolerance),
