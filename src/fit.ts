@@ -5,7 +5,7 @@
  * for classifiers. `train` (train.ts) stays the step-level loop.
  */
 import { ArgumentError, ShapeError } from './errors.js';
-import { trainTestSplit } from './data/index.js';
+import { copyRows, trainTestSplit } from './data/index.js';
 import { resolveLoss, type Loss, type LossSpec } from './nn/losses.js';
 import type { Net } from './nn/net.js';
 import { Rng } from './nn/random.js';
@@ -274,14 +274,8 @@ function resolveEarlyStopping(o: FitOptions['earlyStopping']): Required<EarlySto
 }
 
 function gather(data: Batch, perm: Uint32Array, from: number, m: number, batch: Batch, d: number): Batch {
-  const c = data.Y.length / data.n;
-  const b = m === batch.n ? batch : { X: new Float64Array(m * d), Y: new Float64Array(m * c), n: m };
-  for (let r = 0; r < m; r++) {
-    const i = perm[from + r];
-    b.X.set(data.X.subarray(i * d, (i + 1) * d), r * d);
-    b.Y.set(data.Y.subarray(i * c, (i + 1) * c), r * c);
-  }
-  return b;
+  const b = m === batch.n ? batch : { X: new Float64Array(m * d), Y: new Float64Array(m * (data.Y.length / data.n)), n: m };
+  return copyRows(data, perm, from, b);
 }
 
 function perExample(loss: Loss, value: number, n: number): number {

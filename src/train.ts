@@ -6,6 +6,7 @@ import { ArgumentError, DivergenceError, ShapeError } from './errors.js';
 import { resolveLoss, type LossSpec } from './nn/losses.js';
 import type { Net } from './nn/net.js';
 import { Rng } from './nn/random.js';
+import { copyRows } from './data/index.js';
 import type { Batch } from './nn/net.js';
 import type { Optimizer, StepStats } from './optim/types.js';
 import { checkDim, checkOptions, checkResult, type OptionShape } from './validate.js';
@@ -137,7 +138,7 @@ function fullBatch(data: Batch): () => Batch {
 /** A generator of mini-batches gathered into two reused arrays. */
 function miniBatches(data: Batch, d: number, size: number, seed: number): () => Batch {
   if (!Number.isSafeInteger(size) || size < 1) throw new ShapeError('batchSize', `must be a positive integer, got ${size}`);
-  const { X, Y, n } = data;
+  const { Y, n } = data;
   const yCols = Y.length / n;
   const rng = new Rng(seed);
   const perm = new Float64Array(n);
@@ -149,11 +150,7 @@ function miniBatches(data: Batch, d: number, size: number, seed: number): () => 
       rng.shuffle(perm);
       cursor = 0;
     }
-    for (let b = 0; b < size; b++) {
-      const i = perm[cursor + b];
-      batch.X.set(X.subarray(i * d, (i + 1) * d), b * d);
-      batch.Y.set(Y.subarray(i * yCols, (i + 1) * yCols), b * yCols);
-    }
+    copyRows(data, perm, cursor, batch);
     cursor += size;
     return batch;
   };

@@ -95,15 +95,27 @@ export function trainTestSplit(data: Batch, options: SplitOptions = {}): Split {
 export function takeRows(data: Batch, index: ArrayLike<number>): Batch {
   const { X, Y, n } = checkBatch(data);
   if (!index || typeof index.length !== 'number') throw new ArgumentError('index', 'must be an array of row numbers');
-  const d = X.length / n, c = Y.length / n, m = index.length;
-  const x = new Float64Array(m * d), y = new Float64Array(m * c);
+  const m = index.length;
   for (let r = 0; r < m; r++) {
     const i = index[r];
     if (!Number.isInteger(i) || i < 0 || i >= n) throw new ArgumentError('index', `element ${r} is ${i}; row numbers must be integers in [0, ${n})`);
-    x.set(X.subarray(i * d, (i + 1) * d), r * d);
-    y.set(Y.subarray(i * c, (i + 1) * c), r * c);
   }
-  return { X: x, Y: y, n: m };
+  return copyRows(data, index, 0, { X: new Float64Array(m * (X.length / n)), Y: new Float64Array(m * (Y.length / n)), n: m });
+}
+
+/**
+ * Copies rows `index[from]`, …, `index[from + out.n − 1]` of `data` (X and Y row-major) into `out`, which must
+ * have room for `out.n` rows of the same widths, and returns `out`. Unchecked: the one row gatherer behind
+ * {@link takeRows} (which validates) and the mini-batch loops of `train` and `fit` (which reuse `out`).
+ */
+export function copyRows(data: Batch, index: ArrayLike<number>, from: number, out: Batch): Batch {
+  const d = data.X.length / data.n, c = data.Y.length / data.n;
+  for (let r = 0; r < out.n; r++) {
+    const i = index[from + r];
+    out.X.set(data.X.subarray(i * d, (i + 1) * d), r * d);
+    out.Y.set(data.Y.subarray(i * c, (i + 1) * c), r * c);
+  }
+  return out;
 }
 
 function checkBatch(data: Batch): Batch {
