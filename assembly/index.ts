@@ -10,4 +10,4 @@ export { potrf, trsm, potrs, potri } from "./cholesky";
 export { syev } from "./eigh";
 export { firstNonFinite } from "./vector";
 export { relu, reluMask } from "./nn";
-export { packMask, maskGram } from "./mask";
+export { packMask, maskGram, maskGramRows } from "./mask";

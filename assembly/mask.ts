@@ -6,6 +6,8 @@
 // Layout (shared with the TypeScript reference): row i of a packed mask is `words`
 // 64-bit little-endian words at masks + 8·words·i; bit b of word w is column 64·w + b.
 
+import { mirrorLower } from "./gram";
+
 /**
  * Packs [z[i, j] ≥ 0] of the n×m block at z (leading dimension ldz) into bits, the
  * mask `reluMask` applies (NaN compares false, so it packs as 0). words = ⌈m/64⌉ per
@@ -39,12 +41,24 @@ export function packMask(n: i32, m: i32, z: usize, ldz: i32, masks: usize): void
  * overlap masks.
  */
 export function maskGram(n: i32, words: i32, masks: usize, alpha: f64, out: usize, ldo: i32): void {
+  maskGramRows(0, n, words, masks, alpha, out, ldo);
+  mirrorLower(n, out, ldo);
+}
+
+/**
+ * Rows i0 ≤ i < i1 of the lower triangle of {@link maskGram} (entries j ≤ i only; the upper
+ * triangle is not written): a row panel that threads can run side by side. Writing along
+ * rows only (and mirroring once afterwards) keeps the stores contiguous: column stores at a
+ * power-of-two leading dimension all fall in one cache set.
+ */
+export function maskGramRows(i0: i32, i1: i32, words: i32, masks: usize, alpha: f64, out: usize, ldo: i32): void {
   const row = <usize>words << 3;
   const ld = <usize>ldo << 3;
-  let i = 0;
+  let i = i0;
   // Four rows of the lower triangle at a time share each load of mask_j.
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 4 <= i1; i += 4) {
     const r0 = masks + <usize>i * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
+    const o0 = out + <usize>i * ld, o1 = o0 + ld, o2 = o1 + ld, o3 = o2 + ld;
     for (let j = 0; j <= i + 3; j++) {
       const rj = masks + <usize>j * row;
       let s0: u64 = 0, s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
@@ -55,27 +69,21 @@ export function maskGram(n: i32, words: i32, masks: usize, alpha: f64, out: usiz
         s2 += popcnt<u64>(x & load<u64>(r2 + o));
         s3 += popcnt<u64>(x & load<u64>(r3 + o));
       }
-      // Rows of the block whose index is below j are upper-triangle entries: skip them.
-      if (j <= i) put(out, ld, i, j, alpha * <f64>s0);
-      if (j <= i + 1) put(out, ld, i + 1, j, alpha * <f64>s1);
-      if (j <= i + 2) put(out, ld, i + 2, j, alpha * <f64>s2);
-      put(out, ld, i + 3, j, alpha * <f64>s3);
+      // Rows of the block whose index is below j would be upper-triangle entries: skip them.
+      const oj = <usize>j << 3;
+      if (j <= i) store<f64>(o0 + oj, alpha * <f64>s0);
+      if (j <= i + 1) store<f64>(o1 + oj, alpha * <f64>s1);
+      if (j <= i + 2) store<f64>(o2 + oj, alpha * <f64>s2);
+      store<f64>(o3 + oj, alpha * <f64>s3);
     }
   }
-  for (; i < n; i++) {
-    const ri = masks + <usize>i * row;
+  for (; i < i1; i++) {
+    const ri = masks + <usize>i * row, oi = out + <usize>i * ld;
     for (let j = 0; j <= i; j++) {
       const rj = masks + <usize>j * row;
       let s: u64 = 0;
       for (let o: usize = 0; o < row; o += 8) s += popcnt<u64>(load<u64>(rj + o) & load<u64>(ri + o));
-      put(out, ld, i, j, alpha * <f64>s);
+      store<f64>(oi + (<usize>j << 3), alpha * <f64>s);
     }
   }
-}
-
-/** Stores v at (i, j) and (j, i). */
-// @ts-ignore: decorator
-@inline function put(out: usize, ld: usize, i: i32, j: i32, v: f64): void {
-  store<f64>(out + <usize>i * ld + (<usize>j << 3), v);
-  store<f64>(out + <usize>j * ld + (<usize>i << 3), v);
 }

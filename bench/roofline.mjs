@@ -41,9 +41,9 @@ async function loadFma() {
  */
 export class Ceiling {
   constructor(ex, fma = null) {
-    this.fmaLoop = fma && { id: 'fma', label: '12 chains a ← fma(a, m, c) (relaxed SIMD)', flops: ITERS * fma.FMA_FLOPS_PER_ITER.value, run: () => fma.chainedFma(ITERS) };
+    this.fmaLoop = fma && { id: 'fma', label: '12 chains a ← fma(a, m, c) (relaxed SIMD)', flops: ITERS * fma.FMA_FLOPS_PER_ITER.value, run: () => fma.chainedFma(ITERS, 0.999999, 1e-6) };
     this.loops = [
-      { id: 'chained', label: '12 chains a ← a·m + c', flops: ITERS * ex.CHAINED_FLOPS_PER_ITER.value, run: () => ex.chainedMulAdd(ITERS) },
+      { id: 'chained', label: '12 chains a ← a·m + c', flops: ITERS * ex.CHAINED_FLOPS_PER_ITER.value, run: () => ex.chainedMulAdd(ITERS, 0.999999, 1e-6) },
       { id: 'split', label: '6 mul + 6 add chains', flops: ITERS * ex.SPLIT_FLOPS_PER_ITER.value, run: () => ex.splitMulAdd(ITERS, 1, 1e-12) },
     ];
     this.measurements = [];

@@ -6,12 +6,14 @@ export const FMA_FLOPS_PER_ITER: i32 = 48;
 
 /**
  * `iters` iterations of 12 independent chains a ← fma(a, m, c) (f64x2.relaxed_madd, fused where the
- * CPU has FMA). Twelve chains cover the FMA latency (4–5 cycles) on two FMA pipes; m < 1 keeps every
- * chain bounded. Returns a value that depends on every chain.
+ * CPU has FMA). Twelve chains cover the FMA latency (4–5 cycles) on two FMA pipes; pass 0 < mul < 1
+ * to keep every chain bounded. The constants are parameters, not literals: a literal would be folded
+ * into a v128.const inside the loop, which V8 rematerialises at every use, making the loop
+ * front-end-bound (a third of the real rate). Returns a value that depends on every chain.
  */
-export function chainedFma(iters: i32): f64 {
-  const m = f64x2.splat(0.999999);
-  const c = f64x2.splat(1e-6);
+export function chainedFma(iters: i32, mul: f64, add: f64): f64 {
+  const m = f64x2.splat(mul);
+  const c = f64x2.splat(add);
   let a0 = f64x2.splat(1.0), a1 = f64x2.splat(1.1), a2 = f64x2.splat(1.2), a3 = f64x2.splat(1.3);
   let a4 = f64x2.splat(1.4), a5 = f64x2.splat(1.5), a6 = f64x2.splat(1.6), a7 = f64x2.splat(1.7);
   let a8 = f64x2.splat(1.8), a9 = f64x2.splat(1.9), a10 = f64x2.splat(2.0), a11 = f64x2.splat(2.1);

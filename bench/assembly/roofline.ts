@@ -8,12 +8,14 @@ export const CHAINED_FLOPS_PER_ITER: i32 = 48;
  * `iters` iterations of 12 independent accumulator chains a ← a·m + c (f64x2).
  * Returns a value that depends on every chain, so nothing is optimised away.
  */
-export function chainedMulAdd(iters: i32): f64 {
+export function chainedMulAdd(iters: i32, mul: f64, add: f64): f64 {
   // Twelve chains hide the mul→add latency on two FP ports while staying within
   // the ~15 xmm registers V8 allocates (12 accumulators + m + c): nothing spills.
-  // m < 1 makes every chain converge to c/(1 − m): no overflow, no denormals.
-  const m = f64x2.splat(0.999999);
-  const c = f64x2.splat(1e-6);
+  // 0 < mul < 1 makes every chain converge to add/(1 − mul): no overflow, no denormals.
+  // mul and add are parameters, not literals: literals would be folded into v128.const
+  // operands in the loop, which V8 rematerialises at every use (front-end-bound).
+  const m = f64x2.splat(mul);
+  const c = f64x2.splat(add);
   let a0 = f64x2.splat(1.0), a1 = f64x2.splat(1.1), a2 = f64x2.splat(1.2), a3 = f64x2.splat(1.3);
   let a4 = f64x2.splat(1.4), a5 = f64x2.splat(1.5), a6 = f64x2.splat(1.6), a7 = f64x2.splat(1.7);
   let a8 = f64x2.splat(1.8), a9 = f64x2.splat(1.9), a10 = f64x2.splat(2.0), a11 = f64x2.splat(2.1);

@@ -55,10 +55,14 @@ export interface GaussNewtonSystem {
   measure(x: Ptr, mx: Ptr): DirectionMeasures;
 }
 
-/** Forward, loss factor at (b_last, c), backward: the shared first half of both builds. */
+/**
+ * Forward (skipped when `cap` already holds this θ's pass on this batch, as after an accepted
+ * step whose loss was evaluated in it), loss factor at (b_last, c), backward: the shared first
+ * half of both builds.
+ */
 function factorPass(net: Net, cap: Capture, batch: Batch, loss: Loss, c: Ptr): number {
   const { X, Y, n } = batch, k = net.outputDim;
-  net.forward(cap, X, n, k);
+  net.forwardUnlessHeld(cap, X, n, k);
   const value = loss.gaussNewton(net.kernels.f64(), cap.output >> 3, Y, n, k, cap.b[cap.b.length - 1] >> 3, c >> 3);
   net.backward(cap);
   return value;

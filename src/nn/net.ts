@@ -98,6 +98,15 @@ export class Capture {
   readonly z: Ptr[] = [];
   /** Per layer: byte pointer of B_l ((n·q) × outputs, row i·q + c); 0 below the first trainable layer. */
   readonly b: Ptr[] = [];
+  /**
+   * Whether A_l and Z_l hold a forward pass recorded by {@link Net.forwardHeld} (with the
+   * parameters and inputs it ran on in `heldTheta`, `heldX`); cleared by any other forward
+   * and by backward, which may overwrite an A_l.
+   */
+  held = false;
+  /** Byte pointers of the recorded parameters (numParams) and inputs (n × inputDim), when `held`. */
+  heldTheta: Ptr = 0;
+  heldX: Ptr = 0;
   private readonly ws: Workspace;
   private readonly names: { a: string; z: string; b: string }[];
 
@@ -127,6 +136,12 @@ export class Capture {
     for (let l = 0; l < layers.length; l++) this.a[l] = this.ws.get(this.names[l].a, n * layers[l].inA);
     this.n = n;
     this.q = q;
+  }
+
+  /** Buffers for the record of a held forward pass (see {@link Net.forwardHeld}). */
+  holdBuffers(params: number, inputs: number): void {
+    this.heldTheta = this.ws.get('held.theta', params);
+    this.heldX = this.ws.get('held.x', inputs);
   }
 
   /** Byte pointer of the network output U = Z_last (n × outputs). */
@@ -345,6 +360,7 @@ export class Net {
   forward(cap: Capture, X: Float64Array, n: number, q: number): void {
     this.checkLive();
     const kernels = this.kernels;
+    cap.held = false;
     cap.ensure(n, q);
     const layers = this.layers;
     writeInput(kernels.f64(), layers[0], X, n, cap.a[0] >> 3);
@@ -370,12 +386,50 @@ export class Net {
    */
   backward(cap: Capture): void {
     const kernels = this.kernels;
+    // B_l may share its buffer with a frozen layer's A_{l+1}: the forward pass is no longer whole.
+    cap.held = false;
     const rows = cap.n * cap.q;
     for (let l = this.layers.length - 1; l > this.firstTrainable; l--) {
       const L = this.layers[l], prev = this.layers[l - 1];
       kernels.gemm(0, 0, rows, L.inputs, L.outputs, L.weightScale, cap.b[l], L.outputs, L.ptr, L.inA, 0, cap.b[l - 1], L.inputs);
       scaleByDerivative(kernels, prev.act, cap.n, cap.q, prev.outputs, cap.z[l - 1], cap.b[l - 1]);
     }
+  }
+
+  /**
+   * {@link Net.forward}, then records in `cap` the parameters and inputs it ran on, so that
+   * {@link Net.forwardUnlessHeld} can skip the same pass later (a step's loss evaluation is
+   * the next step's forward pass when the batch and θ do not change).
+   * @internal
+   */
+  forwardHeld(cap: Capture, X: Float64Array, n: number, q: number): void {
+    this.forward(cap, X, n, q);
+    cap.holdBuffers(this.numParams, n * this.inputDim);
+    const h = this.kernels.f64(), p = this.params.ptr >> 3;
+    h.copyWithin(cap.heldTheta >> 3, p, p + this.numParams);
+    h.set(X.subarray(0, n * this.inputDim), cap.heldX >> 3);
+    cap.held = true;
+  }
+
+  /**
+   * Leaves `cap` as it is and returns false when it holds, from {@link Net.forwardHeld}, the
+   * forward pass of exactly these parameters on exactly these inputs (compared bit for bit,
+   * so the skipped pass would have given the same bits); else runs {@link Net.forward} and
+   * returns true.
+   * @internal
+   */
+  forwardUnlessHeld(cap: Capture, X: Float64Array, n: number, q: number): boolean {
+    this.checkLive();
+    if (cap.held && cap.n === n && cap.q === q) {
+      const h = this.kernels.f64(), len = n * this.inputDim;
+      const bits = new Int32Array(h.buffer);
+      const x = new Int32Array(X.buffer, X.byteOffset, 2 * len);
+      if (sameBits(bits, this.params.ptr >> 2, bits, cap.heldTheta >> 2, 2 * this.numParams) && sameBits(x, 0, bits, cap.heldX >> 2, 2 * len)) {
+        return false;
+      }
+    }
+    this.forward(cap, X, n, q);
+    return true;
   }
 
   /** Throws ShapeError unless X is n × inputDim and finite. @internal */
@@ -417,6 +471,12 @@ export class Net {
   }
 }
 
+/** Whether a[ia..ia+len) and b[ib..ib+len) hold the same int32 words. */
+function sameBits(a: Int32Array, ia: number, b: Int32Array, ib: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[ia + i] !== b[ib + i]) return false;
+  return true;
+}
+
 /** A_0 = [s_0·X | β_0·1] at element offset `a` of h. */
 function writeInput(h: Float64Array, L: Dense, X: Float64Array, n: number, a: number): void {
   const d = L.inputs, s = L.weightScale;
@@ -441,6 +501,8 @@ export class NetBinding {
   net: Net | undefined;
   ws: Workspace | undefined;
   cap: Capture | undefined;
+  /** A second capture (made on first use), for a pass that must not disturb `cap`: see {@link NetBinding.swap}. */
+  private second: Capture | undefined;
   private closed = false;
   private released = true;
 
@@ -470,6 +532,19 @@ export class NetBinding {
     return true;
   }
 
+  /** The second capture: where a step evaluates its trial θ while `cap` still holds the step's own pass. */
+  spare(): Capture {
+    this.second ??= new Capture(this.net!);
+    return this.second;
+  }
+
+  /** Exchanges `cap` and the spare capture: the accepted trial's forward pass becomes the next step's. */
+  swap(): void {
+    const next = this.spare();
+    this.second = this.cap;
+    this.cap = next;
+  }
+
   /** Lets the next {@link bind} take another net (memory is kept until then). */
   release(): void {
     this.released = true;
@@ -483,7 +558,8 @@ export class NetBinding {
 
   private unbind(): void {
     this.cap?.dispose();
+    this.second?.dispose();
     this.ws?.dispose();
-    this.net = this.cap = this.ws = undefined;
+    this.net = this.cap = this.second = this.ws = undefined;
   }
 }

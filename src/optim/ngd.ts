@@ -12,9 +12,10 @@ import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type 
 import { ArgumentError, NonFiniteError } from '../errors.js';
 import { NetBinding, type Net } from '../nn/net.js';
 import { checkLoss, checkNonNegative, checkOneOf, checkOptions, checkPositive, type OptionShape } from '../validate.js';
-import { lossAt, prepareStep } from './prepare.js';
+import { prepareStep } from './prepare.js';
 import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Batch, Optimizer, StepOptions, StepStats } from './types.js';
+import type { Loss } from '../nn/losses.js';
 import type { StateReader, StateValue } from '../io/state.js';
 
 /** Options of {@link ngd}. */
@@ -165,15 +166,16 @@ class NaturalGradient implements Optimizer {
         if (!applied) throw NonFiniteError.step('update', `the NGD step with damping ${lambda}`, 'raise the damping or use adaptive');
         if (!guard) return this.finish(stats, start, true);
         // 4a. The divergence guard (fixed damping): undo a step that blew the loss up and retry with more damping.
-        const verdict = this.guard.judge(guard, lossBefore, lossAt(net, batch, loss), stats, retries);
+        const verdict = this.guard.judge(guard, lossBefore, this.trialLoss(net, batch, loss), stats, retries);
         guardTrips = stats.guardTrips!;
+        if (verdict === 'accept') this.bound.swap();
         if (verdict !== 'retry') return this.finish(stats, start, verdict === 'accept');
         lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
         continue;
       }
 
       // 4b. Adapt damping from ρ; reject a step that raises the loss or is not finite (the guard counts the blow-ups).
-      const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
+      const lossAfter = applied ? this.trialLoss(net, batch, loss) : NaN;
       const predicted = -(lr * m.gDotD + 0.5 * lr * lr * m.dFd);
       stats.rho = (lossBefore - lossAfter) / predicted;
       if (!(lossAfter <= lossBefore)) {
@@ -191,6 +193,7 @@ class NaturalGradient implements Optimizer {
       }
       this.damping = levenbergMarquardt(lambda, stats.rho, lm);
       stats.lossAfter = lossAfter;
+      this.bound.swap();
       return this.finish(stats, start, true);
     }
   }
@@ -208,6 +211,17 @@ class NaturalGradient implements Optimizer {
   toString(): string {
     const { lm, damping, form } = this.settings;
     return `ngd(lr=${this.lr}, damping=${lm ? `adaptive from ${damping}` : `${this.damping}`}, form=${form})`;
+  }
+
+  /**
+   * L at the trial θ, by a forward pass into the spare capture that records θ and X: once the
+   * step is accepted the captures swap, and the next step on the same batch skips its forward
+   * pass (for full-batch training, one of the step's three large products).
+   */
+  private trialLoss(net: Net, batch: Batch, loss: Loss): number {
+    const spare = this.bound.spare(), k = net.outputDim;
+    net.forwardHeld(spare, batch.X, batch.n, k);
+    return loss.value(net.kernels.f64(), spare.output >> 3, batch.Y, batch.n, k);
   }
 
   /** Completes the step's statistics: accepted or not, how far θ moved, the wall time. */

@@ -95,8 +95,8 @@ describe('threads', () => {
   });
 
   test('row panels cover the rows once, in order, on multiples of 4', () => {
-    for (const [n, t, tri] of [[203, 3, true], [203, 2, false], [17, 4, false], [1000, 7, true]] as const) {
-      const b = splitRows(n, t, tri);
+    for (const [n, t, cols] of [[203, 3, 203], [203, 2, 0], [17, 4, 0], [1000, 7, 1000], [768, 2, 256], [9, 3, 400]] as const) {
+      const b = splitRows(n, t, cols);
       expect(b.length).toBe(t + 1);
       expect(b[0]).toBe(0);
       expect(b[t]).toBe(n);
@@ -106,8 +106,12 @@ describe('threads', () => {
       }
     }
     // A triangle's panels hold about equal shares of its entries.
-    const b = splitRows(1000, 2, true);
+    const b = splitRows(1000, 2, 1000);
     expect(Math.abs(b[1] * b[1] - (1000 * 1000 - b[1] * b[1]))).toBeLessThan(0.02 * 1000 * 1000);
+    // A lower trapezoid (768 rows, 256 columns, as in a Cholesky trailing update) too.
+    const z = splitRows(768, 2, 256);
+    const entries = (r0: number, r1: number) => { let e = 0; for (let i = r0; i < r1; i++) e += Math.min(i + 1, 256); return e; };
+    expect(Math.abs(entries(0, z[1]) - entries(z[1], 768)) / entries(0, 768)).toBeLessThan(0.02);
   });
 
   test('without SharedArrayBuffer, threads fall back to one and init() says why', async () => {

@@ -3,7 +3,7 @@ import { KERNEL_NAMES, type KernelName, type Kernels, type Ptr, type SimdBuild }
 import { WASM_BASELINE_BASE64, WASM_RELAXED_BASE64 } from './binary.js';
 import { withSharedMemory } from './shared-memory.js';
 import { ArgumentError, BackendError, NatgradError, OutOfMemoryError } from '../../errors.js';
-import { OP_GEMM_PANEL, ThreadPool } from './threads.js';
+import { opCode, ThreadPool, type WorkerOp } from './threads.js';
 
 /** Must equal ABI_VERSION in assembly/memory.ts; checked at load so the two sides cannot drift. */
 export const ABI_VERSION = 2;
@@ -28,22 +28,32 @@ type WasmExports = Pick<Kernels, KernelName> & {
   clearPendingAllocation(): void;
   gemmPanel(i0: number, i1: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
     b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number): void;
+  maskGramRows(i0: number, i1: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void;
   threadScratchBytes(): number;
   useThreadScratch(ptr: Ptr): void;
 };
 
 /** Exports besides the compute kernels that the binding needs (memory, and the panels threads run). */
 const MEMORY_EXPORTS = [
-  'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'threadScratchBytes', 'useThreadScratch',
+  'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'maskGramRows', 'threadScratchBytes', 'useThreadScratch',
 ] as const;
 
 /**
- * Below this many flops a GEMM or SYRK stays on the calling thread: waking workers costs tens of
- * microseconds, about what a 64×64×64 product takes.
+ * Below this many flops a GEMM or SYRK stays on the calling thread. Measured (bench kernels suite,
+ * "thread threshold"; Node 24, AMD EPYC family 26, 2 threads, workers spinning between calls):
+ * a 32³ product (2¹⁶ flops) runs 0.8× on two threads, a 48³ one (2¹⁷·⁸) 1.4×.
  */
-export const THREAD_MIN_FLOPS = 2 ** 21;
+export const THREAD_MIN_FLOPS = 2 ** 17;
 /** Fewest rows of C per thread panel. */
 const THREAD_MIN_ROWS = 16;
+/**
+ * Below this many values an element-wise kernel (relu, reluMask, packMask, hadamard) stays on the
+ * calling thread: they stream about two values per nanosecond, so 2¹⁵ values take ~16 µs, several
+ * times what handing a panel to a spinning worker costs (~1 µs; ~25 µs to wake a sleeping one).
+ */
+export const THREAD_MIN_VALUES = 2 ** 15;
+/** Below this many 64-bit AND + popcount steps (~0.4 ns each) the mask Gram stays on the calling thread. */
+export const THREAD_MIN_MASK_WORDS = 2 ** 15;
 
 /**
  * Compute kernels that may allocate scratch memory inside the module (pack buffers, column and
@@ -188,6 +198,56 @@ export class WasmKernels implements Kernels {
       if (this.panels(n, n, k, alpha, a, rsa, csa, a, rsb, csb, beta, c, ldc, 1)) this.ex.mirrorLower(n, c, ldc);
       else syrk1(trans, n, k, alpha, a, lda, beta, c, ldc);
     };
+    // The element-wise kernels and the mask Gram: row panels are the same kernels on offset
+    // pointers (maskGramRows for the triangle), so every value is computed exactly as on one thread.
+    const self = this as unknown as Pick<Kernels, 'relu' | 'reluMask' | 'packMask' | 'hadamard' | 'maskGram'>;
+    const { relu, reluMask, packMask, hadamard, maskGram } = self;
+    self.relu = (n, m, src, lds, scale, dst, ldd) => {
+      if (!this.rows('relu', n, n * m, THREAD_MIN_VALUES, false, (r0, r1) => [r1 - r0, m, src + 8 * r0 * lds, lds, scale, dst + 8 * r0 * ldd, ldd])) {
+        relu(n, m, src, lds, scale, dst, ldd);
+      }
+    };
+    self.reluMask = (n, q, m, z, b) => {
+      if (!this.rows('reluMask', n, n * q * m, THREAD_MIN_VALUES, false, (r0, r1) => [r1 - r0, q, m, z + 8 * r0 * m, b + 8 * r0 * q * m])) {
+        reluMask(n, q, m, z, b);
+      }
+    };
+    self.packMask = (n, m, z, ldz, masks) => {
+      const words = Math.ceil(m / 64);
+      if (!this.rows('packMask', n, n * m, THREAD_MIN_VALUES, false, (r0, r1) => [r1 - r0, m, z + 8 * r0 * ldz, ldz, masks + 8 * r0 * words])) {
+        packMask(n, m, z, ldz, masks);
+      }
+    };
+    self.hadamard = (len, a, b, out) => {
+      if (!this.rows('hadamard', len, len, THREAD_MIN_VALUES, false, (r0, r1) => [r1 - r0, a + 8 * r0, b + 8 * r0, out + 8 * r0])) {
+        hadamard(len, a, b, out);
+      }
+    };
+    self.maskGram = (n, words, masks, alpha, out, ldo) => {
+      if (this.rows('maskGramRows', n, (n * n * words) / 2, THREAD_MIN_MASK_WORDS, true, (r0, r1) => [r0, r1, words, masks, alpha, out, ldo])) {
+        this.ex.mirrorLower(n, out, ldo);
+      } else {
+        maskGram(n, words, masks, alpha, out, ldo);
+      }
+    };
+  }
+
+  /**
+   * Runs the export `name` as row panels over rows 0..rows (a triangle: panels of equal area),
+   * panel [r0, r1) with the arguments `args(r0, r1)`, the calling thread taking the first; false,
+   * touching nothing, when `work` is below `minWork` or there is no running pool.
+   */
+  private rows(name: WorkerOp, rows: number, work: number, minWork: number, triangle: boolean, args: (r0: number, r1: number) => number[]): boolean {
+    const pool = this.pool;
+    if (!pool?.running || work < minWork) return false;
+    const t = Math.min(pool.size, Math.floor(rows / THREAD_MIN_ROWS));
+    if (t <= 1) return false;
+    const bounds = splitRows(rows, t, triangle ? rows : 0);
+    const panels = [];
+    for (let p = 0; p < t; p++) panels.push(args(bounds[p], bounds[p + 1]));
+    const fn = this.ex[name] as (...a: number[]) => void;
+    pool.run(opCode(name), panels, (a) => fn(...a));
+    return true;
   }
 
   /**
@@ -204,10 +264,10 @@ export class WasmKernels implements Kernels {
     if (!pool?.running || flops < THREAD_MIN_FLOPS) return false;
     const t = Math.min(pool.size, Math.floor(m / THREAD_MIN_ROWS));
     if (t <= 1) return false;
-    const bounds = splitRows(m, t, lowerOnly !== 0 && m <= n);
+    const bounds = splitRows(m, t, lowerOnly !== 0 ? n : 0);
     const panels = [];
     for (let p = 0; p < t; p++) panels.push([bounds[p], bounds[p + 1], n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
-    pool.run(OP_GEMM_PANEL, panels, (args) => {
+    pool.run(opCode('gemmPanel'), panels, (args) => {
       try {
         this.ex.gemmPanel(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
           args[8], args[9], args[10], args[11], args[12], args[13], args[14]);
@@ -312,14 +372,27 @@ export class WasmKernels implements Kernels {
 
 /**
  * Row boundaries of t panels over rows 0..n (t + 1 numbers, multiples of 4 inside, so panels
- * hold whole register tiles). For a lower triangle (SYRK) panel p ends near n·√((p+1)/t), so
- * each holds about the same number of entries.
+ * hold whole register tiles), each panel with about the same number of entries. lowerCols = 0:
+ * every row has the same width. lowerCols = c > 0: row i holds only its min(i + 1, c) entries
+ * on or below the diagonal (a SYRK's triangle when c ≥ n; a lower trapezoid, as in Cholesky's
+ * trailing updates, when c < n).
  */
-export function splitRows(n: number, t: number, triangle: boolean): number[] {
+export function splitRows(n: number, t: number, lowerCols = 0): number[] {
+  // Entries in rows 0..r.
+  const c = lowerCols;
+  const before = (r: number) => (c === 0 ? r : r <= c ? (r * (r + 1)) / 2 : (c * (c + 1)) / 2 + (r - c) * c);
+  const total = before(n);
   const bounds = [0];
   for (let p = 1; p < t; p++) {
-    const x = triangle ? n * Math.sqrt(p / t) : (n * p) / t;
-    bounds.push(Math.min(n, Math.max(bounds[p - 1], Math.round(x / 4) * 4)));
+    const share = (total * p) / t;
+    // The first row count r with before(r) ≥ share, by bisection (before is increasing).
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(mid) < share) lo = mid + 1;
+      else hi = mid;
+    }
+    bounds.push(Math.min(n, Math.max(bounds[p - 1], Math.round(lo / 4) * 4)));
   }
   bounds.push(n);
   return bounds;

@@ -15,8 +15,17 @@
  * are unref'd, so they never keep a process alive; `shutdown()` ends them.
  */
 
-/** Ops a worker can run (indices into WORKER_OPS in the worker source). */
-export const OP_GEMM_PANEL = 1;
+/**
+ * The module exports a worker can run, by op code (index + 1): row panels of the heavy kernels
+ * (gemmPanel, maskGramRows) and the element-wise kernels, which the caller splits by rows by
+ * offsetting their pointers. A worker calls the export with the slot's float64 arguments.
+ */
+export const WORKER_OPS = ['gemmPanel', 'maskGramRows', 'relu', 'reluMask', 'packMask', 'hadamard'] as const;
+export type WorkerOp = typeof WORKER_OPS[number];
+/** The op code of an export in {@link WORKER_OPS}. */
+export function opCode(name: WorkerOp): number {
+  return WORKER_OPS.indexOf(name) + 1;
+}
 const OP_STOP = -1;
 
 /** Per-worker control slot: 16 int32 header words, then 16 float64 arguments. */
@@ -24,6 +33,11 @@ const SLOT_I32 = 64;
 const GEN = 0, DONE = 1, OP = 2, STATUS = 3;
 const ARGS_F64 = 8; // float64 index of the first argument within a slot (byte 64)
 const MAX_ARGS = 16;
+/**
+ * Loads of a control word a thread makes before it sleeps in Atomics.wait (about 0.1 ms):
+ * a worker after its panel, waiting for the next call; the caller, waiting for the workers.
+ */
+const SPIN = 100_000;
 
 /**
  * The worker's source, self-contained so no file has to be found at run time in Node or a
@@ -37,9 +51,13 @@ function start(d, ready) {
   ex.useThreadScratch(d.scratch);
   const i32 = new Int32Array(d.control), f64 = new Float64Array(d.control);
   const h = d.slot * ${SLOT_I32}, a = d.slot * ${SLOT_I32 / 2} + ${ARGS_F64};
+  const ops = ${JSON.stringify(WORKER_OPS)}.map((name) => ex[name]);
   ready();
   let seen = 0;
   for (;;) {
+    // Spin a while before sleeping: the kernels of one step come in quick succession, and a
+    // wake from Atomics.wait costs tens of microseconds, as much as a 64×64×64 product.
+    for (let s = 0; s < ${SPIN} && Atomics.load(i32, h + ${GEN}) === seen; s++);
     Atomics.wait(i32, h + ${GEN}, seen);
     const gen = Atomics.load(i32, h + ${GEN});
     if (gen === seen) continue;
@@ -48,9 +66,11 @@ function start(d, ready) {
     if (op === ${OP_STOP}) return;
     let status = 0;
     try {
-      if (op === ${OP_GEMM_PANEL}) {
-        ex.gemmPanel(f64[a], f64[a + 1], f64[a + 2], f64[a + 3], f64[a + 4], f64[a + 5], f64[a + 6], f64[a + 7],
-          f64[a + 8], f64[a + 9], f64[a + 10], f64[a + 11], f64[a + 12], f64[a + 13], f64[a + 14]);
+      const fn = ops[op - 1];
+      // A module function ignores arguments past its own: every op takes the slot's 16.
+      if (fn) {
+        fn(f64[a], f64[a + 1], f64[a + 2], f64[a + 3], f64[a + 4], f64[a + 5], f64[a + 6], f64[a + 7],
+          f64[a + 8], f64[a + 9], f64[a + 10], f64[a + 11], f64[a + 12], f64[a + 13], f64[a + 14], f64[a + 15]);
       } else status = 2;
     } catch (e) {
       status = 1;
@@ -226,10 +246,10 @@ export class ThreadPool {
     let workerFailed = false;
     for (let t = 1; t < panels.length; t++) {
       const h = (t - 1) * SLOT_I32;
-      for (;;) {
+      for (let spin = 0; ; spin++) {
         const done = Atomics.load(this.i32, h + DONE);
         if (done === g) break;
-        if (this.canBlock) Atomics.wait(this.i32, h + DONE, done);
+        if (this.canBlock && spin >= SPIN) Atomics.wait(this.i32, h + DONE, done);
       }
       if (this.i32[h + STATUS] !== 0) workerFailed = true;
     }
