@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { init, shutdown, kernels, loadKernels, linalg, ArgumentError } from '../../src/index';
-import { splitRows, THREAD_MIN_FLOPS, wasmBytes } from '../../src/kernels/wasm/index';
+import { splitRows, THREAD_MIN_FLOPS, THREAD_MIN_MASK_WORDS, THREAD_MIN_VALUES, wasmBytes } from '../../src/kernels/wasm/index';
 import { matmul } from '../helpers/naive';
 import { randn } from '../helpers/random';
 import { allClose } from '../helpers/allclose';
@@ -36,6 +36,51 @@ function products(k: Kernels): Float64Array[] {
   return out;
 }
 
+/**
+ * Runs the other threaded kernels on awkward sizes above their thresholds (THREAD_MIN_VALUES,
+ * THREAD_MIN_MASK_WORDS, and a Cholesky whose trailing updates pass THREAD_MIN_FLOPS); returns every output.
+ */
+function otherKernels(k: Kernels): Float64Array[] {
+  const out: Float64Array[] = [];
+  const read = (p: number, len: number) => k.f64().slice(p / 8, p / 8 + len);
+  const put = (v: Float64Array) => { const p = k.alloc(v.length); k.f64().set(v, p / 8); return p; };
+  // relu into a wider destination (ldd > m), with zeros and negatives among the inputs.
+  const [n, m] = [203, 517];
+  const z = randn(11, n * m).map((x, i) => (i % 97 === 0 ? 0 : x));
+  const pz = put(z), pd = put(new Float64Array(n * (m + 3)).fill(7));
+  expect(n * m).toBeGreaterThan(THREAD_MIN_VALUES);
+  k.relu(n, m, pz, m, 0.5, pd, m + 3);
+  out.push(read(pd, n * (m + 3)));
+  // reluMask with q = 3 stacked rows per example.
+  const [n2, q, m2] = [101, 3, 211];
+  const z2 = randn(12, n2 * m2), pz2 = put(z2), pb = put(randn(13, n2 * q * m2));
+  expect(n2 * q * m2).toBeGreaterThan(THREAD_MIN_VALUES);
+  k.reluMask(n2, q, m2, pz2, pb);
+  out.push(read(pb, n2 * q * m2));
+  // packMask and the mask Gram over ⌈517/64⌉ = 9 words per row.
+  const words = Math.ceil(m / 64), pm = k.alloc(n * words), pg = put(new Float64Array(n * (n + 1)).fill(3));
+  k.packMask(n, m, pz, m, pm);
+  out.push(read(pm, n * words));
+  expect((n * n * words) / 2).toBeGreaterThan(THREAD_MIN_MASK_WORDS);
+  k.maskGram(n, words, pm, 0.25, pg, n + 1);
+  out.push(read(pg, n * (n + 1)));
+  // hadamard in place on an odd length.
+  const len = 100003, pa = put(randn(14, len)), ph = put(randn(15, len));
+  k.hadamard(len, pa, ph, ph);
+  out.push(read(ph, len));
+  // Cholesky of an SPD matrix of awkward order, and a solve with many right-hand sides.
+  const c = 301, g = randn(16, c * c), pg2 = k.alloc(c * c), pl = k.alloc(c * c);
+  const pgi = put(g);
+  k.syrk(0, c, c, 1 / c, pgi, c, 0, pg2, c);
+  expect(k.potrf(c, pg2, c, 0.5, pl, c)).toBe(0);
+  out.push(read(pl, c * c));
+  const pr = put(randn(17, c * 40));
+  k.potrs(c, 40, pl, c, pr, 40);
+  out.push(read(pr, c * 40));
+  for (const p of [pz, pd, pz2, pb, pm, pg, pa, ph, pg2, pl, pgi, pr]) k.free(p);
+  return out;
+}
+
 describe('threads', () => {
   afterAll(() => shutdown());
 
@@ -45,14 +90,14 @@ describe('threads', () => {
     expect(2 * 64 * 64 * 600).toBeGreaterThan(THREAD_MIN_FLOPS);
   });
 
-  test.each(['baseline', 'relaxed'] as const)('%s build: 1, 2 and 3 threads give bit-identical GEMM and SYRK results', async (simd) => {
+  test.each(['baseline', 'relaxed'] as const)('%s build: 1, 2 and 3 threads give bit-identical GEMM, SYRK, element-wise, mask Gram and Cholesky results', async (simd) => {
     const probe = await init({ simd: 'auto' });
     if (simd === 'relaxed' && probe.simdBuild !== 'relaxed') return; // this engine runs only the baseline build
     const results = [];
     for (const threads of [1, 2, 3]) {
       const k = await loadKernels('wasm', { simd, threads });
       expect(k.threads).toBe(threads);
-      results.push(products(k));
+      results.push([...products(k), ...otherKernels(k)]);
     }
     for (let i = 0; i < results[0].length; i++) {
       expect(Buffer.from(results[1][i].buffer).equals(Buffer.from(results[0][i].buffer))).toBe(true);

@@ -1,0 +1,113 @@
+// NGD evaluates each trial θ by a forward pass into a second capture that records θ and X; once
+// the step is accepted, the next step on the same batch skips its own forward pass. These tests
+// show the skip happens (one product fewer per step) and never changes a bit: every step equals
+// the step a fresh optimizer (which has nothing to reuse) takes from the same θ, including after
+// X was changed in place, θ was set, or another optimizer stepped in between.
+import { init, kernels, mlp, ngd, adam, twoLayerReLU, type Net } from '../../src/index';
+import { BACKENDS } from '../helpers/backends';
+import { randn } from '../helpers/random';
+import { unitInputs } from '../helpers/nets';
+
+const bits = (x: Float64Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex');
+
+/** Counts the backend's GEMM calls made while f runs. */
+function gemmCalls(f: () => void): number {
+  const k = kernels() as unknown as { gemm: (...a: number[]) => void };
+  const own = Object.prototype.hasOwnProperty.call(k, 'gemm');
+  const gemm = k.gemm;
+  let calls = 0;
+  k.gemm = (...a: number[]) => { calls++; gemm.apply(k, a); };
+  try {
+    f();
+  } finally {
+    if (own) k.gemm = gemm;
+    else delete (k as { gemm?: unknown }).gemm;
+  }
+  return calls;
+}
+
+/** θ after one step from `theta` by a fresh ngd(options) on a fresh copy of the net. */
+function freshStep(make: () => Net, theta: Float64Array, batch: { X: Float64Array; Y: Float64Array; n: number }, options: Parameters<typeof ngd>[0]): Float64Array {
+  const net = make();
+  net.setParams(theta);
+  const opt = ngd(options);
+  opt.step(net, { X: batch.X.slice(), Y: batch.Y, n: batch.n });
+  const out = net.getParams();
+  opt.dispose();
+  net.dispose();
+  return out;
+}
+
+describe.each(BACKENDS)('%s backend: NGD reuses its trial forward pass', (backend) => {
+  beforeAll(() => init({ backend }));
+
+  const cases = [
+    { name: "the paper's net (mask Gram), default guard", make: () => twoLayerReLU({ inputDim: 5, width: 64, seed: 3 }), k: 1, options: {} },
+    { name: 'a two-output MLP, damping 0.1', make: () => mlp({ sizes: [5, 16, 2], seed: 4 }), k: 2, options: { damping: 0.1 } },
+  ];
+
+  test.each(cases)('$name: consecutive steps skip one forward pass and match a fresh optimizer bit for bit', ({ make, k, options }) => {
+    const n = 12, X = unitInputs(5, n, 5), Y = randn(6, n * k), batch = { X, Y, n };
+    const net = make(), opt = ngd(options);
+    const calls: number[] = [];
+    for (let s = 0; s < 4; s++) {
+      const before = net.getParams();
+      let stats: ReturnType<typeof opt.step> | undefined;
+      calls.push(gemmCalls(() => { stats = opt.step(net, batch); }));
+      expect(stats!.accepted).toBe(true);
+      expect(bits(net.getParams())).toBe(bits(freshStep(make, before, batch, options)));
+    }
+    // The first step runs its own forward pass; each later one reuses the accepted trial's.
+    const forwardCalls = net.layers.length;
+    expect(calls.slice(1)).toEqual([calls[0] - forwardCalls, calls[0] - forwardCalls, calls[0] - forwardCalls]);
+    opt.dispose();
+    net.dispose();
+  });
+
+  test('adaptive damping: the accepted trial is reused too, with the same bits as a fresh optimizer at the adapted damping', () => {
+    const make = () => mlp({ sizes: [5, 16, 1], seed: 7 });
+    const n = 10, X = unitInputs(8, n, 5), Y = randn(9, n), batch = { X, Y, n };
+    const net = make(), opt = ngd({ adaptive: true, damping: 0.5 });
+    const calls: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      const before = net.getParams(), damping = opt.currentDamping;
+      let accepted = false;
+      calls.push(gemmCalls(() => { accepted = opt.step(net, batch).accepted; }));
+      expect(accepted).toBe(true);
+      expect(bits(net.getParams())).toBe(bits(freshStep(make, before, batch, { adaptive: true, damping })));
+    }
+    expect(calls[1]).toBe(calls[0] - net.layers.length);
+    opt.dispose();
+    net.dispose();
+  });
+
+  test('nothing stale is reused: X changed in place, θ set, another optimizer in between', () => {
+    const make = () => twoLayerReLU({ inputDim: 5, width: 64, seed: 11 });
+    const n = 12, X = unitInputs(12, n, 5), Y = randn(13, n), batch = { X, Y, n };
+    const net = make(), opt = ngd();
+    opt.step(net, batch);
+    const check = (what: string) => {
+      const before = net.getParams();
+      const calls = gemmCalls(() => opt.step(net, batch));
+      expect({ what, same: bits(net.getParams()) === bits(freshStep(make, before, batch, {})) }).toEqual({ what, same: true });
+      return calls;
+    };
+    check('step after a step');
+    // X changed in place: the same array object, other values.
+    X[3] += 0.25;
+    const afterX = check('X changed in place');
+    // θ set from outside (a value the trial never had).
+    net.setParams(net.getParams().map((v, i) => (i % 5 === 0 ? v * 0.5 : v)));
+    const afterSet = check('θ set');
+    // Another optimizer moved θ.
+    const other = adam({ lr: 0.01 });
+    other.step(net, batch);
+    const afterOther = check('adam stepped');
+    // Each of those steps had to run its own forward pass again: one more product than a reusing step.
+    const reusing = check('plain next step');
+    expect([afterX, afterSet, afterOther]).toEqual([1, 2, 3].map(() => reusing + net.layers.length));
+    other.dispose();
+    opt.dispose();
+    net.dispose();
+  });
+});
