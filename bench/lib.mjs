@@ -465,13 +465,13 @@ export function markdownTable(header, rows) {
  * `broken` (a reason) fails the target whatever the value:
  * the implementation under test failed or was wrong. `why` explains an n/a.
  */
-export function target(name, n, value, { min, max, unit = '×', why, broken } = {}) {
+export function target(name, n, value, { min, max, unit = '×', why, broken, note: always } = {}) {
   let result = 'n/a';
   if (broken) result = 'FAIL';
   else if (value && Number.isFinite(value.median)) {
     result = (min === undefined || value.median >= min) && (max === undefined || value.median <= max) ? 'PASS' : 'FAIL';
   }
-  const note = broken ?? (result === 'n/a' ? why : undefined);
+  const note = [broken ?? (result === 'n/a' ? why : undefined), always].filter(Boolean).join('; ');
   return { name, n, median: value?.median ?? null, best: value?.best ?? null, min, max, unit, result, ...(note ? { why: note } : {}) };
 }
 

@@ -87,6 +87,9 @@ export class Ceiling {
     rows.push(['**ceiling** (faster mul + add loop)', `**${fmtNumber(r.median)} / ${fmtNumber(r.best)}**`, '', ...(f ? [''] : [])]);
     if (f) rows.push(['**FMA ceiling**', '', '', `**${fmtNumber(f.median)} / ${fmtNumber(f.best)}**`]);
     const table = markdownTable(['measured', ...loops.map((l) => `${l.label}, GFLOP/s median / best`)], rows);
-    return f ? table : `${table}\n\n(No FMA ceiling: this engine does not validate relaxed SIMD.)`;
+    if (!f) return `${table}\n\n(No FMA ceiling: this engine does not validate relaxed SIMD.)`;
+    return `${table}\n\nFMA ceiling ÷ mul + add ceiling: **${fmtNumber(f.median / r.median)}×** (medians). That is the most the relaxed build's fused ` +
+      'multiply-add can gain over the baseline build\'s separate multiply and add on this CPU: a core with as many add as multiply ' +
+      'pipes (AMD Zen) issues a mul and an add per FMA slot, while one whose adds share the FMA pipes (e.g. Intel Skylake) gains up to 2×.';
   }
 }

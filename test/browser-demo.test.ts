@@ -82,6 +82,9 @@ let browser: Browser | undefined;
     expect(demo.config.problem).toBe('paper');
     expect(demo.backend).toMatchObject({ backend: 'wasm', simd: true });
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    // The demo's worker asks init() for a thread per logical processor; the isolated page gives them.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(demo.backend).toMatchObject({ threads: cores, threadsUnavailable: null });
     for (const id of OPTIMIZERS) {
       expect(Number.isFinite(demo.results[id])).toBe(true);
       // The cells show the same numbers (to the 4 significant digits printed).

@@ -37,8 +37,13 @@ const params = new URLSearchParams(location.search);
 const auto = params.get('auto') === '1';
 
 // ---- worker ----
-const backendParam = params.get('backend');
-const worker = new Worker(new URL(`./worker.js${backendParam ? `?backend=${encodeURIComponent(backendParam)}` : ''}`, import.meta.url), { type: 'module' });
+// The page's ?backend= and ?threads= go on to the worker, which calls init().
+const workerParams = new URLSearchParams();
+for (const key of ['backend', 'threads']) {
+  const value = params.get(key);
+  if (value !== null) workerParams.set(key, value);
+}
+const worker = new Worker(new URL(`./worker.js${workerParams.size ? `?${workerParams}` : ''}`, import.meta.url), { type: 'module' });
 const send = (m: ToWorker) => worker.postMessage(m);
 worker.onerror = (e) => { showError(`worker: ${e.message || 'failed to load'}`); setStatus('error'); };
 worker.onmessage = (e: MessageEvent<FromWorker>) => receive(e.data);
@@ -55,7 +60,7 @@ function receive(m: FromWorker): void {
     case 'backend':
       demo.backend = m.info;
       $('[data-testid=backend]').textContent = Object.entries(m.info)
-        // Every field init() reports (simd today; relaxed SIMD and threads once they exist), whatever its shape.
+        // Every field init() reports (SIMD build, threads and why not), whatever its shape.
         .map(([k, v]) => (k === 'backend' ? String(v) : `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)).join(' · ');
       break;
     case 'ready':

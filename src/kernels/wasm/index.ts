@@ -142,6 +142,11 @@ export class WasmKernels implements Kernels {
   private readonly memory: WebAssembly.Memory;
   private view: Float64Array;
   private pool: ThreadPool | undefined;
+  /**
+   * @internal The GEMM/SYRK threading threshold ({@link THREAD_MIN_FLOPS}); the bench lowers it
+   * to 0 to measure where two threads start to pay.
+   */
+  threadMinFlops = THREAD_MIN_FLOPS;
 
   /**
    * Binds a module's exports. Throws BackendError when an export the TypeScript side needs is
@@ -261,7 +266,7 @@ export class WasmKernels implements Kernels {
   ): boolean {
     const pool = this.pool;
     const flops = (lowerOnly ? 1 : 2) * m * n * k;
-    if (!pool?.running || flops < THREAD_MIN_FLOPS) return false;
+    if (!pool?.running || flops < this.threadMinFlops) return false;
     const t = Math.min(pool.size, Math.floor(m / THREAD_MIN_ROWS));
     if (t <= 1) return false;
     const bounds = splitRows(m, t, lowerOnly !== 0 ? n : 0);

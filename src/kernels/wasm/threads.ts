@@ -34,10 +34,16 @@ const GEN = 0, DONE = 1, OP = 2, STATUS = 3;
 const ARGS_F64 = 8; // float64 index of the first argument within a slot (byte 64)
 const MAX_ARGS = 16;
 /**
- * Loads of a control word a thread makes before it sleeps in Atomics.wait (about 0.1 ms):
- * a worker after its panel, waiting for the next call; the caller, waiting for the workers.
+ * Loads of its control word a worker makes after a panel before it sleeps in Atomics.wait
+ * (about 0.1 ms at ~6 ns per load): the kernels of a step come in quick succession.
  */
-const SPIN = 100_000;
+const SPIN = 16_000;
+/**
+ * Loads the caller makes waiting for a worker's panel before it sleeps (about 10 µs: panels are
+ * balanced, so it mostly waits little; on an oversubscribed machine a longer spin would take
+ * the core from the very worker it waits for).
+ */
+const CALLER_SPIN = 1_500;
 
 /**
  * The worker's source, self-contained so no file has to be found at run time in Node or a
@@ -249,7 +255,7 @@ export class ThreadPool {
       for (let spin = 0; ; spin++) {
         const done = Atomics.load(this.i32, h + DONE);
         if (done === g) break;
-        if (this.canBlock && spin >= SPIN) Atomics.wait(this.i32, h + DONE, done);
+        if (this.canBlock && spin >= CALLER_SPIN) Atomics.wait(this.i32, h + DONE, done);
       }
       if (this.i32[h + STATUS] !== 0) workerFailed = true;
     }
