@@ -175,7 +175,17 @@ function factorDiagonal(w: i32, d: usize, ld: i32, damping: f64): i32 {
 
 // Eight panel rows of a leaf, lane-transposed: pair k (rows 2k and 2k + 1) of column j is
 // the v128 at leafRows + (k·LEAF + j)·16, so the substitution runs across rows in SIMD.
-const leafRows: usize = memory.data(4 * LEAF * 16);
+// A worker thread's instance points it into its own scratch (useLeafScratch): the static
+// block sits at the same address of the shared memory in every instance.
+let leafRows: usize = memory.data(4 * LEAF * 16);
+
+/** Bytes of the scratch {@link useLeafScratch} takes. */
+export const LEAF_SCRATCH_BYTES: usize = 4 * LEAF * 16;
+
+/** Makes this instance transpose leaf rows in the LEAF_SCRATCH_BYTES block at ptr (16-byte aligned). */
+export function useLeafScratch(ptr: usize): void {
+  leafRows = ptr;
+}
 
 // @ts-ignore: decorator
 @inline function leafSlot(k: i32, j: i32): usize {
@@ -246,17 +256,39 @@ function solveLeafRows8(x: usize, rowBytes: usize, w: i32, d: usize, ld: i32): v
 function factorLeaf(m: i32, w: i32, p: usize, ld: i32, damping: f64): i32 {
   const info = factorDiagonal(w, p, ld, damping);
   if (info != 0) return info;
+  // The rows below are independent given the diagonal block: offered to the host's threads.
+  if ((m - w) * w * w < PARALLEL_MIN_LEAF || parallelLeaf(m, w, p, ld) == 0) solveLeafPanel(w, m, w, p, ld);
+  return 0;
+}
+
+/** Below this (rows · w²) the rows of a leaf are not offered to the host's threads (about 2¹⁷ flops). */
+const PARALLEL_MIN_LEAF: i32 = 65536;
+
+/**
+ * The host's thread pool: runs rows w ≤ r < m of a leaf (solveLeafPanel) as panels on several
+ * threads, each starting w + a multiple of 8 rows in, and returns 1; or returns 0 touching nothing.
+ */
+// @ts-ignore: decorator
+@external("env", "parallelLeaf")
+declare function parallelLeaf(m: i32, w: i32, p: usize, ld: i32): i32;
+
+/**
+ * Rows r0 ≤ r < r1 of a leaf panel's substitution X·L11ᵀ = P (the w×w factored diagonal
+ * block at p, ld; recipDiag holding its reciprocal pivots), eight rows at a time, then one
+ * by one. A panel that starts w + 8·g rows in groups its rows exactly as one call over all
+ * rows does, so splitting there gives the same bits.
+ */
+export function solveLeafPanel(r0: i32, r1: i32, w: i32, p: usize, ld: i32): void {
   const rowBytes = <usize>ld << 3;
-  let r = w;
-  for (; r + 8 <= m; r += 8) solveLeafRows8(at(p, ld, r, 0), rowBytes, w, p, ld);
-  for (; r < m; r++) {
+  let r = r0;
+  for (; r + 8 <= r1; r += 8) solveLeafRows8(at(p, ld, r, 0), rowBytes, w, p, ld);
+  for (; r < r1; r++) {
     const x = at(p, ld, r, 0);
     for (let j = 0; j < w; j++) {
       const o = <usize>j << 3;
       store<f64>(x + o, (load<f64>(x + o) - dot(x, at(p, ld, j, 0), j)) * load<f64>(recipDiag + o));
     }
   }
-  return 0;
 }
 
 /** Where a recursion splits w columns or rows: about half, a multiple of 8, at least LEAF. */

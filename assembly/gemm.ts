@@ -40,16 +40,16 @@ const PACK_B_MAX: usize = <usize>(KC * NC) << 3;
 const EDGE_BYTES: usize = <usize>(MR * NR) << 3;
 
 /** Bytes of scratch one worker thread needs (16-byte aligned block): both pack buffers at their largest and an edge tile. */
-export function threadScratchBytes(): usize {
+export function gemmScratchBytes(): usize {
   return PACK_A_MAX + PACK_B_MAX + EDGE_BYTES;
 }
 
 /**
- * Makes this instance use the block at ptr (threadScratchBytes() bytes, allocated by the main
+ * Makes this instance use the block at ptr (gemmScratchBytes() bytes, allocated by the main
  * instance) for its pack buffers and edge tile, so it never calls the allocator: for the
  * instances of worker threads, whose allocator state would be their own, not the heap's.
  */
-export function useThreadScratch(ptr: usize): void {
+export function useGemmScratch(ptr: usize): void {
   packA = ptr;
   packACap = PACK_A_MAX;
   packB = ptr + PACK_A_MAX;
@@ -87,8 +87,11 @@ export function gemmAcc(
   gemmRows(0, m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1.0, c, ldc, lowerOnly);
 }
 
-/** Below this m·n·k a gemmAcc is not offered to the host (calling out costs more than it saves). */
-const PARALLEL_MIN_MNK: f64 = 1048576.0;
+/**
+ * Below this m·n·k a gemmAcc is not offered to the host: the host's own threshold
+ * (THREAD_MIN_FLOPS = 2¹⁷ flops, src/kernels/wasm/index.ts) would refuse it anyway.
+ */
+const PARALLEL_MIN_MNK: f64 = 65536.0;
 
 /**
  * The host's thread pool: runs C += alpha·A·B (as gemmAcc, beta 1) as row panels of gemmPanel on

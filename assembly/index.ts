@@ -4,9 +4,10 @@
 // The TypeScript side binds them from one list (KERNEL_NAMES in src/kernels/types.ts)
 // and refuses to load a module that lacks any of them.
 export { ABI_VERSION, alloc, free, pendingAllocation, clearPendingAllocation } from "./memory";
-export { gemm, gemmPanel, threadScratchBytes, useThreadScratch } from "./gemm";
+export { gemm, gemmPanel } from "./gemm";
+export { threadScratchBytes, useThreadScratch } from "./threads";
 export { syrk, hadamard, mirrorLower } from "./gram";
-export { potrf, trsm, potrs, potri } from "./cholesky";
+export { potrf, trsm, potrs, potri, solveLeafPanel } from "./cholesky";
 export { syev } from "./eigh";
 export { firstNonFinite } from "./vector";
 export { relu, reluMask } from "./nn";

@@ -132,10 +132,10 @@ describe('threads', () => {
       if (build === 'relaxed' && !WebAssembly.validate(priv)) continue;
       expect(WebAssembly.validate(shared)).toBe(true);
       const memory = new WebAssembly.Memory({ initial: 16, maximum: 256, shared: true });
-      const { instance } = await WebAssembly.instantiate(shared, { env: { memory, abort: () => undefined, parallelGemm: () => 0 } });
+      const { instance } = await WebAssembly.instantiate(shared, { env: { memory, abort: () => undefined, parallelGemm: () => 0, parallelLeaf: () => 0 } });
       expect(typeof instance.exports.gemmPanel).toBe('function');
       // A private memory does not fit the shared import.
-      await expect(WebAssembly.instantiate(shared, { env: { memory: new WebAssembly.Memory({ initial: 16 }), abort: () => undefined, parallelGemm: () => 0 } })).rejects.toThrow();
+      await expect(WebAssembly.instantiate(shared, { env: { memory: new WebAssembly.Memory({ initial: 16 }), abort: () => undefined, parallelGemm: () => 0, parallelLeaf: () => 0 } })).rejects.toThrow();
     }
   });
 

@@ -29,13 +29,14 @@ type WasmExports = Pick<Kernels, KernelName> & {
   gemmPanel(i0: number, i1: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
     b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number): void;
   maskGramRows(i0: number, i1: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void;
+  solveLeafPanel(r0: number, r1: number, w: number, p: Ptr, ld: number): void;
   threadScratchBytes(): number;
   useThreadScratch(ptr: Ptr): void;
 };
 
 /** Exports besides the compute kernels that the binding needs (memory, and the panels threads run). */
 const MEMORY_EXPORTS = [
-  'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'maskGramRows', 'threadScratchBytes', 'useThreadScratch',
+  'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'maskGramRows', 'solveLeafPanel', 'threadScratchBytes', 'useThreadScratch',
 ] as const;
 
 /**
@@ -283,6 +284,23 @@ export class WasmKernels implements Kernels {
     return true;
   }
 
+  /**
+   * @internal The module's env.parallelLeaf import: rows w..m of a Cholesky leaf (solveLeafPanel)
+   * offered to the pool; 1 when done there. Panels start at w + a multiple of 8 rows, where the
+   * kernel's 8-row groups start, so every row is computed as on one thread.
+   */
+  parallelLeaf(m: number, w: number, p: Ptr, ld: number): number {
+    const pool = this.pool, groups = Math.floor((m - w) / 8);
+    if (!pool?.running || (m - w) * w * w < this.threadMinFlops / 2) return 0;
+    const t = Math.min(pool.size, Math.floor(groups / 4));
+    if (t <= 1) return 0;
+    const bounds = splitRows(groups, t).map((g, i) => (i === t ? m : w + 8 * g));
+    const panels = [];
+    for (let q = 0; q < t; q++) panels.push([bounds[q], bounds[q + 1], w, p, ld]);
+    pool.run(opCode('solveLeafPanel'), panels, (a) => this.ex.solveLeafPanel(a[0], a[1], a[2], a[3], a[4]));
+    return 1;
+  }
+
   /** @internal The module's env.parallelGemm import: gemmAcc (beta 1) offered to the pool; 1 when done there. */
   parallelGemm(
     m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
@@ -305,7 +323,8 @@ export class WasmKernels implements Kernels {
     const bytes = wasmBytes(build, shared);
     let k: WasmKernels | undefined;
     const parallelGemm = (...args: number[]) => (k ? k.parallelGemm(...(args as Parameters<WasmKernels['parallelGemm']>)) : 0);
-    const instance = await instantiate<Record<string, unknown>>(bytes, { env: { memory, parallelGemm } } as unknown as Parameters<typeof instantiate>[1]);
+    const parallelLeaf = (m: number, w: number, p: number, ld: number) => (k ? k.parallelLeaf(m, w, p, ld) : 0);
+    const instance = await instantiate<Record<string, unknown>>(bytes, { env: { memory, parallelGemm, parallelLeaf } } as unknown as Parameters<typeof instantiate>[1]);
     k = new WasmKernels(instance.exports as Record<string, unknown>, memory, build, maxPages);
     if (shared) {
       const scratch = k.ex.threadScratchBytes();

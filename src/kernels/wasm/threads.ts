@@ -17,10 +17,10 @@
 
 /**
  * The module exports a worker can run, by op code (index + 1): row panels of the heavy kernels
- * (gemmPanel, maskGramRows) and the element-wise kernels, which the caller splits by rows by
+ * (gemmPanel, maskGramRows, the rows of a Cholesky leaf) and the element-wise kernels, which the caller splits by rows by
  * offsetting their pointers. A worker calls the export with the slot's float64 arguments.
  */
-export const WORKER_OPS = ['gemmPanel', 'maskGramRows', 'relu', 'reluMask', 'packMask', 'hadamard'] as const;
+export const WORKER_OPS = ['gemmPanel', 'maskGramRows', 'solveLeafPanel', 'relu', 'reluMask', 'packMask', 'hadamard'] as const;
 export type WorkerOp = typeof WORKER_OPS[number];
 /** The op code of an export in {@link WORKER_OPS}. */
 export function opCode(name: WorkerOp): number {
@@ -53,7 +53,7 @@ const WORKER_SOURCE = `
 'use strict';
 function start(d, ready) {
   const abort = () => { throw new Error('natgrad worker: abort'); };
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), { env: { memory: d.memory, abort, parallelGemm: () => 0 } }).exports;
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), { env: { memory: d.memory, abort, parallelGemm: () => 0, parallelLeaf: () => 0 } }).exports;
   ex.useThreadScratch(d.scratch);
   const i32 = new Int32Array(d.control), f64 = new Float64Array(d.control);
   const h = d.slot * ${SLOT_I32}, a = d.slot * ${SLOT_I32 / 2} + ${ARGS_F64};
