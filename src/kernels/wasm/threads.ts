@@ -182,6 +182,7 @@ export class ThreadPool {
     const control = new SharedArrayBuffer(Math.max(1, count) * SLOT_I32 * 4);
     const scratch: number[] = [];
     const workers: WorkerHandle[] = [];
+    let url: string | undefined;
     try {
       for (let slot = 0; slot < count; slot++) scratch.push(allocScratch());
       const data = (slot: number) => ({ bytes, memory, control, slot, scratch: scratch[slot] });
@@ -204,7 +205,7 @@ export class ThreadPool {
           w.on('error', () => undefined);
         }
       } else {
-        const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+        url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
         for (let slot = 0; slot < count; slot++) {
           const w = new Worker(url);
           workers.push(w);
@@ -220,6 +221,9 @@ export class ThreadPool {
       for (const w of workers) void w.terminate();
       for (const p of scratch) freeScratch(p);
       throw e;
+    } finally {
+      // Every worker has fetched the source by now (or failed to, and is ended).
+      if (url !== undefined) URL.revokeObjectURL(url);
     }
     return new ThreadPool(workers, control, scratch, freeScratch);
   }
