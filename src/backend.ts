@@ -38,7 +38,8 @@ export interface InitOptions {
    * 2·10⁶ flops stay on the calling thread. Where threads cannot run (no SharedArrayBuffer, a
    * page without COOP/COEP, the 'js' backend) one thread is used and
    * {@link BackendInfo.threadsUnavailable} says why. Idle workers never keep Node running;
-   * {@link shutdown} ends them.
+   * {@link shutdown} ends them. Should a worker thread end, the backend goes on on one thread
+   * (threadsUnavailable says why); a call whose rows that worker was computing throws BackendError.
    */
   threads?: 'auto' | number;
 }
@@ -55,7 +56,10 @@ export interface BackendInfo {
   maxMemoryBytes: number;
   /** Threads the heavy kernels run on, the calling thread included (1 after {@link shutdown}). */
   threads: number;
-  /** Why fewer threads than asked for run (null when the request was met). */
+  /**
+   * Why fewer threads than asked for run (null when the request was met), including why a pool
+   * stopped on its own: a worker thread that ends stops it, and the backend goes on on one thread.
+   */
   threadsUnavailable: string | null;
 }
 
@@ -193,7 +197,7 @@ export function backendInfo(): BackendInfo | undefined {
 function info(k: Kernels): BackendInfo {
   return {
     backend: k.backend, simd: k.backend === 'wasm', simdBuild: k.simdBuild, maxMemoryBytes: k.maxMemoryBytes,
-    threads: k.threads, threadsUnavailable: threadNotes.get(k) ?? null,
+    threads: k.threads, threadsUnavailable: threadNotes.get(k) ?? (k instanceof WasmKernels ? k.threadsLost : null),
   };
 }
 

@@ -183,6 +183,11 @@ export class WasmKernels implements Kernels {
     return this.pool?.running ? this.pool.size : 1;
   }
 
+  /** @internal Why the worker pool stopped on its own (a worker ended), or null. */
+  get threadsLost(): string | null {
+    return this.pool?.failure ?? null;
+  }
+
   /** Ends the worker threads (idempotent); GEMM and SYRK then run on the calling thread. */
   shutdown(): void {
     this.pool?.shutdown();

@@ -13,7 +13,23 @@
  * browser main thread, which may not block). Panels are fixed by the caller, so which thread
  * runs which panel never changes a result. Idle workers sleep in Atomics.wait; in Node they
  * are unref'd, so they never keep a process alive; `shutdown()` ends them.
+ *
+ * A worker that ends does not leave a call waiting for ever. The caller, blocked, gets no events,
+ * so past its spin it sleeps in slices of POLL_MS and reads two words of the worker's slot between
+ * them. DEAD: set by a worker that ends while running code (an error outside its panel's try; in
+ * Node also process.exit(), through its exit hook); a panel it had taken is incomplete and the call throws
+ * BackendError. CLAIM: a worker takes each job with one compare-exchange; a job still untaken
+ * CLAIM_GRACE_MS after the caller began to wait (a worker terminated while idle runs no code, and
+ * a browser reports nothing) is taken back with the same compare-exchange, so exactly one side
+ * runs it, and the caller runs it. Either way the pool stops and later calls run on one thread
+ * ({@link ThreadPool.failure} says why); between calls, Node's 'exit' and a browser's 'error'
+ * event stop it too. Limit: a worker that ends without running any code *inside a panel it has
+ * taken* (terminated mid-call, a native crash, an engine's out-of-memory kill) looks like a slow
+ * panel, and that call waits for ever: telling them apart would need a heartbeat in the hot path.
+ * The workers are private to the pool, so only a crash can do that.
  */
+
+import { BackendError } from '../../errors.js';
 
 /**
  * The module exports a worker can run, by op code (index + 1): row panels of the heavy kernels
@@ -27,10 +43,15 @@ export function opCode(name: WorkerOp): number {
   return WORKER_OPS.indexOf(name) + 1;
 }
 const OP_STOP = -1;
+/**
+ * @internal Test hook: the worker given this op ends outside its panel's try, as a bug in the worker
+ * source would — by process.exit(1) when the first argument is 1 (Node), else by throwing.
+ */
+export const OP_DIE = -2;
 
 /** Per-worker control slot: 16 int32 header words, then 16 float64 arguments. */
 const SLOT_I32 = 64;
-const GEN = 0, DONE = 1, OP = 2, STATUS = 3;
+const GEN = 0, DONE = 1, OP = 2, STATUS = 3, CLAIM = 4, DEAD = 5;
 const ARGS_F64 = 8; // float64 index of the first argument within a slot (byte 64)
 const MAX_ARGS = 16;
 /**
@@ -44,6 +65,16 @@ const SPIN = 16_000;
  * the core from the very worker it waits for).
  */
 const CALLER_SPIN = 1_500;
+/** CLAIM of a job the caller took back (never a generation: {@link ThreadPool.nextGen} skips it). */
+const REVOKED = -0x80000000;
+/** How long a blocked caller sleeps between looks at a worker's DEAD and CLAIM words (ms). */
+const POLL_MS = 100;
+/**
+ * A job a worker has not claimed this long after the caller began to wait for it is taken back
+ * (ms). Long, so a busy machine's scheduling delay is no false alarm; one would cost speed, not
+ * results: the calling thread runs the panel and the pool stops.
+ */
+const CLAIM_GRACE_MS = 2000;
 
 /**
  * The worker's source, self-contained so no file has to be found at run time in Node or a
@@ -59,7 +90,7 @@ function start(d, ready) {
   const h = d.slot * ${SLOT_I32}, a = d.slot * ${SLOT_I32 / 2} + ${ARGS_F64};
   const ops = ${JSON.stringify(WORKER_OPS)}.map((name) => ex[name]);
   ready();
-  let seen = 0;
+  let seen = 0, claimed = 0;
   for (;;) {
     // Spin a while before sleeping: the kernels of one step come in quick succession, and a
     // wake from Atomics.wait costs tens of microseconds, as much as a 64×64×64 product.
@@ -68,6 +99,10 @@ function start(d, ready) {
     const gen = Atomics.load(i32, h + ${GEN});
     if (gen === seen) continue;
     seen = gen;
+    // The caller took this job back (it gave this worker up for dead): end, touching nothing.
+    if (Atomics.compareExchange(i32, h + ${CLAIM}, claimed, gen) !== claimed) return;
+    claimed = gen;
+    if (i32[h + ${OP}] === ${OP_DIE}) { if (f64[a] === 1 && globalThis.process) process.exit(1); throw new Error('natgrad worker: told to die (test hook)'); }
     const op = i32[h + ${OP}];
     if (op === ${OP_STOP}) return;
     let status = 0;
@@ -86,11 +121,30 @@ function start(d, ready) {
     Atomics.notify(i32, h + ${DONE});
   }
 }
+// Runs start; if the worker ends any other way than by OP_STOP, sets its DEAD word and wakes a
+// caller waiting on DONE (from Node's exit hook too, which runs on process.exit()).
+function guarded(d, ready) {
+  const i32 = new Int32Array(d.control), h = d.slot * ${SLOT_I32};
+  let stopped = false;
+  const dead = () => {
+    if (stopped) return;
+    Atomics.store(i32, h + ${DEAD}, 1);
+    Atomics.notify(i32, h + ${DONE});
+  };
+  globalThis.process?.on?.('exit', dead);
+  try {
+    start(d, ready);
+    stopped = true;
+  } catch (e) {
+    dead();
+    throw e;
+  }
+}
 const nodeThreads = globalThis.process?.getBuiltinModule?.('node:worker_threads');
 if (nodeThreads) {
-  start(nodeThreads.workerData, () => nodeThreads.parentPort.postMessage('ready'));
+  guarded(nodeThreads.workerData, () => nodeThreads.parentPort.postMessage('ready'));
 } else {
-  self.onmessage = (e) => start(e.data, () => self.postMessage('ready'));
+  self.onmessage = (e) => guarded(e.data, () => self.postMessage('ready'));
 }
 `;
 
@@ -134,7 +188,7 @@ interface WorkerHandle {
 /** The part of Node's worker_threads module the pool uses (typed here: the browser build has no Node types). */
 interface NodeWorkerThreads {
   Worker: new (source: string, options: { eval: true; workerData: unknown }) => WorkerHandle & {
-    once(event: 'message' | 'error', listener: (value: unknown) => void): unknown;
+    once(event: 'message' | 'error' | 'exit', listener: (value: unknown) => void): unknown;
     on(event: 'error', listener: (value: unknown) => void): unknown;
     unref(): void;
   };
@@ -158,6 +212,7 @@ export class ThreadPool {
   private readonly canBlock: boolean;
   private gen = 0;
   private alive = true;
+  private lost: string | null = null;
 
   private constructor(workers: WorkerHandle[], control: SharedArrayBuffer, scratch: number[], freeScratch: (ptr: number) => void) {
     this.workers = workers;
@@ -182,6 +237,9 @@ export class ThreadPool {
     const control = new SharedArrayBuffer(Math.max(1, count) * SLOT_I32 * 4);
     const scratch: number[] = [];
     const workers: WorkerHandle[] = [];
+    // Events from a worker that ends between calls (the pool exists once all have started).
+    let pool: ThreadPool | undefined;
+    const ended = (slot: number, how: string) => pool?.stop(`the worker in slot ${slot} ${how}`);
     let url: string | undefined;
     try {
       for (let slot = 0; slot < count; slot++) scratch.push(allocScratch());
@@ -190,6 +248,7 @@ export class ThreadPool {
       const nodeThreads = builtin<NodeWorkerThreads>('node:worker_threads');
       if (nodeThreads) {
         const NodeWorker = nodeThreads.Worker;
+        const errors: string[] = [];
         for (let slot = 0; slot < count; slot++) {
           const w = new NodeWorker(WORKER_SOURCE, { eval: true, workerData: data(slot) });
           workers.push(w);
@@ -200,9 +259,14 @@ export class ThreadPool {
               resolve();
             });
             w.once('error', reject);
+            w.once('exit', (code) => {
+              // Like a start-up error: init() then falls back to one thread and says why.
+              reject(new Error(`the worker in slot ${slot} exited (code ${String(code)}) before it started`));
+              ended(slot, `exited (code ${String(code)}${errors[slot] ? `: ${errors[slot]}` : ''})`);
+            });
           }));
           // A worker error after start-up must not become an uncaught 'error' event in the caller.
-          w.on('error', () => undefined);
+          w.on('error', (e) => { errors[slot] = e instanceof Error ? e.message : String(e); });
         }
       } else {
         url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
@@ -211,7 +275,10 @@ export class ThreadPool {
           workers.push(w);
           ready.push(new Promise((resolve, reject) => {
             w.onmessage = () => resolve();
-            w.onerror = (e) => reject(new Error(e.message));
+            w.onerror = (e) => {
+              reject(new Error(e.message));
+              ended(slot, `failed: ${e.message}`);
+            };
           }));
           w.postMessage(data(slot));
         }
@@ -225,17 +292,25 @@ export class ThreadPool {
       // Every worker has fetched the source by now (or failed to, and is ended).
       if (url !== undefined) URL.revokeObjectURL(url);
     }
-    return new ThreadPool(workers, control, scratch, freeScratch);
+    return (pool = new ThreadPool(workers, control, scratch, freeScratch));
   }
 
+  /** False after {@link shutdown}, or once a worker has ended (see {@link failure}). */
   get running(): boolean {
     return this.alive;
   }
 
+  /** Why the pool stopped on its own (a worker ended), or null. */
+  get failure(): string | null {
+    return this.lost;
+  }
+
   /**
    * Runs op on panels[1..] in the workers (panel t on worker t − 1) and panels[0] on the
-   * calling thread through `self`, then waits for all. panels.length ≤ size. Throws if a
-   * worker failed (after all have finished, so no panel is still running).
+   * calling thread through `self`, then waits for all. panels.length ≤ size. Throws
+   * BackendError if a worker failed (after all have finished, so no panel is still running).
+   * A panel a worker never took (it had ended) runs through `self` too, and the call succeeds;
+   * a worker that ended inside its panel makes the call throw. Either way the pool stops.
    */
   run(op: number, panels: number[][], self: (args: number[]) => void): void {
     const g = this.nextGen();
@@ -253,27 +328,78 @@ export class ThreadPool {
     } catch (e) {
       failure = e;
     }
-    let workerFailed = false;
+    const name = WORKER_OPS[op - 1] ?? `op ${op}`;
+    let failed = -1, died = -1, unclaimed = -1;
     for (let t = 1; t < panels.length; t++) {
-      const h = (t - 1) * SLOT_I32;
-      for (let spin = 0; ; spin++) {
-        const done = Atomics.load(this.i32, h + DONE);
-        if (done === g) break;
-        if (this.canBlock && spin >= CALLER_SPIN) Atomics.wait(this.i32, h + DONE, done);
+      const outcome = this.settle(t - 1, g);
+      if (outcome === 'failed') failed = t - 1;
+      else if (outcome === 'died') died = t - 1;
+      else if (outcome === 'unclaimed') {
+        unclaimed = t - 1;
+        // Nobody else will run it now; which thread runs a panel never changes a result.
+        try {
+          self(panels[t]);
+        } catch (e) {
+          if (failure === undefined) failure = e;
+        }
       }
-      if (this.i32[h + STATUS] !== 0) workerFailed = true;
     }
+    if (died >= 0) this.stop(`the worker in slot ${died} ended while running ${name}`);
+    else if (unclaimed >= 0) this.stop(`the worker in slot ${unclaimed} did not take its ${name} panel within ${CLAIM_GRACE_MS} ms (it has ended)`);
     if (failure !== undefined) throw failure;
-    if (workerFailed) throw new Error('natgrad: a worker thread failed while running a kernel panel');
+    if (died >= 0) {
+      throw new BackendError(`natgrad: the worker thread in slot ${died} ended while running ${name}, leaving its rows of the result incomplete; `
+        + 'the thread pool has stopped and falls back to one thread (shutdown() and init() start new workers)');
+    }
+    if (failed >= 0) {
+      const what = this.i32[failed * SLOT_I32 + STATUS] === 2 ? `does not know ${name}` : `trapped in ${name}`;
+      throw new BackendError(`natgrad: the worker thread in slot ${failed} ${what}; the thread pool keeps running`);
+    }
+  }
+
+  /**
+   * Waits for the worker in `slot` to finish job g: 'done', or 'failed' (its status is not 0);
+   * 'died' when it set DEAD after claiming the job; 'unclaimed' when it set DEAD, or let
+   * CLAIM_GRACE_MS pass, without claiming it — then the job is taken back and is the caller's.
+   * Spins CALLER_SPIN loads first; then looks at DEAD and the clock after each sleep (or, where
+   * it may not block, every CALLER_SPIN loads).
+   */
+  private settle(slot: number, g: number): 'done' | 'failed' | 'died' | 'unclaimed' {
+    const i32 = this.i32, h = slot * SLOT_I32;
+    let since = 0;
+    for (let spin = 0; ; spin++) {
+      const done = Atomics.load(i32, h + DONE);
+      if (done === g) return i32[h + STATUS] === 0 ? 'done' : 'failed';
+      if (spin < CALLER_SPIN || (!this.canBlock && spin % CALLER_SPIN !== 0)) continue;
+      const dead = Atomics.load(i32, h + DEAD) !== 0;
+      const now = Date.now();
+      if (since === 0) since = now;
+      if (dead || now - since > CLAIM_GRACE_MS) {
+        const c = Atomics.load(i32, h + CLAIM);
+        if (c !== g && Atomics.compareExchange(i32, h + CLAIM, c, REVOKED) === c) return 'unclaimed';
+        // DEAD is set after DONE when a worker ends after its panel: look at DONE again.
+        if (dead) return Atomics.load(i32, h + DONE) === g ? (i32[h + STATUS] === 0 ? 'done' : 'failed') : 'died';
+      }
+      if (this.canBlock) Atomics.wait(i32, h + DONE, done, POLL_MS);
+    }
   }
 
   /**
    * The next generation, wrapped to int32 as the control slots store it: compared with a value read
-   * back from them, an unwrapped 2³¹ would never match, and the caller would wait forever.
+   * back from them, an unwrapped 2³¹ would never match, and the caller would wait forever. Never
+   * REVOKED, so a worker's claim cannot mistake a taken-back job for its own.
    */
   private nextGen(): number {
     this.gen = (this.gen + 1) | 0;
+    if (this.gen === REVOKED) this.gen = (this.gen + 1) | 0;
     return this.gen;
+  }
+
+  /** Stops the pool because a worker ended (`why`, kept as {@link failure}); idempotent. */
+  private stop(why: string): void {
+    if (!this.alive) return;
+    this.lost = why;
+    this.shutdown();
   }
 
   /** Stops and ends the workers and frees their scratch; the pool cannot run afterwards. Idempotent. */
