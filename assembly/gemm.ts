@@ -311,6 +311,9 @@ function reservePacks(mc: i32, nc: i32, kc: i32): void {
   }
 }
 
+/** Values of p a lane-contiguous pack copies into every panel at a time (see packPanels). */
+const PACK_CHUNK: i32 = 8;
+
 /**
  * Packs a block into 4-lane panels for the micro-kernel (MR = NR = 4, so A and B share it).
  * The block has `lanes` × `depth` elements; element (l, p) is at src + 8·(l·laneStride + p·depthStride).
@@ -321,18 +324,32 @@ function reservePacks(mc: i32, nc: i32, kc: i32): void {
 function packPanels(dst: usize, lanes: i32, depth: i32, src0: usize, laneStride: i32, depthStride: i32): void {
   const step = <usize>depthStride << 3;
   const ls = <usize>laneStride << 3;
-  for (let l0 = 0; l0 < lanes; l0 += 4) {
+  let start = 0;
+  if (laneStride == 1) {
+    // The 4 values of one p are adjacent (row-major B, transposed A), and successive p are a
+    // whole row apart. Panel by panel, each p would be a new cache line at the same power-of-two
+    // stride (one L1 set), reloaded for every panel; chunks of PACK_CHUNK values of p are copied
+    // into every panel while their rows are in cache.
+    start = lanes & ~3;
+    for (let p0 = 0; p0 < depth; p0 += PACK_CHUNK) {
+      const pe = min(depth, p0 + PACK_CHUNK);
+      for (let l0 = 0; l0 < start; l0 += 4) {
+        let src = src0 + (<usize>l0 << 3) + <usize>p0 * step;
+        let d = dst + ((<usize>l0 * <usize>depth) << 3) + (<usize>p0 << 5);
+        for (let p = p0; p < pe; p++) {
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+          src += step;
+          d += 32;
+        }
+      }
+    }
+    dst += (<usize>start * <usize>depth) << 3;
+  }
+  for (let l0 = start; l0 < lanes; l0 += 4) {
     const count = min(4, lanes - l0);
     let src = src0 + <usize>l0 * ls;
-    if (count == 4 && laneStride == 1) {
-      // The 4 values of one p are adjacent (row-major B, transposed A).
-      for (let p = 0; p < depth; p++) {
-        v128.store(dst, v128.load(src));
-        v128.store(dst, v128.load(src, 16), 16);
-        src += step;
-        dst += 32;
-      }
-    } else if (count == 4) {
+    if (count == 4) {
       let s0 = src, s1 = src + ls, s2 = src + 2 * ls, s3 = src + 3 * ls;
       for (let p = 0; p < depth; p++) {
         store<f64>(dst, load<f64>(s0));
