@@ -110,8 +110,15 @@ export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, ou
     }
     for (let i0 = 0; i0 < n; i0 += TILE) {
       const t = Math.min(TILE, n - i0);
-      kernels.gemm(0, 1, t, n, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
-      scaleRowsByTile(kernels, n, q, i0, t, tile, target);
+      if (same && q === 1) {
+        // Only the lower triangle counts (it is mirrored at the end): columns up to the tile's last row.
+        const cols = i0 + t;
+        kernels.gemm(0, 1, t, cols, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
+        for (let i = 0; i < t; i++) kernels.hadamard(cols, tile + 8 * i * n, target + 8 * (i0 + i) * N, target + 8 * (i0 + i) * N);
+      } else {
+        kernels.gemm(0, 1, t, n, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
+        scaleRowsByTile(kernels, n, q, i0, t, tile, target);
+      }
     }
     if (!first) addInto(kernels.f64(), N * N, target >> 3, out >> 3);
     first = false;
