@@ -11,7 +11,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { init, shutdown, kernels, loadKernels, backendInfo, BackendError } from '../../src/index';
-import { OP_DIE, opCode } from '../../src/kernels/wasm/threads';
+import { CLAIM_GRACE_MS, OP_DIE, opCode } from '../../src/kernels/wasm/threads';
 import { randn } from '../helpers/random';
 import type { Kernels } from '../../src/kernels/types';
 
@@ -27,6 +27,15 @@ interface PoolInternals {
 }
 
 const poolOf = (k: Kernels) => (k as unknown as { pool: PoolInternals }).pool;
+
+/**
+ * A `self` for pool.run that waits (up to 5 s) until the worker in slot 0 has taken its job
+ * (closed its OPEN word, int32 4 of the slot): otherwise the caller takes an untaken job back.
+ */
+const whenWorkerTook = (pool: PoolInternals) => () => {
+  const t0 = Date.now();
+  while (Atomics.load(pool.i32, 4) !== 0 && Date.now() - t0 < 5000);
+};
 
 /**
  * The watchdog: from `ms` on, every 50 ms, sets each slot's DONE word to its GEN word and wakes the
@@ -116,24 +125,42 @@ describe('a worker thread that ends or fails', () => {
     expect(backendInfo()).toMatchObject({ threads: 1, threadsUnavailable: expect.stringMatching(/worker in slot 0 exited/) });
   }, 60000);
 
-  test('ended with nothing to report it (as in a browser, or while the caller is blocked): its panel is taken back and run by the caller', async () => {
+  test('ended with nothing to report it (as in a browser, or while the caller is blocked): its panels are taken back and run by the caller, then the pool stops', async () => {
     const k = await twoThreads(), pool = poolOf(k);
     // Node would tell the pool between calls through the Worker's 'exit' event; a browser has none.
     pool.workers[0].removeAllListeners('exit');
     await pool.workers[0].terminate();
     expect(pool.running).toBe(true);
+    // Every panel the worker would have run is taken back at once: right bits, no wait.
     const r = await guarded(pool, () => products(k));
     expect(r.rescued).toBe(false);
     expect(r.error).toBeUndefined();
+    expect(r.ms).toBeLessThan(CLAIM_GRACE_MS);
     expectSameBits(r.value, one);
+    expect(pool.running).toBe(true);
+    // A worker that has not woken once through CLAIM_GRACE_MS of taken-back panels is taken for ended.
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_GRACE_MS + 100));
+    const later = await guarded(pool, () => products(k));
+    expect(later.rescued).toBe(false);
+    expectSameBits(later.value, one);
     expect(pool.running).toBe(false);
     expect(k.threads).toBe(1);
-    expect(pool.failure).toMatch(/worker in slot 0 did not take its gemmPanel panel within \d+ ms/);
+    expect(pool.failure).toMatch(/worker in slot 0 has taken no panel for \d+ ms/);
+  }, 60000);
+
+  test('a slow worker costs no wait: a panel it has not taken when the caller is done is run by the caller, and the pool keeps running', async () => {
+    const k = await twoThreads(), pool = poolOf(k);
+    let here = 0;
+    // The caller's own panel is instant, so it takes the worker's back before the worker wakes (or the worker wins: either is right).
+    for (let i = 0; i < 50; i++) pool.run(opCode('hadamard'), [[0, 0, 0, 0], [0, 0, 0, 0]], () => { here++; });
+    expect(here).toBeGreaterThanOrEqual(50);
+    expect(pool.running).toBe(true);
+    expectSameBits(products(k), one);
   }, 60000);
 
   test.each([['throws outside its panel', 0], ['calls process.exit()', 1]])('a worker that %s during a call: BackendError, the pool stops, later calls right on one thread', async (_how, mode) => {
     const k = await twoThreads(), pool = poolOf(k);
-    const r = await guarded(pool, () => pool.run(OP_DIE, [[], [mode]], () => undefined));
+    const r = await guarded(pool, () => pool.run(OP_DIE, [[], [mode]], whenWorkerTook(pool)));
     expect(r.rescued).toBe(false);
     expect(r.error).toBeInstanceOf(BackendError);
     expect((r.error as BackendError).code).toBe('E_BACKEND');
@@ -152,12 +179,13 @@ describe('a worker thread that ends or fails', () => {
     // Rows 4..8 of C at an address far past the memory's end: the worker's gemmPanel traps.
     const panel = (i0: number, i1: number, c: number) => [i0, i1, n, n, 1, pa, n, 1, pb, n, 1, 0, c, n, 0];
     let ranHere = 0;
-    const r = await guarded(pool, () => pool.run(opCode('gemmPanel'), [panel(0, 4, pc), panel(4, 8, 0x7ff00000)], () => { ranHere++; }));
+    const wait = whenWorkerTook(pool);
+    const r = await guarded(pool, () => pool.run(opCode('gemmPanel'), [panel(0, 4, pc), panel(4, 8, 0x7ff00000)], () => { ranHere++; wait(); }));
     expect(r.rescued).toBe(false);
     expect(ranHere).toBe(1);
     expect(r.error).toBeInstanceOf(BackendError);
     expect((r.error as Error).message).toMatch(/worker thread in slot 0 trapped in gemmPanel; the thread pool keeps running/);
-    const unknown = await guarded(pool, () => pool.run(99, [[], []], () => undefined));
+    const unknown = await guarded(pool, () => pool.run(99, [[], []], whenWorkerTook(pool)));
     expect(unknown.error).toBeInstanceOf(BackendError);
     expect((unknown.error as Error).message).toMatch(/slot 0 does not know op 99/);
     for (const p of [pa, pb, pc]) k.free(p);

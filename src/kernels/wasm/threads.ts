@@ -18,12 +18,14 @@
  * so past its spin it sleeps in slices of POLL_MS and reads two words of the worker's slot between
  * them. DEAD: set by a worker that ends while running code (an error outside its panel's try; in
  * Node also process.exit(), through its exit hook); a panel it had taken is incomplete and the call throws
- * BackendError. CLAIM: a worker takes each job with one compare-exchange; a job still untaken
- * CLAIM_GRACE_MS after the caller began to wait (a worker terminated while idle runs no code, and
- * a browser reports nothing) is taken back with the same compare-exchange, so exactly one side
- * runs it, and the caller runs it. Either way the pool stops and later calls run on one thread
- * ({@link ThreadPool.failure} says why); between calls, Node's 'exit' and a browser's 'error'
- * event stop it too. Limit: a worker that ends without running any code *inside a panel it has
+ * BackendError. OPEN: the caller opens each job (OPEN = its generation) and whoever closes it
+ * first by compare-exchange runs it: the worker when it wakes, or the caller, which takes back
+ * every job still open once its own panel is done — a worker that the machine has not scheduled
+ * (an oversubscribed or shared host) then costs the call no wait, and which thread runs a panel
+ * never changes a result. A worker terminated while idle runs no code and a browser reports
+ * nothing: its jobs are all taken back, and once that has gone on for CLAIM_GRACE_MS the pool
+ * stops. After a death the pool stops and later calls run on one thread ({@link ThreadPool.failure}
+ * says why); between calls, Node's 'exit' and a browser's 'error' event stop it too. Limit: a worker that ends without running any code *inside a panel it has
  * taken* (terminated mid-call, a native crash, an engine's out-of-memory kill) looks like a slow
  * panel, and that call waits for ever: telling them apart would need a heartbeat in the hot path.
  * The workers are private to the pool, so only a crash can do that.
@@ -51,7 +53,7 @@ export const OP_DIE = -2;
 
 /** Per-worker control slot: 16 int32 header words, then 16 float64 arguments. */
 const SLOT_I32 = 64;
-const GEN = 0, DONE = 1, OP = 2, STATUS = 3, CLAIM = 4, DEAD = 5;
+const GEN = 0, DONE = 1, OP = 2, STATUS = 3, OPEN = 4, DEAD = 5, BEAT = 6;
 const ARGS_F64 = 8; // float64 index of the first argument within a slot (byte 64)
 const MAX_ARGS = 16;
 /**
@@ -65,16 +67,16 @@ const SPIN = 16_000;
  * the core from the very worker it waits for).
  */
 const CALLER_SPIN = 1_500;
-/** CLAIM of a job the caller took back (never a generation: {@link ThreadPool.nextGen} skips it). */
-const REVOKED = -0x80000000;
-/** How long a blocked caller sleeps between looks at a worker's DEAD and CLAIM words (ms). */
+/** OPEN of a slot with no job open (never a generation: {@link ThreadPool.nextGen} skips it). */
+const CLOSED = 0;
+/** How long a blocked caller sleeps between looks at a worker's DEAD word (ms). */
 const POLL_MS = 100;
 /**
- * A job a worker has not claimed this long after the caller began to wait for it is taken back
- * (ms). Long, so a busy machine's scheduling delay is no false alarm; one would cost speed, not
- * results: the calling thread runs the panel and the pool stops.
+ * @internal A worker whose jobs have all been taken back for this long (ms) is taken for ended and the pool
+ * stops. Long, so a busy machine's scheduling delay is no false alarm; one would cost speed, not
+ * results: the calling thread runs the panels.
  */
-const CLAIM_GRACE_MS = 2000;
+export const CLAIM_GRACE_MS = 2000;
 
 /**
  * The worker's source, self-contained so no file has to be found at run time in Node or a
@@ -90,7 +92,7 @@ function start(d, ready) {
   const h = d.slot * ${SLOT_I32}, a = d.slot * ${SLOT_I32 / 2} + ${ARGS_F64};
   const ops = ${JSON.stringify(WORKER_OPS)}.map((name) => ex[name]);
   ready();
-  let seen = 0, claimed = 0;
+  let seen = 0;
   for (;;) {
     // Spin a while before sleeping: the kernels of one step come in quick succession, and a
     // wake from Atomics.wait costs tens of microseconds, as much as a 64×64×64 product.
@@ -99,9 +101,10 @@ function start(d, ready) {
     const gen = Atomics.load(i32, h + ${GEN});
     if (gen === seen) continue;
     seen = gen;
-    // The caller took this job back (it gave this worker up for dead): end, touching nothing.
-    if (Atomics.compareExchange(i32, h + ${CLAIM}, claimed, gen) !== claimed) return;
-    claimed = gen;
+    // Alive: the caller tells a worker that is slow to wake from one that has ended by this count.
+    Atomics.add(i32, h + ${BEAT}, 1);
+    // Close the job to run it; if the caller closed it first (it runs it itself), wait for the next.
+    if (Atomics.compareExchange(i32, h + ${OPEN}, gen, ${CLOSED}) !== gen) continue;
     if (i32[h + ${OP}] === ${OP_DIE}) { if (f64[a] === 1 && globalThis.process) process.exit(1); throw new Error('natgrad worker: told to die (test hook)'); }
     const op = i32[h + ${OP}];
     if (op === ${OP_STOP}) return;
@@ -213,6 +216,9 @@ export class ThreadPool {
   private gen = 0;
   private alive = true;
   private lost: string | null = null;
+  /** Per slot: when the current run of taken-back panels began (0: none), and the BEAT count then. */
+  private readonly since: Float64Array;
+  private readonly beat: Int32Array;
 
   private constructor(workers: WorkerHandle[], control: SharedArrayBuffer, scratch: number[], freeScratch: (ptr: number) => void) {
     this.workers = workers;
@@ -220,6 +226,8 @@ export class ThreadPool {
     this.i32 = new Int32Array(control);
     this.f64 = new Float64Array(control);
     this.scratch = scratch;
+    this.since = new Float64Array(workers.length);
+    this.beat = new Int32Array(workers.length);
     this.freeScratch = freeScratch;
     this.canBlock = mayBlock(this.i32);
     pools.add(this);
@@ -307,20 +315,21 @@ export class ThreadPool {
 
   /**
    * Runs op on panels[1..] in the workers (panel t on worker t − 1) and panels[0] on the
-   * calling thread through `self`, then waits for all. panels.length ≤ size. Throws
-   * BackendError if a worker failed (after all have finished, so no panel is still running).
-   * A panel a worker never took (it had ended) runs through `self` too, and the call succeeds;
-   * a worker that ended inside its panel makes the call throw. Either way the pool stops.
+   * calling thread through `self`, then takes back every panel a worker has not taken yet (it
+   * runs them through `self` too) and waits for the rest. panels.length ≤ size. Throws
+   * BackendError if a worker failed (after all have finished, so no panel is still running);
+   * a worker that ended inside its panel makes the call throw and the pool stop.
    */
   run(op: number, panels: number[][], self: (args: number[]) => void): void {
-    const g = this.nextGen();
+    const g = this.nextGen(), i32 = this.i32;
     for (let t = 1; t < panels.length; t++) {
       const h = (t - 1) * SLOT_I32, a = (t - 1) * (SLOT_I32 / 2) + ARGS_F64;
       const args = panels[t];
       for (let i = 0; i < args.length && i < MAX_ARGS; i++) this.f64[a + i] = args[i];
-      this.i32[h + OP] = op;
-      Atomics.store(this.i32, h + GEN, g);
-      Atomics.notify(this.i32, h + GEN);
+      i32[h + OP] = op;
+      Atomics.store(i32, h + OPEN, g);
+      Atomics.store(i32, h + GEN, g);
+      Atomics.notify(i32, h + GEN);
     }
     let failure: unknown;
     try {
@@ -329,57 +338,66 @@ export class ThreadPool {
       failure = e;
     }
     const name = WORKER_OPS[op - 1] ?? `op ${op}`;
-    let failed = -1, died = -1, unclaimed = -1;
+    let failed = -1, died = -1, absent = -1;
     for (let t = 1; t < panels.length; t++) {
-      const outcome = this.settle(t - 1, g);
-      if (outcome === 'failed') failed = t - 1;
-      else if (outcome === 'died') died = t - 1;
-      else if (outcome === 'unclaimed') {
-        unclaimed = t - 1;
-        // Nobody else will run it now; which thread runs a panel never changes a result.
+      const slot = t - 1, h = slot * SLOT_I32;
+      if (Atomics.compareExchange(i32, h + OPEN, g, CLOSED) === g) {
+        // Not taken yet (the worker is not running: descheduled, asleep, or ended): run it here
+        // rather than wait; which thread runs a panel never changes a result.
         try {
           self(panels[t]);
         } catch (e) {
           if (failure === undefined) failure = e;
         }
+        if (this.absentFor(slot)) absent = slot;
+        continue;
       }
+      this.since[slot] = 0;
+      const outcome = this.settle(slot, g);
+      if (outcome === 'failed') failed = slot;
+      else if (outcome === 'died') died = slot;
     }
     if (died >= 0) this.stop(`the worker in slot ${died} ended while running ${name}`);
-    else if (unclaimed >= 0) this.stop(`the worker in slot ${unclaimed} did not take its ${name} panel within ${CLAIM_GRACE_MS} ms (it has ended)`);
+    else if (absent >= 0) this.stop(`the worker in slot ${absent} has taken no panel for ${CLAIM_GRACE_MS} ms (it has ended)`);
     if (failure !== undefined) throw failure;
     if (died >= 0) {
       throw new BackendError(`natgrad: the worker thread in slot ${died} ended while running ${name}, leaving its rows of the result incomplete; `
         + 'the thread pool has stopped and falls back to one thread (shutdown() and init() start new workers)');
     }
     if (failed >= 0) {
-      const what = this.i32[failed * SLOT_I32 + STATUS] === 2 ? `does not know ${name}` : `trapped in ${name}`;
+      const what = i32[failed * SLOT_I32 + STATUS] === 2 ? `does not know ${name}` : `trapped in ${name}`;
       throw new BackendError(`natgrad: the worker thread in slot ${failed} ${what}; the thread pool keeps running`);
     }
   }
 
   /**
-   * Waits for the worker in `slot` to finish job g: 'done', or 'failed' (its status is not 0);
-   * 'died' when it set DEAD after claiming the job; 'unclaimed' when it set DEAD, or let
-   * CLAIM_GRACE_MS pass, without claiming it — then the job is taken back and is the caller's.
-   * Spins CALLER_SPIN loads first; then looks at DEAD and the clock after each sleep (or, where
-   * it may not block, every CALLER_SPIN loads).
+   * After a panel of `slot` was taken back: whether its worker has ended — it set DEAD, or it has
+   * not woken once (its BEAT count unchanged) through CLAIM_GRACE_MS of taken-back panels.
    */
-  private settle(slot: number, g: number): 'done' | 'failed' | 'died' | 'unclaimed' {
+  private absentFor(slot: number): boolean {
+    const h = slot * SLOT_I32, beat = Atomics.load(this.i32, h + BEAT), now = performance.now();
+    if (Atomics.load(this.i32, h + DEAD) !== 0) return true;
+    if (this.since[slot] === 0 || beat !== this.beat[slot]) {
+      this.since[slot] = now;
+      this.beat[slot] = beat;
+      return false;
+    }
+    return now - this.since[slot] > CLAIM_GRACE_MS;
+  }
+
+  /**
+   * Waits for the worker in `slot` to finish job g, which it has taken: 'done', or 'failed' (its
+   * status is not 0); 'died' when it set DEAD without finishing. Spins CALLER_SPIN loads first;
+   * then looks at DEAD after each sleep (or, where it may not block, every CALLER_SPIN loads).
+   */
+  private settle(slot: number, g: number): 'done' | 'failed' | 'died' {
     const i32 = this.i32, h = slot * SLOT_I32;
-    let since = 0;
     for (let spin = 0; ; spin++) {
       const done = Atomics.load(i32, h + DONE);
       if (done === g) return i32[h + STATUS] === 0 ? 'done' : 'failed';
       if (spin < CALLER_SPIN || (!this.canBlock && spin % CALLER_SPIN !== 0)) continue;
-      const dead = Atomics.load(i32, h + DEAD) !== 0;
-      const now = Date.now();
-      if (since === 0) since = now;
-      if (dead || now - since > CLAIM_GRACE_MS) {
-        const c = Atomics.load(i32, h + CLAIM);
-        if (c !== g && Atomics.compareExchange(i32, h + CLAIM, c, REVOKED) === c) return 'unclaimed';
-        // DEAD is set after DONE when a worker ends after its panel: look at DONE again.
-        if (dead) return Atomics.load(i32, h + DONE) === g ? (i32[h + STATUS] === 0 ? 'done' : 'failed') : 'died';
-      }
+      // DEAD is set after DONE when a worker ends after its panel: look at DONE again.
+      if (Atomics.load(i32, h + DEAD) !== 0) return Atomics.load(i32, h + DONE) === g ? (i32[h + STATUS] === 0 ? 'done' : 'failed') : 'died';
       if (this.canBlock) Atomics.wait(i32, h + DONE, done, POLL_MS);
     }
   }
@@ -387,11 +405,11 @@ export class ThreadPool {
   /**
    * The next generation, wrapped to int32 as the control slots store it: compared with a value read
    * back from them, an unwrapped 2³¹ would never match, and the caller would wait forever. Never
-   * REVOKED, so a worker's claim cannot mistake a taken-back job for its own.
+   * CLOSED, which marks a slot with no job open.
    */
   private nextGen(): number {
     this.gen = (this.gen + 1) | 0;
-    if (this.gen === REVOKED) this.gen = (this.gen + 1) | 0;
+    if (this.gen === CLOSED) this.gen = (this.gen + 1) | 0;
     return this.gen;
   }
 
@@ -411,6 +429,7 @@ export class ThreadPool {
     for (let t = 0; t < this.workers.length; t++) {
       const h = t * SLOT_I32;
       this.i32[h + OP] = OP_STOP;
+      Atomics.store(this.i32, h + OPEN, g);
       Atomics.store(this.i32, h + GEN, g);
       Atomics.notify(this.i32, h + GEN);
       void this.workers[t].terminate();
