@@ -7,7 +7,7 @@
 // a typed out-of-memory error naming them, and the heap stays usable afterwards.
 
 /** Layout version of the exports; the loader checks it equals the TypeScript side's. */
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 /** Bytes of the allocation in progress, 0 when none is. */
 let requested: usize = 0;

@@ -60,12 +60,15 @@ async function prepare(config, batch) {
       opt.step(net, batch);
     },
     forward: () => k.gemm(0, 1, n, m, d, 1, px, d, pw, d, 0, pz, m),
+    /** θ − θ₀ after one step from θ₀ and after a second one (the reused-pass path). */
     delta() {
       net.setParams(theta0);
       opt.step(net, batch);
-      const theta = net.getParams();
+      const first = net.getParams();
+      opt.step(net, batch);
+      const second = net.getParams();
       net.setParams(theta0);
-      return theta.map((x, i) => x - theta0[i]);
+      return [...first.map((x, i) => x - theta0[i]), ...second.map((x, i) => x - theta0[i])];
     },
     dispose() {
       for (const p of [px, pw, pz]) k.free(p);
@@ -105,8 +108,11 @@ const THRESHOLD_CUBES = [24, 32, 40, 48, 64, 96, 128];
  */
 async function threadThreshold({ profile, log }) {
   const { THREAD_MIN_FLOPS } = await import('../dist/esm/kernels/wasm/index.js');
-  const one = await loadKernels('wasm', { threads: 1 });
-  const two = await loadKernels('wasm', { threads: 2 });
+  // Backends of their own (a memory ceiling keeps them out of init()'s cache), so lowering the
+  // threshold and shutting the pool down here cannot reach a later suite's backend.
+  const own = { maxMemoryBytes: 2 ** 30 };
+  const one = await loadKernels('wasm', { threads: 1, ...own });
+  const two = await loadKernels('wasm', { threads: 2, ...own });
   if (two.threads !== 2) {
     return { data: null, markdown: '### Thread threshold\n\nnot measured: two threads do not run here', targets: [target('threads pay from THREAD_MIN_FLOPS on', null, null, { min: 1, why: 'no threads here' })] };
   }
@@ -139,7 +145,7 @@ async function threadThreshold({ profile, log }) {
   const markdown = [
     `### Thread threshold (GEMM C = A·Bᵀ, n×n×n; natgrad threads a GEMM or SYRK from THREAD_MIN_FLOPS = 2¹⁷ = ${THREAD_MIN_FLOPS} flops on)`,
     '',
-    '- two threads here with the threshold lowered to 0, so every size is split; medians over interleaved rounds. Workers spin ~0.1 ms for the next call before sleeping, so a call that follows another pays ~1 µs to start them (a sleeping worker takes ~25 µs to wake).',
+    '- two threads here with the threshold lowered to 0, so every size with at least 32 rows (two panels of THREAD_MIN_ROWS = 16) is split; medians over interleaved rounds. Workers spin ~0.1 ms for the next call before sleeping, so a call that follows another pays ~1 µs to start them (a sleeping worker takes ~25 µs to wake).',
     '',
     markdownTable(['product', 'flops ÷ 2¹⁷', '1 thread', '2 threads', '1 thread ÷ 2 threads (speed-up)', 'natgrad runs it on'], rows),
   ].join('\n');
@@ -206,8 +212,8 @@ async function ngdConfigs({ profile, log }) {
     `### One exact NGD step, n = ${n}, d = ${d}, m = ${PROBLEM.width} (squared error, η = ${STEP.lr}, damping ${STEP.damping})`,
     '',
     ...notes.map((x) => `- ${x}`),
-    `- every configuration takes the same step: ${disagree.length ? `NO — ${disagree.map(([id, e]) => `${id} differs by ${e.toExponential(1)} (relative)`).join(', ')}` : 'largest difference ≤ 1e-6 of the largest update entry'}`,
-    `- fastest configuration: **${fastest.label}**, ${cell(results[fastest.id].next)} per step in training (${cell(results[fastest.id].step)} for the first)`,
+    `- every configuration takes the same two steps: ${disagree.length ? `NO — ${disagree.map(([id, e]) => `${id} differs by ${e.toExponential(1)} (relative)`).join(', ')}` : 'largest difference ≤ 1e-6 of the largest update entry'}`,
+    `- fastest configuration: **${fastest.label}**, ${cell(results[fastest.id].next)} per step in full-batch training (${cell(results[fastest.id].step)} for the first)`,
     '- **first step**: θ reset to θ₀ before each timed step, so the step runs its own forward pass. **next step**: one step taken from θ₀ first, then the timed one on the same batch, ' +
       'as every step after the first of full-batch training: ngd() evaluates the loss at its trial θ (the default divergence guard) by a forward pass it keeps, and the next step ' +
       'reuses that pass instead of recomputing it (θ and X compared bit for bit). So a first step is three n×m×d products (forward, Jᵀx, the trial\'s forward) plus small work, a next step two.',
@@ -220,10 +226,10 @@ async function ngdConfigs({ profile, log }) {
   const build = list.some((x) => x.simd === 'relaxed') ? 'relaxed' : 'baseline';
   const one = list.find((c) => c.threads === 1 && c.simd === build && c.maskGram !== false);
   const two = list.find((c) => c.threads === 2 && c.simd === build && c.maskGram !== false);
-  targets.push(target('NGD step in training (next step): 2 threads ÷ 1 thread (speed-up)', n, two ? ratio(results[one.id].next, results[two.id].next) : null,
+  targets.push(target('NGD step in full-batch training (next step): 2 threads ÷ 1 thread (speed-up)', n, two ? ratio(results[one.id].next, results[two.id].next) : null,
     { min: 1.5, why: two ? undefined : 'no 2-thread configuration here', ...(two ? { note: `first step: ${fmtNumber(results[one.id].step.median / results[two.id].step.median)}×` } : {}) }));
   const masked = one?.maskGram === true ? one : null;
-  targets.push(target('NGD step in training (next step) with mask Gram, 1 thread ÷ its forward product X·Wᵀ', n,
+  targets.push(target('NGD step in full-batch training (next step) with mask Gram, 1 thread ÷ its forward product X·Wᵀ', n,
     masked ? ratio(results[masked.id].next, results[masked.id].forward) : null,
     { max: 3, why: masked ? undefined : 'the mask Gram is not wired into ngd() in this build', ...(masked ? { note: `first step: ${fmtNumber(results[masked.id].step.median / results[masked.id].forward.median)}×` } : {}) }));
   if (disagree.length) targets.push(target('configurations agree on the step', n, null, { broken: disagree.map(([id]) => id).join(', ') }));

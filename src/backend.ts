@@ -30,13 +30,15 @@ export interface InitOptions {
    */
   maxMemoryBytes?: number;
   /**
-   * Threads for the heavy kernels (GEMM and SYRK, hence the Gram matrices and the Cholesky
-   * update of the NGD step), the calling thread included: a number ≥ 1 or 'auto' (one per
-   * logical processor). Default 1. Above 1, worker threads (worker_threads in Node, Web Workers
-   * in a cross-origin-isolated page) share the WASM memory; every result is bit-identical for
-   * any thread count, because the work is split by fixed row panels. Products under about
-   * 2·10⁶ flops stay on the calling thread. Where threads cannot run (no SharedArrayBuffer, a
-   * page without COOP/COEP, the 'js' backend) one thread is used and
+   * Threads for the heavy kernels (GEMM and SYRK, hence the Gram matrices; Cholesky's updates
+   * and leaf rows; the mask Gram; the element-wise kernels), the calling thread included: a
+   * number ≥ 1 or 'auto' (one per logical processor). Default 1. Above 1, worker threads
+   * (worker_threads in Node, Web Workers in a cross-origin-isolated page) share the WASM memory;
+   * every result is bit-identical for any thread count, because the work is split by fixed row
+   * panels (a panel a worker has not started when the calling thread is done with its own is
+   * run by the calling thread). Products under 2¹⁷ flops (the measured crossover: `npm run bench
+   * -- --only thread-threshold`) stay on the calling thread. Where threads cannot run (no
+   * SharedArrayBuffer, a page without COOP/COEP, the 'js' backend) one thread is used and
    * {@link BackendInfo.threadsUnavailable} says why. Idle workers never keep Node running;
    * {@link shutdown} ends them. Should a worker thread end, the backend goes on on one thread
    * (threadsUnavailable says why); a call whose rows that worker was computing throws BackendError.
@@ -120,6 +122,12 @@ async function create(name: BackendName, options: LoadKernelsOptions): Promise<K
   } else {
     const key = `${name}:${build ?? ''}:${threads}`;
     k = cache.get(key);
+    // A cached threaded backend whose pool has stopped (its own shutdown(), or a worker that ended)
+    // runs on one thread: start a fresh one rather than hand it out as the threads asked for.
+    if (k && threads > 1 && (await k.catch(() => null))?.threads !== threads) {
+      cache.delete(key);
+      k = undefined;
+    }
     if (!k) {
       k = build ? WasmKernels.create({ build, threads }) : Promise.resolve(new JsKernels());
       cache.set(key, k);

@@ -28,7 +28,8 @@ const params = new URLSearchParams(scope.location.search);
 const backend = (params.get('backend') ?? 'auto') as Backend;
 // A thread per logical processor where the page is cross-origin isolated (npm run demo:web serves
 // it so); elsewhere init() falls back to one and says why. ?threads=1 turns them off.
-const threads = params.has('threads') ? Number(params.get('threads')) : 'auto';
+const threadsParam = params.get('threads');
+const threads = threadsParam ? Number(threadsParam) : 'auto';
 const ready = init({ backend, threads }).then((info) => { post({ type: 'backend', info }); return info; });
 ready.catch((e) => post(failure(e)));
 

@@ -45,7 +45,10 @@ export interface Loss {
   readonly task: 'classification' | 'regression';
   /** Throws ShapeError/ArgumentError naming 'Y' unless Y fits n examples of k outputs. */
   checkTargets(Y: Float64Array, n: number, k: number): void;
-  /** L(U, Y) for the n × k outputs at u. */
+  /**
+   * L(U, Y) for the n × k outputs at u. Reads U only: ngd() keeps the forward pass it evaluated
+   * (U included) for the next step, so a loss that wrote into U would corrupt that step.
+   */
   value(h: Float64Array, u: number, Y: Float64Array, n: number, k: number): number;
   /** Returns L and writes ∂L/∂U (n × k) at g. */
   gradient(h: Float64Array, u: number, Y: Float64Array, n: number, k: number, g: number): number;

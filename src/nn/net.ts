@@ -117,6 +117,8 @@ export class Capture {
 
   /** Sizes the buffers for n examples and q rows per example (q = 0: no backward). */
   ensure(n: number, q: number): void {
+    // Other sizes may move the buffers: a held pass is gone.
+    if (n !== this.n || q !== this.q) this.held = false;
     const layers = this.net.layers;
     // B is needed from the output down to the first trainable layer (at least the output layer's).
     const lowest = Math.min(this.net.firstTrainable, layers.length - 1);
@@ -136,6 +138,15 @@ export class Capture {
     for (let l = 0; l < layers.length; l++) this.a[l] = this.ws.get(this.names[l].a, n * layers[l].inA);
     this.n = n;
     this.q = q;
+  }
+
+  /**
+   * Allocates now everything {@link Net.forwardHeld} will need for n examples and q rows per
+   * example, so that the pass itself allocates nothing (a caller that moves θ first reserves before).
+   */
+  reserve(n: number, q: number): void {
+    this.ensure(n, q);
+    this.holdBuffers(this.net.numParams, n * this.net.inputDim);
   }
 
   /** Buffers for the record of a held forward pass (see {@link Net.forwardHeld}). */
@@ -421,10 +432,8 @@ export class Net {
   forwardUnlessHeld(cap: Capture, X: Float64Array, n: number, q: number): boolean {
     this.checkLive();
     if (cap.held && cap.n === n && cap.q === q) {
-      const h = this.kernels.f64(), len = n * this.inputDim;
-      const bits = new Int32Array(h.buffer);
-      const x = new Int32Array(X.buffer, X.byteOffset, 2 * len);
-      if (sameBits(bits, this.params.ptr >> 2, bits, cap.heldTheta >> 2, 2 * this.numParams) && sameBits(x, 0, bits, cap.heldX >> 2, 2 * len)) {
+      const h = this.kernels.f64();
+      if (sameValues(h, this.params.ptr >> 3, h, cap.heldTheta >> 3, this.numParams) && sameValues(X, 0, h, cap.heldX >> 3, n * this.inputDim)) {
         return false;
       }
     }
@@ -471,9 +480,15 @@ export class Net {
   }
 }
 
-/** Whether a[ia..ia+len) and b[ib..ib+len) hold the same int32 words. */
-function sameBits(a: Int32Array, ia: number, b: Int32Array, ib: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (a[ia + i] !== b[ib + i]) return false;
+/**
+ * Whether a[ia..ia+len) and b[ib..ib+len) hold the same finite values bit for bit (θ and X are
+ * finite, so the only bits === cannot tell apart are the signs of zeros: compared by 1/x).
+ */
+function sameValues(a: Float64Array, ia: number, b: Float64Array, ib: number, len: number): boolean {
+  for (let i = 0; i < len; i++) {
+    const x = a[ia + i], y = b[ib + i];
+    if (x !== y || (x === 0 && 1 / x !== 1 / y)) return false;
+  }
   return true;
 }
 

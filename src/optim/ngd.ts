@@ -145,6 +145,8 @@ class NaturalGradient implements Optimizer {
     checkLoss('loss', lossBefore);
     const x = ws.get('x', sys.size), mx = ws.get('Mx', sys.size);
     this.guard.save(net, ws);
+    // The trial's capture is sized before θ moves: an allocation that fails must not find θ changed.
+    if (guard || lm) this.bound.spare().reserve(batch.n, net.outputDim);
 
     let lambda = this.damping, guardTrips = 0;
     for (let retries = 0; ; retries++) {
@@ -159,7 +161,7 @@ class NaturalGradient implements Optimizer {
 
       // 3. Step: θ ← θ + η·d, checked finite; undone from the backup otherwise.
       const finite = Number.isFinite(m.gDotD) && Number.isFinite(m.dFd);
-      if (finite) sys.apply(x, lr);
+      if (finite) this.undoOnError(() => sys.apply(x, lr));
       const applied = finite && this.guard.paramsFinite();
       if (!applied) this.guard.restore();
       if (!lm) {
@@ -220,8 +222,18 @@ class NaturalGradient implements Optimizer {
    */
   private trialLoss(net: Net, batch: Batch, loss: Loss): number {
     const spare = this.bound.spare(), k = net.outputDim;
-    net.forwardHeld(spare, batch.X, batch.n, k);
+    this.undoOnError(() => net.forwardHeld(spare, batch.X, batch.n, k));
     return loss.value(net.kernels.f64(), spare.output >> 3, batch.Y, batch.n, k);
+  }
+
+  /** Runs f; if it throws (a backend failure mid-product), θ goes back to the step's start first. */
+  private undoOnError(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.guard.restore();
+      throw e;
+    }
   }
 
   /** Completes the step's statistics: accepted or not, how far θ moved, the wall time. */

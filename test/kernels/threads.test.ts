@@ -216,6 +216,16 @@ describe('threads', () => {
     expect(again.threads).toBe(2);
   });
 
+  test("a cached backend whose own pool was shut down is not handed out for threads again: init() starts a new one", async () => {
+    const k = await loadKernels('wasm', { threads: 2 });
+    (k as unknown as { shutdown(): void }).shutdown();
+    expect(k.threads).toBe(1);
+    const info = await init({ threads: 2 });
+    expect(info).toMatchObject({ threads: 2, threadsUnavailable: null });
+    expect(kernels()).not.toBe(k);
+    expect(kernels().threads).toBe(2);
+  });
+
   const built = existsSync(join(root, 'dist/cjs/index.js'));
   (built ? test : test.skip)('a Node script that uses threads and never calls shutdown() exits on its own', () => {
     const script = `

@@ -3,7 +3,7 @@
 // show the skip happens (one product fewer per step) and never changes a bit: every step equals
 // the step a fresh optimizer (which has nothing to reuse) takes from the same θ, including after
 // X was changed in place, θ was set, or another optimizer stepped in between.
-import { init, kernels, mlp, ngd, adam, twoLayerReLU, type Net } from '../../src/index';
+import { init, kernels, mlp, ngd, adam, twoLayerReLU, OutOfMemoryError, type Net } from '../../src/index';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { unitInputs } from '../helpers/nets';
@@ -110,4 +110,44 @@ describe.each(BACKENDS)('%s backend: NGD reuses its trial forward pass', (backen
     opt.dispose();
     net.dispose();
   });
+
+  test('the trial pass allocates before θ moves: once θ has changed, a step allocates nothing', () => {
+    const net = twoLayerReLU({ inputDim: 5, width: 64, seed: 3 });
+    const n = 12, X = unitInputs(5, n, 5), Y = randn(6, n), batch = { X, Y, n };
+    net.predict(X, n);
+    const before = net.getParams();
+    const k = kernels();
+    const alloc = k.alloc.bind(k);
+    // Any allocation once θ has left its starting value fails, as a full memory would.
+    const spy = jest.spyOn(k, 'alloc').mockImplementation((count: number) => {
+      if (bits(net.getParams()) !== bits(before)) throw new OutOfMemoryError(count * 8, 'simulated');
+      return alloc(count);
+    });
+    const opt = ngd();
+    try {
+      opt.step(net, batch);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(bits(net.getParams())).not.toBe(bits(before));
+    opt.dispose();
+    net.dispose();
+  });
+
+  test('a failure in the trial pass (a backend error mid-product) puts θ back before it propagates', () => {
+    const net = twoLayerReLU({ inputDim: 5, width: 64, seed: 3 });
+    const n = 12, X = unitInputs(5, n, 5), Y = randn(6, n), batch = { X, Y, n };
+    const before = net.getParams();
+    const spy = jest.spyOn(net, 'forwardHeld').mockImplementation(() => { throw new Error('simulated worker failure'); });
+    const opt = ngd();
+    try {
+      expect(() => opt.step(net, batch)).toThrow('simulated worker failure');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(bits(net.getParams())).toBe(bits(before));
+    opt.dispose();
+    net.dispose();
+  });
 });
+

@@ -6,7 +6,7 @@ import { ArgumentError, BackendError, NatgradError, OutOfMemoryError } from '../
 import { opCode, ThreadPool, type WorkerOp } from './threads.js';
 
 /** Must equal ABI_VERSION in assembly/memory.ts; checked at load so the two sides cannot drift. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 const PAGE = 65536;
 /** Pages the module declares for its imported memory (asconfig.json initialMemory). */
@@ -214,28 +214,28 @@ export class WasmKernels implements Kernels {
     const self = this as unknown as Pick<Kernels, 'relu' | 'reluMask' | 'packMask' | 'hadamard' | 'maskGram'>;
     const { relu, reluMask, packMask, hadamard, maskGram } = self;
     self.relu = (n, m, src, lds, scale, dst, ldd) => {
-      if (!this.rows('relu', n, n * m, THREAD_MIN_VALUES, false, (r0, r1) => [r1 - r0, m, src + 8 * r0 * lds, lds, scale, dst + 8 * r0 * ldd, ldd])) {
+      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('relu', n, false, (r0, r1) => [r1 - r0, m, src + 8 * r0 * lds, lds, scale, dst + 8 * r0 * ldd, ldd])) {
         relu(n, m, src, lds, scale, dst, ldd);
       }
     };
     self.reluMask = (n, q, m, z, b) => {
-      if (!this.rows('reluMask', n, n * q * m, THREAD_MIN_VALUES, false, (r0, r1) => [r1 - r0, q, m, z + 8 * r0 * m, b + 8 * r0 * q * m])) {
+      if (!this.worth(n * q * m, THREAD_MIN_VALUES) || !this.rows('reluMask', n, false, (r0, r1) => [r1 - r0, q, m, z + 8 * r0 * m, b + 8 * r0 * q * m])) {
         reluMask(n, q, m, z, b);
       }
     };
     self.packMask = (n, m, z, ldz, masks) => {
       const words = Math.ceil(m / 64);
-      if (!this.rows('packMask', n, n * m, THREAD_MIN_VALUES, false, (r0, r1) => [r1 - r0, m, z + 8 * r0 * ldz, ldz, masks + 8 * r0 * words])) {
+      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('packMask', n, false, (r0, r1) => [r1 - r0, m, z + 8 * r0 * ldz, ldz, masks + 8 * r0 * words])) {
         packMask(n, m, z, ldz, masks);
       }
     };
     self.hadamard = (len, a, b, out) => {
-      if (!this.rows('hadamard', len, len, THREAD_MIN_VALUES, false, (r0, r1) => [r1 - r0, a + 8 * r0, b + 8 * r0, out + 8 * r0])) {
+      if (!this.worth(len, THREAD_MIN_VALUES) || !this.rows('hadamard', len, false, (r0, r1) => [r1 - r0, a + 8 * r0, b + 8 * r0, out + 8 * r0])) {
         hadamard(len, a, b, out);
       }
     };
     self.maskGram = (n, words, masks, alpha, out, ldo) => {
-      if (this.rows('maskGramRows', n, (n * n * words) / 2, THREAD_MIN_MASK_WORDS, true, (r0, r1) => [r0, r1, words, masks, alpha, out, ldo])) {
+      if (this.worth((n * n * words) / 2, THREAD_MIN_MASK_WORDS) && this.rows('maskGramRows', n, true, (r0, r1) => [r0, r1, words, masks, alpha, out, ldo])) {
         this.ex.mirrorLower(n, out, ldo);
       } else {
         maskGram(n, words, masks, alpha, out, ldo);
@@ -243,14 +243,19 @@ export class WasmKernels implements Kernels {
     };
   }
 
+  /** Whether `work` is enough to split over a running pool (checked before any panel is built). */
+  private worth(work: number, minWork: number): boolean {
+    return work >= minWork && this.pool?.running === true;
+  }
+
   /**
    * Runs the export `name` as row panels over rows 0..rows (a triangle: panels of equal area),
    * panel [r0, r1) with the arguments `args(r0, r1)`, the calling thread taking the first; false,
-   * touching nothing, when `work` is below `minWork` or there is no running pool.
+   * touching nothing, when the rows make a single panel or there is no running pool.
    */
-  private rows(name: WorkerOp, rows: number, work: number, minWork: number, triangle: boolean, args: (r0: number, r1: number) => number[]): boolean {
+  private rows(name: WorkerOp, rows: number, triangle: boolean, args: (r0: number, r1: number) => number[]): boolean {
     const pool = this.pool;
-    if (!pool?.running || work < minWork) return false;
+    if (!pool?.running) return false;
     const t = Math.min(pool.size, Math.floor(rows / THREAD_MIN_ROWS));
     if (t <= 1) return false;
     const bounds = splitRows(rows, t, triangle ? rows : 0);
