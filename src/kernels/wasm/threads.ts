@@ -216,9 +216,13 @@ export class ThreadPool {
   private gen = 0;
   private alive = true;
   private lost: string | null = null;
-  /** Per slot: when the current run of taken-back panels began (0: none), and the BEAT count then. */
+  /**
+   * Per slot: when the oldest taken-back job the worker has not woken for since was opened (0: none),
+   * and the BEAT count read just before it was opened; `pre`: BEAT before this call's job was opened.
+   */
   private readonly since: Float64Array;
   private readonly beat: Int32Array;
+  private readonly pre: Int32Array;
 
   private constructor(workers: WorkerHandle[], control: SharedArrayBuffer, scratch: number[], freeScratch: (ptr: number) => void) {
     this.workers = workers;
@@ -228,6 +232,7 @@ export class ThreadPool {
     this.scratch = scratch;
     this.since = new Float64Array(workers.length);
     this.beat = new Int32Array(workers.length);
+    this.pre = new Int32Array(workers.length);
     this.freeScratch = freeScratch;
     this.canBlock = mayBlock(this.i32);
     pools.add(this);
@@ -321,9 +326,10 @@ export class ThreadPool {
    * a worker that ended inside its panel makes the call throw and the pool stop.
    */
   run(op: number, panels: number[][], self: (args: number[]) => void): void {
-    const g = this.nextGen(), i32 = this.i32;
+    const g = this.nextGen(), i32 = this.i32, opened = performance.now();
     for (let t = 1; t < panels.length; t++) {
       const h = (t - 1) * SLOT_I32, a = (t - 1) * (SLOT_I32 / 2) + ARGS_F64;
+      this.pre[t - 1] = Atomics.load(i32, h + BEAT);
       const args = panels[t];
       for (let i = 0; i < args.length && i < MAX_ARGS; i++) this.f64[a + i] = args[i];
       i32[h + OP] = op;
@@ -349,7 +355,7 @@ export class ThreadPool {
         } catch (e) {
           if (failure === undefined) failure = e;
         }
-        if (this.absentFor(slot)) absent = slot;
+        if (this.absentFor(slot, opened)) absent = slot;
         continue;
       }
       this.since[slot] = 0;
@@ -374,15 +380,16 @@ export class ThreadPool {
    * After a panel of `slot` was taken back: whether its worker has ended — it set DEAD, or it has
    * not woken once (its BEAT count unchanged) through CLAIM_GRACE_MS of taken-back panels.
    */
-  private absentFor(slot: number): boolean {
-    const h = slot * SLOT_I32, beat = Atomics.load(this.i32, h + BEAT), now = performance.now();
+  private absentFor(slot: number, opened: number): boolean {
+    const h = slot * SLOT_I32, beat = Atomics.load(this.i32, h + BEAT);
     if (Atomics.load(this.i32, h + DEAD) !== 0) return true;
+    // A beat since the pending job was opened: the worker is alive; this job is the one pending now.
     if (this.since[slot] === 0 || beat !== this.beat[slot]) {
-      this.since[slot] = now;
-      this.beat[slot] = beat;
+      this.since[slot] = opened;
+      this.beat[slot] = this.pre[slot];
       return false;
     }
-    return now - this.since[slot] > CLAIM_GRACE_MS;
+    return performance.now() - this.since[slot] > CLAIM_GRACE_MS;
   }
 
   /**
