@@ -222,8 +222,13 @@ class NaturalGradient implements Optimizer {
    */
   private trialLoss(net: Net, batch: Batch, loss: Loss): number {
     const spare = this.bound.spare(), k = net.outputDim;
-    this.undoOnError(() => net.forwardHeld(spare, batch.X, batch.n, k));
-    return loss.value(net.kernels.f64(), spare.output >> 3, batch.Y, batch.n, k);
+    let value = NaN;
+    // A user's Loss.value can throw too: θ goes back either way.
+    this.undoOnError(() => {
+      net.forwardHeld(spare, batch.X, batch.n, k);
+      value = loss.value(net.kernels.f64(), spare.output >> 3, batch.Y, batch.n, k);
+    });
+    return value;
   }
 
   /** Runs f; if it throws (a backend failure mid-product), θ goes back to the step's start first. */
