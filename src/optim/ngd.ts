@@ -161,7 +161,14 @@ class NaturalGradient implements Optimizer {
 
       // 3. Step: θ ← θ + η·d, checked finite; undone from the backup otherwise.
       const finite = Number.isFinite(m.gDotD) && Number.isFinite(m.dFd);
-      if (finite) this.undoOnError(() => sys.apply(x, lr));
+      if (finite) {
+        try {
+          sys.apply(x, lr);
+        } catch (e) {
+          this.guard.restore();
+          throw e;
+        }
+      }
       const applied = finite && this.guard.paramsFinite();
       if (!applied) this.guard.restore();
       if (!lm) {
@@ -222,20 +229,11 @@ class NaturalGradient implements Optimizer {
    */
   private trialLoss(net: Net, batch: Batch, loss: Loss): number {
     const spare = this.bound.spare(), k = net.outputDim;
-    let value = NaN;
-    // A user's Loss.value can throw too: θ goes back either way.
-    this.undoOnError(() => {
-      net.forwardHeld(spare, batch.X, batch.n, k);
-      value = loss.value(net.kernels.f64(), spare.output >> 3, batch.Y, batch.n, k);
-    });
-    return value;
-  }
-
-  /** Runs f; if it throws (a backend failure mid-product), θ goes back to the step's start first. */
-  private undoOnError(f: () => void): void {
     try {
-      f();
+      net.forwardHeld(spare, batch.X, batch.n, k);
+      return loss.value(net.kernels.f64(), spare.output >> 3, batch.Y, batch.n, k);
     } catch (e) {
+      // A backend failure mid-product, or a user's Loss.value that throws: θ goes back first.
       this.guard.restore();
       throw e;
     }

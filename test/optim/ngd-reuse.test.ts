@@ -3,7 +3,7 @@
 // show the skip happens (one product fewer per step) and never changes a bit: every step equals
 // the step a fresh optimizer (which has nothing to reuse) takes from the same θ, including after
 // X was changed in place, θ was set, or another optimizer stepped in between.
-import { init, kernels, mlp, ngd, adam, twoLayerReLU, OutOfMemoryError, type Net } from '../../src/index';
+import { init, kernels, mlp, ngd, adam, twoLayerReLU, squaredError, OutOfMemoryError, type Loss, type Net } from '../../src/index';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { unitInputs } from '../helpers/nets';
@@ -145,6 +145,23 @@ describe.each(BACKENDS)('%s backend: NGD reuses its trial forward pass', (backen
     } finally {
       spy.mockRestore();
     }
+    expect(bits(net.getParams())).toBe(bits(before));
+    opt.dispose();
+    net.dispose();
+  });
+
+  test.each([['the divergence guard', {}], ['adaptive damping', { adaptive: true }]])('%s: a custom Loss.value that throws at the trial θ leaves θ untouched', (_name, options) => {
+    const net = twoLayerReLU({ inputDim: 5, width: 16, seed: 3 });
+    const n = 12, X = unitInputs(5, n, 5), Y = randn(6, n);
+    const before = net.getParams();
+    const base = squaredError();
+    const loss: Loss = Object.create(base);
+    (loss as { value: Loss['value'] }).value = (...a: Parameters<Loss['value']>) => {
+      if (bits(net.getParams()) !== bits(before)) throw new Error('user loss failed');
+      return base.value(...a);
+    };
+    const opt = ngd(options);
+    expect(() => opt.step(net, { X, Y, n }, { loss })).toThrow('user loss failed');
     expect(bits(net.getParams())).toBe(bits(before));
     opt.dispose();
     net.dispose();

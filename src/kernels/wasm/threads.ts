@@ -15,17 +15,18 @@
  * are unref'd, so they never keep a process alive; `shutdown()` ends them.
  *
  * A worker that ends does not leave a call waiting for ever. The caller, blocked, gets no events,
- * so past its spin it sleeps in slices of POLL_MS and reads two words of the worker's slot between
- * them. DEAD: set by a worker that ends while running code (an error outside its panel's try; in
- * Node also process.exit(), through its exit hook); a panel it had taken is incomplete and the call throws
- * BackendError. OPEN: the caller opens each job (OPEN = its generation) and whoever closes it
- * first by compare-exchange runs it: the worker when it wakes, or the caller, which takes back
+ * so past its spin it sleeps in slices of POLL_MS and reads the worker's DEAD word between them.
+ * DEAD: set by a worker that ends while running code (an error outside its panel's try; in Node
+ * also process.exit(), through its exit hook); a panel it had taken is incomplete and the call
+ * throws BackendError. OPEN: the caller opens each job (OPEN = its generation) and whoever closes
+ * it first by compare-exchange runs it: the worker when it wakes, or the caller, which takes back
  * every job still open once its own panel is done — a worker that the machine has not scheduled
  * (an oversubscribed or shared host) then costs the call no wait, and which thread runs a panel
  * never changes a result. A worker terminated while idle runs no code and a browser reports
- * nothing: its jobs are all taken back, and once that has gone on for CLAIM_GRACE_MS the pool
- * stops. After a death the pool stops and later calls run on one thread ({@link ThreadPool.failure}
- * says why); between calls, Node's 'exit' and a browser's 'error' event stop it too. Limit: a worker that ends without running any code *inside a panel it has
+ * nothing: its jobs are all taken back, and once it has not woken (BEAT) for CLAIM_GRACE_MS of
+ * them the pool stops. After a death the pool stops and later calls run on one thread
+ * ({@link ThreadPool.failure} says why); between calls, Node's 'exit' and a browser's 'error'
+ * event stop it too. Limit: a worker that ends without running any code *inside a panel it has
  * taken* (terminated mid-call, a native crash, an engine's out-of-memory kill) looks like a slow
  * panel, and that call waits for ever: telling them apart would need a heartbeat in the hot path.
  * The workers are private to the pool, so only a crash can do that.
@@ -364,7 +365,7 @@ export class ThreadPool {
       else if (outcome === 'died') died = slot;
     }
     if (died >= 0) this.stop(`the worker in slot ${died} ended while running ${name}`);
-    else if (absent >= 0) this.stop(`the worker in slot ${absent} has taken no panel for ${CLAIM_GRACE_MS} ms (it has ended)`);
+    else if (absent >= 0) this.stop(`the worker in slot ${absent} has ended (it has taken no panel for ${CLAIM_GRACE_MS} ms, or reported its end)`);
     if (failure !== undefined) throw failure;
     if (died >= 0) {
       throw new BackendError(`natgrad: the worker thread in slot ${died} ended while running ${name}, leaving its rows of the result incomplete; `
