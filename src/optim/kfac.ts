@@ -330,7 +330,7 @@ class Kfac implements KfacOptimizer {
         if (!guard) return this.finish(stats, start, delta);
         // 2.4a The divergence guard (fixed damping): undo a step that blew the loss up; retry with the inverses
         // recomputed from the current factors if the step used stale ones, else with more damping.
-        const verdict = this.guard.judge(guard, seen.loss, lossAt(net, batch, loss), stats, retries);
+        const verdict = this.guard.judge(guard, seen.loss, this.trialLoss(net, batch, loss), stats, retries);
         guardTrips = stats.guardTrips!;
         if (verdict !== 'retry') return this.finish(stats, start, verdict === 'accept' ? delta : undefined);
         if (inverseUpdated) lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
@@ -338,7 +338,7 @@ class Kfac implements KfacOptimizer {
       }
 
       // 2.4b Loss after the step; rejection (and the guard); Levenberg–Marquardt from ρ on adaptation steps.
-      const lossAfter = applied ? lossAt(net, batch, loss) : NaN;
+      const lossAfter = applied ? this.trialLoss(net, batch, loss) : NaN;
       const tripped = guard !== undefined && applied && guardTripped(guard, seen.loss, lossAfter);
       if (!applied || tripped || (lm.rejection && !(lossAfter <= seen.loss))) {
         if (applied) this.guard.restore();
@@ -397,6 +397,16 @@ class Kfac implements KfacOptimizer {
       };
     }
     return quadraticModelCoefficients(model, momentum ?? 0);
+  }
+
+  /** L at the trial θ; if that throws (a failed allocation, a backend failure, a user's Loss.value), θ goes back first. */
+  private trialLoss(net: Net, batch: Batch, loss: Loss): number {
+    try {
+      return lossAt(net, batch, loss);
+    } catch (e) {
+      this.guard.restore();
+      throw e;
+    }
   }
 
   /** Completes the statistics; an accepted step (`delta` given) becomes Δ_prev for momentum. */

@@ -501,3 +501,25 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     net.dispose();
   });
 });
+
+describe.each(BACKENDS)('%s backend: a K-FAC step whose trial loss throws', (backend) => {
+  beforeAll(() => init({ backend }));
+
+  test.each([['the divergence guard', {}], ['adaptive damping', { adaptive: true }]])('%s: θ is put back before the error propagates', (_name, options) => {
+    const net = twoLayerReLU({ inputDim: 5, width: 16, seed: 3 });
+    const n = 12, X = unitInputs(5, n, 5), Y = randn(6, n);
+    const before = net.getParams();
+    const same = (p: Float64Array) => Buffer.from(p.buffer).equals(Buffer.from(before.buffer));
+    const base = squaredError();
+    const loss: Loss = Object.create(base);
+    (loss as { value: Loss['value'] }).value = (...a: Parameters<Loss['value']>) => {
+      if (!same(net.getParams())) throw new Error('user loss failed');
+      return base.value(...a);
+    };
+    const opt = kfac(options);
+    expect(() => opt.step(net, { X, Y, n }, { loss })).toThrow('user loss failed');
+    expect(same(net.getParams())).toBe(true);
+    opt.dispose();
+    net.dispose();
+  });
+});
