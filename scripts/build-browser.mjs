@@ -23,6 +23,17 @@ await build({
   banner: { js: `/*! natgrad ${version} | MIT | browser build: one ES module, no bare imports */` },
   logLevel: 'warning',
 });
+// The map embeds every TypeScript source whole except binary.ts, the generated base64 of the two
+// WASM builds (~57 KB of text nobody steps through): there each long string literal is replaced by
+// a note of its length, on the same line, so the map's lines still point where they did.
+const mapFile = `${root}dist/natgrad.browser.js.map`;
+const map = JSON.parse(readFileSync(mapFile, 'utf8'));
+map.sourcesContent = map.sources.map((source, i) => {
+  const text = map.sourcesContent[i];
+  if (!source.endsWith('kernels/wasm/binary.ts')) return text;
+  return text.replace(/(['"])([A-Za-z0-9+/=]{256,})\1/g, (_, q, b64) => `${q}<${b64.length} base64 characters of a WASM build, elided here: see scripts/embed-wasm.mjs>${q}`);
+});
+writeFileSync(mapFile, JSON.stringify(map));
 // dist/ root holds only the browser build: mark it as ESM for Node and TypeScript
 // (dist/esm and dist/cjs carry their own package.json).
 writeFileSync(`${root}dist/package.json`, '{ "type": "module" }\n');

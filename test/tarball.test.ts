@@ -31,10 +31,14 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * base64 in dist/esm, dist/cjs and the browser bundle, ~28 KB each — and adds the thread pool and
  * the bit-mask Gram: 1835.8 KiB on top of the issue-10 tree (+128 KiB); with issue 8 merged as well,
  * 1938.7 KiB, so 1.9 MiB. (Embedding the builds compressed would win ~85 KiB of this back.)
+ * The rest of issue 11 (threads for the mask Gram, the element-wise kernels and Cholesky's leaves, the
+ * worker-failure protocol, NGD's forward reuse, all documented) took it to 2027.2 KiB — the browser
+ * build's map embeds every source again, so a documented line counts five times — and leaving the
+ * generated base64 of the WASM builds out of that map brought it back to 1960.6 KiB: 2.0 MiB.
  * README, CHANGELOG and LICENSE are documents, not code that `import 'natgrad'` loads: they have a
  * budget of their own (the user-first README of issue 13 is about 60 KiB, the CHANGELOG 10 KiB).
  */
-const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 1.9 * 1024 * 1024, docsBytes: 96 * 1024, files: 250 };
+const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 2.0 * 1024 * 1024, docsBytes: 96 * 1024, files: 250 };
 const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */

@@ -106,7 +106,7 @@ function start(d, ready) {
     Atomics.add(i32, h + ${BEAT}, 1);
     // Close the job to run it; if the caller closed it first (it runs it itself), wait for the next.
     if (Atomics.compareExchange(i32, h + ${OPEN}, gen, ${CLOSED}) !== gen) continue;
-    if (i32[h + ${OP}] === ${OP_DIE}) { if (f64[a] === 1 && globalThis.process) process.exit(1); throw new Error('natgrad worker: told to die (test hook)'); }
+    if (i32[h + ${OP}] === ${OP_DIE}) { if (f64[a] === 1) globalThis.process?.exit?.(1); throw new Error('natgrad worker: told to die (test hook)'); }
     const op = i32[h + ${OP}];
     if (op === ${OP_STOP}) return;
     let status = 0;
@@ -126,7 +126,7 @@ function start(d, ready) {
   }
 }
 // Runs start; if the worker ends any other way than by OP_STOP, sets its DEAD word and wakes a
-// caller waiting on DONE (from Node's exit hook too, which runs on process.exit()).
+// caller waiting on DONE (from Node's exit hook too, which runs when the worker calls exit()).
 function guarded(d, ready) {
   const i32 = new Int32Array(d.control), h = d.slot * ${SLOT_I32};
   let stopped = false;
