@@ -256,13 +256,11 @@ function solveLeafRows8(x: usize, rowBytes: usize, w: i32, d: usize, ld: i32): v
 function factorLeaf(m: i32, w: i32, p: usize, ld: i32, damping: f64): i32 {
   const info = factorDiagonal(w, p, ld, damping);
   if (info != 0) return info;
-  // The rows below are independent given the diagonal block: offered to the host's threads.
-  if ((m - w) * w * w < PARALLEL_MIN_LEAF || parallelLeaf(m, w, p, ld) == 0) solveLeafPanel(w, m, w, p, ld);
+  // The rows below are independent given the diagonal block: offered to the host's threads (the
+  // host decides whether they are worth splitting).
+  if (parallelLeaf(m, w, p, ld) == 0) solveLeafPanel(w, m, w, p, ld);
   return 0;
 }
-
-/** Below this (rows · w²) the rows of a leaf are not offered to the host's threads (about 2¹⁷ flops). */
-const PARALLEL_MIN_LEAF: i32 = 65536;
 
 /**
  * The host's thread pool: runs rows w ≤ r < m of a leaf (solveLeafPanel) as panels on several

@@ -79,19 +79,13 @@ export function gemmAcc(
   b: usize, rsb: i32, csb: i32,
   c: usize, ldc: i32, lowerOnly: bool,
 ): void {
-  // Large updates (the Cholesky trailing update, blocked triangular solves, the inverse) are
-  // offered to the host's thread pool, which splits them into row panels of gemmPanel; it
-  // returns 0 when it has no pool or the product is too small, and this instance does it all.
-  if (<f64>m * <f64>n * <f64>k >= PARALLEL_MIN_MNK &&
-      parallelGemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, lowerOnly ? 1 : 0) != 0) return;
+  // Every update (the Cholesky trailing update, blocked triangular solves, the inverse) is
+  // offered to the host's thread pool, which splits it into row panels of gemmPanel; the host
+  // alone decides what is worth splitting (it returns 0 without a pool, or for a small product),
+  // and then this instance does it all.
+  if (parallelGemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, lowerOnly ? 1 : 0) != 0) return;
   gemmRows(0, m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1.0, c, ldc, lowerOnly);
 }
-
-/**
- * Below this m·n·k a gemmAcc is not offered to the host: the host's own threshold
- * (THREAD_MIN_FLOPS = 2¹⁷ flops, src/kernels/wasm/index.ts) would refuse it anyway.
- */
-const PARALLEL_MIN_MNK: f64 = 65536.0;
 
 /**
  * The host's thread pool: runs C += alpha·A·B (as gemmAcc, beta 1) as row panels of gemmPanel on

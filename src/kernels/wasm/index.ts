@@ -47,6 +47,8 @@ const MEMORY_EXPORTS = [
 export const THREAD_MIN_FLOPS = 2 ** 17;
 /** Fewest rows of C per thread panel. */
 const THREAD_MIN_ROWS = 16;
+/** Fewest 8-row groups per panel of a Cholesky leaf's rows. */
+const LEAF_MIN_GROUPS = 4;
 /**
  * Below this many values an element-wise kernel (relu, reluMask, packMask, hadamard) stays on the
  * calling thread: they stream about two values per nanosecond, so 2¹⁵ values take ~16 µs, several
@@ -214,28 +216,28 @@ export class WasmKernels implements Kernels {
     const self = this as unknown as Pick<Kernels, 'relu' | 'reluMask' | 'packMask' | 'hadamard' | 'maskGram'>;
     const { relu, reluMask, packMask, hadamard, maskGram } = self;
     self.relu = (n, m, src, lds, scale, dst, ldd) => {
-      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('relu', n, false, (r0, r1) => [r1 - r0, m, src + 8 * r0 * lds, lds, scale, dst + 8 * r0 * ldd, ldd])) {
+      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('relu', n, 0, (r0, r1) => [r1 - r0, m, src + 8 * r0 * lds, lds, scale, dst + 8 * r0 * ldd, ldd])) {
         relu(n, m, src, lds, scale, dst, ldd);
       }
     };
     self.reluMask = (n, q, m, z, b) => {
-      if (!this.worth(n * q * m, THREAD_MIN_VALUES) || !this.rows('reluMask', n, false, (r0, r1) => [r1 - r0, q, m, z + 8 * r0 * m, b + 8 * r0 * q * m])) {
+      if (!this.worth(n * q * m, THREAD_MIN_VALUES) || !this.rows('reluMask', n, 0, (r0, r1) => [r1 - r0, q, m, z + 8 * r0 * m, b + 8 * r0 * q * m])) {
         reluMask(n, q, m, z, b);
       }
     };
     self.packMask = (n, m, z, ldz, masks) => {
       const words = Math.ceil(m / 64);
-      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('packMask', n, false, (r0, r1) => [r1 - r0, m, z + 8 * r0 * ldz, ldz, masks + 8 * r0 * words])) {
+      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('packMask', n, 0, (r0, r1) => [r1 - r0, m, z + 8 * r0 * ldz, ldz, masks + 8 * r0 * words])) {
         packMask(n, m, z, ldz, masks);
       }
     };
     self.hadamard = (len, a, b, out) => {
-      if (!this.worth(len, THREAD_MIN_VALUES) || !this.rows('hadamard', len, false, (r0, r1) => [r1 - r0, a + 8 * r0, b + 8 * r0, out + 8 * r0])) {
+      if (!this.worth(len, THREAD_MIN_VALUES) || !this.rows('hadamard', len, 0, (r0, r1) => [r1 - r0, a + 8 * r0, b + 8 * r0, out + 8 * r0])) {
         hadamard(len, a, b, out);
       }
     };
     self.maskGram = (n, words, masks, alpha, out, ldo) => {
-      if (this.worth((n * n * words) / 2, THREAD_MIN_MASK_WORDS) && this.rows('maskGramRows', n, true, (r0, r1) => [r0, r1, words, masks, alpha, out, ldo])) {
+      if (this.worth((n * n * words) / 2, THREAD_MIN_MASK_WORDS) && this.rows('maskGramRows', n, n, (r0, r1) => [r0, r1, words, masks, alpha, out, ldo])) {
         this.ex.mirrorLower(n, out, ldo);
       } else {
         maskGram(n, words, masks, alpha, out, ldo);
@@ -249,66 +251,56 @@ export class WasmKernels implements Kernels {
   }
 
   /**
-   * Runs the export `name` as row panels over rows 0..rows (a triangle: panels of equal area),
-   * panel [r0, r1) with the arguments `args(r0, r1)`, the calling thread taking the first; false,
-   * touching nothing, when the rows make a single panel or there is no running pool.
+   * Runs the export `name` as row panels over rows 0..rows, panel [r0, r1) with the arguments
+   * `args(r0, r1)`, the calling thread taking the first: the one dispatch of every threaded
+   * kernel. Panels hold about equal shares of the work (lowerCols: see {@link splitRows}) and at
+   * least `minRows` rows. False, touching nothing, when that makes a single panel or there is no
+   * running pool.
    */
-  private rows(name: WorkerOp, rows: number, triangle: boolean, args: (r0: number, r1: number) => number[]): boolean {
+  private rows(
+    name: WorkerOp, rows: number, lowerCols: number, args: (r0: number, r1: number) => number[], minRows = THREAD_MIN_ROWS,
+  ): boolean {
     const pool = this.pool;
     if (!pool?.running) return false;
-    const t = Math.min(pool.size, Math.floor(rows / THREAD_MIN_ROWS));
+    const t = Math.min(pool.size, Math.floor(rows / minRows));
     if (t <= 1) return false;
-    const bounds = splitRows(rows, t, triangle ? rows : 0);
+    const bounds = splitRows(rows, t, lowerCols);
     const panels = [];
     for (let p = 0; p < t; p++) panels.push(args(bounds[p], bounds[p + 1]));
     const fn = this.ex[name] as (...a: number[]) => void;
-    pool.run(opCode(name), panels, (a) => fn(...a));
-    return true;
-  }
-
-  /**
-   * Runs C ← beta·C + alpha·A·B (as gemmPanel; lowerOnly: only j ≤ i) as row panels over the
-   * pool, the calling thread taking the first; returns false, touching nothing, when the
-   * product is too small to be worth the threads or there is no running pool.
-   */
-  private panels(
-    m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
-    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number,
-  ): boolean {
-    const pool = this.pool;
-    const flops = (lowerOnly ? 1 : 2) * m * n * k;
-    if (!pool?.running || flops < this.threadMinFlops) return false;
-    const t = Math.min(pool.size, Math.floor(m / THREAD_MIN_ROWS));
-    if (t <= 1) return false;
-    const bounds = splitRows(m, t, lowerOnly !== 0 ? n : 0);
-    const panels = [];
-    for (let p = 0; p < t; p++) panels.push([bounds[p], bounds[p + 1], n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
-    pool.run(opCode('gemmPanel'), panels, (args) => {
+    pool.run(opCode(name), panels, (a) => {
       try {
-        this.ex.gemmPanel(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
-          args[8], args[9], args[10], args[11], args[12], args[13], args[14]);
+        fn(...a);
       } catch (e) {
-        throw this.translate(e, 'gemm');
+        throw this.translate(e, name);
       }
     });
     return true;
   }
 
   /**
+   * Runs C ← beta·C + alpha·A·B (as gemmPanel; lowerOnly: only j ≤ i) as row panels over the
+   * pool; returns false, touching nothing, when the product is too small to be worth the threads
+   * or there is no running pool.
+   */
+  private panels(
+    m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
+    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number,
+  ): boolean {
+    return this.worth((lowerOnly ? 1 : 2) * m * n * k, this.threadMinFlops) &&
+      this.rows('gemmPanel', m, lowerOnly ? n : 0, (i0, i1) => [i0, i1, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
+  }
+
+  /**
    * @internal The module's env.parallelLeaf import: rows w..m of a Cholesky leaf (solveLeafPanel)
-   * offered to the pool; 1 when done there. Panels start at w + a multiple of 8 rows, where the
-   * kernel's 8-row groups start, so every row is computed as on one thread.
+   * offered to the pool; 1 when done there. Panels are runs of the kernel's 8-row groups (the
+   * last one also takes the rows past the last whole group), so every row is computed as on one
+   * thread.
    */
   parallelLeaf(m: number, w: number, p: Ptr, ld: number): number {
-    const pool = this.pool, groups = Math.floor((m - w) / 8);
-    if (!pool?.running || (m - w) * w * w < this.threadMinFlops / 2) return 0;
-    const t = Math.min(pool.size, Math.floor(groups / 4));
-    if (t <= 1) return 0;
-    const bounds = splitRows(groups, t).map((g, i) => (i === t ? m : w + 8 * g));
-    const panels = [];
-    for (let q = 0; q < t; q++) panels.push([bounds[q], bounds[q + 1], w, p, ld]);
-    pool.run(opCode('solveLeafPanel'), panels, (a) => this.ex.solveLeafPanel(a[0], a[1], a[2], a[3], a[4]));
-    return 1;
+    const groups = Math.floor((m - w) / 8);
+    if (!this.worth((m - w) * w * w, this.threadMinFlops / 2)) return 0;
+    return this.rows('solveLeafPanel', groups, 0, (g0, g1) => [w + 8 * g0, g1 === groups ? m : w + 8 * g1, w, p, ld], LEAF_MIN_GROUPS) ? 1 : 0;
   }
 
   /** @internal The module's env.parallelGemm import: gemmAcc (beta 1) offered to the pool; 1 when done there. */
