@@ -23,17 +23,20 @@ afterAll(() => shutdown());
 test('a live worker, idle between two calls, is not taken for ended', async () => {
   const k = await loadKernels('wasm', { simd: 'baseline', threads: 2, maxMemoryBytes: 256 << 20 });
   const pool = poolOf(k);
-  await sleep(20); // the worker is past its spin, asleep in Atomics.wait
-  // Call 1: the caller's panel 0 is instant, so it takes back the worker's panel; while it runs
-  // that panel (as a real, longer panel would) the worker wakes and beats.
+  // Call 1: the caller's panel 0 is instant, so it usually takes back the worker's panel; while it
+  // runs that panel (as a real, longer panel would) the worker wakes and beats. The worker may win
+  // the race on a busy machine: then the call is repeated until the caller takes the panel back.
   let tookBack = 0;
-  const b0 = Atomics.load(pool.i32, BEAT);
-  pool.run(opCode('hadamard'), [[0, 0, 0, 0], [0, 8, 8, 8]], (a) => {
-    if (a[1] !== 8) return;
-    tookBack++;
-    const t0 = Date.now();
-    while (Atomics.load(pool.i32, BEAT) === b0 && Date.now() - t0 < 1000);
-  });
+  for (let attempt = 0; attempt < 50 && tookBack === 0; attempt++) {
+    await sleep(20); // the worker is past its spin, asleep in Atomics.wait
+    const b0 = Atomics.load(pool.i32, BEAT);
+    pool.run(opCode('hadamard'), [[0, 0, 0, 0], [0, 8, 8, 8]], (a) => {
+      if (a[1] !== 8) return;
+      tookBack++;
+      const t0 = Date.now();
+      while (Atomics.load(pool.i32, BEAT) === b0 && Date.now() - t0 < 1000);
+    });
+  }
   expect(tookBack).toBe(1);
   expect(pool.running).toBe(true);
   // An idle gap longer than the grace (a user pausing training; the worker sleeps, as it should).
