@@ -1,11 +1,21 @@
-// This machine's WebAssembly SIMD float64 throughput without FMA, measured by
-// register-only loops (no memory traffic) of f64x2 mul and add.
+// This machine's WebAssembly SIMD float64 throughput, measured by register-only loops (no
+// memory traffic) of f64x2 multiplies and adds. Compiled twice: with SIMD only (bench/asconfig.json,
+// separate mul and add) and with relaxed SIMD as well (bench/asconfig.fma.json), where the chained
+// loop's a·m + c is one fused multiply-add: the FMA ceiling natgrad's relaxed build is judged against.
+
+/** a·m + c: fused (f64x2.relaxed_madd) where the module is compiled with relaxed SIMD, else mul then add. */
+// @ts-ignore: decorator
+@inline function mulAdd(a: v128, m: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, m, c);
+  return f64x2.add(f64x2.mul(a, m), c);
+}
 
 /** Flops per iteration of {@link chainedMulAdd}: 12 chains × (mul + add) × 2 lanes. */
 export const CHAINED_FLOPS_PER_ITER: i32 = 48;
 
 /**
- * `iters` iterations of 12 independent accumulator chains a ← a·m + c (f64x2).
+ * `iters` iterations of 12 independent accumulator chains a ← a·m + c (f64x2; fused in the relaxed
+ * compile).
  * Returns a value that depends on every chain, so nothing is optimised away.
  */
 export function chainedMulAdd(iters: i32, mul: f64, add: f64): f64 {
@@ -20,18 +30,18 @@ export function chainedMulAdd(iters: i32, mul: f64, add: f64): f64 {
   let a4 = f64x2.splat(1.4), a5 = f64x2.splat(1.5), a6 = f64x2.splat(1.6), a7 = f64x2.splat(1.7);
   let a8 = f64x2.splat(1.8), a9 = f64x2.splat(1.9), a10 = f64x2.splat(2.0), a11 = f64x2.splat(2.1);
   for (let i = 0; i < iters; i++) {
-    a0 = f64x2.add(f64x2.mul(a0, m), c);
-    a1 = f64x2.add(f64x2.mul(a1, m), c);
-    a2 = f64x2.add(f64x2.mul(a2, m), c);
-    a3 = f64x2.add(f64x2.mul(a3, m), c);
-    a4 = f64x2.add(f64x2.mul(a4, m), c);
-    a5 = f64x2.add(f64x2.mul(a5, m), c);
-    a6 = f64x2.add(f64x2.mul(a6, m), c);
-    a7 = f64x2.add(f64x2.mul(a7, m), c);
-    a8 = f64x2.add(f64x2.mul(a8, m), c);
-    a9 = f64x2.add(f64x2.mul(a9, m), c);
-    a10 = f64x2.add(f64x2.mul(a10, m), c);
-    a11 = f64x2.add(f64x2.mul(a11, m), c);
+    a0 = mulAdd(a0, m, c);
+    a1 = mulAdd(a1, m, c);
+    a2 = mulAdd(a2, m, c);
+    a3 = mulAdd(a3, m, c);
+    a4 = mulAdd(a4, m, c);
+    a5 = mulAdd(a5, m, c);
+    a6 = mulAdd(a6, m, c);
+    a7 = mulAdd(a7, m, c);
+    a8 = mulAdd(a8, m, c);
+    a9 = mulAdd(a9, m, c);
+    a10 = mulAdd(a10, m, c);
+    a11 = mulAdd(a11, m, c);
   }
   const s = f64x2.add(
     f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)), f64x2.add(f64x2.add(a4, a5), f64x2.add(a6, a7))),
