@@ -110,15 +110,11 @@ export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, ou
     }
     for (let i0 = 0; i0 < n; i0 += TILE) {
       const t = Math.min(TILE, n - i0);
-      if (same && q === 1) {
-        // Only the lower triangle counts (it is mirrored at the end): columns up to the tile's last row.
-        const cols = i0 + t;
-        kernels.gemm(0, 1, t, cols, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
-        for (let i = 0; i < t; i++) kernels.hadamard(cols, tile + 8 * i * n, target + 8 * (i0 + i) * N, target + 8 * (i0 + i) * N);
-      } else {
-        kernels.gemm(0, 1, t, n, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
-        scaleRowsByTile(kernels, n, q, i0, t, tile, target);
-      }
+      // With one capture only the lower triangle counts (it is mirrored at the end): the tile's
+      // columns stop at its last example.
+      const cols = same ? i0 + t : n;
+      kernels.gemm(0, 1, t, cols, L.inA, 1, capA.a[l] + 8 * i0 * L.inA, L.inA, capB.a[l], L.inA, 0, tile, n);
+      scaleRowsByTile(kernels, n, q, i0, t, cols, tile, target);
     }
     if (!first) addInto(kernels.f64(), N * N, target >> 3, out >> 3);
     first = false;
@@ -130,14 +126,17 @@ export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, ou
 }
 
 /**
- * Rows (i, c) for examples i0 ≤ i < i0 + t of the (n·q)² block at `target` are
- * multiplied entrywise by the expanded input-Gram rows: target[(i,c), (j,c′)] *= tile[i − i0, j].
+ * Rows (i, c) for examples i0 ≤ i < i0 + t of the (n·q)² block at `target` are multiplied
+ * entrywise by the expanded input-Gram rows over examples j < cols (the tile holds those columns,
+ * leading dimension n): target[(i,c), (j,c′)] *= tile[i − i0, j].
  */
-function scaleRowsByTile(kernels: Kernels, n: number, q: number, i0: number, t: number, tile: Ptr, target: Ptr): void {
+function scaleRowsByTile(kernels: Kernels, n: number, q: number, i0: number, t: number, cols: number, tile: Ptr, target: Ptr): void {
   const N = n * q;
   if (q === 1) {
-    // One row per example: t contiguous rows of target, an entrywise product with the tile.
-    kernels.hadamard(t * n, tile, target + 8 * i0 * N, target + 8 * i0 * N);
+    // One row per example: t contiguous rows of target, an entrywise product with the tile
+    // (one call when the rows are whole, else one per row).
+    if (cols === n) kernels.hadamard(t * n, tile, target + 8 * i0 * N, target + 8 * i0 * N);
+    else for (let i = 0; i < t; i++) kernels.hadamard(cols, tile + 8 * i * n, target + 8 * (i0 + i) * N, target + 8 * (i0 + i) * N);
     return;
   }
   const h = kernels.f64(), T = tile >> 3, G = target >> 3;
@@ -145,7 +144,7 @@ function scaleRowsByTile(kernels: Kernels, n: number, q: number, i0: number, t: 
     const trow = T + i * n;
     for (let c = 0; c < q; c++) {
       const grow = G + ((i0 + i) * q + c) * N;
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < cols; j++) {
         const a = h[trow + j], s0 = grow + j * q;
         for (let c2 = 0; c2 < q; c2++) h[s0 + c2] *= a;
       }
