@@ -146,13 +146,8 @@ export class Capture {
    */
   reserve(n: number, q: number): void {
     this.ensure(n, q);
-    this.holdBuffers(this.net.numParams, n * this.net.inputDim);
-  }
-
-  /** Buffers for the record of a held forward pass (see {@link Net.forwardHeld}). */
-  holdBuffers(params: number, inputs: number): void {
-    this.heldTheta = this.ws.get('held.theta', params);
-    this.heldX = this.ws.get('held.x', inputs);
+    this.heldTheta = this.ws.get('held.theta', this.net.numParams);
+    this.heldX = this.ws.get('held.x', n * this.net.inputDim);
   }
 
   /** Byte pointer of the network output U = Z_last (n × outputs). */
@@ -414,8 +409,8 @@ export class Net {
    * @internal
    */
   forwardHeld(cap: Capture, X: Float64Array, n: number, q: number): void {
+    cap.reserve(n, q);
     this.forward(cap, X, n, q);
-    cap.holdBuffers(this.numParams, n * this.inputDim);
     const h = this.kernels.f64(), p = this.params.ptr >> 3;
     h.copyWithin(cap.heldTheta >> 3, p, p + this.numParams);
     h.set(X.subarray(0, n * this.inputDim), cap.heldX >> 3);
