@@ -45,6 +45,14 @@ const MEMORY_EXPORTS = [
  * a 32³ product (2¹⁶ flops) runs 0.8× on two threads, a 48³ one (2¹⁷·⁸) 1.4×.
  */
 export const THREAD_MIN_FLOPS = 2 ** 17;
+/**
+ * The same threshold for the updates a kernel offers from inside its own recursion (Cholesky's
+ * trailing updates and leaf rows, the blocked solves and inverse): between them the calling
+ * thread does serial work on the same panel, so a split pays only from larger sizes. Measured
+ * (Node 24, AMD EPYC family 26, 2 threads): potrf n = 512 took 2.4–3.3 ms at 2¹⁷ against 2.3 ms
+ * on one thread, 2.2–2.4 ms at 2¹⁹; n = 1024 11.5–12.2 ms at 2¹⁷, 11.8–11.9 at 2¹⁹ (17.3 on one).
+ */
+export const THREAD_MIN_INNER_FLOPS = 2 ** 19;
 /** Fewest rows of C per thread panel. */
 const THREAD_MIN_ROWS = 16;
 /** Fewest 8-row groups per panel of a Cholesky leaf's rows. */
@@ -150,6 +158,8 @@ export class WasmKernels implements Kernels {
    * to 0 to measure where two threads start to pay.
    */
   threadMinFlops = THREAD_MIN_FLOPS;
+  /** @internal The threshold for updates offered from inside a kernel ({@link THREAD_MIN_INNER_FLOPS}). */
+  threadMinInnerFlops = THREAD_MIN_INNER_FLOPS;
 
   /**
    * Binds a module's exports. Throws BackendError when an export the TypeScript side needs is
@@ -285,9 +295,9 @@ export class WasmKernels implements Kernels {
    */
   private panels(
     m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
-    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number,
+    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number, minFlops = this.threadMinFlops,
   ): boolean {
-    return this.worth((lowerOnly ? 1 : 2) * m * n * k, this.threadMinFlops) &&
+    return this.worth((lowerOnly ? 1 : 2) * m * n * k, minFlops) &&
       this.rows('gemmPanel', m, lowerOnly ? n : 0, (i0, i1) => [i0, i1, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
   }
 
@@ -299,7 +309,7 @@ export class WasmKernels implements Kernels {
    */
   parallelLeaf(m: number, w: number, p: Ptr, ld: number): number {
     const groups = Math.floor((m - w) / 8);
-    if (!this.worth((m - w) * w * w, this.threadMinFlops / 2)) return 0;
+    if (!this.worth((m - w) * w * w, this.threadMinInnerFlops)) return 0;
     return this.rows('solveLeafPanel', groups, 0, (g0, g1) => [w + 8 * g0, g1 === groups ? m : w + 8 * g1, w, p, ld], LEAF_MIN_GROUPS) ? 1 : 0;
   }
 
@@ -308,7 +318,7 @@ export class WasmKernels implements Kernels {
     m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
     b: Ptr, rsb: number, csb: number, c: Ptr, ldc: number, lowerOnly: number,
   ): number {
-    return this.panels(m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1, c, ldc, lowerOnly) ? 1 : 0;
+    return this.panels(m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1, c, ldc, lowerOnly, this.threadMinInnerFlops) ? 1 : 0;
   }
 
 
