@@ -1,4 +1,4 @@
-import type { TrainRecord } from './train.js';
+import type { TrainRecord } from './training/train.js';
 
 /**
  * Base class of every error natgrad throws on purpose; `code` is stable for programmatic handling.

@@ -6,8 +6,8 @@
  */
 
 // ---- Setup, errors, version -------------------------------------------------------------------------------
-export { init, backendInfo, shutdown } from './backend.js';
-export type { InitOptions, BackendInfo, LoadKernelsOptions } from './backend.js';
+export { init, backendInfo, shutdown } from './backend/init.js';
+export type { InitOptions, BackendInfo, LoadKernelsOptions } from './backend/init.js';
 export {
   NatgradError, ShapeError, NonFiniteError, NotPositiveDefiniteError, ConvergenceError, ArgumentError, StateError, FormatError, DivergenceError,
   OutOfMemoryError, BackendError,
@@ -20,13 +20,13 @@ export {
  */
 export const VERSION = '0.2.0';
 
-// ---- Kernels and backend memory (src/kernels, src/matrix.ts, src/linalg.ts) --------------------------------
+// ---- Kernels and backend memory (src/kernels, src/backend) --------------------------------
 export type { Kernels, Ptr, BackendName, SimdBuild } from './kernels/types.js';
-export { kernels, loadKernels } from './backend.js';
-export { Mat, Workspace } from './matrix.js';
+export { kernels, loadKernels } from './backend/init.js';
+export { Mat, Workspace } from './backend/matrix.js';
 /** Validated linear algebra on plain Float64Arrays (GEMM, Gram, Cholesky solves, inverses, eigendecomposition) on the active backend. */
-export * as linalg from './linalg.js';
-export type { GemmOptions, DampingOptions, Eigh } from './linalg.js';
+export * as linalg from './backend/linalg.js';
+export type { GemmOptions, DampingOptions, Eigh } from './backend/linalg.js';
 
 // ---- Networks, losses, Jacobian products (src/nn) ---------------------------------------------------------
 export { Net } from './nn/net.js';
@@ -65,19 +65,19 @@ export { gd, sgd, adam } from './optim/first-order.js';
 export type { GdOptions, SgdOptions, AdamOptions } from './optim/first-order.js';
 
 // ---- Training loop and diagnostics -------------------------------------------------------------------------
-export { train, evaluate } from './train.js';
-export type { TrainOptions, TrainRecord } from './train.js';
-export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics.js';
-export type { GramSpectrum, LimitingGram } from './diagnostics.js';
-// ---- Your own data: helpers, fit, schedules, saved models, checkpoints (src/data, src/fit.ts, src/io) ------
+export { train, evaluate } from './training/train.js';
+export type { TrainOptions, TrainRecord } from './training/train.js';
+export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics/gram.js';
+export type { GramSpectrum, LimitingGram } from './diagnostics/gram.js';
+// ---- Your own data: helpers, fit, schedules, saved models, checkpoints (src/data, src/training, src/io) ------
 export { oneHot, trainTestSplit, takeRows, Standardizer, LabelEncoder } from './data/index.js';
 export type { SplitOptions, Split, StandardizerJSON } from './data/index.js';
-export { fit, evaluateMetrics, predictClasses, predictProba } from './fit.js';
+export { fit, evaluateMetrics, predictClasses, predictProba } from './training/fit.js';
 export type {
   FitOptions, FitResult, FitState, EpochRecord, EpochContext, EarlyStoppingOptions, Metric, MetricValues, EvaluateOptions, Evaluation,
-} from './fit.js';
-export { constantLr, stepLr, exponentialLr, cosineLr } from './schedules.js';
-export type { Schedule, ScheduleSpec } from './schedules.js';
+} from './training/fit.js';
+export { constantLr, stepLr, exponentialLr, cosineLr } from './training/schedules.js';
+export type { Schedule, ScheduleSpec } from './training/schedules.js';
 export { loadNet, parseJSON } from './io/model.js';
 export type { ModelJSON, LayerJSON, ModelColumns, LoadOptions } from './io/model.js';
 export type { DenseSpec } from './nn/net.js';
@@ -90,5 +90,5 @@ export { gramEigen, modeProjections, crossGram, kernelPredictor, minNormDisplace
 export type { KernelOptions, Leverage } from './diagnostics/kernel.js';
 export { unitSphere, nearParallelPairs, gaussianTargets, smoothTarget } from './diagnostics/data.js';
 export type { UnitSphereOptions } from './diagnostics/data.js';
-export { kfacPaper } from './presets.js';
-export type { KfacPaperOptions } from './presets.js';
+export { kfacPaper } from './optim/presets.js';
+export type { KfacPaperOptions } from './optim/presets.js';

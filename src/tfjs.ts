@@ -14,7 +14,7 @@
  * 'softmax' activation is read as identity: the net then outputs logits, and
  * `predictProba` gives what the TF.js model outputs.
  */
-import { kernels as activeKernels } from './backend.js';
+import { kernels as activeKernels } from './backend/init.js';
 import { ArgumentError } from './errors.js';
 import type { Kernels } from './kernels/types.js';
 import { LEAKY_SLOPE, type ActivationName } from './nn/activations.js';

@@ -1,5 +1,5 @@
 import { oneHot, trainTestSplit, takeRows, Standardizer, LabelEncoder, ArgumentError, FormatError, ShapeError } from '../src/index';
-import { decodeF64, encodeF64 } from '../src/io/codec';
+import { decodeF64, encodeF64 } from '../src/encoding/codec';
 
 test('oneHot rows, and out-of-range labels are refused', () => {
   expect(Array.from(oneHot([2, 0], 3))).toEqual([0, 0, 1, 1, 0, 0]);

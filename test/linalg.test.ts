@@ -1,6 +1,6 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
-import { init } from '../src/backend';
-import * as linalg from '../src/linalg';
+import { init } from '../src/backend/init';
+import * as linalg from '../src/backend/linalg';
 import { ArgumentError, NonFiniteError, NotPositiveDefiniteError, ShapeError } from '../src/errors';
 import { BACKENDS } from './helpers/backends';
 import { allClose } from './helpers/allclose';

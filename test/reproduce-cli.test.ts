@@ -112,6 +112,6 @@ test('a passing run exits 0 under --check and prints the table; knobs an experim
 test('the shipped MNIST subset (used by F1) is not reachable from the root entry; it ships inside the CLI bundle with its licence', () => {
   const esm = spawnSync(process.execPath, ['--input-type=module', '-e', "const root = await import('natgrad'); console.log('loadMnist' in root);"], { cwd: root, encoding: 'utf8' });
   expect(esm.stdout.trim()).toBe('false');
-  expect(existsSync(join(root, 'dist/esm/diagnostics/mnist-digits.js'))).toBe(false);
+  expect(existsSync(join(root, 'dist/esm/mnist/digits.js'))).toBe(false);
   expect(readFileSync(join(root, 'dist/cli.mjs'), 'utf8')).toMatch(/Creative Commons Attribution-Share Alike 3\.0/);
 });

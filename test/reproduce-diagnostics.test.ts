@@ -9,7 +9,7 @@ import {
   kernelPredictor, minNormDisplacement, gramDrift, leverageScores, unitSphere, nearParallelPairs, gaussianTargets,
   smoothTarget, kfacPaper, ShapeError, ArgumentError,
 } from '../src/index';
-import { loadMnist } from '../src/diagnostics/mnist';
+import { loadMnist } from '../src/mnist/load';
 import { allClose } from './helpers/allclose';
 import { BACKENDS } from './helpers/backends';
 

@@ -9,7 +9,7 @@ import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
-import { reproduceCommand } from '../reproduce/command.js';
+import { reproduceCommand } from './reproduce.js';
 
 /** One command: its runner (argv after the command name → exit code) and its line in the help. */
 interface Command {

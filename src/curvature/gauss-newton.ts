@@ -11,13 +11,13 @@
  * The Gram form is the paper's Eq. 3 (λ → 0: d = −J̃⁺ c, the minimum-norm step).
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
-import type { Workspace } from '../matrix.js';
+import type { Workspace } from '../backend/matrix.js';
 import { ConvergenceError } from '../errors.js';
 import { gramFromCaptures, type GramOptions } from '../nn/gram.js';
 import { jtv, writeJacobian } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import type { Batch, Capture, Net } from '../nn/net.js';
-import { dot } from '../vectors.js';
+import { dot } from '../backend/vectors.js';
 
 /** Quantities of a solution x that the step statistics and the quadratic model need. */
 export interface DirectionMeasures {

@@ -44,13 +44,13 @@
  */
 import type { Ptr } from '../kernels/types.js';
 import { ArgumentError, FormatError, NonFiniteError } from '../errors.js';
-import type { StateReader, StateValue } from '../io/state.js';
+import type { StateReader, StateValue } from '../encoding/state.js';
 import { jtv, jvpFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
 import { NetBinding, type Batch, type Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
 import { checkLoss, checkNonNegative, checkOneOf, checkPositiveInteger, type OptionShape } from '../validate.js';
-import { dot } from '../vectors.js';
+import { dot } from '../backend/vectors.js';
 import {
   KroneckerBlock, type FactorForm, type KroneckerConditionNumbers, type KroneckerDamping, type KroneckerInversion, type MatRef,
 } from './kronecker.js';

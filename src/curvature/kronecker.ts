@@ -22,8 +22,8 @@
  * so the block never forms the (m·d)×(m·d) matrix (except in {@link KroneckerBlock.toDense}).
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
-import { Workspace } from '../matrix.js';
-import type { StateReader, StateValue } from '../io/state.js';
+import { Workspace } from '../backend/matrix.js';
+import type { StateReader, StateValue } from '../encoding/state.js';
 import {
   ArgumentError, ConvergenceError, FormatError, NonFiniteError, NotPositiveDefiniteError, ShapeError, StateError,
 } from '../errors.js';

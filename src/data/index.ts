@@ -7,7 +7,7 @@ import { ArgumentError, FormatError, ShapeError } from '../errors.js';
 import { Rng } from '../nn/random.js';
 import type { Batch } from '../optim/types.js';
 import { checkArray, checkDim, checkFinite } from '../validate.js';
-import { decodeF64, encodeF64 } from '../io/codec.js';
+import { decodeF64, encodeF64 } from '../encoding/codec.js';
 
 /**
  * One-hot rows: an n × k matrix with row i all 0 except column labels[i].

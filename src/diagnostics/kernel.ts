@@ -5,8 +5,8 @@
  * displacement √(r₀ᵀG⁻¹r₀), the Gram drift, and the leverage scores of X.
  */
 import { ArgumentError, ShapeError } from '../errors.js';
-import { eigh, gram, solveSPD, type Eigh } from '../linalg.js';
-import { gramMatrix } from '../diagnostics.js';
+import { eigh, gram, solveSPD, type Eigh } from '../backend/linalg.js';
+import { gramMatrix } from './gram.js';
 import type { Net } from '../nn/net.js';
 import { checkArray, checkDim, checkFinite, checkNonNegative } from '../validate.js';
 

@@ -4,13 +4,13 @@
  * continues bit for bit (`saveCheckpoint` / `loadCheckpoint`). Loading validates
  * like {@link loadNet} (FormatError naming the field, no prototype reachable).
  */
-import { kernels as activeKernels } from '../backend.js';
+import { kernels as activeKernels } from '../backend/init.js';
 import { FormatError } from '../errors.js';
-import type { FitState } from '../fit.js';
+import type { FitState } from '../training/fit.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Net } from '../nn/net.js';
 import type { Optimizer } from '../optim/types.js';
-import { decodeF64, describe, encodeF64 } from './codec.js';
+import { decodeF64, describe, encodeF64 } from '../encoding/codec.js';
 import { decodeModel, int, netFromDecoded, object, parseJSON, type ModelJSON } from './model.js';
 import { optimizerFromJSON, optimizerToJSON, type OptimizerJSON } from './optimizer-state.js';
 

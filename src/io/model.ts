@@ -5,13 +5,13 @@
  * and no key of the input (`__proto__`, `constructor`) is ever copied onto an
  * object, so a hostile file cannot touch a prototype. Nothing is evaluated.
  */
-import { kernels as activeKernels } from '../backend.js';
+import { kernels as activeKernels } from '../backend/init.js';
 import { FormatError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import { Standardizer, type StandardizerJSON } from '../data/index.js';
 import type { ActivationName } from '../nn/activations.js';
 import { Net, type DenseSpec } from '../nn/net.js';
-import { decodeF64, describe } from './codec.js';
+import { decodeF64, describe } from '../encoding/codec.js';
 
 /** Input and target column names of the table a model was trained on. */
 export interface ModelColumns {

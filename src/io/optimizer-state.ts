@@ -1,7 +1,7 @@
 /**
  * The optimizers in checkpoints: `{ type, config, state }`, where `type` names the factory,
  * `config` is the options that rebuild the optimizer with it, and `state` is the optimizer's
- * whole mutable state ({@link StatefulOptimizer}), encoded exactly by io/state.ts.
+ * whole mutable state ({@link StatefulOptimizer}), encoded exactly by encoding/state.ts.
  */
 import { ArgumentError, FormatError, NatgradError } from '../errors.js';
 import type { Net } from '../nn/net.js';
@@ -9,9 +9,9 @@ import { adam, gd, sgd } from '../optim/first-order.js';
 import { kfac } from '../optim/kfac.js';
 import { ngd } from '../optim/ngd.js';
 import type { Optimizer } from '../optim/types.js';
-import { describe } from './codec.js';
+import { describe } from '../encoding/codec.js';
 import { object, type DecodedModel } from './model.js';
-import { encodeState, StateReader, type StateValue } from './state.js';
+import { encodeState, StateReader, type StateValue } from '../encoding/state.js';
 
 /** An optimizer in a checkpoint. */
 export interface OptimizerJSON {

@@ -15,7 +15,7 @@
  * (`packMask`, `maskGram`) instead of an n×n×m float product. Everything else takes the general path.
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
-import type { Workspace } from '../matrix.js';
+import type { Workspace } from '../backend/matrix.js';
 import type { Capture, Net } from './net.js';
 
 /** Rows of the input Gram A·Aᵀ computed at a time: its scratch is TILE × n, not n × n. */

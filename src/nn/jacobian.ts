@@ -13,7 +13,7 @@
  * The Gram matrix J̃J̃ᵀ is gram.ts.
  */
 import type { Ptr } from '../kernels/types.js';
-import { Workspace } from '../matrix.js';
+import { Workspace } from '../backend/matrix.js';
 import { checkArray, checkFinite, checkResult } from '../validate.js';
 import { scaleByDerivative } from './activations.js';
 import { Capture, type Net } from './net.js';

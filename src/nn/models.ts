@@ -2,7 +2,7 @@
  * Network factories: the paper's two-layer ReLU network and general MLPs, built
  * on the active backend with seeded, backend-independent initial values.
  */
-import { kernels } from '../backend.js';
+import { kernels } from '../backend/init.js';
 import type { Kernels } from '../kernels/types.js';
 import { ArgumentError, NatgradError, ShapeError } from '../errors.js';
 import { checkFiniteNumber, checkOptions, got, type OptionShape } from '../validate.js';

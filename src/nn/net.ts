@@ -12,10 +12,10 @@
  * stacked output row r of example i is B_l[r] ⊗ A_l[i], with B_l = ∂(row r)/∂Z_l.
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
-import { Mat, Workspace } from '../matrix.js';
+import { Mat, Workspace } from '../backend/matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
-import { encodeF64 } from '../io/codec.js';
+import { encodeF64 } from '../encoding/codec.js';
 import type { ModelJSON, ModelColumns } from '../io/model.js';
 import type { StandardizerJSON } from '../data/index.js';
 import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';

@@ -13,10 +13,10 @@ import { checkLoss, checkNonNegative, checkOptions, checkPositive, checkUnit, ty
 
 /** A preconditioner is an object made by a factory (kfacPreconditioner()), not a plain literal: any non-null object passes here. */
 const PRECONDITIONER: OptionRule = { kinds: ['object', 'instance'], expect: 'a Preconditioner (e.g. kfacPreconditioner())' };
-import { dot } from '../vectors.js';
+import { dot } from '../backend/vectors.js';
 import { prepareStep } from './prepare.js';
 import { StepGuard } from './step-safety.js';
-import type { StateReader, StateValue } from '../io/state.js';
+import type { StateReader, StateValue } from '../encoding/state.js';
 import type { Optimizer, Preconditioner, StepOptions, StepStats } from './types.js';
 
 // A module-level alias: global `Math.` lookups in a hot loop are slow in some hosts (jest's vm contexts).

@@ -24,12 +24,12 @@ import { ArgumentError, NonFiniteError, NotPositiveDefiniteError } from '../erro
 import type { Loss } from '../nn/losses.js';
 import type { Batch, Net } from '../nn/net.js';
 import { checkOptions, checkPositive, checkPositiveInteger, checkUnit, type OptionShape } from '../validate.js';
-import { dot } from '../vectors.js';
+import { dot } from '../backend/vectors.js';
 import { lossAt, prepareStep } from './prepare.js';
 import { quadraticModelCoefficients, type QuadraticModel } from './quadratic-model.js';
 import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Optimizer, Preconditioner, PreconditionStats, StepOptions, StepStats } from './types.js';
-import type { StateReader, StateValue } from '../io/state.js';
+import type { StateReader, StateValue } from '../encoding/state.js';
 
 // ---- 1. Options ------------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import { prepareStep } from './prepare.js';
 import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Batch, Optimizer, StepOptions, StepStats } from './types.js';
 import type { Loss } from '../nn/losses.js';
-import type { StateReader, StateValue } from '../io/state.js';
+import type { StateReader, StateValue } from '../encoding/state.js';
 
 /** Options of {@link ngd}. */
 export interface NgdOptions {

@@ -9,7 +9,7 @@
  * saved θ; `moved()` measures the accepted step on the parameters themselves.
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
-import type { Workspace } from '../matrix.js';
+import type { Workspace } from '../backend/matrix.js';
 import type { Net } from '../nn/net.js';
 import type { StepStats } from './types.js';
 import { ArgumentError } from '../errors.js';

@@ -2,7 +2,7 @@ import { Matrix, solve, EigenvalueDecomposition } from 'ml-matrix';
 import { KroneckerBlock } from '../../src/curvature/kronecker';
 import type { KroneckerBlockOptions, MatRef } from '../../src/curvature/kronecker';
 import { piDamping } from '../../src/curvature/damping';
-import { Mat } from '../../src/matrix';
+import { Mat } from '../../src/backend/matrix';
 import type { Kernels } from '../../src/kernels/types';
 import {
   ArgumentError, NonFiniteError, NotPositiveDefiniteError, ShapeError, StateError,

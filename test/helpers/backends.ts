@@ -1,4 +1,4 @@
-import { loadKernels } from '../../src/backend';
+import { loadKernels } from '../../src/backend/init';
 import { wasmSimdSupported } from '../../src/kernels/wasm/index';
 import type { BackendName, Kernels } from '../../src/kernels/types';
 

@@ -1,6 +1,6 @@
 import { init, mlp, twoLayerReLU, loadNet, parseJSON, FormatError, Standardizer, type ModelJSON } from '../../src/index';
-import { loadKernels } from '../../src/backend';
-import { encodeF64 } from '../../src/io/codec';
+import { loadKernels } from '../../src/backend/init';
+import { encodeF64 } from '../../src/encoding/codec';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 

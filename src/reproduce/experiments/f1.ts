@@ -1,6 +1,6 @@
 /** F1: the paper's Figure 1 — output-space trajectories of NGD (straight) and GD (curved) on MNIST 4 vs 9. */
 import { gd, ngd, train, twoLayerReLU, gramSpectrum, gaussianTargets, type TrainRecord } from '../../index.js';
-import { loadMnist, type MnistData } from '../../diagnostics/mnist.js';
+import { loadMnist, type MnistData } from '../../mnist/load.js';
 import type { BaseConfig, Experiment } from '../types.js';
 import { check, fmt, median } from '../stats.js';
 

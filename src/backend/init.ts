@@ -1,9 +1,9 @@
-import type { BackendName, Kernels, SimdBuild } from './kernels/types.js';
-import { JsKernels } from './kernels/js/index.js';
-import { WasmKernels, wasmSimdSupported } from './kernels/wasm/index.js';
-import { hardwareThreads, shutdownAll, threadsUnavailable } from './kernels/wasm/threads.js';
-import { ArgumentError, NatgradError, OutOfMemoryError, StateError } from './errors.js';
-import { checkOptions } from './validate.js';
+import type { BackendName, Kernels, SimdBuild } from '../kernels/types.js';
+import { JsKernels } from '../kernels/js/index.js';
+import { WasmKernels, wasmSimdSupported } from '../kernels/wasm/index.js';
+import { hardwareThreads, shutdownAll, threadsUnavailable } from '../kernels/wasm/threads.js';
+import { ArgumentError, NatgradError, OutOfMemoryError, StateError } from '../errors.js';
+import { checkOptions } from '../validate.js';
 
 const LOAD_OPTIONS = { simd: 'string', threads: ['string', 'number'], maxMemoryBytes: 'number' } as const;
 const INIT_OPTIONS = { backend: 'string', ...LOAD_OPTIONS } as const;

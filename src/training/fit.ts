@@ -4,14 +4,14 @@
  * {@link evaluate} with metrics; {@link predictClasses} and {@link predictProba}
  * for classifiers. `train` (train.ts) stays the step-level loop.
  */
-import { ArgumentError, ShapeError } from './errors.js';
-import { copyRows, trainTestSplit } from './data/index.js';
-import { resolveLoss, type Loss, type LossSpec } from './nn/losses.js';
-import type { Net } from './nn/net.js';
-import { Rng } from './nn/random.js';
-import type { Batch, Optimizer } from './optim/types.js';
+import { ArgumentError, ShapeError } from '../errors.js';
+import { copyRows, trainTestSplit } from '../data/index.js';
+import { resolveLoss, type Loss, type LossSpec } from '../nn/losses.js';
+import type { Net } from '../nn/net.js';
+import { Rng } from '../nn/random.js';
+import type { Batch, Optimizer } from '../optim/types.js';
 import type { TrainRecord } from './train.js';
-import { checkDim } from './validate.js';
+import { checkDim } from '../validate.js';
 import { resolveSchedule, type ScheduleSpec } from './schedules.js';
 
 /** Metrics {@link fit} and {@link evaluate} can report. */

@@ -1,5 +1,5 @@
-import type { Kernels, Ptr } from './kernels/types.js';
-import { StateError } from './errors.js';
+import type { Kernels, Ptr } from '../kernels/types.js';
+import { StateError } from '../errors.js';
 
 /**
  * A handle to a row-major float64 matrix living in a backend's memory: a pointer

@@ -9,9 +9,9 @@ import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { init } from '../index.js';
-import { IDS } from './experiments/index.js';
-import { runAll, type Results } from './runner.js';
-import type { BaseConfig } from './types.js';
+import { IDS } from '../reproduce/experiments/index.js';
+import { runAll, type Results } from '../reproduce/runner.js';
+import type { BaseConfig } from '../reproduce/types.js';
 
 export const REPRODUCE_HELP = `Usage: natgrad reproduce [options]
 
@@ -106,7 +106,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   bar?.stop(results.experiments.length);
   const json = JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1);
   writeFileSync(join(dir, 'results.json'), json);
-  const { renderReport } = await import('./report.js');
+  const { renderReport } = await import('../reproduce/report.js');
   const report = await renderReport(results);
   writeFileSync(join(dir, 'index.html'), report.html);
   mkdirSync(join(dir, 'figures'), { recursive: true });

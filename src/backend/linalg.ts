@@ -3,11 +3,11 @@
  * backend. Inputs are validated (length, dimensions, finiteness) and copied into
  * reused scratch memory; results are copied out into fresh arrays (or `c` for gemm).
  */
-import { kernels } from './backend.js';
-import type { Kernels } from './kernels/types.js';
+import { kernels } from './init.js';
+import type { Kernels } from '../kernels/types.js';
 import { Workspace } from './matrix.js';
-import { ArgumentError, ConvergenceError, NonFiniteError, NotPositiveDefiniteError } from './errors.js';
-import { checkAllocatable, checkArray, checkDim, checkFiniteNumber, checkNonNegative, checkOptions } from './validate.js';
+import { ArgumentError, ConvergenceError, NonFiniteError, NotPositiveDefiniteError } from '../errors.js';
+import { checkAllocatable, checkArray, checkDim, checkFiniteNumber, checkNonNegative, checkOptions } from '../validate.js';
 
 const workspaces = new WeakMap<Kernels, Workspace>();
 

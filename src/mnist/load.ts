@@ -38,7 +38,7 @@ export interface MnistData {
  * const { X, labels, n } = await loadMnist({ digits: [4, 9], perDigit: 16 });
  */
 export async function loadMnist(options: MnistOptions = {}): Promise<MnistData> {
-  const { DIGITS, PER_DIGIT, PIXELS, DATA } = await import('./mnist-digits.js');
+  const { DIGITS, PER_DIGIT, PIXELS, DATA } = await import('./digits.js');
   const digits = options.digits ?? [...DIGITS], perDigit = options.perDigit ?? PER_DIGIT, normalize = options.normalize ?? 'unit';
   if (!Array.isArray(digits) || digits.length === 0) throw new ArgumentError('digits', 'must be a non-empty array');
   for (const g of digits) if (!DIGITS.includes(g)) throw new ArgumentError('digits', `digit ${g} is not shipped (available: ${DIGITS.join(', ')})`);

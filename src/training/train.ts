@@ -2,14 +2,14 @@
  * The training loop: steps of any {@link Optimizer} over full batches or seeded
  * mini-batches, with one record of statistics per step.
  */
-import { ArgumentError, DivergenceError, ShapeError } from './errors.js';
-import { resolveLoss, type LossSpec } from './nn/losses.js';
-import type { Net } from './nn/net.js';
-import { Rng } from './nn/random.js';
-import { copyRows } from './data/index.js';
-import type { Batch } from './nn/net.js';
-import type { Optimizer, StepStats } from './optim/types.js';
-import { checkDim, checkOptions, checkResult, type OptionShape } from './validate.js';
+import { ArgumentError, DivergenceError, ShapeError } from '../errors.js';
+import { resolveLoss, type LossSpec } from '../nn/losses.js';
+import type { Net } from '../nn/net.js';
+import { Rng } from '../nn/random.js';
+import { copyRows } from '../data/index.js';
+import type { Batch } from '../nn/net.js';
+import type { Optimizer, StepStats } from '../optim/types.js';
+import { checkDim, checkOptions, checkResult, type OptionShape } from '../validate.js';
 import { evaluateMetrics, type EvaluateOptions, type Evaluation, type Metric } from './fit.js';
 
 /** One step's record: the optimizer's {@link StepStats} plus its index and the loss ratio. */

@@ -3,14 +3,14 @@
  * spectrum, the limiting Gram G∞ of the two-layer ReLU net, Jacobian drift and
  * weight movement. All matrix-free except where a dense n·k × n·k matrix is the answer.
  */
-import { kernels as activeKernels } from './backend.js';
-import type { Kernels, Ptr } from './kernels/types.js';
-import { Workspace } from './matrix.js';
-import { ArgumentError, ConvergenceError, ShapeError } from './errors.js';
-import { checkArray, checkDim, checkFinite, checkResult } from './validate.js';
-import { gramFromCaptures } from './nn/gram.js';
-import { seedIdentity, withJacobianCapture } from './nn/jacobian.js';
-import { Capture, type Net } from './nn/net.js';
+import { kernels as activeKernels } from '../backend/init.js';
+import type { Kernels, Ptr } from '../kernels/types.js';
+import { Workspace } from '../backend/matrix.js';
+import { ArgumentError, ConvergenceError, ShapeError } from '../errors.js';
+import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
+import { gramFromCaptures } from '../nn/gram.js';
+import { seedIdentity, withJacobianCapture } from '../nn/jacobian.js';
+import { Capture, type Net } from '../nn/net.js';
 
 /**
  * The Gram matrix G = JJᵀ ((n·k) × (n·k), row-major, rows ordered like

@@ -2,7 +2,7 @@
  * Named configurations of the optimizers. Presets only choose options of the
  * public optimizers; they add no behaviour of their own.
  */
-import { kfac, type KfacOptimizer } from './optim/kfac.js';
+import { kfac, type KfacOptimizer } from './kfac.js';
 
 /** Options of {@link kfacPaper}: the step size and, if wanted, a different tiny damping. */
 export interface KfacPaperOptions {

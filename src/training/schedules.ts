@@ -3,7 +3,7 @@
  * (option `lr`) sets the optimizer's rate from one before every step; they are
  * plain functions, so `train` users can call `optimizer.setLearningRate(s(k))` too.
  */
-import { ArgumentError } from './errors.js';
+import { ArgumentError } from '../errors.js';
 
 /** η as a function of the 0-based step. */
 export type Schedule = (step: number) => number;
