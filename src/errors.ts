@@ -1,5 +1,3 @@
-import type { TrainRecord } from './training/train.js';
-
 /**
  * Base class of every error natgrad throws on purpose; `code` is stable for programmatic handling.
  *
@@ -145,7 +143,8 @@ export class ConvergenceError extends NatgradError {
  * Training diverged: the loss at the current parameters is not finite (or an optimizer found no step
  * that keeps it finite) although the data are. Thrown by a step instead of a NonFiniteError about the
  * inputs; {@link train} fills `step` (the index of the step that could not start) and `history` (the
- * records of the steps before it) so the run is not lost. Code 'E_DIVERGED'.
+ * records of the steps before it, typed as `TrainRecord[]` where training declares the records) so the
+ * run is not lost. Code 'E_DIVERGED'.
  *
  * @example
  * try {
@@ -162,8 +161,6 @@ export class DivergenceError extends NatgradError {
   readonly loss: number;
   /** Index of the step that met the divergence (set by `train`). */
   step?: number;
-  /** The training records up to that step (set by `train`). */
-  history?: TrainRecord[];
   constructor(loss: number, message: string) {
     super('E_DIVERGED', message);
     this.loss = loss;

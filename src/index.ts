@@ -65,22 +65,25 @@ export { gd, sgd, adam } from './optim/first-order.js';
 export type { GdOptions, SgdOptions, AdamOptions } from './optim/first-order.js';
 
 // ---- Training loop and diagnostics -------------------------------------------------------------------------
-export { train, evaluate } from './training/train.js';
-export type { TrainOptions, TrainRecord } from './training/train.js';
+export { train } from './training/train.js';
+export type { TrainOptions } from './training/train.js';
+export type { TrainRecord, FitState } from './training/types.js';
 export { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from './diagnostics/gram.js';
 export type { GramSpectrum, LimitingGram } from './diagnostics/gram.js';
 // ---- Your own data: helpers, fit, schedules, saved models, checkpoints (src/data, src/training, src/io) ------
 export { oneHot, trainTestSplit, takeRows, Standardizer, LabelEncoder } from './data/index.js';
-export type { SplitOptions, Split, StandardizerJSON } from './data/index.js';
-export { fit, evaluateMetrics, predictClasses, predictProba } from './training/fit.js';
+export type { SplitOptions, Split } from './data/index.js';
+export { fit } from './training/fit.js';
+export { evaluate, evaluateMetrics, predictClasses, predictProba } from './training/metrics.js';
+export type { Metric, MetricValues, EvaluateOptions, Evaluation } from './training/metrics.js';
 export type {
-  FitOptions, FitResult, FitState, EpochRecord, EpochContext, EarlyStoppingOptions, Metric, MetricValues, EvaluateOptions, Evaluation,
+  FitOptions, FitResult, EpochRecord, EpochContext, EarlyStoppingOptions,
 } from './training/fit.js';
 export { constantLr, stepLr, exponentialLr, cosineLr } from './training/schedules.js';
 export type { Schedule, ScheduleSpec } from './training/schedules.js';
 export { loadNet, parseJSON } from './io/model.js';
-export type { ModelJSON, LayerJSON, ModelColumns, LoadOptions } from './io/model.js';
-export type { DenseSpec } from './nn/net.js';
+export type { LoadOptions } from './io/model.js';
+export type { DenseSpec, ModelJSON, LayerJSON, ModelColumns, StandardizerJSON } from './nn/spec.js';
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
 export type { CheckpointJSON, TrainingJSON, LoadedCheckpoint } from './io/checkpoint.js';
 export type { OptimizerJSON, StatefulOptimizer } from './io/optimizer-state.js';

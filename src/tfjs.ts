@@ -18,7 +18,8 @@ import { kernels as activeKernels } from './backend/init.js';
 import { ArgumentError } from './errors.js';
 import type { Kernels } from './kernels/types.js';
 import { LEAKY_SLOPE, type ActivationName } from './nn/activations.js';
-import { Net, type DenseSpec } from './nn/net.js';
+import { Net } from './nn/net.js';
+import type { DenseSpec } from './nn/spec.js';
 
 /** The parts of a TF.js tensor natgrad reads. */
 export interface TfTensorLike {

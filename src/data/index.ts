@@ -5,7 +5,8 @@
  */
 import { ArgumentError, FormatError, ShapeError } from '../errors.js';
 import { Rng } from '../nn/random.js';
-import type { Batch } from '../optim/types.js';
+import type { Batch } from '../nn/net.js';
+import type { StandardizerJSON } from '../nn/spec.js';
 import { checkArray, checkDim, checkFinite } from '../validate.js';
 import { decodeF64, encodeF64 } from '../encoding/codec.js';
 
@@ -125,16 +126,6 @@ function checkBatch(data: Batch): Batch {
   if (!(X instanceof Float64Array) || n === 0 || X.length % n !== 0) throw new ShapeError('X', `must be a Float64Array of n×d values (n = ${n})`);
   if (!(Y instanceof Float64Array) || Y.length % n !== 0) throw new ShapeError('Y', `must be a Float64Array of n×c values (n = ${n})`);
   return data;
-}
-
-/** The JSON form of a {@link Standardizer} (mean and std as base64 of little-endian float64, exact). */
-export interface StandardizerJSON {
-  /** Always 'standardize'. */
-  type: 'standardize';
-  /** Column means (base64 float64). */
-  mean: string;
-  /** Column standard deviations, all > 0 (base64 float64). */
-  std: string;
 }
 
 /**

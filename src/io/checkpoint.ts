@@ -6,12 +6,13 @@
  */
 import { kernels as activeKernels } from '../backend/init.js';
 import { FormatError } from '../errors.js';
-import type { FitState } from '../training/fit.js';
+import type { FitState } from '../training/types.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Net } from '../nn/net.js';
 import type { Optimizer } from '../optim/types.js';
 import { decodeF64, describe, encodeF64 } from '../encoding/codec.js';
-import { decodeModel, int, netFromDecoded, object, parseJSON, type ModelJSON } from './model.js';
+import type { ModelJSON } from '../nn/spec.js';
+import { decodeModel, int, netFromDecoded, object, parseJSON } from './model.js';
 import { optimizerFromJSON, optimizerToJSON, type OptimizerJSON } from './optimizer-state.js';
 
 /** The JSON form of {@link FitState}. */

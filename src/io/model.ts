@@ -8,55 +8,11 @@
 import { kernels as activeKernels } from '../backend/init.js';
 import { FormatError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
-import { Standardizer, type StandardizerJSON } from '../data/index.js';
+import { Standardizer } from '../data/index.js';
 import type { ActivationName } from '../nn/activations.js';
-import { Net, type DenseSpec } from '../nn/net.js';
+import { Net } from '../nn/net.js';
+import type { DenseSpec, ModelColumns, ModelJSON } from '../nn/spec.js';
 import { decodeF64, describe } from '../encoding/codec.js';
-
-/** Input and target column names of the table a model was trained on. */
-export interface ModelColumns {
-  /** The input (feature) columns, in the order the net reads them. */
-  inputs: string[];
-  /** The target columns. */
-  targets: string[];
-}
-
-/** One layer of {@link ModelJSON.architecture}: the Net constructor's {@link DenseSpec}. */
-export type LayerJSON = DenseSpec;
-
-/**
- * A saved model (version 1).
- * - `architecture.layers[l]`: layer l's shape and role ({@link DenseSpec});
- * - `params.layers[l]`: layer l's outputs × (inputs + bias) matrix [W | b], row-major, as
- *   base64 of its little-endian float64 bytes (exact);
- * - `preprocessing` (optional): a Standardizer's mean/std over the inputs;
- * - `labels` (optional): class names of a classifier, one per output;
- * - `columns` (optional, beside the issue's fields): the input and target column names.
- */
-export interface ModelJSON {
-  /** Always 'natgrad-model'. */
-  format: 'natgrad-model';
-  /** The format version, 1. */
-  version: 1;
-  /** The layers' shapes and roles. */
-  architecture: {
-    /** One {@link DenseSpec} per layer, input to output. */
-    layers: LayerJSON[];
-  };
-  /** The parameters, exact. */
-  params: {
-    /** How each layer's values are encoded: base64 of little-endian float64. */
-    dtype: 'float64-le-base64';
-    /** Layer l's outputs × (inputs + bias) matrix [W | b], row-major. */
-    layers: string[];
-  };
-  /** A {@link Standardizer} of the inputs, when the model was trained on standardised features. */
-  preprocessing?: StandardizerJSON;
-  /** Class names of a classifier, one per output. */
-  labels?: string[];
-  /** The input and target column names of the training table. */
-  columns?: ModelColumns;
-}
 
 const ACTIVATIONS: readonly ActivationName[] = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'softplus', 'gelu', 'identity'];
 /** Limits that keep a hostile file from asking for absurd memory before anything is allocated. */

@@ -2,7 +2,7 @@
 /**
  * A deterministic MNIST loader over the compact subset shipped for `natgrad reproduce`
  * (the first 100 images of the digits 4 and 9, for the paper's Figure 1; MNIST
- * database CC BY-SA 3.0, see the header of mnist-digits.ts). Node only (zlib), and
+ * database CC BY-SA 3.0, see the header of digits.ts). Node only (zlib), and
  * not part of the root entry: the library and its browser build never carry the
  * pixels. The pixel module is loaded on the first call.
  */

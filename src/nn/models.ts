@@ -7,7 +7,8 @@ import type { Kernels } from '../kernels/types.js';
 import { ArgumentError, NatgradError, ShapeError } from '../errors.js';
 import { checkFiniteNumber, checkOptions, got, type OptionShape } from '../validate.js';
 import { activation as lookupActivation, type ActivationName } from './activations.js';
-import { Net, type DenseSpec } from './net.js';
+import { Net } from './net.js';
+import type { DenseSpec } from './spec.js';
 import { Rng } from './random.js';
 
 /** Options of {@link twoLayerReLU}. */

@@ -16,9 +16,8 @@ import { Mat, Workspace } from '../backend/matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
 import { encodeF64 } from '../encoding/codec.js';
-import type { ModelJSON, ModelColumns } from '../io/model.js';
-import type { StandardizerJSON } from '../data/index.js';
-import { activation, applyActivation, scaleByDerivative, type Activation, type ActivationName } from './activations.js';
+import type { DenseSpec, ModelColumns, ModelJSON, StandardizerJSON } from './spec.js';
+import { activation, applyActivation, scaleByDerivative, type Activation } from './activations.js';
 
 /** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
 export interface Batch {
@@ -28,24 +27,6 @@ export interface Batch {
   Y: Float64Array;
   /** The number of examples. */
   n: number;
-}
-
-/** Shape and role of one dense layer, as given to the {@link Net} constructor. */
-export interface DenseSpec {
-  /** Width of the layer's input (without the bias column). */
-  inputs: number;
-  /** Number of units. */
-  outputs: number;
-  /** Whether the layer has a bias (a ones column in its effective input). */
-  bias: boolean;
-  /** φ applied to this layer's pre-activations; must be 'identity' on the last layer. */
-  activation: ActivationName;
-  /** s: the layer computes s·H·Wᵀ (1/√inputs in the NTK parameterisation). */
-  weightScale: number;
-  /** β: the bias enters as β·b. */
-  biasScale: number;
-  /** Whether the layer's parameters are in the flat trainable vector. */
-  trainable: boolean;
 }
 
 /** A dense layer of a {@link Net}: its spec plus where its [W | b] lives. */

@@ -10,11 +10,11 @@ import {
 } from '../curvature/damping.js';
 import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type GaussNewtonSystem } from '../curvature/gauss-newton.js';
 import { ArgumentError, NonFiniteError } from '../errors.js';
-import { NetBinding, type Net } from '../nn/net.js';
+import { NetBinding, type Batch, type Net } from '../nn/net.js';
 import { checkLoss, checkNonNegative, checkOneOf, checkOptions, checkPositive, type OptionShape } from '../validate.js';
 import { prepareStep } from './prepare.js';
 import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
-import type { Batch, Optimizer, StepOptions, StepStats } from './types.js';
+import type { Optimizer, StepOptions, StepStats } from './types.js';
 import type { Loss } from '../nn/losses.js';
 import type { StateReader, StateValue } from '../encoding/state.js';
 

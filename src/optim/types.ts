@@ -1,14 +1,12 @@
 /**
- * The contracts every optimizer shares, types only: a batch, the step interface and its
- * statistics, and the preconditioner a first-order optimizer can step with. The runtime
+ * The contracts every optimizer shares, types only: the step interface and its statistics
+ * (on a `Batch` of nn/net.ts), and the preconditioner a first-order optimizer can step with. The runtime
  * pieces they share live in net-binding.ts (binding, input checks, loss evaluation) and
  * step-safety.ts (backup, restore, finiteness).
  */
 import type { Loss, LossSpec } from '../nn/losses.js';
 import type { Batch, Net } from '../nn/net.js';
 import type { Ptr } from '../kernels/types.js';
-
-export type { Batch } from '../nn/net.js';
 
 /** Options of one {@link Optimizer.step}. */
 export interface StepOptions {

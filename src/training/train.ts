@@ -9,21 +9,8 @@ import { Rng } from '../nn/random.js';
 import { copyRows } from '../data/index.js';
 import type { Batch } from '../nn/net.js';
 import type { Optimizer, StepStats } from '../optim/types.js';
-import { checkDim, checkOptions, checkResult, type OptionShape } from '../validate.js';
-import { evaluateMetrics, type EvaluateOptions, type Evaluation, type Metric } from './fit.js';
-
-/** One step's record: the optimizer's {@link StepStats} plus its index and the loss ratio. */
-export interface TrainRecord extends StepStats {
-  /** 0-based step index. */
-  step: number;
-  /**
-   * loss / previous step's loss (NaN on step 0). For the default ½Σ squared
-   * error this is ‖r_k‖²/‖r_{k−1}‖², the paper's per-step contraction.
-   */
-  ratio: number;
-  /** u(θ_k) on the training inputs (n × outputDim), the outputs whose loss is `loss`; only with `recordOutputs`. */
-  outputs?: Float64Array;
-}
+import { checkDim, checkOptions, type OptionShape } from '../validate.js';
+import type { TrainRecord } from './types.js';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -96,34 +83,6 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
     if (onStep && onStep(record) === false) break;
   }
   return history;
-}
-
-/**
- * The loss of `net` on a data set (default ½ Σ (u − y)²), from a forward pass on
- * the net's own scratch memory. With `metrics`, returns the loss per example
- * and the metrics instead (see {@link evaluateMetrics}).
- *
- * @param net the network
- * @param data the set `{ X, Y, n }` to evaluate on
- * @param options the loss (default 'squared-error'); use the one you trained with
- * @example
- * const before = evaluate(net, { X, Y, n });
- * const { loss, metrics } = evaluate(net, test, { loss: 'cross-entropy', metrics: ['accuracy'] });
- */
-export function evaluate(net: Net, data: Batch, options: EvaluateOptions & { metrics: Metric[] }): Evaluation;
-export function evaluate(net: Net, data: Batch, options?: { loss?: LossSpec }): number;
-export function evaluate(net: Net, data: Batch, options: EvaluateOptions = {}): number | Evaluation {
-  checkOptions('evaluate()', options, { loss: ['string', 'object'], metrics: 'array' });
-  if (options && options.metrics !== undefined) return evaluateMetrics(net, data, options);
-  const loss = resolveLoss(options?.loss);
-  if (!data || typeof data !== 'object') throw new ArgumentError('data', 'must be { X, Y, n }');
-  const { X, Y, n } = data;
-  net.checkInput(X, n);
-  loss.checkTargets(Y, n, net.outputDim);
-  const cap = net.evaluate(X, n);
-  const value = loss.value(net.kernels.f64(), cap.output >> 3, Y, n, net.outputDim);
-  checkResult('loss', [value]);
-  return value;
 }
 
 const TRAIN_OPTIONS: OptionShape = {

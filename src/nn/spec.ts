@@ -1,0 +1,80 @@
+/**
+ * The plain-data forms of a network, with no behaviour: the layer specs the `Net`
+ * constructor takes, and the saved-model JSON that `net.toJSON()` writes and `loadNet` reads
+ * (with the preprocessing a model carries). Both the net and the readers and writers of
+ * files (io/, data/) stand on this module, so neither imports the other for a type.
+ */
+import type { ActivationName } from './activations.js';
+
+/** Shape and role of one dense layer, as given to the `Net` constructor. */
+export interface DenseSpec {
+  /** Width of the layer's input (without the bias column). */
+  inputs: number;
+  /** Number of units. */
+  outputs: number;
+  /** Whether the layer has a bias (a ones column in its effective input). */
+  bias: boolean;
+  /** φ applied to this layer's pre-activations; must be 'identity' on the last layer. */
+  activation: ActivationName;
+  /** s: the layer computes s·H·Wᵀ (1/√inputs in the NTK parameterisation). */
+  weightScale: number;
+  /** β: the bias enters as β·b. */
+  biasScale: number;
+  /** Whether the layer's parameters are in the flat trainable vector. */
+  trainable: boolean;
+}
+
+/** The JSON form of a `Standardizer` (mean and std as base64 of little-endian float64, exact). */
+export interface StandardizerJSON {
+  /** Always 'standardize'. */
+  type: 'standardize';
+  /** Column means (base64 float64). */
+  mean: string;
+  /** Column standard deviations, all > 0 (base64 float64). */
+  std: string;
+}
+
+/** Input and target column names of the table a model was trained on. */
+export interface ModelColumns {
+  /** The input (feature) columns, in the order the net reads them. */
+  inputs: string[];
+  /** The target columns. */
+  targets: string[];
+}
+
+/** One layer of {@link ModelJSON.architecture}: the Net constructor's {@link DenseSpec}. */
+export type LayerJSON = DenseSpec;
+
+/**
+ * A saved model (version 1).
+ * - `architecture.layers[l]`: layer l's shape and role ({@link DenseSpec});
+ * - `params.layers[l]`: layer l's outputs × (inputs + bias) matrix [W | b], row-major, as
+ *   base64 of its little-endian float64 bytes (exact);
+ * - `preprocessing` (optional): a Standardizer's mean/std over the inputs;
+ * - `labels` (optional): class names of a classifier, one per output;
+ * - `columns` (optional, beside the issue's fields): the input and target column names.
+ */
+export interface ModelJSON {
+  /** Always 'natgrad-model'. */
+  format: 'natgrad-model';
+  /** The format version, 1. */
+  version: 1;
+  /** The layers' shapes and roles. */
+  architecture: {
+    /** One {@link DenseSpec} per layer, input to output. */
+    layers: LayerJSON[];
+  };
+  /** The parameters, exact. */
+  params: {
+    /** How each layer's values are encoded: base64 of little-endian float64. */
+    dtype: 'float64-le-base64';
+    /** Layer l's outputs × (inputs + bias) matrix [W | b], row-major. */
+    layers: string[];
+  };
+  /** A `Standardizer` of the inputs, when the model was trained on standardised features. */
+  preprocessing?: StandardizerJSON;
+  /** Class names of a classifier, one per output. */
+  labels?: string[];
+  /** The input and target column names of the training table. */
+  columns?: ModelColumns;
+}
