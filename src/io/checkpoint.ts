@@ -15,22 +15,10 @@ import type { ModelJSON } from '../nn/spec.js';
 import { decodeModel, int, netFromDecoded, object, parseJSON } from './model.js';
 import { optimizerFromJSON, optimizerToJSON, type OptimizerJSON } from './optimizer-state.js';
 
-/** The JSON form of {@link FitState}. */
-export interface TrainingJSON {
-  /** Epochs completed. */
-  epoch: number;
-  /** Optimizer steps taken. */
-  step: number;
-  /** The data-order generator's uint32 state. */
-  rng: number;
+/** The JSON form of {@link FitState}: the same fields, the kept parameters as base64 float64. */
+export interface TrainingJSON extends Omit<FitState, 'best'> {
   /** Early-stopping bookkeeping, when enabled. */
-  best?: {
-    /** The best monitored loss so far. */
-    loss: number;
-    /** The epoch that reached it. */
-    epoch: number;
-    /** Epochs since then without an improvement. */
-    wait: number;
+  best?: Omit<NonNullable<FitState['best']>, 'params'> & {
     /** That epoch's parameters (base64 float64), when kept. */
     params?: string;
   };
