@@ -56,11 +56,10 @@ export type { Optimizer, StepOptions, StepStats, Preconditioner, PreconditionSta
 export { ngd } from './optim/ngd.js';
 export type { NgdOptions } from './optim/ngd.js';
 export type { DivergenceGuardOptions } from './optim/step-safety.js';
-export { kfac, kfacPreconditioner } from './optim/kfac.js';
-export type {
-  KfacOptimizer, KfacOptions, KfacPreconditionerOptions, KfacAdaptiveOptions, KfacStepStats, KfacCurvatureStats, KfacPreconditioner,
-  KfacPreconditionStats,
-} from './optim/kfac.js';
+export { kfac } from './optim/kfac.js';
+export type { KfacOptimizer, KfacOptions, KfacAdaptiveOptions, KfacStepStats } from './optim/kfac.js';
+export { kfacPreconditioner } from './optim/kfac-preconditioner.js';
+export type { KfacPreconditionerOptions, KfacCurvatureStats, KfacPreconditioner, KfacPreconditionStats } from './optim/kfac-preconditioner.js';
 export { gd, sgd, adam } from './optim/first-order.js';
 export type { GdOptions, SgdOptions, AdamOptions } from './optim/first-order.js';
 

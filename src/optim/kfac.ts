@@ -2,33 +2,30 @@
  * K-FAC (Martens & Grosse 2015, arXiv:1503.05671) for networks of dense layers: the
  * {@link KfacEstimator} (curvature/kfac-estimator.ts) approximates each trainable layer's
  * block of the Fisher / Gauss–Newton matrix by S ⊗ A, and the step preconditions the
- * gradient with the damped blocks' inverses. Two shapes drive the same estimator:
+ * gradient with the damped blocks' inverses. This file is {@link kfac}, the self-contained
+ * optimizer (fixed or automatic learning rate and momentum, KL clipping); the same estimator
+ * drives {@link kfacPreconditioner} (kfac-preconditioner.ts) for a first-order optimizer.
  *
- * - {@link kfac}: a self-contained optimizer (fixed or automatic learning rate and
- *   momentum, Levenberg–Marquardt damping, step rejection, KL clipping);
- * - {@link kfacPreconditioner}: only the preconditioned gradient, handed to a
- *   first-order optimizer (`sgd({ preconditioner })`, `adam({ preconditioner })`).
- *
- * The file reads top-down: options → estimator settings → the step (numbered sections:
- * inverses, direction and coefficients, apply, adapt) → the preconditioner. What the
- * factors hold and how they are normalised is documented with the estimator.
+ * The file reads top-down: options → the step as a narrative (1. curvature, 2. inverses,
+ * 3. direction and coefficients; then the damped-step driver, damped-step.ts, applies the
+ * step, guards, rejects and adapts the damping) → the factory. What the factors hold and
+ * how they are normalised is documented with the estimator.
  */
 import type { Ptr } from '../kernels/types.js';
 import {
-  KFAC_CURVATURE_OPTIONS, KfacEstimator, resolveKfacCurvature, type FisherType, type KfacBlockStats, type KfacCurvatureOptions, type KfacCurvatureSettings,
+  KFAC_CURVATURE_OPTIONS, KfacEstimator, resolveKfacCurvature, type FisherType, type KfacCurvatureOptions, type KfacCurvatureSettings,
 } from '../curvature/kfac-estimator.js';
-import {
-  clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, levenbergMarquardt, resolveLevenbergMarquardt, type LevenbergMarquardtOptions,
-} from '../curvature/damping.js';
-import { ArgumentError, NonFiniteError, NotPositiveDefiniteError } from '../errors.js';
-import type { Loss } from '../nn/losses.js';
+import { clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, resolveLevenbergMarquardt, type LevenbergMarquardtOptions } from '../curvature/damping.js';
+import { ArgumentError, NotPositiveDefiniteError } from '../errors.js';
 import type { Batch, Net } from '../nn/net.js';
 import { checkOptions, checkPositive, checkPositiveInteger, checkUnit, type OptionShape } from '../validate.js';
 import { dot } from '../backend/vectors.js';
 import { lossAt, prepareStep } from './prepare.js';
 import { quadraticModelCoefficients, type QuadraticModel } from './quadratic-model.js';
-import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
-import type { Optimizer, Preconditioner, PreconditionStats, StepOptions, StepStats } from './types.js';
+import { DampedStep } from './damped-step.js';
+import { resolveDivergenceGuard, type DivergenceGuardOptions } from './step-safety.js';
+import type { KfacCurvatureStats } from './kfac-preconditioner.js';
+import type { Optimizer, StepOptions, StepStats } from './types.js';
 import type { StateReader, StateValue } from '../encoding/state.js';
 
 // ---- 1. Options ------------------------------------------------------------------------------------------
@@ -83,23 +80,6 @@ export interface KfacOptions extends KfacCurvatureOptions {
   guard?: boolean | DivergenceGuardOptions;
 }
 
-/** Options of {@link kfacPreconditioner}: the curvature options, with a fixed damping. */
-export type KfacPreconditionerOptions = KfacCurvatureOptions;
-
-/** What the curvature estimate did in one {@link kfac} step or {@link KfacPreconditioner} call. */
-export interface KfacCurvatureStats {
-  /** λ of the inverses the applied (or last attempted) step used. */
-  damping: number;
-  /** The Fisher type the factors estimate. */
-  fisher: FisherType;
-  /** Whether this step updated the factor statistics. */
-  factorsUpdated: boolean;
-  /** Whether this step recomputed the inverses. */
-  inverseUpdated: boolean;
-  /** One entry per trainable layer, as of the last inverse refresh (the same array until the next one). */
-  blocks: KfacBlockStats[];
-}
-
 /** What one {@link kfac} step did: the common {@link StepStats} plus K-FAC's own. */
 export interface KfacStepStats extends StepStats, KfacCurvatureStats {
   damping: number;
@@ -120,26 +100,6 @@ export interface KfacOptimizer extends Optimizer {
   step(net: Net, batch: Batch, options?: StepOptions): KfacStepStats;
   /** The damping λ the next inverse refresh uses (adapted when `adaptive`). */
   readonly currentDamping: number;
-}
-
-/** Statistics of one {@link KfacPreconditioner} call. */
-export interface KfacPreconditionStats extends PreconditionStats, KfacCurvatureStats {}
-
-/** A K-FAC preconditioner; pass it to `gd`, `sgd` or `adam` as `preconditioner`, or call {@link precondition} yourself. */
-export interface KfacPreconditioner extends Preconditioner {
-  preconditionInto(net: Net, batch: Batch, loss: Loss, out: Ptr): KfacPreconditionStats;
-  /**
-   * The preconditioned gradient F̃⁻¹∇θL for one batch as plain arrays (allocates them),
-   * also advancing the factor statistics like a step would. The parameters are not changed.
-   */
-  precondition(net: Net, batch: Batch, options?: StepOptions): {
-    /** ∇θL, numParams values. */
-    gradient: Float64Array;
-    /** F̃⁻¹∇θL, numParams values. */
-    direction: Float64Array;
-    /** The call's statistics. */
-    stats: KfacPreconditionStats;
-  };
 }
 
 /** {@link KfacOptions} resolved and validated by {@link resolveKfacOptions}: the one place kfac's options are checked. */
@@ -188,9 +148,8 @@ const KFAC_OPTIONS: OptionShape = {
 class Kfac implements KfacOptimizer {
   readonly name = 'kfac';
   private readonly estimator: KfacEstimator;
-  private readonly guard = new StepGuard();
-  /** λ the next inverse refresh uses (adapted when `lm`). */
-  private damping: number;
+  /** Backup, guard, rejection and Levenberg–Marquardt; holds the damping the next inverse refresh uses (adapted when `lm`). */
+  private readonly driver: DampedStep;
   /** Whether 'kfac.prev' holds the previous accepted update (momentum's Δ_prev). */
   private hasDelta = false;
   /** η of the next step, or 'auto' ({@link Kfac.setLearningRate} changes a fixed one). */
@@ -198,7 +157,7 @@ class Kfac implements KfacOptimizer {
 
   constructor(readonly settings: KfacSettings) {
     this.estimator = new KfacEstimator(settings.curvature);
-    this.damping = settings.curvature.damping;
+    this.driver = new DampedStep({ damping: settings.curvature.damping, adaptive: settings.lm, rejection: settings.lm?.rejection ?? true, guard: settings.guard });
     this.lr = settings.lr;
   }
 
@@ -223,7 +182,7 @@ class Kfac implements KfacOptimizer {
    */
   saveState(): { [key: string]: StateValue } {
     const est = this.estimator, net = est.bound.net;
-    const state: { [key: string]: StateValue } = { damping: this.damping, hasDelta: this.hasDelta, bound: !!net };
+    const state: { [key: string]: StateValue } = { damping: this.driver.damping, hasDelta: this.hasDelta, bound: !!net };
     if (!net) return state;
     if (this.hasDelta) {
       const p = est.vec('kfac.prev') >> 3;
@@ -252,115 +211,90 @@ class Kfac implements KfacOptimizer {
       }
       this.hasDelta = hasDelta;
     }
-    this.damping = damping;
+    this.driver.damping = damping;
   }
 
   get currentDamping(): number {
-    return this.damping;
+    return this.driver.damping;
   }
 
   step(net: Net, batch: Batch, options?: StepOptions): KfacStepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
-    const est = this.estimator, { momentum, lm, klClip, guard } = this.settings, lr = this.lr;
+    const est = this.estimator, lm = this.settings.lm;
     if (est.bind(net)) this.resetOwn();
+    // 1. Curvature: L, g and the factor statistics of the batch; the exact Gauss–Newton products when ρ or lr 'auto' needs them.
     const seen = est.observe(net, batch, loss);
-    const kernels = net.kernels, P = net.numParams;
-    const grad = est.gradient, dir = est.vec('kfac.dir'), delta = est.vec('kfac.step'), prev = est.vec('kfac.prev');
-    const auto = lr === 'auto';
-    const needModel = auto || (lm !== undefined && seen.step % lm.every === 0);
+    const kernels = net.kernels, P = net.numParams, grad = est.gradient;
+    const adapt = lm !== undefined && seen.step % lm.every === 0, needModel = this.lr === 'auto' || adapt;
+    const dir = est.vec('kfac.dir'), delta = est.vec('kfac.step'), prev = est.vec('kfac.prev');
     if (needModel) est.prepareModel();
-    this.guard.save(net, est.bound.ws!);
     const gradNorm = Math.sqrt(dot(kernels.f64(), grad, grad, P));
 
-    let lambda = this.damping, guardTrips = 0;
+    // 2. Inverses and 3. the direction Δ are proposed here; 4. the step, the guard and the damping's adaptation are the driver's.
     let inverseUpdated = false;
-    for (let retries = 0; ; retries++) {
-      // 2.1 Inverses: on schedule, when missing, and on every retry (with the raised λ). With fixed damping
-      // also when the cached ones were made with another λ (a guard retry's): a raised λ serves its step only.
-      let ok = true;
-      const otherLambda = !lm && est.hasInverse && est.inverseDamping !== lambda;
-      if (retries > 0 || seen.inverseDue || otherLambda) {
-        try {
-          est.refreshInverses(lambda);
-          inverseUpdated = true;
-        } catch (e) {
-          if (!(lm && e instanceof NotPositiveDefiniteError)) throw e;
-          ok = false;
+    const stats = this.driver.run(net, est.bound.ws!, {
+      label: 'the K-FAC step',
+      propose: (damping, attempt) => {
+        // 2. Inverses: on schedule, when missing, and on every retry (with the raised damping). With fixed damping
+        // also when the cached ones were made with another damping (a guard retry's): a raised one serves its step only.
+        let ok = true;
+        if (attempt > 0 || seen.inverseDue || (!lm && est.hasInverse && est.inverseDamping !== damping)) {
+          try {
+            est.refreshInverses(damping);
+            inverseUpdated = true;
+          } catch (e) {
+            if (!(lm && e instanceof NotPositiveDefiniteError)) throw e;
+            ok = false;
+          }
         }
-      }
-      const stats: KfacStepStats = {
-        loss: seen.loss, gradNorm, updateNorm: 0, accepted: false, timeMs: 0, damping: est.hasInverse ? est.inverseDamping : lambda,
-        retries, fisher: est.fisher, lr: 0, momentum: 0, klScale: 1, factorsUpdated: seen.factorsUpdated, inverseUpdated, blocks: est.blockStats,
-        guardTrips,
-      };
-
-      // 2.2 Direction p = F̃⁻¹g, coefficients, Δ = −ν·α·p + μ·Δ_prev.
-      if (ok) {
-        est.precondition(grad, dir);
-        const gp = dot(kernels.f64(), grad, dir, P);
-        const momentumOn = this.hasDelta && momentum !== 0;
-        if (auto) {
-          const c = this.coefficients(gp, dir, prev, stats.damping, momentumOn ? momentum : undefined);
-          stats.lr = c.alpha; stats.momentum = c.mu;
-        } else {
-          stats.lr = lr;
-          stats.momentum = momentumOn ? momentum as number : 0;
-          if (klClip !== undefined && gp > 0) stats.klScale = Math.min(1, Math.sqrt(klClip / (lr * lr * gp)));
-        }
-        const h = kernels.f64(), D = delta >> 3, Pp = dir >> 3, Q = prev >> 3, a = stats.klScale * stats.lr, mu = stats.momentum;
-        for (let i = 0; i < P; i++) h[D + i] = -a * h[Pp + i] + (mu !== 0 ? mu * h[Q + i] : 0);
-        ok = Number.isFinite(stats.lr) && Number.isFinite(mu) && kernels.firstNonFinite(P, delta) < 0;
-        if (ok && needModel) {
-          est.tangent(delta, 0);
-          stats.quadChange = dot(kernels.f64(), grad, delta, P) + 0.5 * est.gnInner(0, 0);
-        }
-      }
-
-      // 2.3 Apply, checked finite; undone from the backup otherwise.
-      let applied = false;
-      if (ok) {
+        const stats: KfacStepStats = {
+          loss: seen.loss, gradNorm, updateNorm: 0, accepted: false, timeMs: 0, damping: est.hasInverse ? est.inverseDamping : damping,
+          retries: attempt, fisher: est.fisher, lr: 0, momentum: 0, klScale: 1, factorsUpdated: seen.factorsUpdated, inverseUpdated, blocks: est.blockStats,
+        };
+        ok = ok && this.direction(stats, dir, delta, prev, needModel);
+        return { stats, ok, damping, modelChange: stats.quadChange, fresh: inverseUpdated };
+      },
+      apply: () => {
         const h = kernels.f64(), T = net.paramsPtr >> 3, D = delta >> 3;
         for (let i = 0; i < P; i++) h[T + i] += h[D + i];
-        applied = this.guard.paramsFinite();
-        if (!applied) this.guard.restore();
-      }
-      if (!lm) {
-        if (!applied) throw NonFiniteError.step('update', `the K-FAC step with damping ${stats.damping}`, 'raise the damping or use adaptive');
-        if (!guard) return this.finish(stats, start, delta);
-        // 2.4a The divergence guard (fixed damping): undo a step that blew the loss up; retry with the inverses
-        // recomputed from the current factors if the step used stale ones, else with more damping.
-        const verdict = this.guard.judge(guard, seen.loss, this.trialLoss(net, batch, loss), stats, retries);
-        guardTrips = stats.guardTrips!;
-        if (verdict !== 'retry') return this.finish(stats, start, verdict === 'accept' ? delta : undefined);
-        if (inverseUpdated) lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
-        continue;
-      }
-
-      // 2.4b Loss after the step; rejection (and the guard); Levenberg–Marquardt from ρ on adaptation steps.
-      const lossAfter = applied ? this.trialLoss(net, batch, loss) : NaN;
-      const tripped = guard !== undefined && applied && guardTripped(guard, seen.loss, lossAfter);
-      if (!applied || tripped || (lm.rejection && !(lossAfter <= seen.loss))) {
-        if (applied) this.guard.restore();
-        if (tripped) stats.guardTrips = ++guardTrips;
-        if (retries >= lm.maxRetries || lambda >= lm.max) {
-          this.damping = lambda;
-          stats.retries = retries + 1;
-          stats.lossAfter = seen.loss;
-          return this.finish(stats, start, undefined);
-        }
-        lambda = clampDamping(lambda * lm.boost, lm);
-        continue;
-      }
-      stats.lossAfter = lossAfter;
-      if (stats.quadChange !== undefined && seen.step % lm.every === 0) {
-        stats.rho = (lossAfter - seen.loss) / stats.quadChange;
-        this.damping = levenbergMarquardt(lambda, stats.rho, lm);
-      } else {
-        this.damping = lambda;
-      }
-      return this.finish(stats, start, delta);
+      },
+      trialLoss: () => lossAt(net, batch, loss),
+    }, { start, adapt });
+    // An accepted Δ is momentum's Δ_prev.
+    if (stats.accepted) {
+      kernels.f64().copyWithin(prev >> 3, delta >> 3, (delta >> 3) + P);
+      this.hasDelta = true;
     }
+    return stats;
+  }
+
+  /**
+   * 3. The direction p = F̃⁻¹g, the coefficients (α and μ, the KL clip ν) and Δ = −ν·α·p + μ·Δ_prev into
+   * `delta`, with the model's change when needed; false when Δ is not finite.
+   */
+  private direction(stats: KfacStepStats, dir: Ptr, delta: Ptr, prev: Ptr, needModel: boolean): boolean {
+    const est = this.estimator, kernels = est.bound.net!.kernels, P = est.bound.net!.numParams, grad = est.gradient;
+    const { momentum, klClip } = this.settings, lr = this.lr;
+    est.precondition(grad, dir);
+    const gp = dot(kernels.f64(), grad, dir, P);
+    const momentumOn = this.hasDelta && momentum !== 0;
+    if (lr === 'auto') {
+      const c = this.coefficients(gp, dir, prev, stats.damping, momentumOn ? momentum : undefined);
+      stats.lr = c.alpha; stats.momentum = c.mu;
+    } else {
+      stats.lr = lr;
+      stats.momentum = momentumOn ? momentum as number : 0;
+      if (klClip !== undefined && gp > 0) stats.klScale = Math.min(1, Math.sqrt(klClip / (lr * lr * gp)));
+    }
+    const h = kernels.f64(), D = delta >> 3, Pp = dir >> 3, Q = prev >> 3, a = stats.klScale * stats.lr, mu = stats.momentum;
+    for (let i = 0; i < P; i++) h[D + i] = -a * h[Pp + i] + (mu !== 0 ? mu * h[Q + i] : 0);
+    if (!(Number.isFinite(stats.lr) && Number.isFinite(mu) && kernels.firstNonFinite(P, delta) < 0)) return false;
+    if (needModel) {
+      est.tangent(delta, 0);
+      stats.quadChange = dot(kernels.f64(), grad, delta, P) + 0.5 * est.gnInner(0, 0);
+    }
+    return true;
   }
 
   reset(): void {
@@ -383,98 +317,25 @@ class Kfac implements KfacOptimizer {
   }
 
   /** α and μ from the quadratic model with F + λI, λ the damping of the inverses (full batch). */
-  private coefficients(gp: number, dir: Ptr, prev: Ptr, lambda: number, momentum: number | 'auto' | undefined): { alpha: number; mu: number } {
+  private coefficients(gp: number, dir: Ptr, prev: Ptr, damping: number, momentum: number | 'auto' | undefined): { alpha: number; mu: number } {
     const est = this.estimator, P = est.bound.net!.numParams;
     est.tangent(dir, 0);
     if (momentum !== undefined) est.tangent(prev, 1);
     const h = est.bound.net!.kernels.f64();
-    const model: QuadraticModel = { gp, pFp: est.gnInner(0, 0) + lambda * dot(h, dir, dir, P) };
+    const model: QuadraticModel = { gp, pFp: est.gnInner(0, 0) + damping * dot(h, dir, dir, P) };
     if (momentum !== undefined) {
       model.previous = {
-        pFd: -(est.gnInner(0, 1) + lambda * dot(h, dir, prev, P)),
-        dFd: est.gnInner(1, 1) + lambda * dot(h, prev, prev, P),
+        pFd: -(est.gnInner(0, 1) + damping * dot(h, dir, prev, P)),
+        dFd: est.gnInner(1, 1) + damping * dot(h, prev, prev, P),
         gd: dot(h, est.gradient, prev, P),
       };
     }
     return quadraticModelCoefficients(model, momentum ?? 0);
   }
 
-  /** L at the trial θ; if that throws (a failed allocation, a backend failure, a user's Loss.value), θ goes back first. */
-  private trialLoss(net: Net, batch: Batch, loss: Loss): number {
-    try {
-      return lossAt(net, batch, loss);
-    } catch (e) {
-      this.guard.restore();
-      throw e;
-    }
-  }
-
-  /** Completes the statistics; an accepted step (`delta` given) becomes Δ_prev for momentum. */
-  private finish(stats: KfacStepStats, start: number, delta: Ptr | undefined): KfacStepStats {
-    stats.accepted = delta !== undefined;
-    if (delta !== undefined) {
-      stats.updateNorm = this.guard.moved();
-      const prev = this.estimator.vec('kfac.prev'), h = this.estimator.bound.net!.kernels.f64(), P = this.estimator.bound.net!.numParams;
-      h.copyWithin(prev >> 3, delta >> 3, (delta >> 3) + P);
-      this.hasDelta = true;
-    }
-    stats.timeMs = performance.now() - start;
-    return stats;
-  }
-
   private resetOwn(): void {
-    this.damping = this.settings.curvature.damping;
+    this.driver.reset();
     this.hasDelta = false;
-  }
-}
-
-// ---- 3. The preconditioner -------------------------------------------------------------------------------
-
-class KfacPreconditionerImpl implements KfacPreconditioner {
-  readonly name = 'kfac';
-  private readonly estimator: KfacEstimator;
-
-  constructor(readonly settings: KfacCurvatureSettings) {
-    this.estimator = new KfacEstimator(settings);
-  }
-
-  preconditionInto(net: Net, batch: Batch, loss: Loss, out: Ptr): KfacPreconditionStats {
-    const est = this.estimator, P = net.numParams;
-    est.bind(net);
-    const seen = est.observe(net, batch, loss);
-    if (seen.inverseDue) est.refreshInverses(this.settings.damping);
-    est.precondition(est.gradient, out);
-    if (net.kernels.firstNonFinite(P, out) >= 0) {
-      throw NonFiniteError.step('direction', `the K-FAC preconditioned gradient with damping ${this.settings.damping}`, 'raise the damping');
-    }
-    return {
-      loss: seen.loss, gradNorm: Math.sqrt(dot(net.kernels.f64(), est.gradient, est.gradient, P)), damping: est.inverseDamping,
-      fisher: est.fisher, factorsUpdated: seen.factorsUpdated, inverseUpdated: seen.inverseDue, blocks: est.blockStats,
-    };
-  }
-
-  precondition(net: Net, batch: Batch, options?: StepOptions): { gradient: Float64Array; direction: Float64Array; stats: KfacPreconditionStats } {
-    const loss = prepareStep(net, batch, options);
-    this.estimator.bind(net);
-    const out = this.estimator.vec('kfac.out');
-    const stats = this.preconditionInto(net, batch, loss, out);
-    const h = net.kernels.f64(), P = net.numParams, g = this.estimator.gradient >> 3;
-    return { gradient: h.slice(g, g + P), direction: h.slice(out >> 3, (out >> 3) + P), stats };
-  }
-
-  reset(): void {
-    this.estimator.reset();
-    this.estimator.bound.release();
-  }
-
-  dispose(): void {
-    this.estimator.dispose();
-  }
-
-  toString(): string {
-    const s = this.settings;
-    return `kfacPreconditioner(damping=${s.damping}, fisher=${s.fisher}, normalization=${s.normalization}, decay=${s.decay}, ` +
-      `factorsEvery=${s.factorsEvery}, inverseEvery=${s.inverseEvery}, ${s.inversion}/${s.dampingForm})`;
   }
 }
 
@@ -510,26 +371,4 @@ class KfacPreconditionerImpl implements KfacPreconditioner {
  */
 export function kfac(options: KfacOptions = {}): KfacOptimizer {
   return new Kfac(resolveKfacOptions(options));
-}
-
-/**
- * The K-FAC preconditioner alone: for each batch it computes the gradient g, advances the
- * factor statistics and inverses on their schedules (as {@link kfac} does) and returns
- * F̃⁻¹g with a fixed damping; a first-order optimizer then takes the step. This composes
- * K-FAC with momentum or Adam the way kfac-pytorch's preconditioner does (no
- * Levenberg–Marquardt, rejection or KL clip here: those need the step itself).
- *
- * @param options the curvature options of {@link kfac} (damping, Fisher type, normalisation, decay, periods, inversion)
- * @example
- * const opt = sgd({ lr: 0.1, momentum: 0.9, preconditioner: kfacPreconditioner({ damping: 1e-2 }) });
- * train(net, data, opt, { steps: 100, batchSize: 128, loss: 'cross-entropy' });
- *
- * @example
- * // Or take the preconditioned gradient yourself:
- * const pre = kfacPreconditioner({ damping: 1e-3 });
- * const { gradient, direction, stats } = pre.precondition(net, { X, Y, n });
- */
-export function kfacPreconditioner(options: KfacPreconditionerOptions = {}): KfacPreconditioner {
-  checkOptions('kfacPreconditioner()', options, KFAC_CURVATURE_OPTIONS);
-  return new KfacPreconditionerImpl(resolveKfacCurvature(options));
 }

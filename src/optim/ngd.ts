@@ -5,15 +5,14 @@
  * without forming the Jacobian (see curvature/gauss-newton.ts and nn/gram.ts). For the
  * default squared error, J̃ = J and c = u − y: the paper's Eq. 3 with damping.
  */
-import {
-  clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, levenbergMarquardt, resolveLevenbergMarquardt, type LevenbergMarquardtOptions,
-} from '../curvature/damping.js';
+import { clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, resolveLevenbergMarquardt, type LevenbergMarquardtOptions } from '../curvature/damping.js';
 import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type GaussNewtonSystem } from '../curvature/gauss-newton.js';
-import { ArgumentError, NonFiniteError } from '../errors.js';
+import { ArgumentError } from '../errors.js';
 import { NetBinding, type Batch, type Net } from '../nn/net.js';
 import { checkLoss, checkNonNegative, checkOneOf, checkOptions, checkPositive, type OptionShape } from '../validate.js';
 import { prepareStep } from './prepare.js';
-import { guardTripped, resolveDivergenceGuard, StepGuard, type DivergenceGuardOptions } from './step-safety.js';
+import { DampedStep } from './damped-step.js';
+import { resolveDivergenceGuard, type DivergenceGuardOptions } from './step-safety.js';
 import type { Optimizer, StepOptions, StepStats } from './types.js';
 import type { Loss } from '../nn/losses.js';
 import type { StateReader, StateValue } from '../encoding/state.js';
@@ -80,21 +79,18 @@ const NGD_OPTIONS: OptionShape = {
   guard: ['boolean', 'object'], maskGram: 'boolean',
 };
 
-
-
 class NaturalGradient implements Optimizer {
   readonly name = 'ngd';
   private readonly bound = new NetBinding('ngd()');
-  private readonly guard = new StepGuard();
   private readonly gram: GramSystem;
   private readonly param = new ParamSystem();
-  /** The damping the next step starts from (adapted when `lm`): the optimizer's only state across steps. */
-  private damping: number;
+  /** Backup, guard, rejection and Levenberg–Marquardt; holds the damping the next step starts from, the optimizer's only state across steps. */
+  private readonly driver: DampedStep;
   /** η of the next step ({@link NaturalGradient.setLearningRate} changes it). */
   private lr: number;
 
   constructor(readonly settings: NgdSettings) {
-    this.damping = settings.damping;
+    this.driver = new DampedStep({ damping: settings.damping, adaptive: settings.lm, rejection: true, guard: settings.guard });
     this.lr = settings.lr;
     this.gram = new GramSystem({ maskGram: settings.maskGram });
   }
@@ -113,7 +109,7 @@ class NaturalGradient implements Optimizer {
 
   /** The state across steps: the damping the next step starts from. */
   saveState(): { [key: string]: StateValue } {
-    return { damping: this.damping };
+    return { damping: this.driver.damping };
   }
 
   /** Restores {@link NaturalGradient.saveState} on `net`. */
@@ -122,104 +118,65 @@ class NaturalGradient implements Optimizer {
     const lm = this.settings.lm;
     const damping = state.number('damping', lm ? { min: lm.min, max: lm.max } : { min: 0 });
     this.bound.bind(net);
-    this.damping = damping;
+    this.driver.damping = damping;
   }
 
   /** The damping the next step starts from. */
   get currentDamping(): number {
-    return this.damping;
+    return this.driver.damping;
   }
 
   step(net: Net, batch: Batch, options?: StepOptions): StepStats {
     const start = performance.now();
     const loss = prepareStep(net, batch, options);
-    if (this.bound.bind(net)) this.damping = this.settings.damping;
-    if (loss.singularGaussNewton && this.damping === 0) {
+    if (this.bound.bind(net)) this.driver.reset();
+    if (loss.singularGaussNewton && this.driver.damping === 0) {
       throw new ArgumentError('damping', `must be > 0 with ${loss.name}: its Gauss–Newton Gram matrix is singular`);
     }
-    const { lm, guard } = this.settings, lr = this.lr, ws = this.bound.ws!;
+    const lr = this.lr, ws = this.bound.ws!;
 
     // 1. Curvature: M and b of the chosen form at the current θ, and L(θ).
     const sys = this.system(net, batch.n);
     const lossBefore = sys.build(net, this.bound.cap!, ws, batch, loss);
     checkLoss('loss', lossBefore);
     const x = ws.get('x', sys.size), mx = ws.get('Mx', sys.size);
-    this.guard.save(net, ws);
-    // The trial's capture is sized before θ moves: an allocation that fails must not find θ changed.
-    if (guard || lm) this.bound.spare().reserve(batch.n, net.outputDim);
 
-    let lambda = this.damping, guardTrips = 0;
-    for (let retries = 0; ; retries++) {
-      // 2. Solve (M + λI)x = b: Cholesky; on failure more damping (adaptive), then the eigh pseudo-inverse.
-      const solved = this.solve(sys, lambda, x, mx);
-      lambda = solved.lambda;
-      const m = sys.measure(x, mx);
-      const stats: StepStats = {
-        loss: lossBefore, gradNorm: Math.sqrt(m.gradSq), updateNorm: 0, accepted: false, timeMs: 0,
-        damping: lambda, retries, solver: solved.solver, form: sys.form, guardTrips,
-      };
-
-      // 3. Step: θ ← θ + η·d, checked finite; undone from the backup otherwise.
-      const finite = Number.isFinite(m.gDotD) && Number.isFinite(m.dFd);
-      if (finite) {
-        try {
-          sys.apply(x, lr);
-        } catch (e) {
-          this.guard.restore();
-          throw e;
-        }
-      }
-      const applied = finite && this.guard.paramsFinite();
-      if (!applied) this.guard.restore();
-      if (!lm) {
-        if (!applied) throw NonFiniteError.step('update', `the NGD step with damping ${lambda}`, 'raise the damping or use adaptive');
-        if (!guard) return this.finish(stats, start, true);
-        // 4a. The divergence guard (fixed damping): undo a step that blew the loss up and retry with more damping.
-        const verdict = this.guard.judge(guard, lossBefore, this.trialLoss(net, batch, loss), stats, retries);
-        guardTrips = stats.guardTrips!;
-        if (verdict === 'accept') this.bound.swap();
-        if (verdict !== 'retry') return this.finish(stats, start, verdict === 'accept');
-        lambda = lambda > 0 ? lambda * guard.boost : 1e-8;
-        continue;
-      }
-
-      // 4b. Adapt damping from ρ; reject a step that raises the loss or is not finite (the guard counts the blow-ups).
-      const lossAfter = applied ? this.trialLoss(net, batch, loss) : NaN;
-      const predicted = -(lr * m.gDotD + 0.5 * lr * lr * m.dFd);
-      stats.rho = (lossBefore - lossAfter) / predicted;
-      if (!(lossAfter <= lossBefore)) {
-        if (applied) this.guard.restore();
-        // An attempt the finiteness check undid (θ non-finite, no loss evaluated) is a retry, not a guard trip (as in kfac).
-        if (guard && applied && guardTripped(guard, lossBefore, lossAfter)) stats.guardTrips = ++guardTrips;
-        if (retries >= lm.maxRetries || lambda >= lm.max) {
-          this.damping = lambda;
-          stats.retries = retries + 1;
-          stats.lossAfter = lossBefore;
-          return this.finish(stats, start, false);
-        }
-        lambda = clampDamping(lambda * lm.boost, lm);
-        continue;
-      }
-      this.damping = levenbergMarquardt(lambda, stats.rho, lm);
-      stats.lossAfter = lossAfter;
-      this.bound.swap();
-      return this.finish(stats, start, true);
-    }
+    // 2.–4. Solve (M + λI)x = b, step θ ← θ + η·d, adapt the damping: the driver tries, judges and retries.
+    return this.driver.run(net, ws, {
+      label: 'the NGD step',
+      propose: (damping, attempt) => {
+        const solved = this.solve(sys, damping, x, mx);
+        const m = sys.measure(x, mx);
+        return {
+          stats: {
+            loss: lossBefore, gradNorm: Math.sqrt(m.gradSq), updateNorm: 0, accepted: false, timeMs: 0,
+            damping: solved.damping, retries: attempt, solver: solved.solver, form: sys.form,
+          },
+          ok: Number.isFinite(m.gDotD) && Number.isFinite(m.dFd), damping: solved.damping,
+          modelChange: lr * m.gDotD + 0.5 * lr * lr * m.dFd, fresh: true,
+        };
+      },
+      apply: () => sys.apply(x, lr),
+      trialLoss: () => this.trialLoss(net, batch, loss),
+      // The trial's capture is sized before θ moves; once the step is accepted the captures swap.
+      reserveTrial: () => this.bound.spare().reserve(batch.n, net.outputDim),
+      keepTrial: () => this.bound.swap(),
+    }, { start });
   }
 
   reset(): void {
-    this.damping = this.settings.damping;
+    this.driver.reset();
     this.bound.release();
   }
 
   dispose(): void {
     this.bound.dispose();
-    this.damping = this.settings.damping;
+    this.driver.reset();
   }
 
   toString(): string {
     const { lm, damping, form } = this.settings;
-    return `ngd(lr=${this.lr}, damping=${lm ? `adaptive from ${damping}` : `${this.damping}`}, form=${form})`;
+    return `ngd(lr=${this.lr}, damping=${lm ? `adaptive from ${damping}` : `${this.driver.damping}`}, form=${form})`;
   }
 
   /**
@@ -229,22 +186,8 @@ class NaturalGradient implements Optimizer {
    */
   private trialLoss(net: Net, batch: Batch, loss: Loss): number {
     const spare = this.bound.spare(), k = net.outputDim;
-    try {
-      net.forwardHeld(spare, batch.X, batch.n, k);
-      return loss.value(net.kernels.f64(), spare.output >> 3, batch.Y, batch.n, k);
-    } catch (e) {
-      // A backend failure mid-product, or a user's Loss.value that throws: θ goes back first.
-      this.guard.restore();
-      throw e;
-    }
-  }
-
-  /** Completes the step's statistics: accepted or not, how far θ moved, the wall time. */
-  private finish(stats: StepStats, start: number, accepted: boolean): StepStats {
-    stats.accepted = accepted;
-    stats.updateNorm = accepted ? this.guard.moved() : 0;
-    stats.timeMs = performance.now() - start;
-    return stats;
+    net.forwardHeld(spare, batch.X, batch.n, k);
+    return loss.value(net.kernels.f64(), spare.output >> 3, batch.Y, batch.n, k);
   }
 
   private system(net: Net, n: number): GaussNewtonSystem {
@@ -252,19 +195,20 @@ class NaturalGradient implements Optimizer {
     return form === 'gram' ? this.gram : this.param;
   }
 
-  private solve(sys: GaussNewtonSystem, lambda: number, x: number, mx: number): { lambda: number; solver: 'cholesky' | 'eigh' } {
+  /** (M + λI)x = b by Cholesky; on failure more damping (adaptive), then the eigh pseudo-inverse. */
+  private solve(sys: GaussNewtonSystem, damping: number, x: number, mx: number): { damping: number; solver: 'cholesky' | 'eigh' } {
     const kernels = this.bound.net!.kernels, ws = this.bound.ws!, lm = this.settings.lm;
     // A pivot that is positive but tiny can pass Cholesky and still overflow the solution: count that as a failure too.
-    const cholesky = () => choleskySolve(kernels, sys, lambda, x, mx) && kernels.firstNonFinite(sys.size, x) < 0;
-    if (cholesky()) return { lambda, solver: 'cholesky' };
+    const cholesky = () => choleskySolve(kernels, sys, damping, x, mx) && kernels.firstNonFinite(sys.size, x) < 0;
+    if (cholesky()) return { damping, solver: 'cholesky' };
     if (lm) {
-      for (let i = 0; i < lm.maxRetries && lambda < lm.max; i++) {
-        lambda = clampDamping(lambda * lm.boost, lm);
-        if (cholesky()) return { lambda, solver: 'cholesky' };
+      for (let i = 0; i < lm.maxRetries && damping < lm.max; i++) {
+        damping = clampDamping(damping * lm.boost, lm);
+        if (cholesky()) return { damping, solver: 'cholesky' };
       }
     }
-    eighSolve(kernels, ws, sys, lambda, x, mx);
-    return { lambda, solver: 'eigh' };
+    eighSolve(kernels, ws, sys, damping, x, mx);
+    return { damping, solver: 'eigh' };
   }
 }
 

@@ -4,14 +4,14 @@
  * bit-for-bit. A failed step raises `NonFiniteError.step(…)`; nothing non-finite ever
  * stays in the parameters.
  *
- * The guard is the place for anything that must wrap a trial step: an optimizer that
- * retries (more damping, fresh inverses) calls `restore()` and tries again from the same
- * saved θ; `moved()` measures the accepted step on the parameters themselves.
+ * A step that is tried and judged (ngd, kfac) goes through the damped-step driver
+ * (damped-step.ts), which calls `restore()` and retries from the same saved θ; `moved()`
+ * measures the accepted step on the parameters themselves. The divergence guard's options
+ * are defined here, its verdicts in the driver.
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
 import type { Workspace } from '../backend/matrix.js';
 import type { Net } from '../nn/net.js';
-import type { StepStats } from './types.js';
 import { ArgumentError } from '../errors.js';
 import { checkOptions, got } from '../validate.js';
 
@@ -46,25 +46,6 @@ export class StepGuard {
   restore(): void {
     const h = this.kernels!.f64(), P = this.count;
     for (let i = 0; i < this.blocks.length; i++) h.copyWithin(this.blocks[i] >> 3, this.saved(i) >> 3, (this.saved(i) >> 3) + P);
-  }
-
-  /**
-   * The divergence guard's verdict on an applied step whose loss went from `before` to `after`:
-   * 'accept' (stats.lossAfter set); else θ is restored and the trip counted in stats.guardTrips,
-   * and the verdict is 'retry', or 'refuse' when `retries` reached guard.maxRetries (then
-   * stats.retries and stats.lossAfter describe the refused step).
-   */
-  judge(guard: Required<DivergenceGuardOptions>, before: number, after: number, stats: StepStats, retries: number): 'accept' | 'retry' | 'refuse' {
-    if (!guardTripped(guard, before, after)) {
-      stats.lossAfter = after;
-      return 'accept';
-    }
-    this.restore();
-    stats.guardTrips = (stats.guardTrips ?? 0) + 1;
-    if (retries < guard.maxRetries) return 'retry';
-    stats.retries = retries + 1;
-    stats.lossAfter = before;
-    return 'refuse';
   }
 
   /** Whether θ holds only finite values (the firstNonFinite kernel). */

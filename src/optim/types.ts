@@ -1,8 +1,9 @@
 /**
  * The contracts every optimizer shares, types only: the step interface and its statistics
  * (on a `Batch` of nn/net.ts), and the preconditioner a first-order optimizer can step with. The runtime
- * pieces they share live in net-binding.ts (binding, input checks, loss evaluation) and
- * step-safety.ts (backup, restore, finiteness).
+ * pieces they share live in prepare.ts (input checks, loss evaluation), step-safety.ts
+ * (backup, restore, finiteness) and damped-step.ts (the tried, guarded and damped step of
+ * ngd and kfac).
  */
 import type { Loss, LossSpec } from '../nn/losses.js';
 import type { Batch, Net } from '../nn/net.js';

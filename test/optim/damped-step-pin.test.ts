@@ -5,7 +5,9 @@
  * θ after every step must stay exactly as recorded, on both backends. The configurations cover each path of the
  * loop: fixed damping with and without the divergence guard, guard retries on stale K-FAC inverses, adaptive
  * damping with rejection (and K-FAC without it), NGD's Cholesky fallbacks, non-finite attempts, the refused step,
- * and the errors a fixed-damping step raises.
+ * and the errors a fixed-damping step raises. One field changed on purpose with the driver: K-FAC now reports ρ
+ * on every judged attempt of an adaptation step, as NGD always did, so a refused adaptation step carries the ρ
+ * of its last attempt (NaN in the 'lr 1.7e308' runs) where K-FAC alone left it out.
  *
  * The recording is test/fixtures/damped-step-trace.json; `NATGRAD_PIN_WRITE=1` rewrites it (only when the
  * numerics are meant to change, and say so in the commit).
