@@ -148,6 +148,6 @@ export function resolveLevenbergMarquardt<T extends Required<LevenbergMarquardtO
 }
 
 /** λ clamped to the [min, max] of resolved Levenberg–Marquardt options. */
-export function clampDamping(lambda: number, lm: Required<LevenbergMarquardtRule>): number {
-  return Math.min(lm.max, Math.max(lm.min, lambda));
+export function clampDamping(damping: number, lm: Required<LevenbergMarquardtRule>): number {
+  return Math.min(lm.max, Math.max(lm.min, damping));
 }

@@ -185,16 +185,16 @@ export function preferredForm(net: Net, n: number): 'gram' | 'param' {
  * x ← (M + λI)⁻¹ b by Cholesky, factoring M in place, and mx ← M·x = b − λx;
  * false when M + λI is not numerically positive definite (x undefined).
  */
-export function choleskySolve(kernels: Kernels, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): boolean {
+export function choleskySolve(kernels: Kernels, sys: GaussNewtonSystem, damping: number, x: Ptr, mx: Ptr): boolean {
   const N = sys.size;
   if (!sys.intact) sys.restore();
   sys.intact = false;
-  if (kernels.potrf(N, sys.matrix, N, lambda, sys.matrix, N) !== 0) return false;
+  if (kernels.potrf(N, sys.matrix, N, damping, sys.matrix, N) !== 0) return false;
   const h = kernels.f64();
   h.copyWithin(x >> 3, sys.rhs >> 3, (sys.rhs >> 3) + N);
   kernels.potrs(N, 1, sys.matrix, N, x, 1);
   const h2 = kernels.f64(), X = x >> 3, MX = mx >> 3, B = sys.rhs >> 3;
-  for (let i = 0; i < N; i++) h2[MX + i] = h2[B + i] - lambda * h2[X + i];
+  for (let i = 0; i < N; i++) h2[MX + i] = h2[B + i] - damping * h2[X + i];
   return true;
 }
 
@@ -204,7 +204,7 @@ export function choleskySolve(kernels: Kernels, sys: GaussNewtonSystem, lambda: 
  * the minimum-norm solution, for singular or slightly indefinite M. Throws
  * ConvergenceError if the eigensolver fails.
  */
-export function eighSolve(kernels: Kernels, ws: Workspace, sys: GaussNewtonSystem, lambda: number, x: Ptr, mx: Ptr): void {
+export function eighSolve(kernels: Kernels, ws: Workspace, sys: GaussNewtonSystem, damping: number, x: Ptr, mx: Ptr): void {
   const N = sys.size;
   if (!sys.intact) sys.restore();
   const w = ws.get('eig.w', N), V = ws.get('eig.V', N * N), t = ws.get('eig.t', N), wt = ws.get('eig.wt', N);
@@ -213,10 +213,10 @@ export function eighSolve(kernels: Kernels, ws: Workspace, sys: GaussNewtonSyste
   kernels.gemm(1, 0, N, 1, N, 1, V, N, sys.rhs, 1, 0, t, 1);
   const h = kernels.f64(), W = w >> 3, T = t >> 3, WT = wt >> 3;
   let top = 0;
-  for (let i = 0; i < N; i++) top = Math.max(top, Math.abs(h[W + i] + lambda));
+  for (let i = 0; i < N; i++) top = Math.max(top, Math.abs(h[W + i] + damping));
   const tol = N * Number.EPSILON * top;
   for (let i = 0; i < N; i++) {
-    const e = h[W + i] + lambda;
+    const e = h[W + i] + damping;
     const y = e > tol ? h[T + i] / e : 0;
     h[T + i] = y;
     h[WT + i] = h[W + i] * y;

@@ -314,10 +314,10 @@ export class KfacEstimator {
   }
 
   /** Recomputes every block's inverse with damping λ; on a throw no inverse is considered valid. */
-  refreshInverses(lambda: number): void {
+  refreshInverses(damping: number): void {
     this.inverseDamping = NaN;
-    for (const b of this.blocks) b.updateInverse(lambda);
-    this.inverseDamping = lambda;
+    for (const b of this.blocks) b.updateInverse(damping);
+    this.inverseDamping = damping;
     this.collectBlockStats();
   }
 
