@@ -87,6 +87,10 @@ export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
 export type { CheckpointJSON, TrainingJSON, LoadedCheckpoint } from './io/checkpoint.js';
 export type { OptimizerJSON, StatefulOptimizer } from './io/optimizer-state.js';
 
+// ---- Uncertainty: the Laplace posterior and its linearised predictive (src/laplace, issue 19) -------------
+export { laplace } from './laplace/laplace.js';
+export type { LaplacePosterior, LaplaceOptions, LaplaceStructure, LaplacePrediction } from './laplace/laplace.js';
+
 // ---- Reproduction diagnostics (issue 10): eigenmodes, NTK, kernel predictor, drifts, leverage, data ---------
 export { gramEigen, modeProjections, crossGram, kernelPredictor, minNormDisplacement, gramDrift, leverageScores } from './diagnostics/kernel.js';
 export type { KernelOptions, Leverage } from './diagnostics/kernel.js';
