@@ -20,7 +20,7 @@ import { markdownBlocks, outputMismatch, runNode, scratchDir, transpile, typeChe
  */
 const DOCS = process.env.NATGRAD_DOC_FILES
   ? process.env.NATGRAD_DOC_FILES.split(',').map((f) => resolve(root, f))
-  : ['README.md', 'examples/README.md'].filter((f) => existsSync(join(root, f)));
+  : ['README.md', 'examples/README.md', 'docs/laplace.md'].filter((f) => existsSync(join(root, f)));
 
 beforeAll(() => assertBuilt());
 

@@ -79,6 +79,12 @@ const AUTO_LIMIT = 2048;
  * (the training pass at θ*, the structure's factors) in the backend's memory: call {@link dispose}.
  * Every method evaluates the network at θ*, the parameters it had when the posterior was fitted
  * (setting them for the call and putting the current ones back when they have changed since).
+ *
+ * @example
+ * const post = laplace(net, { X, Y, n });
+ * post.optimize();
+ * const { mean, variance } = post.predict(Xtest, nTest);
+ * post.dispose();
  */
 export class LaplacePosterior {
   private readonly kernels: Kernels;
@@ -236,7 +242,16 @@ export class LaplacePosterior {
     noise?: boolean;
     /** Newton iterations at most (default 100). */
     steps?: number;
-  } = {}): { prior: number; noise: number; logMarginalLikelihood: number; steps: number } {
+  } = {}): {
+    /** δ reached. */
+    prior: number;
+    /** σ reached (1 for cross-entropy). */
+    noise: number;
+    /** log Z at the new δ, σ. */
+    logMarginalLikelihood: number;
+    /** Newton iterations used. */
+    steps: number;
+  } {
     this.live();
     checkOptions('optimize()', options, { prior: 'boolean', noise: 'boolean', steps: 'number' });
     const gaussian = this.loss.name === 'squared-error';
