@@ -207,31 +207,50 @@ export class FullForm extends FormBase implements PosteriorForm {
   }
 
   sample(rng: Rng, out: Float64Array): void {
-    // v = √δ·z₁ + J̃ᵀz₂/σ has covariance δI + J̃ᵀJ̃/σ² = H, so H⁻¹v ~ N(0, H⁻¹);
-    // H⁻¹v = (1/δ)·[v − J̃ᵀ(sI + G)⁻¹J̃v] (Woodbury).
-    const kernels = this.kernels, N = this.N, P = this.net.numParams, k = this.k;
-    const v = this.ws.get('s.v', P), z = this.ws.get('s.z', N), ju = this.ws.get('s.ju', N);
-    let h = kernels.f64();
+    // v = √δ·z₁ + J̃ᵀz₂/σ has covariance δI + J̃ᵀJ̃/σ² = H, so H⁻¹v ~ N(0, H⁻¹).
+    const N = this.N, P = this.net.numParams;
+    const v = this.ws.get('s.v', P), z = this.ws.get('s.z', N);
+    const h = this.kernels.f64();
     const sd = Math.sqrt(this.delta), V = v >> 3, Z = z >> 3;
     for (let i = 0; i < P; i++) h[V + i] = sd * rng.normal();
     for (let i = 0; i < N; i++) h[Z + i] = rng.normal();
     jtv(this.cap, this.ws, z, 1 / Math.sqrt(this.sigma2), v, 1);
+    this.shiftedSolve(v);
+    // H⁻¹ = σ²·(J̃ᵀJ̃ + sI)⁻¹.
+    const h2 = this.kernels.f64();
+    for (let i = 0; i < P; i++) out[i] = this.sigma2 * h2[V + i];
+  }
+
+  /**
+   * v (numParams, in place) ← (J̃ᵀJ̃ + sI)⁻¹v, s = σ²δ, by Woodbury: (1/s)·[v − J̃ᵀ(sI + G)⁻¹J̃v]. The net must be at θ*.
+   */
+  shiftedSolve(v: Ptr): void {
+    const kernels = this.kernels, N = this.N, P = this.net.numParams, k = this.k;
+    const x = this.ws.get('s.x', N), ju = this.ws.get('s.ju', N);
     // x = J̃v: Jv (n × k) by forward mode, then each example's seeds: (J̃v)[(i,c)] = Σ_j B_last[(i,c), j]·(Jv)[i, j].
     jvpFromCapture(this.cap, this.ws, v, ju);
-    h = kernels.f64();
-    const Bl = this.cap.b[this.cap.b.length - 1] >> 3, JU = ju >> 3;
+    let h = kernels.f64();
+    const Bl = this.cap.b[this.cap.b.length - 1] >> 3, JU = ju >> 3, X = x >> 3;
     for (let i = 0; i < this.n; i++) {
       for (let c = 0; c < k; c++) {
         let s = 0;
         for (let j = 0; j < k; j++) s += h[Bl + (i * k + c) * k + j] * h[JU + i * k + j];
-        h[Z + i * k + c] = s;
+        h[X + i * k + c] = s;
       }
     }
-    kernels.potrs(N, 1, this.L, N, z, 1);
-    jtv(this.cap, this.ws, z, -1, v, 1);
+    kernels.potrs(N, 1, this.L, N, x, 1);
+    jtv(this.cap, this.ws, x, -1, v, 1);
     h = kernels.f64();
-    const inv = 1 / this.delta;
-    for (let i = 0; i < P; i++) out[i] = inv * h[V + i];
+    const inv = 1 / (this.sigma2 * this.delta), V = v >> 3;
+    for (let i = 0; i < P; i++) h[V + i] *= inv;
+  }
+
+  /** (J̃ᵀJ̃ + σ²δI)⁻¹v for a plain array v (numParams): {@link shiftedSolve} through the workspace. */
+  solve(v: Float64Array): Float64Array {
+    const P = this.net.numParams, p = this.ws.get('s.in', P);
+    this.kernels.f64().set(v, p >> 3);
+    this.shiftedSolve(p);
+    return this.kernels.f64().slice(p >> 3, (p >> 3) + P);
   }
 }
 

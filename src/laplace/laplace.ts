@@ -26,7 +26,7 @@ import { resolveLoss, softmaxCrossEntropy, squaredError, type Loss, type LossSpe
 import { Capture, type Batch, type Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
 import { checkDim, checkOneOf, checkOptions, checkPositive, checkPositiveInteger, describeValue } from '../validate.js';
-import { logEvidence, maximizeEvidence, type EvidenceTerms } from './evidence.js';
+import { effectiveParameters, logEvidence, maximizeEvidence, type EvidenceTerms } from './evidence.js';
 import { FactoredForm, FullForm, LastLayerForm, type PosteriorForm, type ResolvedStructure } from './forms.js';
 
 /** How the posterior's precision is represented; see {@link LaplaceOptions.structure}. */
@@ -287,6 +287,32 @@ export class LaplacePosterior {
       }
     });
     return out;
+  }
+
+  /**
+   * One MacKay update of δ and σ at θ*: γ = Σ_j μ_j/(μ_j + σ²δ), δ ← γ/‖θ*‖², σ² ← ‖y − f‖²/(n·k − γ) (squared
+   * error; a zero ‖θ*‖ or residual keeps the old value). Returns γ. fit's `bayesian` mode.
+   * @internal
+   */
+  mackayUpdate(): number {
+    this.live();
+    const t = this.terms, { gamma } = effectiveParameters(this.form.spectrum(), this.sigma * this.sigma * this.delta);
+    if (t.weightNormSq > 0 && gamma > 0) this.delta = gamma / t.weightNormSq;
+    if (t.likelihood === 'gaussian' && t.misfit > 0 && t.count > gamma) this.sigma = Math.sqrt(t.misfit / (t.count - gamma));
+    this.form.setScale(this.delta, this.sigma * this.sigma);
+    return gamma;
+  }
+
+  /**
+   * (J̃ᵀJ̃ + σ²δI)⁻¹v for v of numParams values ('full' only): the regularised Gauss–Newton solve of fit's
+   * `bayesian` mode, through the Gram.
+   * @internal
+   */
+  shiftedSolve(v: Float64Array): Float64Array {
+    this.live();
+    const form = this.form;
+    if (!(form instanceof FullForm)) throw new ArgumentError('structure', "the regularised solve needs the 'full' structure");
+    return this.atMode(() => form.solve(v));
   }
 
   /** Frees the posterior's backend memory; later calls throw StateError. A second dispose is a no-op. */
