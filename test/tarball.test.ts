@@ -35,10 +35,12 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * worker-failure protocol, NGD's forward reuse, all documented) took it to 2027.2 KiB — the browser
  * build's map embeds every source again, so a documented line counts five times — and leaving the
  * generated base64 of the WASM builds out of that map brought it back to 1960.6 KiB: 2.0 MiB.
+ * Issue 19 (the Laplace posterior: four structures, the evidence and its optimiser, sampling, all
+ * documented) took it to 2154.1 KiB: 2.25 MiB.
  * README, CHANGELOG and LICENSE are documents, not code that `import 'natgrad'` loads: they have a
  * budget of their own (the user-first README of issue 13 is about 60 KiB, the CHANGELOG 10 KiB).
  */
-const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 2.0 * 1024 * 1024, docsBytes: 96 * 1024, files: 250 };
+const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 2.25 * 1024 * 1024, docsBytes: 96 * 1024, files: 250 };
 const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
@@ -95,7 +97,7 @@ describe('the tarball', () => {
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License[\s\S]*natgrad contributors/);
   });
 
-  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ 1.9 MiB unpacked, documents ≤ ${BUDGET.docsBytes / 1024} KiB)`, () => {
+  test(`stays within its size budget (≤ ${BUDGET.tarballBytes / 1024} KiB packed, library ≤ ${BUDGET.libraryUnpackedBytes / 1024 / 1024} MiB unpacked, documents ≤ ${BUDGET.docsBytes / 1024} KiB)`, () => {
     const library = pack.files.filter((f) => !f.path.startsWith('dist/cli.') && !DOCS.has(f.path)).reduce((s, f) => s + f.size, 0);
     const docs = pack.files.filter((f) => DOCS.has(f.path)).reduce((s, f) => s + f.size, 0);
     console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked, `

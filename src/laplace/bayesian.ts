@@ -39,7 +39,7 @@ export interface BayesianRecord {
  * 'full' posterior on `data` (n·k small enough for the Gram).
  */
 export function bayesianEpoch(net: Net, data: Batch, loss: Loss, prior: number, noise: number): BayesianRecord {
-  const gaussian = loss.name === 'squared-error';
+  const gaussian = loss.task === 'regression';
   const post = laplace(net, data, { loss: loss.name, prior, ...(gaussian ? { noise } : {}), structure: 'full' });
   try {
     const gamma = post.mackayUpdate();
@@ -82,6 +82,6 @@ export function bayesianStart(option: boolean | { prior?: number; noise?: number
   const { prior = 1, noise = 1 } = o;
   if (!(typeof prior === 'number' && prior > 0 && Number.isFinite(prior))) throw new ArgumentError('bayesian.prior', `must be a finite number > 0, got ${String(prior)}`);
   if (!(typeof noise === 'number' && noise > 0 && Number.isFinite(noise))) throw new ArgumentError('bayesian.noise', `must be a finite number > 0, got ${String(noise)}`);
-  if (o.noise !== undefined && loss.name !== 'squared-error') throw new ArgumentError('bayesian.noise', 'is the σ of squared error; cross-entropy has none');
+  if (o.noise !== undefined && loss.task !== 'regression') throw new ArgumentError('bayesian.noise', 'is the σ of squared error; cross-entropy has none');
   return { prior, noise };
 }

@@ -145,7 +145,7 @@ export class LaplacePosterior {
   predict(X: Float64Array, n: number): LaplacePrediction {
     const { mean, cov } = this.moments(X, n);
     const k = this.net.outputDim, fv = new Float64Array(n * k), v = new Float64Array(n * k);
-    const noise = this.loss.name === 'squared-error' ? this.sigma * this.sigma : 0;
+    const noise = this.terms.likelihood === 'gaussian' ? this.sigma * this.sigma : 0;
     for (let t = 0; t < n; t++) {
       for (let c = 0; c < k; c++) {
         fv[t * k + c] = Math.max(cov[t * k * k + c * k + c], 0);
@@ -180,7 +180,7 @@ export class LaplacePosterior {
     checkOneOf('method', method, ['probit', 'mc']);
     checkPositiveInteger('samples', samples);
     if (!Number.isSafeInteger(seed)) throw new ArgumentError('seed', `must be an integer, got ${describeValue(seed)}`);
-    if (this.loss.name !== 'cross-entropy') {
+    if (this.terms.likelihood !== 'categorical') {
       throw new ArgumentError('predictProba', "needs a cross-entropy posterior; a squared-error posterior's predictive is predict()");
     }
     const { mean, cov } = this.moments(X, n);
@@ -254,7 +254,7 @@ export class LaplacePosterior {
   } {
     this.live();
     checkOptions('optimize()', options, { prior: 'boolean', noise: 'boolean', steps: 'number' });
-    const gaussian = this.loss.name === 'squared-error';
+    const gaussian = this.terms.likelihood === 'gaussian';
     const { prior = true, noise = gaussian, steps = 100 } = options ?? {};
     checkPositiveInteger('steps', steps);
     if (noise && !gaussian) throw new ArgumentError('noise', 'cross-entropy has no noise σ to tune');
@@ -447,8 +447,8 @@ function checkFits(net: Net, structure: ResolvedStructure, n: number): void {
 export function laplace(net: Net, data: Batch, options: LaplaceOptions = {}): LaplacePosterior {
   checkOptions('laplace()', options, OPTIONS);
   const o = options ?? {};
-  const name = resolveLoss(o.loss).name;
-  const gaussian = name === 'squared-error';
+  // The likelihood follows the loss's task: Gaussian for regression (squared error), categorical for classification.
+  const gaussian = resolveLoss(o.loss).task === 'regression';
   const delta = o.prior ?? 1;
   checkPositive('prior', delta);
   if (o.noise !== undefined && !gaussian) throw new ArgumentError('noise', 'is the σ of squared error; cross-entropy has none');
