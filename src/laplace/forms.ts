@@ -19,7 +19,7 @@
  * The last three are block-diagonal over layers; 'kfac' and 'diagonal' ignore every cross-layer term.
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
-import { Workspace } from '../matrix.js';
+import { Workspace } from '../backend/matrix.js';
 import { ConvergenceError } from '../errors.js';
 import { gramFromCaptures } from '../nn/gram.js';
 import { jtv, jvpFromCapture } from '../nn/jacobian.js';

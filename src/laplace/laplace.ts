@@ -19,7 +19,7 @@
  *   approximation of JᵀΛJ in place of the exact one, and 'last-layer' counts only the last layer's θ.)
  */
 import type { Kernels } from '../kernels/types.js';
-import { Workspace } from '../matrix.js';
+import { Workspace } from '../backend/matrix.js';
 import { ArgumentError, OutOfMemoryError, StateError } from '../errors.js';
 import { seedIdentity } from '../nn/jacobian.js';
 import { resolveLoss, softmaxCrossEntropy, squaredError, type Loss, type LossSpec } from '../nn/losses.js';
