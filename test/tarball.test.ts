@@ -36,11 +36,12 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * build's map embeds every source again, so a documented line counts five times — and leaving the
  * generated base64 of the WASM builds out of that map brought it back to 1960.6 KiB: 2.0 MiB.
  * Issue 19 (the Laplace posterior: four structures, the evidence and its optimiser, sampling, all
- * documented) took it to 2154.1 KiB: 2.25 MiB.
+ * documented) took it to 2154.1 KiB (2171.5 KiB on issue 17's layout): 2.25 MiB. Its four modules are 16
+ * files (.js and .d.ts in dist/esm and dist/cjs): 241 → 257 files on issue 17's layout, so 280.
  * README, CHANGELOG and LICENSE are documents, not code that `import 'natgrad'` loads: they have a
  * budget of their own (the user-first README of issue 13 is about 60 KiB, the CHANGELOG 10 KiB).
  */
-const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 2.25 * 1024 * 1024, docsBytes: 96 * 1024, files: 250 };
+const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 2.25 * 1024 * 1024, docsBytes: 96 * 1024, files: 280 };
 const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
