@@ -117,6 +117,29 @@ describe.each(BACKENDS)('%s backend: train trajectories and the kfacPaper preset
     const pa = kfacPaper({ lr: 0.5 }), pb = kfac({ lr: 0.5, damping: 1e-12, normalization: 'sum', decay: 0, inverseEvery: 1 });
     for (let k = 0; k < 3; k++) { pa.step(a, { X, Y, n }); pb.step(b, { X, Y, n }); }
     expect(a.getParams()).toEqual(b.getParams());
-    a.dispose(); b.dispose();
+    a.dispose(); b.dispose(); pa.dispose(); pb.dispose();
+  });
+
+  test('kfacPaper is strict like every options object, and honours every kfac option (guard: false included)', () => {
+    expect(() => kfacPaper({ lr: 0.5, gaurd: false } as never)).toThrow(ArgumentError);
+    expect(() => kfacPaper({ lr: 0.5, gaurd: false } as never)).toThrow(/gaurd/);
+    expect(() => kfacPaper({ guard: 'no' } as never)).toThrow(ArgumentError);
+    expect(() => kfacPaper(5 as never)).toThrow(ArgumentError);
+    // η = 20 multiplies the residual by about 1 − 20·hᵢ: the loss grows. The raw preset keeps that step (the
+    // paper's method); the default guard undoes it and retries with more damping.
+    const loss = (net: ReturnType<typeof twoLayerReLU>) => net.predict(X, n).reduce((acc, u, i) => acc + (u - Y[i]) ** 2, 0) / 2;
+    const a = twoLayerReLU({ inputDim: d, width: 128, seed: 4 }), b = twoLayerReLU({ inputDim: d, width: 128, seed: 4 });
+    const before = loss(a);
+    const raw = kfacPaper({ lr: 20, guard: false }), guarded = kfacPaper({ lr: 20 });
+    raw.step(a, { X, Y, n });
+    guarded.step(b, { X, Y, n });
+    expect(loss(a)).toBeGreaterThan(10 * before);
+    expect(loss(b)).toBeLessThanOrEqual(1.5 * before);
+    // A key the preset also sets is the caller's to change: with a large damping the same step is short.
+    const other = kfacPaper({ lr: 20, damping: 1e6, guard: false }), c = twoLayerReLU({ inputDim: d, width: 128, seed: 4 });
+    other.step(c, { X, Y, n });
+    expect(loss(c)).toBeLessThan(1.5 * before);
+    a.dispose(); b.dispose(); c.dispose();
+    raw.dispose(); guarded.dispose(); other.dispose();
   });
 });

@@ -1,6 +1,8 @@
 /** E7 (P7): K-FAC as the paper analyses it — exact NGD in output space when d ≥ n, leverage-score contraction when n > d. */
-import { kfacPaper, ngd, train, twoLayerReLU, unitSphere, gaussianTargets, leverageScores } from '../../index.js';
+import { train, twoLayerReLU, unitSphere, gaussianTargets, leverageScores } from '../../index.js';
+import { rawKfac, rawNgd, trainOnce } from './raw.js';
 import type { BaseConfig, Experiment } from '../types.js';
+import { BOUNDS, type Bounds, regimeOf } from '../regime.js';
 import { check, fmt, median, residual, sq } from '../stats.js';
 
 export interface E7Config {
@@ -12,6 +14,7 @@ export interface E7Config {
   /** Coordinates with |r₀ᵢ| below this fraction of rms(r₀) are plotted, not judged. */
   minShare: number;
   tolerance: number;
+  bounds: Bounds;
 }
 
 export const e7: Experiment<E7Config> = {
@@ -22,16 +25,20 @@ export const e7: Experiment<E7Config> = {
   expected: 'per coordinate: median ≤ 2%, worst ≤ 10%',
   tolerance: 'd ≥ n: every K-FAC ratio within ±0.05 of NGD\'s, and the outputs after one step ≤ 5% (of the step) apart; n > d: over the coordinates with |r₀ᵢ| ≥ 0.1·rms(r₀), the median |r₁ᵢ/r₀ᵢ ÷ (1 − ηhᵢ) − 1| ≤ 2% and the worst ≤ 10%; every aggregate ratio ≤ 1 − η/λ_max(XᵀX)',
   knobs: ['m', 'seed'],
-  choices: [
-    'kfacPaper({ lr: η }) = kfac({ normalization: \'sum\', decay: 0, inverseEvery: 1, damping: 1e-12 })',
-    'η = 0.5, m = 4096, ν = 1, Gaussian targets, 6 steps',
-    'd ≥ n: n = 16 unit-sphere inputs in d = 32; n > d: n = 64 in d = 16 with anisotropy 1.5 (coordinate j scaled by (j + 1)^−1.5 before normalising), which spreads the leverage scores',
+  noKnob: {
+    n: 'its two cases fix n against d: d ≥ n (n = 16, d = 32) and n > d (n = 64, d = 16)',
+    d: 'its two cases fix d against n: d ≥ n (n = 16, d = 32) and n > d (n = 64, d = 16)',
+  },
+  choices: (c) => [
+    'kfacPaper({ lr: η, guard: false }) = kfac({ normalization: \'sum\', decay: 0, inverseEvery: 1, damping: 1e-12, guard: false }); NGD λ = 0, guard off',
+    `η = ${c.eta}, m = ${c.m}, ν = ${c.nu}, Gaussian targets, ${c.steps} steps`,
+    `d ≥ n: n = ${c.nWide} unit-sphere inputs in d = ${c.dWide}; n > d: n = ${c.nTall} in d = ${c.dTall} with anisotropy ${c.anisotropy} (coordinate j scaled by (j + 1)^−${c.anisotropy} before normalising), which spreads the leverage scores`,
+    `regime judged at m = ${c.m} on the n > d case: ρ ≤ ${c.bounds.rho} and ξ ≤ ${c.bounds.xi} (K-FAC's step is about twice NGD's minimum-norm one, so the bound is tighter)`,
     'coordinates with |r₀ᵢ| < 0.1·rms(r₀) are plotted but not judged (their ratio is the nonlinear remainder over a tiny number)',
     'per-coordinate tolerance: median 2%, worst 10%. K-FAC\'s parameter step is not the minimum-norm one (about twice as long), so its nonlinear remainder is larger than NGD\'s; measured over seeds 1–5 the worst judged coordinate was 2.9–6.3% at m = 4096 and 1.6–3.3% at m = 16384, the median 0.6–1.1% and 0.3–0.5%',
-    '--n and --d are ignored: the two cases need d ≥ n and n > d',
   ],
   config(b: BaseConfig): E7Config {
-    return { m: b.m ?? 4096, nu: 1, seed: b.seed ?? 1, eta: 0.5, steps: 6, nWide: 16, dWide: 32, nTall: 64, dTall: 16, anisotropy: 1.5, minShare: 0.1, tolerance: 0.05 };
+    return { m: b.m ?? 4096, nu: 1, seed: b.seed ?? 1, eta: 0.5, steps: 6, nWide: 16, dWide: 32, nTall: 64, dTall: 16, anisotropy: 1.5, minShare: 0.1, tolerance: 0.05, bounds: BOUNDS.E7 };
   },
   run(c) {
     // d ≥ n: K-FAC against exact NGD.
@@ -39,10 +46,11 @@ export const e7: Experiment<E7Config> = {
     const a = twoLayerReLU({ inputDim: c.dWide, width: c.m, nu: c.nu, seed: c.seed + 2 });
     const b = twoLayerReLU({ inputDim: c.dWide, width: c.m, nu: c.nu, seed: c.seed + 2 });
     const u0 = a.predict(Xw, c.nWide);
-    const hk = train(a, wide, kfacPaper({ lr: c.eta }), { steps: 1 }), hn = train(b, wide, ngd({ lr: c.eta, damping: 0 }), { steps: 1 });
+    const optK = rawKfac(c.eta), optN = rawNgd(c.eta, 0);
+    const hk = train(a, wide, optK, { steps: 1 }), hn = train(b, wide, optN, { steps: 1 });
     const uk = a.predict(Xw, c.nWide), un = b.predict(Xw, c.nWide);
     const outputGap = Math.sqrt(sq(uk.map((v, i) => v - un[i])) / sq(un.map((v, i) => v - u0[i])));
-    const hk2 = train(a, wide, kfacPaper({ lr: c.eta }), { steps: c.steps }), hn2 = train(b, wide, ngd({ lr: c.eta, damping: 0 }), { steps: c.steps });
+    const hk2 = trainOnce(a, wide, optK, { steps: c.steps }), hn2 = trainOnce(b, wide, optN, { steps: c.steps });
     a.dispose(); b.dispose();
     const lk = [...hk, ...hk2].map((r) => r.loss), ln = [...hn, ...hn2].map((r) => r.loss);
     const wideRows: { method: string; step: number; ratio: number }[] = [];
@@ -56,8 +64,9 @@ export const e7: Experiment<E7Config> = {
     const X = unitSphere(c.nTall, c.dTall, c.seed, { anisotropy: c.anisotropy }), Y = gaussianTargets(c.nTall, c.seed + 1), n = c.nTall;
     const { scores: h, lambdaMax } = leverageScores(X, n);
     const net = twoLayerReLU({ inputDim: c.dTall, width: c.m, nu: c.nu, seed: c.seed + 2 });
+    const regime = regimeOf(net, X, Y, n, c.nu, c.m, c.bounds);
     const r0 = residual(net, X, Y, n);
-    const opt = kfacPaper({ lr: c.eta });
+    const opt = rawKfac(c.eta);
     opt.step(net, { X, Y, n });
     const r1 = residual(net, X, Y, n);
     const rms = Math.sqrt(sq(r0) / n);
@@ -70,7 +79,7 @@ export const e7: Experiment<E7Config> = {
       if (isJudged) { judged++; errors.push(Math.abs(measured / predicted - 1)); worst = Math.max(worst, errors[errors.length - 1]); }
     }
     const medianError = errors.length ? median(errors) : NaN;
-    const hist = train(net, { X, Y, n }, opt, { steps: c.steps });
+    const hist = trainOnce(net, { X, Y, n }, opt, { steps: c.steps });
     net.dispose();
     const losses = [sq(r0) / 2, ...hist.map((r) => r.loss)];
     const bound = 1 - c.eta / lambdaMax, hMin = Math.min(...h);
@@ -88,6 +97,7 @@ export const e7: Experiment<E7Config> = {
       ],
       summary: { outputGap, ratioGap, worstCoordinate: worst, medianCoordinate: medianError, judged, bound, worstAggregate, leverageMin: hMin, leverageMax: Math.max(...h) },
       series: { wide: wideRows, scatter, tall: tallRows },
+      regime,
       notes: [
         `d ≥ n (n = ${c.nWide}, d = ${c.dWide}): after one step K-FAC's outputs are ${fmt(100 * outputGap, 3)}% (of NGD's output step) from NGD's; their per-step ratios differ by at most ${fmt(ratioGap)}.`,
         `n > d (n = ${n}, d = ${c.dTall}): leverage scores span ${fmt(hMin)} … ${fmt(Math.max(...h))}, so the predicted per-coordinate factors span ${fmt(1 - c.eta * Math.max(...h))} … ${fmt(1 - c.eta * hMin)}; measured deviation: median ${fmt(100 * medianError, 3)}%, worst ${fmt(100 * worst, 3)}% over ${judged} judged coordinates.`,
