@@ -88,7 +88,7 @@ test('results.json and the report are written as each experiment finishes: a run
 
 test('a passing run exits 0 under --check and prints the table; knobs an experiment lacks are reported ignored', () => {
   const out = join(dir, 'pass');
-  const r = run('--check', '--only', 'E1,E7', '--n', '16', '--d', '8', '--m', '2048', '--out', out);
+  const r = run('--check', '--only', 'E1,E7', '--n', '16', '--d', '8', '--m', '4096', '--out', out);
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/^id\s+claim\s+expected\s+measured\s+verdict\s+seconds$/m);
   expect(r.out).toMatch(/^E1 .* PASS /m);

@@ -121,11 +121,12 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   const report = await ReportWriter.create();
   const toJson = (r: Results) => JSON.stringify(r, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1);
   // Written after every experiment: a crash (or Ctrl-C) keeps what already ran, marked complete: false.
+  // The figures and the page first, results.json last: once results.json names an experiment, its report is there.
   const save = (r: Results) => {
-    writeAtomic(join(dir, 'results.json'), toJson(r));
     const rendered = report.render(r);
     for (const f of rendered.newFigures) writeFileSync(join(dir, 'figures', f.name), f.svg);
     writeAtomic(join(dir, 'index.html'), rendered.html);
+    writeAtomic(join(dir, 'results.json'), toJson(r));
   };
   const results = await runAll(opts.base, opts.only, { cpu }, { onStart: (e, i, total) => bar?.update(i, total, `${e.id} ${e.title}`), onDone: save });
   bar?.stop(results.experiments.length);
