@@ -19,7 +19,12 @@ interface Figure { caption: string; options: Record<string, unknown> }
 const PALETTE = ['#4269d0', '#efb118', '#ff725c', '#6cc5b0', '#3ca951', '#ff8ab7', '#a463f2', '#97bbf5', '#9c6b4e', '#9498a0'];
 
 /** A legend item drawn inside the chart's top margin: a line, a dot or a symbol, and its label. */
-interface LegendItem { label: string; color: string; kind?: 'line' | 'dashed' | 'dot' | 'star' | 'triangle' }
+interface LegendItem {
+  label: string; color: string;
+  kind?: 'line' | 'dashed' | 'dot' | 'star' | 'triangle' | 'circle' | 'cross' | 'diamond' | 'square';
+  /** Drawn as an outline (the chart's symbols are stroked, not filled). */
+  hollow?: boolean;
+}
 
 const MARGIN_TOP = 40;
 
@@ -44,7 +49,7 @@ function legend(P: PlotModule, title: string, items: LegendItem[]): Mark[] {
       marks.push(P.text([kind === 'line' ? '━━' : '╺ ╸'], { ...at, dx: x - 1, textAnchor: 'start', fill: it.color, fontSize: 11 }));
       x += 24;
     } else {
-      marks.push(P.dot([0], { ...at, dx: x + 6, fill: it.color, stroke: it.color, r: kind === 'star' ? 5 : 3.5, symbol: kind === 'dot' ? 'circle' : kind }));
+      marks.push(P.dot([0], { ...at, dx: x + 6, fill: it.hollow ? 'none' : it.color, stroke: it.color, r: kind === 'star' ? 5 : 3.5, symbol: kind === 'dot' ? 'circle' : kind }));
       x += 16;
     }
     marks.push(P.text([it.label], { ...at, dx: x, textAnchor: 'start', fill: '#333' }));
@@ -115,7 +120,7 @@ function figures(P: PlotModule, r: ExperimentResult): Figure[] {
           symbol: { domain: ['sphere', 'anisotropic'], range: ['circle', 'triangle'] },
           marks: [P.ruleY(refs, { strokeDasharray: '4 3', stroke: '#888' }),
             P.dot(s.ratios, { x: (d: { step: number; labels: string }) => d.step + (d.labels === 'smooth' ? 0.12 : -0.12), y: 'ratio', stroke: 'eta', symbol: 'geometry', r: 3 }),
-            ...legend(P, 'η', [...etas.items.map((i) => ({ ...i, kind: 'dot' as const })), { label: 'sphere', color: '#555', kind: 'dot' }, { label: 'anisotropic', color: '#555', kind: 'triangle' }])] } },
+            ...legend(P, 'η', [...etas.items.map((i) => ({ ...i, kind: 'dot' as const })), { label: 'sphere', color: '#555', kind: 'circle', hollow: true }, { label: 'anisotropic', color: '#555', kind: 'triangle', hollow: true }])] } },
       ];
     }
     case 'E3': {
@@ -215,7 +220,7 @@ function figures(P: PlotModule, r: ExperimentResult): Figure[] {
         { caption: 'Test predictions at the largest width (first 24 held-out inputs): GD, NGD, the kernel predictor and the initial net.', options: {
           x: stepAxis(num(s.predictions, 'input'), 'held-out input'), y: { label: 'f(x)', grid: true }, color: preds.scale,
           symbol: { domain: ['GD', 'NGD', 'kernel', 'init'], range: ['circle', 'cross', 'diamond', 'square'] },
-          marks: [P.dot(s.predictions, { x: 'input', y: 'value', stroke: 'method', symbol: 'method', r: 3.5 }), ...legend(P, '', preds.items.map((i) => ({ ...i, kind: 'dot' as const })))] } },
+          marks: [P.dot(s.predictions, { x: 'input', y: 'value', stroke: 'method', symbol: 'method', r: 3.5 }), ...legend(P, '', preds.items.map((i, k) => ({ ...i, kind: (['circle', 'cross', 'diamond', 'square'] as const)[k], hollow: true })))] } },
       ];
     }
     case 'F1': return f1Figures(P, r, s);
