@@ -156,7 +156,8 @@ export class FullForm extends FormBase implements PosteriorForm {
 
   covariance(test: Capture, out: Float64Array): void {
     const kernels = this.kernels, net = this.net, N = this.N, k = this.k, nt = test.n, Nt = nt * k, n = this.n;
-    const C = this.ws.get('C', N * Nt), Bx = this.ws.get('Bx', N * Nt), Ax = this.ws.get('Ax', n * nt);
+    // Every block is allocated before the loop takes its views: an allocation can grow memory.
+    const C = this.ws.get('C', N * Nt), Bx = this.ws.get('Bx', N * Nt), Ax = this.ws.get('Ax', n * nt), norms = this.ws.get('an', nt);
     out.fill(0);
     let first = true;
     for (let l = 0; l < net.layers.length; l++) {
@@ -179,7 +180,7 @@ export class FullForm extends FormBase implements PosteriorForm {
       }
       first = false;
       // J*J*ᵀ's diagonal blocks: (ā_t·ā_t)·B_test[(t,c)]·B_test[(t,c′)].
-      const norms = this.ws.get('an', nt), A = test.a[l] >> 3, An = norms >> 3;
+      const A = test.a[l] >> 3, An = norms >> 3;
       for (let t = 0; t < nt; t++) {
         let s = 0;
         for (let j = 0; j < inA; j++) s += h[A + t * inA + j] * h[A + t * inA + j];

@@ -69,6 +69,36 @@ describe.each(BACKENDS)('laplace on %s', (backend) => {
     post.dispose(); net.dispose();
   });
 
+  test("'full' predict re-makes its views when an allocation grows memory", () => {
+    const { net, X, Y, n } = problem('se', 11);
+    const nt = 7, Xt = randn(5, nt * 3);
+    for (const structure of ['full'] as const) {
+      const post = laplace(net, { X, Y, n }, { prior: 0.7, noise: 0.3, structure });
+      const quiet = post.predict(Xt, nt).functionVariance;
+      post.dispose();
+      // A second posterior whose first predict meets a growing memory: the allocation of the chunk's
+      // one-value-per-input scratch block (the only one of nt values here) forces WebAssembly.Memory.grow.
+      const again = laplace(net, { X, Y, n }, { prior: 0.7, noise: 0.3, structure });
+      const k = net.kernels, alloc = k.alloc.bind(k);
+      let grown = false;
+      k.alloc = (count: number) => {
+        if (count !== nt || grown) return alloc(count);
+        grown = true;
+        const before = k.memoryBytes(), filler = alloc(Math.ceil(before / 8));
+        const p = alloc(count);
+        k.free(filler);
+        expect(k.memoryBytes()).toBeGreaterThan(before);
+        return p;
+      };
+      let grew: Float64Array;
+      try { grew = again.predict(Xt, nt).functionVariance; } finally { k.alloc = alloc; }
+      expect(grown).toBe(true);
+      allClose(grew, quiet, { rtol: 0, atol: 0, label: `${structure} after growth` });
+      again.dispose();
+    }
+    net.dispose();
+  });
+
   test('the net is never changed; predictions use θ* even after the net moves', () => {
     const { net, X, Y, n, Xt, nt } = problem('ce', 2);
     const theta = net.getParams(), u = net.predict(Xt, nt);
