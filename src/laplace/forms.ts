@@ -118,7 +118,14 @@ export class FullForm extends FormBase implements PosteriorForm {
     this.weightNormSq = this.normSq(() => true);
     this.G = this.ws.get('G', this.N * this.N);
     this.L = this.ws.get('L', this.N * this.N);
-    gramFromCaptures(cap, cap, this.ws, this.G);
+    // The Gram's scratch (an (n·k)² block per trainable layer beyond the first) is freed at once:
+    // what 'full' keeps is G, its factor and the eigenvectors, as values() counts.
+    const scratch = new Workspace(net.kernels);
+    try {
+      gramFromCaptures(cap, cap, scratch, this.G);
+    } finally {
+      scratch.dispose();
+    }
   }
 
   /** Values of backend memory 'full' holds for n·k = N beyond the capture: G, its factor, the eigenvectors optimize() makes. */

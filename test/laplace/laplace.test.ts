@@ -99,6 +99,26 @@ describe.each(BACKENDS)('laplace on %s', (backend) => {
     net.dispose();
   });
 
+  test("'full' holds the documented 3·(n·k)² values on a net of several layers: G, its factor, the eigenvectors", () => {
+    const { net, X, Y, n } = problem('se', 11);
+    const N = n * net.outputDim, k = net.kernels, alloc = k.alloc.bind(k), free = k.free.bind(k);
+    const live = new Map<number, number>();
+    k.alloc = (count: number) => { const p = alloc(count); live.set(p, count); return p; };
+    k.free = (p: number) => { live.delete(p); free(p); };
+    const squares = () => [...live.values()].filter((c) => c >= N * N).length;
+    try {
+      const post = laplace(net, { X, Y, n }, { prior: 0.7, noise: 0.3, structure: 'full' });
+      expect(squares()).toBe(2);
+      post.optimize();
+      expect(squares()).toBe(3);
+      post.dispose();
+      expect(live.size).toBe(0);
+    } finally {
+      k.alloc = alloc; k.free = free;
+    }
+    net.dispose();
+  });
+
   test('the net is never changed; predictions use θ* even after the net moves', () => {
     const { net, X, Y, n, Xt, nt } = problem('ce', 2);
     const theta = net.getParams(), u = net.predict(Xt, nt);
