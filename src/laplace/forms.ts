@@ -53,18 +53,19 @@ export interface PosteriorForm {
   dispose(): void;
 }
 
-/** The state every form shares: the net, its training capture (seeded, back-propagated) and a workspace. */
+/**
+ * The state every form shares: the net, its training capture (seeded, back-propagated) and a workspace,
+ * the caller's: a form whose constructor throws never exists to be disposed, so the caller frees `ws` then.
+ */
 abstract class FormBase {
   protected readonly kernels: Kernels;
-  protected readonly ws: Workspace;
   protected readonly n: number;
   protected readonly k: number;
   protected delta = 1;
   protected sigma2 = 1;
 
-  constructor(protected readonly net: Net, protected readonly cap: Capture) {
+  constructor(protected readonly net: Net, protected readonly cap: Capture, protected readonly ws: Workspace) {
     this.kernels = net.kernels;
-    this.ws = new Workspace(net.kernels);
     this.n = cap.n;
     this.k = cap.q;
   }
@@ -112,8 +113,8 @@ export class FullForm extends FormBase implements PosteriorForm {
   private readonly L: Ptr;
   private eigen: Float64Array | undefined;
 
-  constructor(net: Net, cap: Capture) {
-    super(net, cap);
+  constructor(net: Net, cap: Capture, ws: Workspace) {
+    super(net, cap, ws);
     this.N = this.n * this.k;
     this.weightNormSq = this.normSq(() => true);
     this.G = this.ws.get('G', this.N * this.N);
@@ -300,8 +301,8 @@ export class FactoredForm extends FormBase implements PosteriorForm {
   private readonly blocks: FactoredBlock[] = [];
   private eigen: Float64Array | undefined;
 
-  constructor(net: Net, cap: Capture, readonly structure: 'kfac' | 'diagonal') {
-    super(net, cap);
+  constructor(net: Net, cap: Capture, ws: Workspace, readonly structure: 'kfac' | 'diagonal') {
+    super(net, cap, ws);
     this.weightNormSq = this.normSq(() => true);
     const kernels = this.kernels, n = this.n, k = this.k, N = n * k;
     net.layers.forEach((Ly, l) => {
@@ -431,8 +432,8 @@ export class LastLayerForm extends FormBase implements PosteriorForm {
   private readonly mu: Float64Array;
   private readonly d: Float64Array;
 
-  constructor(net: Net, cap: Capture) {
-    super(net, cap);
+  constructor(net: Net, cap: Capture, ws: Workspace) {
+    super(net, cap, ws);
     const l = net.layers.length - 1, Ly = net.layers[l], n = this.n, k = this.k, inA = Ly.inA, PL = k * inA;
     this.layer = l; this.inA = inA; this.PL = PL;
     this.weightNormSq = this.normSq((i) => i === l);

@@ -474,20 +474,19 @@ export function laplace(net: Net, data: Batch, options: LaplaceOptions = {}): La
   }
   checkFits(net, structure, n);
 
-  const cap = new Capture(net), ws = new Workspace(net.kernels);
-  let form: PosteriorForm | undefined;
+  const cap = new Capture(net), ws = new Workspace(net.kernels), formWs = new Workspace(net.kernels);
   try {
     net.forward(cap, X, n, k);
     const c = ws.get('c', n * k);
     const value = loss.gaussNewton(net.kernels.f64(), cap.output >> 3, Y, n, k, cap.b[cap.b.length - 1] >> 3, c >> 3);
     net.backward(cap);
-    form = structure === 'full' ? new FullForm(net, cap)
-      : structure === 'last-layer' ? new LastLayerForm(net, cap)
-        : new FactoredForm(net, cap, structure);
+    const form: PosteriorForm = structure === 'full' ? new FullForm(net, cap, formWs)
+      : structure === 'last-layer' ? new LastLayerForm(net, cap, formWs)
+        : new FactoredForm(net, cap, formWs, structure);
     const terms: EvidenceTerms = { likelihood: gaussian ? 'gaussian' : 'categorical', count: n * k, misfit: gaussian ? 2 * value : value, weightNormSq: form.weightNormSq };
     return new LaplacePosterior(net, cap, form, loss, terms, delta, sigma);
   } catch (e) {
-    form?.dispose();
+    formWs.dispose();
     cap.dispose();
     if (e instanceof OutOfMemoryError && !e.message.includes('structure')) {
       throw new OutOfMemoryError(e.bytes, `${e.message.replace(/^out of memory: \d+ bytes asked for; /, '')}; the '${structure}' posterior does not fit: use structure ${structure === 'full' ? "'kfac' or 'last-layer'" : "'diagonal'"}`);

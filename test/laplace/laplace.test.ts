@@ -119,6 +119,31 @@ describe.each(BACKENDS)('laplace on %s', (backend) => {
     net.dispose();
   });
 
+  test('a posterior that fails while it is fitted frees everything it allocated', () => {
+    const { net, X, Y, n } = problem('se', 11);
+    const N = n * net.outputDim, k = net.kernels, alloc = k.alloc.bind(k), free = k.free.bind(k);
+    const theta = net.getParams();
+    for (const structure of STRUCTURES) {
+      const live = new Set<number>();
+      // The structure's own large block (the Gram's factor, a factor's eigenvectors, the last layer's GGN)
+      // is refused: the backend is out of memory half-way through the form.
+      let seen = 0;
+      const big = structure === 'full' ? N * N : structure === 'last-layer' ? 2 * 2 * 5 * 5 : 6 * 6;
+      k.alloc = (count: number) => {
+        if (count === big && ++seen === 2) throw new OutOfMemoryError(8 * count, 'refused by the test');
+        const p = alloc(count); live.add(p); return p;
+      };
+      k.free = (p: number) => { live.delete(p); free(p); };
+      let err: unknown;
+      try { laplace(net, { X, Y, n }, { prior: 0.7, noise: 0.3, structure }); } catch (e) { err = e; } finally { k.alloc = alloc; k.free = free; }
+      expect(seen).toBeGreaterThanOrEqual(2);
+      expect(err).toBeInstanceOf(OutOfMemoryError);
+      expect([structure, live.size]).toEqual([structure, 0]);
+    }
+    allClose(net.getParams(), theta, { rtol: 0, atol: 0 });
+    net.dispose();
+  });
+
   test('the net is never changed; predictions use θ* even after the net moves', () => {
     const { net, X, Y, n, Xt, nt } = problem('ce', 2);
     const theta = net.getParams(), u = net.predict(Xt, nt);
