@@ -12,3 +12,4 @@ export { syev } from "./eigh";
 export { firstNonFinite } from "./vector";
 export { relu, reluMask } from "./nn";
 export { packMask, maskGram, maskGramRows } from "./mask";
+export { taylorActivation, taylorBackward, rowOuterSum } from "./taylor";

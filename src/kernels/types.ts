@@ -107,7 +107,42 @@ export interface Kernels {
    * integers, so each entry is one rounding of alpha·count. out must not overlap masks.
    */
   maskGram(n: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void;
+
+  /**
+   * Input derivatives through an activation, for a *channel block*: n examples of S = 1 + g + lap
+   * contiguous rows each — the value (row i·S), g input-gradient components (rows i·S + 1 … i·S + g)
+   * and, when lap = 1, the weighted Laplacian Σ_c w_c ∂²/∂x_c² (row i·S + g + 1). From the
+   * pre-activation channels z ((n·S) × m, contiguous) it writes into h ((n·S) × m at leading dimension
+   * ldh ≥ m; columns m … ldh − 1 untouched), with v, ∂_c, L the value, gradient and Laplacian rows of z:
+   *   h_v = scale·σ(v),  h_c = scale·σ′(v)·∂_c,  h_L = scale·(σ′(v)·L + σ″(v)·Σ_c w_c ∂_c²),
+   * and σ′, σ″, σ‴ at v into deriv ((3n) × m: rows 3i, 3i + 1, 3i + 2). `act` is a code of
+   * {@link TAYLOR_ACTIVATIONS}; wts holds the g weights w_c (g = 0 reads none). Outputs must not overlap inputs.
+   */
+  taylorActivation(act: number, n: number, g: number, lap: number, m: number, z: Ptr, wts: Ptr, scale: number,
+    h: Ptr, ldh: number, deriv: Ptr): void;
+  /**
+   * The adjoint of {@link Kernels.taylorActivation}: from hb, the adjoint of the h channels ((n·S) × ldhb,
+   * columns 0 … m − 1 read), z and deriv as that call left them, it writes zb ((n·S) × m, contiguous), the
+   * adjoint of the z channels; with a = scale·hb:
+   *   zb_v = σ′·a_v + σ″·Σ_c ∂_c·a_c + (σ″·L + σ‴·Σ_c w_c ∂_c²)·a_L,  zb_c = σ′·a_c + 2w_c·σ″·∂_c·a_L,  zb_L = σ′·a_L.
+   * zb must not overlap the inputs.
+   */
+  taylorBackward(n: number, g: number, lap: number, m: number, z: Ptr, deriv: Ptr, wts: Ptr, scale: number,
+    hb: Ptr, ldhb: number, zb: Ptr): void;
+  /**
+   * Per-example sums of outer products: out[i, r·k + c] = Σ_{s<S} b[i·S + s, r]·a[i·S + s, c] for
+   * b (n·S) × mo and a (n·S) × k (both contiguous), out n rows at leading dimension ldo. With b a channel
+   * block's output adjoints and a its effective inputs, row i is example i's Jacobian row for a layer's
+   * mo × k weight block (row-major). out must not overlap a or b.
+   */
+  rowOuterSum(n: number, S: number, mo: number, k: number, b: Ptr, a: Ptr, out: Ptr, ldo: number): void;
 }
+
+/**
+ * The activation codes of {@link Kernels.taylorActivation}: the smooth activations whose σ′, σ″ and σ‴
+ * the kernels know.
+ */
+export const TAYLOR_ACTIVATIONS = { identity: 0, tanh: 1, sigmoid: 2, softplus: 3 } as const;
 
 /**
  * The compute kernels, by name: the WASM binding binds exactly these exports and refuses a module that
@@ -115,7 +150,7 @@ export interface Kernels {
  */
 export const KERNEL_NAMES = [
   'gemm', 'syrk', 'hadamard', 'mirrorLower', 'potrf', 'trsm', 'potrs', 'potri', 'syev',
-  'firstNonFinite', 'relu', 'reluMask', 'packMask', 'maskGram',
+  'firstNonFinite', 'relu', 'reluMask', 'packMask', 'maskGram', 'taylorActivation', 'taylorBackward', 'rowOuterSum',
 ] as const;
 
 export type KernelName = typeof KERNEL_NAMES[number];

@@ -8,6 +8,7 @@ import { syev } from './eigh.js';
 import { firstNonFinite } from './vector.js';
 import { relu, reluMask } from './nn.js';
 import { packMask, maskGram } from './mask.js';
+import { taylorActivation, taylorBackward, rowOuterSum } from './taylor.js';
 
 /**
  * The plain-TypeScript backend: the reference the WASM kernels are tested against,
@@ -78,5 +79,16 @@ export class JsKernels implements Kernels {
   }
   maskGram(n: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void {
     maskGram(this.heap.f64(), this.heap.u32(), n, words, masks >> 2, alpha, out >> 3, ldo);
+  }
+  taylorActivation(act: number, n: number, g: number, lap: number, m: number, z: Ptr, wts: Ptr, scale: number,
+    h: Ptr, ldh: number, deriv: Ptr): void {
+    taylorActivation(this.heap.f64(), act, n, g, lap, m, z >> 3, wts >> 3, scale, h >> 3, ldh, deriv >> 3);
+  }
+  taylorBackward(n: number, g: number, lap: number, m: number, z: Ptr, deriv: Ptr, wts: Ptr, scale: number,
+    hb: Ptr, ldhb: number, zb: Ptr): void {
+    taylorBackward(this.heap.f64(), n, g, lap, m, z >> 3, deriv >> 3, wts >> 3, scale, hb >> 3, ldhb, zb >> 3);
+  }
+  rowOuterSum(n: number, S: number, mo: number, k: number, b: Ptr, a: Ptr, out: Ptr, ldo: number): void {
+    rowOuterSum(this.heap.f64(), n, S, mo, k, b >> 3, a >> 3, out >> 3, ldo);
   }
 }

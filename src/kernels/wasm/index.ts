@@ -149,6 +149,9 @@ export class WasmKernels implements Kernels {
   declare readonly reluMask: Kernels['reluMask'];
   declare readonly packMask: Kernels['packMask'];
   declare readonly maskGram: Kernels['maskGram'];
+  declare readonly taylorActivation: Kernels['taylorActivation'];
+  declare readonly taylorBackward: Kernels['taylorBackward'];
+  declare readonly rowOuterSum: Kernels['rowOuterSum'];
   private readonly ex: WasmExports;
   private readonly memory: WebAssembly.Memory;
   private view: Float64Array;
