@@ -98,3 +98,17 @@ export { unitSphere, nearParallelPairs, gaussianTargets, smoothTarget } from './
 export type { UnitSphereOptions } from './diagnostics/data.js';
 export { kfacPaper } from './optim/presets.js';
 export type { KfacPaperOptions } from './optim/presets.js';
+
+// ---- Physics-informed nets (issue 20): PDE problems, energy natural gradient, L-BFGS --------------------------
+export { pde, PdeProblem } from './pde/problem.js';
+export type { PdeOptions, PdeEquation, PdeCondition, PointFunction, SolutionErrors } from './pde/problem.js';
+export type { Sampler, Box } from './pde/sample.js';
+export { poisson, heat, nonlinearPoisson } from './pde/problems.js';
+export type { BuiltinProblemOptions } from './pde/problems.js';
+export { solvePde } from './pde/solve.js';
+export type { SolvePdeOptions, PdeRecord } from './pde/solve.js';
+export { engd } from './optim/engd.js';
+export type { Engd, EngdOptions, EngdStepStats } from './optim/engd.js';
+export { lbfgs } from './optim/lbfgs.js';
+export type { Lbfgs, LbfgsOptions, LbfgsStepStats, GradientObjective } from './optim/lbfgs.js';
+export type { ResidualObjective } from './optim/objective.js';

@@ -7,6 +7,7 @@ import { NatgradError, VERSION } from '../index.js';
 import { CliError } from './args.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
+import { pdeCommand } from './pde.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 import { reproduceCommand } from './reproduce.js';
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Command> = {
   predict: { run: predictCommand, summary: "a saved model's predictions for the rows of a CSV table" },
   evaluate: { run: evaluateCommand, summary: "a saved model's loss and metrics on a CSV table" },
   demo: { run: demoCommand, summary: "exact NGD against GD on the paper's two-layer ReLU net" },
+  pde: { run: pdeCommand, summary: 'a physics-informed net on Poisson 2-D/5-D, heat or −Δu + u³ = f: ENGD, Adam, L-BFGS' },
 };
 
 /** The command run when none is given. */

@@ -11,7 +11,7 @@
  * `maxRetries` it is refused with θ bit-for-bit unchanged.
  */
 import type { Ptr } from '../kernels/types.js';
-import { Workspace } from '../matrix.js';
+import { Workspace } from '../backend/matrix.js';
 import { ArgumentError, StateError } from '../errors.js';
 import type { Net } from '../nn/net.js';
 import { checkNonNegative, checkOneOf, checkOptions, type OptionShape } from '../validate.js';
@@ -52,8 +52,11 @@ export interface EngdOptions {
 export interface EngdStepStats extends StepStats {
   /** The step size the line search chose (0 when refused). */
   lr: number;
+  /** The system solved: P × P ('param') or N × N ('gram'). */
   form: 'gram' | 'param';
+  /** λ of the accepted (or last) attempt. */
   damping: number;
+  /** How the system was solved. */
   solver: 'cholesky' | 'eigh';
 }
 
@@ -65,6 +68,7 @@ const ENGD_OPTIONS: OptionShape = {
 
 /** An ENGD optimizer: steps a net on a residual objective. */
 export interface Engd {
+  /** 'engd'. */
   readonly name: 'engd';
   /** One ENGD iteration on `objective` at the net's parameters; they change only when `accepted`. */
   step(net: Net, objective: ResidualObjective): EngdStepStats;

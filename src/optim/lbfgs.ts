@@ -5,7 +5,7 @@
  * Its memory (the last m pairs s = Δθ, y = Δ∇L) lives in the backend's memory beside θ.
  */
 import type { Ptr } from '../kernels/types.js';
-import { Workspace } from '../matrix.js';
+import { Workspace } from '../backend/matrix.js';
 import { ArgumentError, StateError } from '../errors.js';
 import type { Net } from '../nn/net.js';
 import { checkOptions, got, type OptionShape } from '../validate.js';
@@ -14,6 +14,7 @@ import type { StepStats } from './types.js';
 
 /** What L-BFGS needs of an objective: L(θ) and ∇θL at the net's current parameters. */
 export interface GradientObjective {
+  /** L(θ) at the net's parameters, and ∇θL into `grad` (numParams values at a byte pointer). */
   lossAndGradient(net: Net, grad: Ptr): number;
 }
 
@@ -39,7 +40,9 @@ export interface LbfgsStepStats extends StepStats {
 
 /** An L-BFGS optimizer bound to the first net it steps. */
 export interface Lbfgs {
+  /** 'lbfgs'. */
   readonly name: 'lbfgs';
+  /** One iteration (direction, line search, memory update); θ changes only when `accepted`. */
   step(net: Net, objective: GradientObjective): LbfgsStepStats;
   /** Forgets the memory pairs. */
   reset(): void;

@@ -8,6 +8,7 @@
 import type { Ptr } from '../kernels/types.js';
 import type { Net } from '../nn/net.js';
 
+/** A least-squares objective L(θ) = ½‖r(θ)‖² over a net's parameters (see the module comment). */
 export interface ResidualObjective {
   /** N: the number of residuals. */
   readonly residuals: number;

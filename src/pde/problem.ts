@@ -7,7 +7,7 @@
  * Jacobian rows come from the derivative-carrying pass (taylor.ts) over the kernels.
  */
 import type { Ptr } from '../kernels/types.js';
-import { Workspace } from '../matrix.js';
+import { Workspace } from '../backend/matrix.js';
 import { ArgumentError, NonFiniteError, ShapeError } from '../errors.js';
 import type { Net } from '../nn/net.js';
 import type { ResidualObjective } from '../optim/objective.js';
@@ -29,7 +29,12 @@ export interface PdeEquation {
   /** c: coefficient of u. */
   value?: number;
   /** N(u) and its derivative N′(u): a pointwise nonlinear term, linearised Gauss–Newton style. */
-  nonlinear?: { f: (u: number) => number; df: (u: number) => number };
+  nonlinear?: {
+    /** N(u). */
+    f: (u: number) => number;
+    /** N′(u). */
+    df: (u: number) => number;
+  };
 }
 
 /** A boundary or initial condition u = g on a set of points. */
@@ -87,10 +92,22 @@ export interface SolutionErrors {
   points: number;
 }
 
-/** A PDE problem: a {@link ResidualObjective} for `engd`, `lbfgs` and first-order loops. Make it with {@link pde}. */
+/**
+ * A PDE problem: a {@link ResidualObjective} for `engd`, `lbfgs` and first-order loops. Make it with
+ * {@link pde} or a built-in ({@link poisson}, {@link heat}, {@link nonlinearPoisson}).
+ *
+ * @example
+ * await init();
+ * const problem = poisson({ dim: 2 });
+ * const net = mlp({ sizes: [2, 32, 1], activation: 'tanh', init: 'glorot', seed: 0 });
+ * solvePde(net, problem, { iterations: 100 });
+ * problem.errors(net).l2;   // ≈ 2e-7
+ * problem.dispose();
+ */
 export class PdeProblem implements ResidualObjective {
   /** d: coordinates of a point (time included). */
   readonly dim: number;
+  /** N: the number of residuals (all terms' points). */
   readonly residuals: number;
   /** The box. */
   readonly domain: Box;
@@ -162,7 +179,12 @@ export class PdeProblem implements ResidualObjective {
   }
 
   /** The terms' names and point counts. */
-  get sizes(): { name: string; points: number }[] {
+  get sizes(): {
+    /** 'interior', 'boundary' or 'initial'. */
+    name: string;
+    /** Its number of points. */
+    points: number;
+  }[] {
     return this.terms.map((t) => ({ name: t.name, points: t.points.n }));
   }
 

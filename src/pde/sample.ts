@@ -7,11 +7,21 @@ import { Rng } from '../nn/random.js';
 import { got } from '../validate.js';
 
 /** How to place points: a tensor grid of `grid` points per coordinate, or `random` uniform points from `seed`. */
-export type Sampler = { grid: number } | { random: number; seed?: number };
+export type Sampler = {
+  /** Points per coordinate of a tensor grid. */
+  grid: number;
+} | {
+  /** Number of uniform random points. */
+  random: number;
+  /** Their seed (default 0). */
+  seed?: number;
+};
 
 /** An axis-aligned box [lower₁, upper₁] × … × [lower_d, upper_d]. */
 export interface Box {
+  /** The lower end of each coordinate. */
   lower: readonly number[];
+  /** The upper end of each coordinate (> lower). */
   upper: readonly number[];
 }
 

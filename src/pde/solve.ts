@@ -3,8 +3,8 @@
  * until an iteration count or a wall-time budget, with the errors against the exact solution
  * measured on an evaluation set independent of the training points.
  */
-import { ArgumentError } from '../errors.js';
-import { Workspace } from '../matrix.js';
+import { ArgumentError, NonFiniteError } from '../errors.js';
+import { Workspace } from '../backend/matrix.js';
 import type { Net } from '../nn/net.js';
 import { engd, type EngdOptions } from '../optim/engd.js';
 import { lbfgs, type LbfgsOptions } from '../optim/lbfgs.js';
@@ -44,7 +44,12 @@ export interface SolvePdeOptions {
   /** Measure the errors every this many iterations (default 10; 0: only at the end). */
   evaluateEvery?: number;
   /** Evaluation points (default 10 000) and seed of the evaluation set. */
-  evaluation?: { points?: number; seed?: number };
+  evaluation?: {
+    /** Number of uniform points (default 10 000). */
+    points?: number;
+    /** Their seed (default 0x5eed, unlike any training sampler's default). */
+    seed?: number;
+  };
   /** Called after every iteration with its record. */
   onIteration?: (record: PdeRecord) => void;
 }
@@ -110,6 +115,8 @@ function stepper(net: Net, problem: PdeProblem, name: string, options: SolvePdeO
   return {
     run: () => {
       const loss = problem.lossAndGradient(net, grad);
+      const bad = net.kernels.firstNonFinite(P, grad);
+      if (bad >= 0) throw NonFiniteError.step('gradient', `the ${name} step`, 'lower the learning rate');
       t++;
       const h = net.kernels.f64(), th = net.paramsPtr >> 3, g = grad >> 3, a = m1 >> 3, b = m2 >> 3;
       if (adam) {

@@ -13,7 +13,7 @@
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { TAYLOR_ACTIVATIONS } from '../kernels/types.js';
-import { Workspace } from '../matrix.js';
+import { Workspace } from '../backend/matrix.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import type { Net } from '../nn/net.js';
 

@@ -3,7 +3,7 @@
  * differences (the Gauss–Newton linearisation of a nonlinear term is its exact Jacobian), ENGD
  * and L-BFGS on small problems, and the bad inputs of the issue (typed errors, net untouched).
  */
-import { init, kernels } from '../../src/backend';
+import { init, kernels } from '../../src/backend/init';
 import { mlp } from '../../src/nn/models';
 import type { Net } from '../../src/nn/net';
 import { pde, type PdeProblem } from '../../src/pde/problem';

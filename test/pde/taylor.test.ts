@@ -5,7 +5,7 @@
  * (ż, z̈) — independent of the kernels. Input derivatives: complex step on x of u and of ∂_c u;
  * parameter Jacobian rows: complex step on θ of the operator value.
  */
-import { init, kernels } from '../../src/backend';
+import { init, kernels } from '../../src/backend/init';
 import { mlp } from '../../src/nn/models';
 import type { Net } from '../../src/nn/net';
 import { TaylorPass } from '../../src/pde/taylor';
