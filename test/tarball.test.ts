@@ -40,8 +40,13 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * files (.js and .d.ts in dist/esm and dist/cjs): 241 → 257 files on issue 17's layout, so 280.
  * README, CHANGELOG and LICENSE are documents, not code that `import 'natgrad'` loads: they have a
  * budget of their own (the user-first README of issue 13 is about 60 KiB, the CHANGELOG 10 KiB).
+ * Issue 20 (physics-informed nets: the input-derivative kernels in both embedded WASM builds and the
+ * TS reference, src/pde, engd, lbfgs, the pde command, all documented) measured on issue 17's layout
+ * without issue 19: 1087.6 KiB packed (+~60 KiB), library 2285.1 KiB (+~240 KiB), 277 files (nine
+ * modules, 36 files); with issue 19 as well: see the figures in the commit that set 1.1 MiB packed,
+ * 2.4 MiB library, 300 files.
  */
-const BUDGET = { tarballBytes: 1024 * 1024, libraryUnpackedBytes: 2.25 * 1024 * 1024, docsBytes: 96 * 1024, files: 280 };
+const BUDGET = { tarballBytes: 1.1 * 1024 * 1024, libraryUnpackedBytes: 2.4 * 1024 * 1024, docsBytes: 96 * 1024, files: 300 };
 const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
