@@ -15,11 +15,22 @@
   return e / (1.0 + e);
 }
 
+/**
+ * tanh by one exponential: (1 − e)/(1 + e)·sign z with e = exp(−2|z|) (about twice as fast as the
+ * library's expm1-based tanh here; the absolute error stays within a few ulps of 1, which is what the
+ * derivative channels σ′ = 1 − t², σ″ = −2tσ′ see).
+ */
+@inline function tanhOf(z: f64): f64 {
+  const e = Math.exp(-2.0 * Math.abs(z));
+  const t = (1.0 - e) / (1.0 + e);
+  return z < 0.0 ? -t : t;
+}
+
 /** σ(z) of activation `act`; also stores σ′, σ″, σ‴ at d, d + row, d + 2·row (bytes). */
 @inline function activate(act: i32, z: f64, d: usize, row: usize): f64 {
   let f: f64, s1: f64, s2: f64, s3: f64;
   if (act == 1) {
-    const t = Math.tanh(z);
+    const t = tanhOf(z);
     s1 = 1.0 - t * t;
     s2 = -2.0 * t * s1;
     s3 = -2.0 * s1 * (1.0 - 3.0 * t * t);

@@ -2,7 +2,7 @@
 // same arithmetic in the same order. Channel blocks: S = 1 + g + lap rows per example (value,
 // g gradient components, the weighted Laplacian).
 
-const { exp, log1p, abs, tanh } = Math;
+const { exp, log1p, abs } = Math;
 
 function sigmoidOf(z: number): number {
   if (z >= 0) return 1 / (1 + exp(-z));
@@ -10,11 +10,18 @@ function sigmoidOf(z: number): number {
   return e / (1 + e);
 }
 
+/** tanh as assembly/taylor.ts computes it: (1 − e)/(1 + e)·sign z with e = exp(−2|z|). */
+function tanhOf(z: number): number {
+  const e = exp(-2 * abs(z));
+  const t = (1 - e) / (1 + e);
+  return z < 0 ? -t : t;
+}
+
 /** σ(z) of activation `act` (0 identity, 1 tanh, 2 sigmoid, 3 softplus); σ′, σ″, σ‴ into h[d], h[d + row], h[d + 2·row]. */
 function activate(h: Float64Array, act: number, z: number, d: number, row: number): number {
   let f: number, s1: number, s2: number, s3: number;
   if (act === 1) {
-    const t = tanh(z);
+    const t = tanhOf(z);
     s1 = 1 - t * t;
     s2 = -2 * t * s1;
     s3 = -2 * s1 * (1 - 3 * t * t);
