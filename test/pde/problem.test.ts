@@ -95,9 +95,9 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     net.dispose();
   });
 
-  test('ENGD: the parameter and Gram forms take the same step; 40 steps lower a small Poisson loss by > 100 and halve its error', () => {
+  test('ENGD: the parameter and Gram forms take the same step; 40 steps lower a small Poisson loss by > 100 and its error by > 10', () => {
     const problem = small();
-    const a = tanhNet(2), b = tanhNet(2);
+    const a = tanhNet(2, 16), b = tanhNet(2, 16);
     const sa = engd({ form: 'param', damping: 1e-6 }).step(a, problem), sb = engd({ form: 'gram', damping: 1e-6 }).step(b, problem);
     expect(sa.form).toBe('param');
     expect(sb.form).toBe('gram');
@@ -109,7 +109,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     for (let i = 0; i < 40; i++) last = opt.step(a, problem);
     expect(last.accepted).toBe(true);
     expect(last.lossAfter!).toBeLessThan(1e-2 * sa.loss);
-    expect(problem.errors(a).l2).toBeLessThan(0.5 * before);
+    expect(problem.errors(a).l2).toBeLessThan(0.1 * before);
     for (const x of [a, b]) x.dispose();
     problem.dispose();
   });
