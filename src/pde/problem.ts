@@ -116,6 +116,8 @@ export class PdeProblem implements ResidualObjective {
   private net: Net | undefined;
   private passes: TaylorPass[] = [];
   private ws: Workspace | undefined;
+  /** The residuals of the last linearisation, before they are copied to the caller's buffer. */
+  private rows = new Float64Array(0);
 
   constructor(private readonly options: PdeOptions) {
     const { domain, equation, interior, time = false } = options;
@@ -171,6 +173,7 @@ export class PdeProblem implements ResidualObjective {
     }
     this.terms = terms;
     this.residuals = terms.reduce((s, t) => s + t.points.n, 0);
+    this.rows = new Float64Array(this.residuals);
   }
 
   /** Whether the problem knows its exact solution (then {@link PdeProblem.errors} measures against it). */
@@ -196,14 +199,14 @@ export class PdeProblem implements ResidualObjective {
 
   loss(net: Net): number {
     let total = 0;
-    this.sweep(net, (t, i, r) => { total += 0.5 * r * r; void t; void i; });
+    this.sweep(net, (r) => { total += 0.5 * r * r; });
     checkLoss('loss', total);
     return total;
   }
 
   lossAndGradient(net: Net, grad: Ptr): number {
     let total = 0, first = true;
-    this.sweep(net, (_t, _i, r) => { total += 0.5 * r * r; return r; }, (pass) => {
+    this.sweep(net, (r) => { total += 0.5 * r * r; return r; }, (pass) => {
       pass.gradient(grad, first ? 0 : 1);
       first = false;
     });
@@ -212,9 +215,9 @@ export class PdeProblem implements ResidualObjective {
   }
 
   linearize(net: Net, r: Ptr, J: Ptr, ldj: number): number {
-    let total = 0, row = 0;
-    const rows: number[] = [];
-    this.sweep(net, (_t, _i, ri) => { total += 0.5 * ri * ri; rows.push(ri); return 1; }, (pass, term) => {
+    let total = 0, row = 0, next = 0;
+    const rows = this.rows;
+    this.sweep(net, (ri) => { total += 0.5 * ri * ri; rows[next++] = ri; return 1; }, (pass, term) => {
       pass.jacobianRows(J + 8 * row * ldj, ldj);
       row += term.points.n;
     });
@@ -282,7 +285,7 @@ export class PdeProblem implements ResidualObjective {
    * For each term: the forward pass, each point's scaled residual r passed to `visit` (which returns a
    * factor s_i, or nothing for no backward), and with `after`, seeds s_i·∂r_i/∂(channels) back-propagated.
    */
-  private sweep(net: Net, visit: (t: Term, i: number, r: number) => number | void,
+  private sweep(net: Net, visit: (r: number) => number | void,
     after?: (pass: TaylorPass, term: Term) => void): void {
     this.bind(net);
     const { value, gradient, nonlinear } = this.eq;
@@ -307,7 +310,7 @@ export class PdeProblem implements ResidualObjective {
           r = u - term.target[i];
         }
         r *= sc;
-        const factor = visit(term, i, r);
+        const factor = visit(r);
         if (after) {
           const f = (factor ?? 0) * sc, s = seeds + i * S;
           h[s] = f * du;
