@@ -43,10 +43,10 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * Issue 20 (physics-informed nets: the input-derivative kernels in both embedded WASM builds and the
  * TS reference, src/pde, engd, lbfgs, the pde command, all documented) measured on issue 17's layout
  * without issue 19: 1087.6 KiB packed (+~60 KiB), library 2285.1 KiB (+~240 KiB), 277 files (nine
- * modules, 36 files); with issue 19 as well: see the figures in the commit that set 1.1 MiB packed,
- * 2.4 MiB library, 300 files.
+ * modules, 36 files); with issue 19 as well: 1132.1 KiB packed, library 2505.2 KiB, 301 files, so
+ * 1.15 MiB packed, 2.5 MiB library, 320 files.
  */
-const BUDGET = { tarballBytes: 1.1 * 1024 * 1024, libraryUnpackedBytes: 2.4 * 1024 * 1024, docsBytes: 96 * 1024, files: 300 };
+const BUDGET = { tarballBytes: 1.15 * 1024 * 1024, libraryUnpackedBytes: 2.5 * 1024 * 1024, docsBytes: 96 * 1024, files: 320 };
 const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
