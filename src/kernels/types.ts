@@ -116,7 +116,7 @@ export interface Kernels {
    * ldh ≥ m; columns m … ldh − 1 untouched), with v, ∂_c, L the value, gradient and Laplacian rows of z:
    *   h_v = scale·σ(v),  h_c = scale·σ′(v)·∂_c,  h_L = scale·(σ′(v)·L + σ″(v)·Σ_c w_c ∂_c²),
    * and σ′, σ″, σ‴ at v into deriv ((3n) × m: rows 3i, 3i + 1, 3i + 2). `act` is a code of
-   * {@link TAYLOR_ACTIVATIONS}; wts holds the g weights w_c (g = 0 reads none). Outputs must not overlap inputs.
+   * TAYLOR_ACTIVATIONS (0 identity, 1 tanh, 2 sigmoid, 3 softplus); wts holds the g weights w_c (g = 0 reads none). Outputs must not overlap inputs.
    */
   taylorActivation(act: number, n: number, g: number, lap: number, m: number, z: Ptr, wts: Ptr, scale: number,
     h: Ptr, ldh: number, deriv: Ptr): void;

@@ -46,6 +46,7 @@ export interface Lbfgs {
   step(net: Net, objective: GradientObjective): LbfgsStepStats;
   /** Forgets the memory pairs. */
   reset(): void;
+  /** Frees the optimizer's backend memory; a later step throws StateError. */
   dispose(): void;
 }
 
