@@ -15,6 +15,7 @@
  *    t ∈ {1, ½, …, 1/128} that lowers E, or no step.
  */
 import { ArgumentError } from '../errors.js';
+import { checkOptions } from '../validate.js';
 import { vjp } from '../nn/jacobian.js';
 import { softmaxCrossEntropy, squaredError, type Loss } from '../nn/losses.js';
 import type { Batch, Net } from '../nn/net.js';
@@ -79,6 +80,7 @@ export function bayesianEpoch(net: Net, data: Batch, loss: Loss, prior: number, 
 export function bayesianStart(option: boolean | { prior?: number; noise?: number }, loss: Loss): { prior: number; noise: number } {
   const o = option === true ? {} : option;
   if (!o || typeof o !== 'object') throw new ArgumentError('bayesian', 'must be true or { prior?, noise? }');
+  checkOptions('bayesian', o, { prior: 'number', noise: 'number' }, 'bayesian.');
   const { prior = 1, noise = 1 } = o;
   if (!(typeof prior === 'number' && prior > 0 && Number.isFinite(prior))) throw new ArgumentError('bayesian.prior', `must be a finite number > 0, got ${String(prior)}`);
   if (!(typeof noise === 'number' && noise > 0 && Number.isFinite(noise))) throw new ArgumentError('bayesian.noise', `must be a finite number > 0, got ${String(noise)}`);

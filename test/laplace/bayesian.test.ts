@@ -1,6 +1,7 @@
 import { EigenvalueDecomposition, Matrix, solve } from 'ml-matrix';
 import { init, mlp, jacobian } from '../../src/index';
-import { bayesianEpoch } from '../../src/laplace/bayesian';
+import { bayesianEpoch, bayesianStart } from '../../src/laplace/bayesian';
+import { ArgumentError } from '../../src/errors';
 import { squaredError, softmaxCrossEntropy } from '../../src/nn/losses';
 import { BACKENDS } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
@@ -75,4 +76,12 @@ describe.each(BACKENDS)('bayesian epoch on %s', (backend) => {
     allClose([rec.logMarginalLikelihood], [evidence(rec.prior, rec.noise)], { rtol: 1e-8, atol: 0, label: 'log marginal likelihood' });
     net.dispose();
   });
+});
+
+test("bayesian: { prior, noise } is strict like every options object: an unknown key throws ArgumentError naming it", () => {
+  expect(bayesianStart({ prior: 2 }, squaredError())).toEqual({ prior: 2, noise: 1 });
+  let err: unknown;
+  try { bayesianStart({ prior: 2, nosie: 0.1 } as never, squaredError()); } catch (e) { err = e; }
+  expect(err).toBeInstanceOf(ArgumentError);
+  expect((err as Error).message).toMatch(/nosie.*noise/);
 });
