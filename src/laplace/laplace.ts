@@ -34,7 +34,7 @@ export type LaplaceStructure = 'auto' | 'full' | 'kfac' | 'diagonal' | 'last-lay
 
 /** Options of {@link laplace}. */
 export interface LaplaceOptions {
-  /** The likelihood: 'squared-error' (default, Gaussian noise σ) or 'cross-entropy' (softmax); a Loss object counts by its name. */
+  /** The likelihood: 'squared-error' (default, Gaussian noise σ) or 'cross-entropy' (softmax); a Loss object counts by its task (regression: Gaussian, classification: softmax). */
   loss?: LossSpec;
   /** δ > 0, the prior precision: θ ~ N(0, δ⁻¹I) (default 1). */
   prior?: number;
