@@ -259,9 +259,7 @@ export class LaplacePosterior {
     checkPositiveInteger('steps', steps);
     if (noise && !gaussian) throw new ArgumentError('noise', 'cross-entropy has no noise σ to tune');
     const res = maximizeEvidence(this.terms, this.form.spectrum(), this.delta, this.sigma, { prior, noise, steps });
-    this.delta = res.delta;
-    this.sigma = res.sigma;
-    this.form.setScale(this.delta, this.sigma * this.sigma);
+    this.rescale(res.delta, res.sigma);
     return { prior: this.delta, noise: this.sigma, logMarginalLikelihood: this.logMarginalLikelihood(), steps: res.steps };
   }
 
@@ -297,10 +295,23 @@ export class LaplacePosterior {
   mackayUpdate(): number {
     this.live();
     const t = this.terms, { gamma } = effectiveParameters(this.form.spectrum(), this.sigma * this.sigma * this.delta);
-    if (t.weightNormSq > 0 && gamma > 0) this.delta = gamma / t.weightNormSq;
-    if (t.likelihood === 'gaussian' && t.misfit > 0 && t.count > gamma) this.sigma = Math.sqrt(t.misfit / (t.count - gamma));
-    this.form.setScale(this.delta, this.sigma * this.sigma);
+    let delta = this.delta, sigma = this.sigma;
+    if (t.weightNormSq > 0 && gamma > 0) delta = gamma / t.weightNormSq;
+    if (t.likelihood === 'gaussian' && t.misfit > 0 && t.count > gamma) sigma = Math.sqrt(t.misfit / (t.count - gamma));
+    this.rescale(delta, sigma);
     return gamma;
+  }
+
+  /** Sets δ and σ; when the form cannot be refactored at them it is put back at the old ones and the error rethrown. */
+  private rescale(delta: number, sigma: number): void {
+    try {
+      this.form.setScale(delta, sigma * sigma);
+    } catch (e) {
+      this.form.setScale(this.delta, this.sigma * this.sigma);
+      throw e;
+    }
+    this.delta = delta;
+    this.sigma = sigma;
   }
 
   /**

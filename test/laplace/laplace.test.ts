@@ -1,5 +1,5 @@
 import {
-  init, mlp, twoLayerReLU, laplace, ArgumentError, ShapeError, StateError, OutOfMemoryError, NatgradError, type Net,
+  init, mlp, twoLayerReLU, laplace, ArgumentError, ConvergenceError, ShapeError, StateError, OutOfMemoryError, NatgradError, type Net,
 } from '../../src/index';
 import { BACKENDS } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
@@ -142,6 +142,24 @@ describe.each(BACKENDS)('laplace on %s', (backend) => {
     }
     allClose(net.getParams(), theta, { rtol: 0, atol: 0 });
     net.dispose();
+  });
+
+  test("optimize leaves δ, σ and the posterior as they were when the form cannot be refactored at the maximiser", () => {
+    const { net, X, Y, n, Xt, nt } = problem('se', 11);
+    const post = laplace(net, { X, Y, n }, { prior: 0.7, noise: 0.3, structure: 'full' });
+    const before = { prior: post.prior, noise: post.noise, logML: post.logMarginalLikelihood(), fv: post.predict(Xt, nt).functionVariance };
+    const k = net.kernels, potrf = k.potrf.bind(k);
+    let calls = 0;
+    // The backend's Cholesky reports a failed pivot once: at the maximiser's σ²δ.
+    k.potrf = ((...args: Parameters<typeof potrf>) => (++calls === 1 ? 1 : potrf(...args))) as typeof potrf;
+    try {
+      expect(() => post.optimize()).toThrow(ConvergenceError);
+    } finally { k.potrf = potrf; }
+    expect(calls).toBeGreaterThanOrEqual(1);
+    expect({ prior: post.prior, noise: post.noise }).toEqual({ prior: before.prior, noise: before.noise });
+    expect(post.logMarginalLikelihood()).toBe(before.logML);
+    allClose(post.predict(Xt, nt).functionVariance, before.fv, { rtol: 0, atol: 0, label: 'function variance' });
+    post.dispose(); net.dispose();
   });
 
   test('the net is never changed; predictions use θ* even after the net moves', () => {
