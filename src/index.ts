@@ -90,6 +90,7 @@ export type { OptimizerJSON, StatefulOptimizer } from './io/optimizer-state.js';
 // ---- Uncertainty: the Laplace posterior and its linearised predictive (src/laplace, issue 19) -------------
 export { laplace } from './laplace/laplace.js';
 export type { LaplacePosterior, LaplaceOptions, LaplaceStructure, LaplacePrediction } from './laplace/laplace.js';
+export type { BayesianRecord } from './laplace/bayesian.js';
 
 // ---- Reproduction diagnostics (issue 10): eigenmodes, NTK, kernel predictor, drifts, leverage, data ---------
 export { gramEigen, modeProjections, crossGram, kernelPredictor, minNormDisplacement, gramDrift, leverageScores } from './diagnostics/kernel.js';

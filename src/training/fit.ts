@@ -15,6 +15,7 @@ import { checkMetrics, evaluateWith, perExample, type Metric, type MetricValues 
 import type { FitState, TrainRecord } from './types.js';
 import { checkDim } from '../validate.js';
 import { resolveSchedule, type ScheduleSpec } from './schedules.js';
+import { bayesianEpoch, bayesianStart, type BayesianRecord } from '../laplace/bayesian.js';
 
 /** Early stopping on the validation loss. */
 export interface EarlyStoppingOptions {
@@ -66,6 +67,20 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Continue a run from a checkpoint's `training` state (see `loadCheckpoint`). */
   resume?: FitState;
+  /**
+   * Bayesian regularisation (MacKay 1992, MATLAB's `trainbr`): after each epoch's steps the prior precision δ
+   * and the noise σ are re-estimated from the evidence on the training set (γ = Σ μ/(μ + σ²δ) over the Gram's
+   * eigenvalues, δ ← γ/‖θ‖², σ² ← ‖y − f‖²/(n·k − γ)) and one regularised Gauss–Newton step on
+   * L + (σ²δ/2)‖θ‖² is taken through the Gram; the epoch's record reports them (`bayesian`). `true` starts
+   * from δ = σ = 1; `{ prior, noise }` from other values. Needs the 'full' Laplace posterior on the training
+   * set (n·k small enough for the (n·k)² Gram). See docs/laplace.md.
+   */
+  bayesian?: boolean | {
+    /** The initial δ (default 1). */
+    prior?: number;
+    /** The initial σ (default 1; squared error only). */
+    noise?: number;
+  };
 }
 
 /** One epoch of {@link fit}. Losses are per example (L/n for a 'sum' loss) so training and validation compare. */
@@ -90,6 +105,8 @@ export interface EpochRecord {
   lr?: number;
   /** Wall time of the epoch (steps and evaluation) in milliseconds. */
   timeMs: number;
+  /** With `bayesian`: the epoch's δ, σ, effective number of parameters γ and log marginal likelihood. */
+  bayesian?: BayesianRecord;
 }
 
 /** What {@link fit} returns. */
@@ -156,6 +173,8 @@ export function fit(net: Net, data: Batch, optimizer: Optimizer, options: FitOpt
     ? { ...resume, best: resume.best && { ...resume.best, params: resume.best.params && resume.best.params.slice() } }
     : { epoch: 0, step: 0, rng: rng.getState() };
   if (es && !state.best) state.best = { loss: Infinity, epoch: 0, wait: 0 };
+  if (options.bayesian) state.bayesian ??= bayesianStart(options.bayesian, loss);
+  else delete state.bayesian;
 
   const perm = new Uint32Array(n);
   const sizes = Math.min(size, n);
@@ -186,12 +205,15 @@ export function fit(net: Net, data: Batch, optimizer: Optimizer, options: FitOpt
     if (stopReason === 'aborted') break;
     state.epoch++;
     state.rng = rng.getState();
+    const bayes = state.bayesian && bayesianEpoch(net, trainSet, loss, state.bayesian.prior, state.bayesian.noise);
+    if (bayes) state.bayesian = { prior: bayes.prior, noise: bayes.noise };
     const trainEval = evaluateWith(net, trainSet, loss, metrics);
     const record: EpochRecord = {
       epoch: state.epoch, loss: trainEval.loss, batchLoss: batchLossSum / Math.max(steps, 1), metrics: trainEval.metrics,
       steps, rejected, timeMs: 0,
     };
     if (lr !== undefined) record.lr = lr;
+    if (bayes) record.bayesian = bayes;
     if (valSet) {
       const v = evaluateWith(net, valSet, loss, metrics);
       record.valLoss = v.loss;
@@ -228,6 +250,7 @@ interface Scheduled {
 function snapshot(s: FitState): FitState {
   const copy: FitState = { epoch: s.epoch, step: s.step, rng: s.rng };
   if (s.best) copy.best = { ...s.best, params: s.best.params?.slice() };
+  if (s.bayesian) copy.bayesian = { ...s.bayesian };
   return copy;
 }
 

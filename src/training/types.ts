@@ -38,6 +38,13 @@ export interface FitState {
     /** That epoch's parameters, kept when `restoreBest` is on. */
     params?: Float64Array;
   };
+  /** δ and σ of Bayesian regularisation after the epoch, when `fit`'s `bayesian` is on (not saved in checkpoints). */
+  bayesian?: {
+    /** The prior precision δ. */
+    prior: number;
+    /** The noise σ. */
+    noise: number;
+  };
 }
 
 declare module '../errors.js' {
