@@ -21,40 +21,20 @@
  *
  * so the block never forms the (m·d)×(m·d) matrix (except in {@link KroneckerBlock.toDense}).
  */
-import type { Kernels, Ptr } from '../kernels/types.js';
-import { Workspace } from '../backend/matrix.js';
+import type { Kernels } from '../kernels/types.js';
 import type { StateReader, StateValue } from '../encoding/state.js';
-import {
-  ArgumentError, ConvergenceError, FormatError, NonFiniteError, NotPositiveDefiniteError, ShapeError, StateError,
-} from '../errors.js';
+import { ArgumentError, ConvergenceError, ShapeError, StateError } from '../errors.js';
 import { checkDim, checkNonNegative } from '../validate.js';
 import { piDamping } from './damping.js';
 import { checkDecay, emaStep } from './ema.js';
+import {
+  BlockBuffers, Factor, checkRefFinite, clippedRange, copyRows, ratio, trace,
+  type FactorForm, type FactorNormalization, type KroneckerDamping, type KroneckerInversion, type MatRef,
+} from './kronecker-factor.js';
+import { loadBlockState, saveBlockState, type KroneckerInverseInfo } from './kronecker-state.js';
 
-/**
- * A row-major matrix in the backend's memory, by reference: `ptr` to element (0, 0),
- * `rows`×`cols`, leading dimension `ld` (elements between rows; default `cols`).
- * A {@link Mat} satisfies it.
- */
-export interface MatRef {
-  /** Byte pointer of element (0, 0) in the backend's memory. */
-  readonly ptr: Ptr;
-  /** Number of rows. */
-  readonly rows: number;
-  /** Number of columns. */
-  readonly cols: number;
-  /** Leading dimension: elements between the starts of consecutive rows (default cols). */
-  readonly ld?: number;
-}
-
-/** How a batch's Gram matrix is scaled into a factor: divided by 1 ('sum') or by the number of examples ('mean'). */
-export type FactorNormalization = 'sum' | 'mean';
-/** How the damped factors are inverted. */
-export type KroneckerInversion = 'cholesky' | 'eigen';
-/** 'pi': factored Tikhonov with the π split; 'exact': (S ⊗ A + λI)⁻¹ in the eigenbasis (needs inversion 'eigen'). */
-export type KroneckerDamping = 'pi' | 'exact';
-/** Which form a factor is inverted in: its own d×d ('primal'), or the n×n Woodbury form ('dual'); 'auto' chooses. */
-export type FactorForm = 'auto' | 'primal' | 'dual';
+export type { FactorForm, FactorNormalization, KroneckerDamping, KroneckerInversion, MatRef } from './kronecker-factor.js';
+export type { KroneckerInverseInfo } from './kronecker-state.js';
 
 /** Options of {@link KroneckerBlock}. */
 export interface KroneckerBlockOptions {
@@ -154,24 +134,6 @@ export interface KroneckerUpdateOptions {
   examples?: number;
 }
 
-/** What the cached inverse was built with; see {@link KroneckerBlock.inverse}. */
-export interface KroneckerInverseInfo {
-  /** λ given to updateInverse. */
-  damping: number;
-  /** The π of the split ('pi' damping), else 1. */
-  pi: number;
-  /** Damping added to A: π·√λ ('pi'), 0 ('exact'). */
-  dampingA: number;
-  /** Damping added to S: √λ/π ('pi'), 0 ('exact'). */
-  dampingS: number;
-  /** Form A was inverted in. */
-  formA: 'primal' | 'dual';
-  /** Form S was inverted in. */
-  formS: 'primal' | 'dual';
-  /** updateFactors calls the inverse reflects. */
-  updates: number;
-}
-
 /** Condition numbers of the cached damped inverse; see {@link KroneckerBlock.conditionNumbers}. */
 export interface KroneckerConditionNumbers {
   /** κ of A as inverted: A + π√λI ('pi'), A itself ('exact'; Infinity when singular). */
@@ -182,295 +144,6 @@ export interface KroneckerConditionNumbers {
   block: number;
   /** False when a and s are cheap estimates from the Cholesky factors (never above the true κ) rather than exact values. */
   exact: boolean;
-}
-
-type Form = 'primal' | 'dual';
-
-/**
- * A block's workspace with two lookups: `get` sizes a buffer (allocating when it is new or
- * too small), `find` returns one that must already exist and throws StateError otherwise,
- * so a misspelt name can never silently allocate a fresh, uninitialised buffer.
- */
-class BlockBuffers {
-  private readonly ws: Workspace;
-  private readonly known = new Set<string>();
-
-  constructor(kernels: Kernels) {
-    this.ws = new Workspace(kernels);
-  }
-
-  get(name: string, count: number): Ptr {
-    this.known.add(name);
-    return this.ws.get(name, count);
-  }
-
-  find(name: string): Ptr {
-    if (!this.known.has(name)) throw new StateError(`KroneckerBlock: buffer '${name}' read before it was written`);
-    return this.ws.get(name, 0);
-  }
-
-  /** Copies of every buffer (checkpoints). */
-  save(h: Float64Array): { [name: string]: Float64Array } {
-    const out: { [name: string]: Float64Array } = {};
-    for (const { name, ptr, count } of this.ws.entries()) if (this.known.has(name)) out[name] = h.slice(ptr >> 3, (ptr >> 3) + count);
-    return out;
-  }
-
-  /** Writes saved buffers back (allocating them). */
-  load(kernels: Kernels, buffers: { [name: string]: Float64Array }): void {
-    for (const name of Object.keys(buffers)) {
-      const p = this.get(name, buffers[name].length);
-      kernels.f64().set(buffers[name], p >> 3);
-    }
-  }
-
-  dispose(): void {
-    this.ws.dispose();
-    this.known.clear();
-  }
-}
-
-/** The length a saved buffer must have: exactly (fixed-size statistics), or at least (room for a batch). */
-type BufferLength = { exactly: number } | { atLeast: number };
-
-/**
- * One Kronecker factor F = α·XᵀX (+ EMA history), X rows×dim, held either as the dim×dim
- * matrix ('primal') or as the batch X itself with K = XXᵀ ('dual'). The dual batch is
- * double-buffered (two slots) so that an update does not disturb the inverse cached from
- * the previous slot.
- */
-class Factor {
-  /** Form of the current statistics (latest update). */
-  form: Form = 'primal';
-  /** Dual slots: rows and scale α of the batch each holds; -1 active = none yet. */
-  private readonly slotRows = [0, 0];
-  private readonly slotAlpha = [0, 0];
-  private pending = 0;
-  private active = -1;
-  /** Form, damping μ and (dual) rows/α the cached inverse was built with. */
-  invForm: Form = 'primal';
-  invMu = 0;
-  invRows = 0;
-  invAlpha = 0;
-
-  constructor(
-    private readonly kernels: Kernels,
-    private readonly ws: BlockBuffers,
-    readonly name: 'A' | 'S',
-    readonly dim: number,
-    readonly formSetting: FactorForm,
-  ) {}
-
-  /** The factor's bookkeeping (its buffers are saved with the block's). */
-  saveState(): { [key: string]: StateValue } {
-    return {
-      form: this.form, slotRows: [...this.slotRows], slotAlpha: [...this.slotAlpha], pending: this.pending, active: this.active,
-      invForm: this.invForm, invMu: this.invMu, invRows: this.invRows, invAlpha: this.invAlpha,
-    };
-  }
-
-  loadState(r: StateReader): void {
-    const forms = ['primal', 'dual'] as const;
-    this.form = r.choice('form', forms);
-    const rows = r.numbers('slotRows', 2), alpha = r.numbers('slotAlpha', 2);
-    if (!rows.every((n) => Number.isSafeInteger(n) && n >= 0)) throw new FormatError(`${r.field}.slotRows`, `must be two row counts (integers ≥ 0), got ${rows.join(', ')}`);
-    this.slotRows[0] = rows[0]; this.slotRows[1] = rows[1];
-    this.slotAlpha[0] = alpha[0]; this.slotAlpha[1] = alpha[1];
-    this.pending = r.integer('pending', 0, 1);
-    this.active = r.integer('active', -1, 1);
-    this.invForm = r.choice('invForm', forms);
-    this.invMu = r.number('invMu', { min: 0 });
-    this.invRows = r.integer('invRows');
-    this.invAlpha = r.number('invAlpha');
-    // The cached dual inverse was built from the active slot's batch: their row counts agree.
-    const activeRows = this.active >= 0 ? this.slotRows[this.active] : 0;
-    if (this.invRows !== activeRows) throw new FormatError(`${r.field}.invRows`, `must equal the rows of the active slot (${activeRows}), got ${this.invRows}`);
-  }
-
-  /**
-   * The exact length of each buffer of this factor that a checkpoint may hold (its
-   * bookkeeping loaded first), and which of them the state needs: the statistics once
-   * updated, the cached inverse's buffers once inverted (`inverse`: how).
-   */
-  savedBuffers(updated: boolean, inverse: 'cholesky' | 'eigen' | undefined, explicitInverse: boolean): { lengths: Map<string, BufferLength>; required: string[] } {
-    const { name, dim } = this, square = { exactly: dim * dim };
-    // Dual buffers keep the room of the largest batch they held: at least the saved rows' worth.
-    const lengths = new Map<string, BufferLength>([
-      [`${name}.F`, square], [`${name}.L`, square], [`${name}.inv`, square], [`${name}.U`, square], [`${name}.w`, { exactly: dim }],
-      [`${name}.LK`, { atLeast: this.invRows * this.invRows }],
-    ]);
-    for (const s of [0, 1]) {
-      lengths.set(`${name}.X${s}`, { atLeast: this.slotRows[s] * dim });
-      lengths.set(`${name}.K${s}`, { atLeast: this.slotRows[s] * this.slotRows[s] });
-    }
-    const required: string[] = [];
-    const dualSlot = (s: number) => { if (s >= 0) required.push(`${name}.X${s}`, `${name}.K${s}`); };
-    if (updated) {
-      if (this.form === 'primal') required.push(`${name}.F`);
-      else dualSlot(this.pending);
-    }
-    if (inverse === 'eigen') required.push(`${name}.F`, `${name}.w`, `${name}.U`);
-    else if (inverse === 'cholesky' && this.invForm === 'primal') required.push(`${name}.L`, ...(explicitInverse ? [`${name}.inv`] : []));
-    else if (inverse === 'cholesky') { dualSlot(this.active); required.push(`${name}.LK`); }
-    return { lengths, required };
-  }
-
-  /** Chooses the form for a batch of `rows` rows. */
-  chooseForm(rows: number, dualAllowed: boolean): Form {
-    if (this.formSetting === 'dual') return 'dual';
-    if (this.formSetting === 'primal' || !dualAllowed) return 'primal';
-    return this.dim > rows ? 'dual' : 'primal';
-  }
-
-  /**
-   * Folds a batch X (copied from `src`, with a column of ones appended when `appendOne`)
-   * into the factor: F ← oldScale·F + alpha·XᵀX (primal), or stores X and K = XXᵀ with
-   * F = alpha·XᵀX (dual, where oldScale is 0).
-   */
-  update(src: MatRef, appendOne: boolean, form: Form, alpha: number, oldScale: number): void {
-    const { kernels, ws, dim } = this;
-    const rows = src.rows;
-    this.form = form;
-    if (form === 'primal') {
-      const f = ws.get(`${this.name}.F`, dim * dim);
-      if (appendOne) {
-        const stage = ws.get(`${this.name}.stage`, rows * dim);
-        stageRows(kernels, src, appendOne, stage, dim);
-        kernels.syrk(1, dim, rows, alpha, stage, dim, oldScale, f, dim);
-      } else {
-        kernels.syrk(1, dim, rows, alpha, src.ptr, src.ld ?? src.cols, oldScale, f, dim);
-      }
-      return;
-    }
-    const slot = this.active === 0 ? 1 : 0;
-    const x = ws.get(`${this.name}.X${slot}`, rows * dim);
-    const g = ws.get(`${this.name}.K${slot}`, rows * rows);
-    stageRows(kernels, src, appendOne, x, dim);
-    kernels.syrk(0, rows, dim, 1, x, dim, 0, g, rows);
-    this.slotRows[slot] = rows;
-    this.slotAlpha[slot] = alpha;
-    this.pending = slot;
-  }
-
-  /** tr F of the current statistics. */
-  trace(): number {
-    if (this.form === 'primal') return diagSum(this.kernels, this.ws.find(`${this.name}.F`), this.dim, this.dim);
-    const s = this.pending, rows = this.slotRows[s];
-    return this.slotAlpha[s] * diagSum(this.kernels, this.ws.find(`${this.name}.K${s}`), rows, rows);
-  }
-
-  /** Throws NonFiniteError when the current statistics hold NaN/±∞ (a non-finite entry always reaches the diagonal of a Gram). */
-  checkFinite(): void {
-    const { kernels, ws, dim } = this;
-    const [p, n] = this.form === 'primal'
-      ? [ws.find(`${this.name}.F`), dim]
-      : [ws.find(`${this.name}.K${this.pending}`), this.slotRows[this.pending]];
-    const h = kernels.f64(), base = p >> 3;
-    for (let i = 0; i < n; i++) {
-      const v = h[base + i * n + i];
-      if (v - v !== 0) throw new NonFiniteError(`factor ${this.name}`, i * n + i, v);
-    }
-  }
-
-  /** Makes the current statistics the ones the cache uses (dual: switch slots). */
-  commit(): void {
-    this.invForm = this.form;
-    if (this.form === 'dual') {
-      this.active = this.pending;
-      this.invRows = this.slotRows[this.active];
-      this.invAlpha = this.slotAlpha[this.active];
-    }
-  }
-
-  /**
-   * Cholesky of the damped factor as committed: L·Lᵀ = F + μI (primal, into `.L`; and
-   * for A the explicit inverse into `.inv`, applied from the right by GEMM), or
-   * L·Lᵀ = K + (μ/α)I (dual, into `.LK`).
-   */
-  factorize(mu: number, explicitInverse: boolean): void {
-    const { kernels, ws, dim, name } = this;
-    this.invMu = mu;
-    if (this.invForm === 'primal') {
-      const f = ws.find(`${name}.F`), l = ws.get(`${name}.L`, dim * dim);
-      const info = kernels.potrf(dim, f, dim, mu, l, dim);
-      if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `damped factor ${name} + ${mu}·I`);
-      if (explicitInverse) kernels.potri(dim, l, dim, ws.get(`${name}.inv`, dim * dim), dim);
-      return;
-    }
-    if (!(mu > 0)) {
-      throw new ArgumentError('damping', `must be > 0 when factor ${name} is inverted in the dual form (its ${dim}×${dim} matrix has rank ≤ ${this.invRows})`);
-    }
-    const rows = this.invRows;
-    const g = ws.find(`${name}.K${this.active}`), l = ws.get(`${name}.LK`, rows * rows);
-    const info = kernels.potrf(rows, g, rows, mu / this.invAlpha, l, rows);
-    if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `dual Gram of factor ${name}`);
-  }
-
-  /** Pointers of the committed dual batch X (rows×dim) and the Cholesky factor of K + (μ/α)I. */
-  dualPtrs(): { x: Ptr; l: Ptr } {
-    return {
-      x: this.ws.find(`${this.name}.X${this.active}`),
-      l: this.ws.find(`${this.name}.LK`),
-    };
-  }
-
-  /** The current statistics as a dense dim×dim array (the dual one is formed on demand). */
-  readDense(): Float64Array {
-    const { kernels, ws, dim, name } = this;
-    if (this.form === 'primal') return copyOut(kernels, ws.find(`${name}.F`), dim * dim);
-    const s = this.pending, rows = this.slotRows[s];
-    const tmp = ws.get('dense.tmp', dim * dim);
-    kernels.syrk(1, dim, rows, this.slotAlpha[s], ws.find(`${name}.X${s}`), dim, 0, tmp, dim);
-    return copyOut(kernels, tmp, dim * dim);
-  }
-
-  /**
-   * Extreme eigenvalues [min, max] of the committed damped factor F + μI, exactly (by syev
-   * of L·Lᵀ), or as an inner estimate [lo ≥ λ_min, hi ≤ λ_max] from values known to lie in
-   * the spectrum's range (Cholesky pivots; the diagonal), so hi/lo ≤ κ.
-   */
-  extremes(exact: boolean): [number, number] {
-    const { kernels, ws, name } = this;
-    const primal = this.invForm === 'primal';
-    const n = primal ? this.dim : this.invRows;
-    const l = ws.find(primal ? `${name}.L` : `${name}.LK`);
-    if (exact) {
-      const m = ws.get('cond.m', n * n), w = ws.get('cond.w', n), v = ws.get('cond.v', n * n);
-      kernels.gemm(0, 1, n, n, n, 1, l, n, l, n, 0, m, n);
-      const info = kernels.syev(n, m, n, w, v, n);
-      if (info !== 0) throw new ConvergenceError(`condition number of factor ${name}: the symmetric eigensolver did not converge (code ${info})`);
-      const h = kernels.f64(), e = w >> 3;
-      if (primal) return [h[e], h[e + n - 1]];
-      // Dual: eig(F + μI) = α·(the top min(dim, n) eigenvalues of K + (μ/α)I), plus μ (dim − n times) when dim > n.
-      const a = this.invAlpha;
-      return [this.dim > n ? this.invMu : a * h[e + n - this.dim], a * h[e + n - 1]];
-    }
-    // Every Cholesky pivot d_i = L_ii², and every diagonal entry Σ_p L_ip² of the matrix
-    // factored, lies in [λ_min, λ_max].
-    const h = kernels.f64(), base = l >> 3;
-    let lo = Infinity, hi = 0;
-    for (let i = 0; i < n; i++) {
-      const d = h[base + i * n + i] ** 2;
-      let diag = 0;
-      for (let p = 0; p <= i; p++) diag += h[base + i * n + p] ** 2;
-      lo = Math.min(lo, d, diag);
-      hi = Math.max(hi, d, diag);
-    }
-    if (primal) return [lo, hi];
-    // Dual: λ_max ≥ α·max pivot, and the diagonal of F + μI (α·‖column‖² + μ of the stored
-    // batch) lies in [λ_min, λ_max] too; λ_min = μ exactly when dim > n (F has rank ≤ n).
-    const a = this.invAlpha, mu = this.invMu, dim = this.dim;
-    const x = ws.find(`${name}.X${this.active}`) >> 3;
-    let dLo = Infinity, dHi = 0;
-    for (let j = 0; j < dim; j++) {
-      let c = 0;
-      for (let r = 0; r < n; r++) c += h[x + r * dim + j] ** 2;
-      const dj = a * c + mu;
-      if (dj < dLo) dLo = dj;
-      if (dj > dHi) dHi = dj;
-    }
-    return [dim > n ? mu : dLo, Math.max(a * hi, dHi)];
-  }
 }
 
 /**
@@ -522,9 +195,12 @@ export class KroneckerBlock {
   /** How λ is applied: 'pi' (split between the factors) or 'exact' (through the eigenbases). */
   readonly damping: KroneckerDamping;
 
-  private readonly ws: BlockBuffers;
-  private readonly A: Factor;
-  private readonly S: Factor;
+  /** @internal */
+  readonly ws: BlockBuffers;
+  /** @internal */
+  readonly A: Factor;
+  /** @internal */
+  readonly S: Factor;
   private emaWeight = 0;
   private updatesCount = 0;
   private version = 0;
@@ -567,65 +243,19 @@ export class KroneckerBlock {
    */
   saveState(): { [key: string]: StateValue } {
     this.live();
-    return {
-      emaWeight: this.emaWeight, updatesCount: this.updatesCount, version: this.version, eigenVersion: this.eigenVersion,
-      info: this.info ? { ...this.info } : null, A: this.A.saveState(), S: this.S.saveState(), buffers: this.ws.save(this.kernels.f64()),
-    };
+    const { emaWeight, updatesCount, version, eigenVersion, info } = this;
+    return saveBlockState(this, { emaWeight, updatesCount, version, eigenVersion, info });
   }
 
   /** Restores {@link KroneckerBlock.saveState}; a bad field throws FormatError naming it. */
   loadState(r: StateReader): void {
     this.live();
-    const emaWeight = r.number('emaWeight', { min: 0 });
-    const updatesCount = r.integer('updatesCount'), version = r.integer('version'), eigenVersion = r.integer('eigenVersion', -1);
-    let info: KroneckerInverseInfo | undefined;
-    if (r.has('info')) {
-      const i = r.object('info'), forms = ['primal', 'dual'] as const;
-      info = {
-        damping: i.number('damping', { min: 0 }), pi: i.number('pi'), dampingA: i.number('dampingA'), dampingS: i.number('dampingS'),
-        formA: i.choice('formA', forms), formS: i.choice('formS', forms), updates: i.integer('updates'),
-      };
-    }
-    const b = r.object('buffers');
-    const buffers: { [name: string]: Float64Array } = {};
-    for (const name of b.keys()) {
-      if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(name)) throw new FormatError(`${b.field}.${name}`, 'is not a buffer name');
-      buffers[name] = b.f64(name, undefined, true);
-    }
-    this.A.loadState(r.object('A'));
-    this.S.loadState(r.object('S'));
-    this.checkSavedBuffers(b.field, buffers, updatesCount > 0, info ? this.inversion : undefined);
-    this.ws.load(this.kernels, buffers);
-    this.emaWeight = emaWeight;
-    this.updatesCount = updatesCount;
-    this.version = version;
-    this.eigenVersion = eigenVersion;
-    this.info = info;
-  }
-
-  /**
-   * Every buffer the restored state reads must be present with its expected length (a short
-   * one would be read past): exactly the factor's size for the statistics, inverses and
-   * eigenbases, at least the saved rows' worth for dual batches (they keep the room of the
-   * largest batch held). FormatError naming `field`.name otherwise. Scratch buffers (resized
-   * on use) may have any length.
-   */
-  private checkSavedBuffers(field: string, buffers: { [name: string]: Float64Array }, updated: boolean, inverse: 'cholesky' | 'eigen' | undefined): void {
-    const a = this.A.savedBuffers(updated, inverse, true), s = this.S.savedBuffers(updated, inverse, false);
-    const lengths = new Map<string, BufferLength>([...a.lengths, ...s.lengths, ['eig.D', { exactly: this.outputs * this.inDim }]]);
-    const required = [...a.required, ...s.required, ...(inverse === 'eigen' ? ['eig.D'] : [])];
-    for (const name of required) {
-      if (!Object.hasOwn(buffers, name)) throw new FormatError(`${field}.${name}`, 'is missing (the saved state needs it)');
-    }
-    for (const [name, values] of Object.entries(buffers)) {
-      const expected = lengths.get(name);
-      if (!expected) continue;
-      const ok = 'exactly' in expected ? values.length === expected.exactly : values.length >= expected.atLeast;
-      if (!ok) {
-        const want = 'exactly' in expected ? `${expected.exactly}` : `at least ${expected.atLeast}`;
-        throw new FormatError(`${field}.${name}`, `must hold ${want} values for this ${this.outputs}×${this.inDim} block and its saved row counts, got ${values.length}`);
-      }
-    }
+    const c = loadBlockState(this, r);
+    this.emaWeight = c.emaWeight;
+    this.updatesCount = c.updatesCount;
+    this.version = c.version;
+    this.eigenVersion = c.eigenVersion;
+    this.info = c.info;
   }
 
   /**
@@ -936,66 +566,4 @@ export class KroneckerBlock {
     const owner = (ref as { k?: Kernels }).k; // a Mat names its backend `k`
     if (owner !== undefined && owner !== this.kernels) throw new ArgumentError(name, 'lives on a different backend than this block');
   }
-}
-
-/** Copies rows×cols from (src, lds) to (dst, ldd), element pointers given as bytes; overlapping copies are safe row by row only when identical. */
-function copyRows(kernels: Kernels, src: Ptr, lds: number, dst: Ptr, ldd: number, rows: number, cols: number): void {
-  if (src === dst && lds === ldd) return;
-  const h = kernels.f64(), s = src >> 3, t = dst >> 3;
-  if (lds === cols && ldd === cols) {
-    h.copyWithin(t, s, s + rows * cols);
-    return;
-  }
-  for (let r = 0; r < rows; r++) h.copyWithin(t + r * ldd, s + r * lds, s + r * lds + cols);
-}
-
-/** Copies `src` (rows×src.cols, ld) into dst (rows×dim, contiguous), with 1 in the last column when appendOne. */
-function stageRows(kernels: Kernels, src: MatRef, appendOne: boolean, dst: Ptr, dim: number): void {
-  copyRows(kernels, src.ptr, src.ld ?? src.cols, dst, dim, src.rows, src.cols);
-  if (appendOne) {
-    const h = kernels.f64(), t = dst >> 3;
-    for (let r = 0; r < src.rows; r++) h[t + r * dim + dim - 1] = 1;
-  }
-}
-
-/** Throws NonFiniteError naming the first non-finite element (row-major index) of ref. */
-function checkRefFinite(kernels: Kernels, name: string, ref: MatRef): void {
-  const ld = ref.ld ?? ref.cols;
-  const contiguous = ld === ref.cols;
-  for (let r = 0; r < (contiguous ? 1 : ref.rows); r++) {
-    const len = contiguous ? ref.rows * ref.cols : ref.cols;
-    const i = kernels.firstNonFinite(len, ref.ptr + r * ld * 8);
-    if (i >= 0) {
-      const at = r * ref.cols + i;
-      throw new NonFiniteError(name, at, kernels.f64()[(ref.ptr >> 3) + r * ld + i]);
-    }
-  }
-}
-
-function diagSum(kernels: Kernels, p: Ptr, n: number, ld: number): number {
-  const h = kernels.f64(), base = p >> 3;
-  let s = 0;
-  for (let i = 0; i < n; i++) s += h[base + i * ld + i];
-  return s;
-}
-
-function trace(a: Float64Array, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += a[i * n + i];
-  return s;
-}
-
-function copyOut(kernels: Kernels, p: Ptr, count: number): Float64Array {
-  return kernels.f64().slice(p >> 3, (p >> 3) + count);
-}
-
-/** [min, max] of n ascending eigenvalues at element offset w, clipped below at 0. */
-function clippedRange(h: Float64Array, w: number, n: number): [number, number] {
-  return [Math.max(h[w], 0), Math.max(h[w + n - 1], 0)];
-}
-
-/** hi/lo with 0/0 = 1 (a zero factor) and x/0 = Infinity. */
-function ratio(hi: number, lo: number): number {
-  if (hi === 0 && lo === 0) return 1;
-  return lo > 0 ? hi / lo : Infinity;
 }

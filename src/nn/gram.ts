@@ -16,7 +16,8 @@
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
 import type { Workspace } from '../backend/matrix.js';
-import type { Capture, Net } from './net.js';
+import type { Capture } from './capture.js';
+import type { NetShape } from './layer.js';
 
 /** Rows of the input Gram A·Aᵀ computed at a time: its scratch is TILE × n, not n × n. */
 const TILE = 64;
@@ -39,12 +40,12 @@ export interface GramOptions {
  * maskGramApplies(twoLayerReLU({ inputDim: 8, width: 1024 }));           // true: the paper's net
  * maskGramApplies(mlp({ sizes: [8, 64, 64, 1], activation: 'relu' }));   // false: the float path
  */
-export function maskGramApplies(net: Net, l = net.firstTrainable): boolean {
+export function maskGramApplies(net: NetShape, l = net.firstTrainable): boolean {
   return headScale(net, l) !== null;
 }
 
 /** s·w of the head above layer l when the structure allows the mask Gram, else null. */
-function headScale(net: Net, l: number): number | null {
+function headScale(net: NetShape, l: number): number | null {
   const layers = net.layers;
   if (l < 0 || l !== layers.length - 2) return null;
   const L = layers[l], head = layers[l + 1];

@@ -12,12 +12,16 @@
  * stacked output row r of example i is B_l[r] ⊗ A_l[i], with B_l = ∂(row r)/∂Z_l.
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
-import { Mat, Workspace } from '../backend/matrix.js';
+import { Mat } from '../backend/matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
 import { encodeF64 } from '../encoding/codec.js';
 import type { DenseSpec, ModelColumns, ModelJSON, StandardizerJSON } from './spec.js';
-import { activation, applyActivation, scaleByDerivative, type Activation } from './activations.js';
+import { activation, applyActivation, scaleByDerivative } from './activations.js';
+import { Capture } from './capture.js';
+import type { Dense, NetShape } from './layer.js';
+
+export { Capture } from './capture.js';
 
 /** A batch of training data: X is n × inputDim, Y is n × outputDim (or n class indices for cross-entropy). */
 export interface Batch {
@@ -27,17 +31,6 @@ export interface Batch {
   Y: Float64Array;
   /** The number of examples. */
   n: number;
-}
-
-/** A dense layer of a {@link Net}: its spec plus where its [W | b] lives. */
-export interface Dense extends Readonly<DenseSpec> {
-  /** Columns of the effective input A: inputs + 1 with a bias, else inputs. */
-  readonly inA: number;
-  readonly act: Activation;
-  /** Byte pointer of [W | b] (outputs × inA, row-major) in backend memory. */
-  readonly ptr: Ptr;
-  /** Element offset of [W | b] in the flat trainable vector; −1 when frozen. */
-  readonly paramOffset: number;
 }
 
 /** One layer's block of the flat parameter vector (see {@link Net.getParams}). */
@@ -52,94 +45,6 @@ export interface ParamBlock {
   cols: number;
   /** Whether the block's last column is the layer's bias. */
   bias: boolean;
-}
-
-/**
- * Per-call storage of one forward/backward pass over n examples with q stacked
- * rows per example (q = 1 for a gradient, q = outputs for a Jacobian or a
- * Gauss–Newton factor): for each layer l the effective input A_l (n × inA),
- * the pre-activations Z_l (n × outputs) and, for the layers a backward pass
- * reaches, B_l ((n·q) × outputs), the derivative of each stacked row with
- * respect to Z_l. All of it lives in a Workspace and is reused while the sizes
- * do not grow. The caller fills B of the last layer before {@link Net.backward}.
- *
- * This is the capture API optimizers build on: A_l and B_l are exactly the
- * K-FAC statistics of layer l (input with bias column, and output gradients).
- * A frozen layer's A shares its buffer with the previous layer's B, so it is
- * overwritten by {@link Net.backward}; trainable layers' A and B stay valid.
- */
-export class Capture {
-  /** Examples of the last pass. */
-  n = 0;
-  /** Stacked rows per example of the last pass (0: forward only). */
-  q = 0;
-  /** Per layer: byte pointer of A_l (n × inA, row-major, ld = inA). */
-  readonly a: Ptr[] = [];
-  /** Per layer: byte pointer of Z_l (n × outputs). */
-  readonly z: Ptr[] = [];
-  /** Per layer: byte pointer of B_l ((n·q) × outputs, row i·q + c); 0 below the first trainable layer. */
-  readonly b: Ptr[] = [];
-  /**
-   * Whether A_l and Z_l hold a forward pass recorded by {@link Net.forwardHeld} (with the
-   * parameters and inputs it ran on in `heldTheta`, `heldX`); cleared by any other forward
-   * and by backward, which may overwrite an A_l.
-   */
-  held = false;
-  /** Byte pointers of the recorded parameters (numParams) and inputs (n × inputDim), when `held`. */
-  heldTheta: Ptr = 0;
-  heldX: Ptr = 0;
-  private readonly ws: Workspace;
-  private readonly names: { a: string; z: string; b: string }[];
-
-  constructor(readonly net: Net) {
-    this.ws = new Workspace(net.kernels);
-    this.names = net.layers.map((_, l) => ({ a: `a${l}`, z: `z${l}`, b: `b${l}` }));
-  }
-
-  /** Sizes the buffers for n examples and q rows per example (q = 0: no backward). */
-  ensure(n: number, q: number): void {
-    // Other sizes may move the buffers: a held pass is gone.
-    if (n !== this.n || q !== this.q) this.held = false;
-    const layers = this.net.layers;
-    // B is needed from the output down to the first trainable layer (at least the output layer's).
-    const lowest = Math.min(this.net.firstTrainable, layers.length - 1);
-    for (let l = 0; l < layers.length; l++) {
-      const L = layers[l], name = this.names[l];
-      this.z[l] = this.ws.get(name.z, n * L.outputs);
-      const needsB = q > 0 && l >= lowest;
-      if (needsB && l + 1 < layers.length && !layers[l + 1].trainable) {
-        // A frozen layer's input is read only by the forward pass, which is over when B_l is
-        // written: they share one buffer (for the paper's net, one n × width block less).
-        const next = layers[l + 1];
-        this.b[l] = this.ws.get(this.names[l + 1].a, n * Math.max(next.inA, q * L.outputs));
-      } else {
-        this.b[l] = needsB ? this.ws.get(name.b, n * q * L.outputs) : 0;
-      }
-    }
-    for (let l = 0; l < layers.length; l++) this.a[l] = this.ws.get(this.names[l].a, n * layers[l].inA);
-    this.n = n;
-    this.q = q;
-  }
-
-  /**
-   * Allocates now everything {@link Net.forwardHeld} will need for n examples and q rows per
-   * example, so that the pass itself allocates nothing (a caller that moves θ first reserves before).
-   */
-  reserve(n: number, q: number): void {
-    this.ensure(n, q);
-    this.heldTheta = this.ws.get('held.theta', this.net.numParams);
-    this.heldX = this.ws.get('held.x', n * this.net.inputDim);
-  }
-
-  /** Byte pointer of the network output U = Z_last (n × outputs). */
-  get output(): Ptr {
-    return this.z[this.z.length - 1];
-  }
-
-  /** Frees the buffers. */
-  dispose(): void {
-    this.ws.dispose();
-  }
 }
 
 /**
@@ -160,7 +65,7 @@ export class Capture {
  * net.setParams(theta.map((t) => 0.5 * t));
  * net.dispose();
  */
-export class Net {
+export class Net implements NetShape {
   /** The trainable layers' [W | b] blocks, contiguous: the flat parameter vector. */
   private readonly params: Mat;
   /** The frozen layers' blocks. */
@@ -475,82 +380,5 @@ function writeInput(h: Float64Array, L: Dense, X: Float64Array, n: number, a: nu
     const row = a + i * L.inA;
     for (let j = 0; j < d; j++) h[row + j] = s * X[i * d + j];
     if (L.bias) h[row + d] = L.biasScale;
-  }
-}
-
-/**
- * An optimizer's or estimator's view of one net: a workspace and a capture on the net's
- * backend, sized on the first step and reused after (so a steady-state step allocates no
- * backend memory). `bind` returns true when the net changed, so the caller resets state.
- *
- * Lifecycle: the first `bind` ties the binding (and so its optimizer's state) to that net;
- * binding another net throws StateError unless {@link release} was called in between (the
- * optimizer's `reset()`: an explicit rebind). After {@link dispose} every `bind` throws
- * StateError; a second dispose is a no-op.
- */
-export class NetBinding {
-  net: Net | undefined;
-  ws: Workspace | undefined;
-  cap: Capture | undefined;
-  /** A second capture (made on first use), for a pass that must not disturb `cap`: see {@link NetBinding.swap}. */
-  private second: Capture | undefined;
-  private closed = false;
-  private released = true;
-
-  /** `owner` names the optimizer in errors, e.g. 'ngd()' (a function when the name is known only later). */
-  constructor(private readonly ownerName: string | (() => string) = 'the optimizer') {}
-
-  /** The optimizer's name as errors give it. */
-  get owner(): string {
-    return typeof this.ownerName === 'string' ? this.ownerName : this.ownerName();
-  }
-
-  bind(net: Net): boolean {
-    if (this.closed) throw new StateError(`${this.owner} used after dispose()`);
-    if (this.net === net && this.ws) {
-      this.released = false;
-      return false;
-    }
-    if (this.net && !this.released) {
-      throw new StateError(`${this.owner} is bound to ${this.net}, not ${net}: its state (damping, momentum, curvature) belongs to that net. ` +
-        'Call reset() to rebind it to another net (forgetting that state), or make one optimizer per net');
-    }
-    this.unbind();
-    this.net = net;
-    this.ws = new Workspace(net.kernels);
-    this.cap = new Capture(net);
-    this.released = false;
-    return true;
-  }
-
-  /** The second capture: where a step evaluates its trial θ while `cap` still holds the step's own pass. */
-  spare(): Capture {
-    this.second ??= new Capture(this.net!);
-    return this.second;
-  }
-
-  /** Exchanges `cap` and the spare capture: the accepted trial's forward pass becomes the next step's. */
-  swap(): void {
-    const next = this.spare();
-    this.second = this.cap;
-    this.cap = next;
-  }
-
-  /** Lets the next {@link bind} take another net (memory is kept until then). */
-  release(): void {
-    this.released = true;
-  }
-
-  /** Frees the memory; the binding refuses any later use. */
-  dispose(): void {
-    this.unbind();
-    this.closed = true;
-  }
-
-  private unbind(): void {
-    this.cap?.dispose();
-    this.second?.dispose();
-    this.ws?.dispose();
-    this.net = this.cap = this.second = this.ws = undefined;
   }
 }

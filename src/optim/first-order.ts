@@ -8,7 +8,8 @@ import type { Ptr } from '../kernels/types.js';
 import { ArgumentError, NonFiniteError } from '../errors.js';
 import { gradientFromCapture } from '../nn/jacobian.js';
 import type { Loss } from '../nn/losses.js';
-import { NetBinding, type Batch, type Capture, type Net } from '../nn/net.js';
+import { NetBinding } from '../nn/binding.js';
+import type { Batch, Capture, Net } from '../nn/net.js';
 import { checkLoss, checkNonNegative, checkOptions, checkPositive, checkUnit, type OptionRule } from '../validate.js';
 
 /** A preconditioner is an object made by a factory (kfacPreconditioner()), not a plain literal: any non-null object passes here. */

@@ -8,7 +8,8 @@
 import { clampDamping, LEVENBERG_MARQUARDT_DEFAULTS, resolveLevenbergMarquardt, type LevenbergMarquardtOptions } from '../curvature/damping.js';
 import { choleskySolve, eighSolve, GramSystem, ParamSystem, preferredForm, type GaussNewtonSystem } from '../curvature/gauss-newton.js';
 import { ArgumentError } from '../errors.js';
-import { NetBinding, type Batch, type Net } from '../nn/net.js';
+import { NetBinding } from '../nn/binding.js';
+import type { Batch, Net } from '../nn/net.js';
 import { checkLoss, checkNonNegative, checkOneOf, checkOptions, checkPositive, type OptionShape } from '../validate.js';
 import { prepareStep } from './prepare.js';
 import { DampedStep } from './damped-step.js';

@@ -3,7 +3,12 @@ import { KERNEL_NAMES, type KernelName, type Kernels, type Ptr, type SimdBuild }
 import { WASM_BASELINE_BASE64, WASM_RELAXED_BASE64 } from './binary.js';
 import { withSharedMemory } from './shared-memory.js';
 import { ArgumentError, BackendError, NatgradError, OutOfMemoryError } from '../../errors.js';
-import { opCode, ThreadPool, type WorkerOp } from './threads.js';
+import { ThreadPool } from './threads.js';
+import { THREAD_MIN_FLOPS, THREAD_MIN_INNER_FLOPS, ThreadDispatch } from './dispatch.js';
+
+export {
+  THREAD_MIN_FLOPS, THREAD_MIN_INNER_FLOPS, THREAD_MIN_MASK_WORDS, THREAD_MIN_VALUES, splitRows,
+} from './dispatch.js';
 
 /** Must equal ABI_VERSION in assembly/memory.ts; checked at load so the two sides cannot drift. */
 export const ABI_VERSION = 3;
@@ -38,33 +43,6 @@ type WasmExports = Pick<Kernels, KernelName> & {
 const MEMORY_EXPORTS = [
   'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'maskGramRows', 'solveLeafPanel', 'threadScratchBytes', 'useThreadScratch',
 ] as const;
-
-/**
- * Below this many flops a GEMM or SYRK stays on the calling thread. Measured (bench kernels suite,
- * "thread threshold"; Node 24, AMD EPYC family 26, 2 threads, workers spinning between calls):
- * a 32³ product (2¹⁶ flops) runs 0.8× on two threads, a 48³ one (2¹⁷·⁸) 1.4×.
- */
-export const THREAD_MIN_FLOPS = 2 ** 17;
-/**
- * The same threshold for the updates a kernel offers from inside its own recursion (Cholesky's
- * trailing updates and leaf rows, the blocked solves and inverse): between them the calling
- * thread does serial work on the same panel, so a split pays only from larger sizes. Measured
- * (Node 24, AMD EPYC family 26, 2 threads): potrf n = 512 took 2.4–3.3 ms at 2¹⁷ against 2.3 ms
- * on one thread, 2.2–2.4 ms at 2¹⁹; n = 1024 11.5–12.2 ms at 2¹⁷, 11.8–11.9 at 2¹⁹ (17.3 on one).
- */
-export const THREAD_MIN_INNER_FLOPS = 2 ** 19;
-/** Fewest rows of C per thread panel. */
-const THREAD_MIN_ROWS = 16;
-/** Fewest 8-row groups per panel of a Cholesky leaf's rows. */
-const LEAF_MIN_GROUPS = 4;
-/**
- * Below this many values an element-wise kernel (relu, reluMask, packMask, hadamard) stays on the
- * calling thread: they stream about two values per nanosecond, so 2¹⁵ values take ~16 µs, several
- * times what handing a panel to a spinning worker costs (~1 µs; ~25 µs to wake a sleeping one).
- */
-export const THREAD_MIN_VALUES = 2 ** 15;
-/** Below this many 64-bit AND + popcount steps (~0.4 ns each) the mask Gram stays on the calling thread. */
-export const THREAD_MIN_MASK_WORDS = 2 ** 15;
 
 /**
  * Compute kernels that may allocate scratch memory inside the module (pack buffers, column and
@@ -156,6 +134,7 @@ export class WasmKernels implements Kernels {
   private readonly memory: WebAssembly.Memory;
   private view: Float64Array;
   private pool: ThreadPool | undefined;
+  private dispatch: ThreadDispatch | undefined;
   /**
    * @internal The GEMM/SYRK threading threshold ({@link THREAD_MIN_FLOPS}); the bench lowers it
    * to 0 to measure where two threads start to pay.
@@ -207,113 +186,24 @@ export class WasmKernels implements Kernels {
   shutdown(): void {
     this.pool?.shutdown();
     this.pool = undefined;
+    this.dispatch = undefined;
   }
 
-  /** Binds gemm and syrk to the row-panel dispatch over the pool (gemmAcc inside the module reaches it through parallelGemm). */
+  /**
+   * Routes gemm, syrk, the element-wise kernels and the mask Gram through the row-panel dispatch
+   * over `pool` (dispatch.ts); the module's own offers reach it through {@link parallelGemm} and
+   * {@link parallelLeaf}.
+   */
   private attach(pool: ThreadPool): void {
     this.pool = pool;
-    const gemm1 = this.gemm, syrk1 = this.syrk;
-    (this as { gemm: Kernels['gemm'] }).gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-      if (n <= 0 || !this.panels(m, n, k, alpha, a, transA ? 1 : lda, transA ? lda : 1, b, transB ? 1 : ldb, transB ? ldb : 1, beta, c, ldc, 0)) {
-        gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      }
-    };
-    (this as { syrk: Kernels['syrk'] }).syrk = (trans, n, k, alpha, a, lda, beta, c, ldc) => {
-      // The lower triangle of op(A)·op(A)ᵀ: B is A read with swapped strides; then mirrored.
-      const [rsa, csa, rsb, csb] = trans ? [1, lda, lda, 1] : [lda, 1, 1, lda];
-      if (this.panels(n, n, k, alpha, a, rsa, csa, a, rsb, csb, beta, c, ldc, 1)) this.ex.mirrorLower(n, c, ldc);
-      else syrk1(trans, n, k, alpha, a, lda, beta, c, ldc);
-    };
-    // The element-wise kernels and the mask Gram: row panels are the same kernels on offset
-    // pointers (maskGramRows for the triangle), so every value is computed exactly as on one thread.
-    const self = this as unknown as Pick<Kernels, 'relu' | 'reluMask' | 'packMask' | 'hadamard' | 'maskGram'>;
-    const { relu, reluMask, packMask, hadamard, maskGram } = self;
-    self.relu = (n, m, src, lds, scale, dst, ldd) => {
-      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('relu', n, 0, (r0, r1) => [r1 - r0, m, src + 8 * r0 * lds, lds, scale, dst + 8 * r0 * ldd, ldd])) {
-        relu(n, m, src, lds, scale, dst, ldd);
-      }
-    };
-    self.reluMask = (n, q, m, z, b) => {
-      if (!this.worth(n * q * m, THREAD_MIN_VALUES) || !this.rows('reluMask', n, 0, (r0, r1) => [r1 - r0, q, m, z + 8 * r0 * m, b + 8 * r0 * q * m])) {
-        reluMask(n, q, m, z, b);
-      }
-    };
-    self.packMask = (n, m, z, ldz, masks) => {
-      const words = Math.ceil(m / 64);
-      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('packMask', n, 0, (r0, r1) => [r1 - r0, m, z + 8 * r0 * ldz, ldz, masks + 8 * r0 * words])) {
-        packMask(n, m, z, ldz, masks);
-      }
-    };
-    self.hadamard = (len, a, b, out) => {
-      if (!this.worth(len, THREAD_MIN_VALUES) || !this.rows('hadamard', len, 0, (r0, r1) => [r1 - r0, a + 8 * r0, b + 8 * r0, out + 8 * r0])) {
-        hadamard(len, a, b, out);
-      }
-    };
-    self.maskGram = (n, words, masks, alpha, out, ldo) => {
-      if (this.worth((n * n * words) / 2, THREAD_MIN_MASK_WORDS) && this.rows('maskGramRows', n, n, (r0, r1) => [r0, r1, words, masks, alpha, out, ldo])) {
-        this.ex.mirrorLower(n, out, ldo);
-      } else {
-        maskGram(n, words, masks, alpha, out, ldo);
-      }
-    };
+    this.dispatch = new ThreadDispatch(pool, this.ex, this, (e, where) => this.translate(e, where));
+    const { gemm, syrk, relu, reluMask, packMask, hadamard, maskGram } = this;
+    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, packMask, hadamard, maskGram }));
   }
 
-  /** Whether `work` is enough to split over a running pool (checked before any panel is built). */
-  private worth(work: number, minWork: number): boolean {
-    return work >= minWork && this.pool?.running === true;
-  }
-
-  /**
-   * Runs the export `name` as row panels over rows 0..rows, panel [r0, r1) with the arguments
-   * `args(r0, r1)`, the calling thread taking the first: the one dispatch of every threaded
-   * kernel. Panels hold about equal shares of the work (lowerCols: see {@link splitRows}) and at
-   * least `minRows` rows. False, touching nothing, when that makes a single panel or there is no
-   * running pool.
-   */
-  private rows(
-    name: WorkerOp, rows: number, lowerCols: number, args: (r0: number, r1: number) => number[], minRows = THREAD_MIN_ROWS,
-  ): boolean {
-    const pool = this.pool;
-    if (!pool?.running) return false;
-    const t = Math.min(pool.size, Math.floor(rows / minRows));
-    if (t <= 1) return false;
-    const bounds = splitRows(rows, t, lowerCols);
-    const panels = [];
-    for (let p = 0; p < t; p++) panels.push(args(bounds[p], bounds[p + 1]));
-    const fn = this.ex[name] as (...a: number[]) => void;
-    pool.run(opCode(name), panels, (a) => {
-      try {
-        fn(...a);
-      } catch (e) {
-        throw this.translate(e, name);
-      }
-    });
-    return true;
-  }
-
-  /**
-   * Runs C ← beta·C + alpha·A·B (as gemmPanel; lowerOnly: only j ≤ i) as row panels over the
-   * pool; returns false, touching nothing, when the product is too small to be worth the threads
-   * or there is no running pool.
-   */
-  private panels(
-    m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
-    b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number, minFlops = this.threadMinFlops,
-  ): boolean {
-    return this.worth((lowerOnly ? 1 : 2) * m * n * k, minFlops) &&
-      this.rows('gemmPanel', m, lowerOnly ? n : 0, (i0, i1) => [i0, i1, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
-  }
-
-  /**
-   * @internal The module's env.parallelLeaf import: rows w..m of a Cholesky leaf (solveLeafPanel)
-   * offered to the pool; 1 when done there. Panels are runs of the kernel's 8-row groups (the
-   * last one also takes the rows past the last whole group), so every row is computed as on one
-   * thread.
-   */
+  /** @internal The module's env.parallelLeaf import: rows of a Cholesky leaf offered to the pool; 1 when done there. */
   parallelLeaf(m: number, w: number, p: Ptr, ld: number): number {
-    const groups = Math.floor((m - w) / 8);
-    if (!this.worth((m - w) * w * w, this.threadMinInnerFlops)) return 0;
-    return this.rows('solveLeafPanel', groups, 0, (g0, g1) => [w + 8 * g0, g1 === groups ? m : w + 8 * g1, w, p, ld], LEAF_MIN_GROUPS) ? 1 : 0;
+    return this.dispatch?.parallelLeaf(m, w, p, ld) ?? 0;
   }
 
   /** @internal The module's env.parallelGemm import: gemmAcc (beta 1) offered to the pool; 1 when done there. */
@@ -321,9 +211,8 @@ export class WasmKernels implements Kernels {
     m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
     b: Ptr, rsb: number, csb: number, c: Ptr, ldc: number, lowerOnly: number,
   ): number {
-    return this.panels(m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1, c, ldc, lowerOnly, this.threadMinInnerFlops) ? 1 : 0;
+    return this.dispatch?.parallelGemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, lowerOnly) ?? 0;
   }
-
 
   /**
    * Compiles and instantiates one embedded build with its own memory; with threads > 1, the
@@ -407,32 +296,4 @@ export class WasmKernels implements Kernels {
     this.ex.clearPendingAllocation();
     return new OutOfMemoryError(bytes, `${where}: the WASM memory (${this.memoryBytes()} bytes now, at most ${this.maxMemoryBytes}) could not grow to fit it`);
   }
-}
-
-/**
- * Row boundaries of t panels over rows 0..n (t + 1 numbers, multiples of 4 inside, so panels
- * hold whole register tiles), each panel with about the same number of entries. lowerCols = 0:
- * every row has the same width. lowerCols = c > 0: row i holds only its min(i + 1, c) entries
- * on or below the diagonal (a SYRK's triangle when c ≥ n; a lower trapezoid, as in Cholesky's
- * trailing updates, when c < n).
- */
-export function splitRows(n: number, t: number, lowerCols = 0): number[] {
-  // Entries in rows 0..r.
-  const c = lowerCols;
-  const before = (r: number) => (c === 0 ? r : r <= c ? (r * (r + 1)) / 2 : (c * (c + 1)) / 2 + (r - c) * c);
-  const total = before(n);
-  const bounds = [0];
-  for (let p = 1; p < t; p++) {
-    const share = (total * p) / t;
-    // The first row count r with before(r) ≥ share, by bisection (before is increasing).
-    let lo = 0, hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (before(mid) < share) lo = mid + 1;
-      else hi = mid;
-    }
-    bounds.push(Math.min(n, Math.max(bounds[p - 1], Math.round(lo / 4) * 4)));
-  }
-  bounds.push(n);
-  return bounds;
 }
