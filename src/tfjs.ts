@@ -149,6 +149,8 @@ export function toTfjs<M extends TfModelLike>(net: Net, tf: TfLike): M {
   if (!tf || typeof tf.sequential !== 'function' || typeof tf.layers?.dense !== 'function' || typeof tf.tensor !== 'function') {
     throw new ArgumentError('tf', 'must provide sequential, layers.dense and tensor (the @tensorflow/tfjs namespace does)');
   }
+  const other = net.layers.find((L) => L.kind !== 'dense');
+  if (other) throw new ArgumentError('net', `has a '${other.kind}' layer (layer ${net.layers.indexOf(other)}); only dense layers export to TF.js`);
   const model = tf.sequential();
   const h = net.kernels.f64();
   const weights: [number, Float32Array, Float32Array | undefined, number, number][] = [];

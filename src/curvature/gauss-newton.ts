@@ -170,13 +170,18 @@ export class ParamSystem extends SystemBuffers implements GaussNewtonSystem {
 
 /**
  * Estimated flops of one step in each form, for form 'auto': the Gram form
- * costs two SYRKs per trainable layer plus an (n·k)³/3 Cholesky, the parameter
+ * costs two SYRKs per trainable dense layer (one over its Jacobian rows for another kind) plus an (n·k)³/3 Cholesky, the parameter
  * form a P²·(n·k) SYRK plus a P³/3 Cholesky.
  */
 export function preferredForm(net: Net, n: number): 'gram' | 'param' {
   const N = n * net.outputDim, P = net.numParams;
   let gram = N * N * N / 3;
-  for (const L of net.layers) if (L.trainable) gram += n * n * L.inA + N * N * L.outputs + 2 * N * L.outputs * L.inA;
+  for (const L of net.layers) {
+    if (!L.trainable) continue;
+    // A Kronecker (dense) layer's block is two Grams and a Hadamard product; another layer's is
+    // formed from its Jacobian rows, J̃_l J̃_lᵀ.
+    gram += L.kronecker ? n * n * L.inA + N * N * L.outputs + 2 * N * L.outputs * L.inA : N * N * L.size + N * L.size;
+  }
   const param = N * P * P + P * P * P / 3 + 2 * N * P;
   return param < gram ? 'param' : 'gram';
 }

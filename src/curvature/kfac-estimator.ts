@@ -1,7 +1,8 @@
 /**
  * The K-FAC curvature estimator of a whole network (Martens & Grosse 2015,
- * arXiv:1503.05671): one {@link KroneckerBlock} per trainable dense layer, the Fisher seed
- * rows that feed them, and the schedule on which their factors and inverses are updated.
+ * arXiv:1503.05671): one {@link KroneckerBlock} per trainable dense layer (a diagonal block,
+ * curvature/diagonal.ts, for a layer without Kronecker structure), the Fisher seed rows that
+ * feed them, and the schedule on which their factors and inverses are updated.
  * It knows nothing of steps: the `kfac` optimizer and the `kfacPreconditioner` both drive
  * one, as kfac-jax's optimizer drives its estimator (tags → blocks → estimator → optimizer).
  *
@@ -52,6 +53,7 @@ import type { Batch, Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
 import { checkLoss, checkNonNegative, checkOneOf, checkPositiveInteger, type OptionShape } from '../validate.js';
 import { dot } from '../backend/vectors.js';
+import { DiagonalBlock } from './diagonal.js';
 import {
   KroneckerBlock, type FactorForm, type KroneckerConditionNumbers, type KroneckerDamping, type KroneckerInversion, type MatRef,
 } from './kronecker.js';
@@ -114,6 +116,12 @@ export interface KfacCurvatureOptions {
 export interface KfacBlockStats {
   /** Layer index (0 = the layer reading the input). */
   layer: number;
+  /**
+   * Present for a layer without Kronecker structure (nn/layer.ts): its block is the diagonal of
+   * its Gauss–Newton block (curvature/diagonal.ts), with pi 1, dampingA λ, dampingS 0, the forms
+   * 'primal' and the condition number of D + λ.
+   */
+  kind?: 'diagonal';
   /** The π of the split ('pi' damping), else 1. */
   pi: number;
   /** Damping added to A: π√λ ('pi' damping), 0 ('exact'). */
@@ -188,7 +196,7 @@ export interface KfacObservation {
  */
 export class KfacEstimator {
   readonly bound = new NetBinding('kfac');
-  private blocks: KroneckerBlock[] = [];
+  private blocks: (KroneckerBlock | DiagonalBlock)[] = [];
   private layers: number[] = [];
   private rng: Rng;
   /** Passes (steps) done: the clock of the update periods. */
@@ -215,9 +223,10 @@ export class KfacEstimator {
     return true;
   }
 
-  /** A fresh block for trainable layer l of `net`. */
-  private makeBlock(net: Net, l: number): KroneckerBlock {
+  /** A fresh block for trainable layer l of `net`: Kronecker-factored, or diagonal for a layer without that structure. */
+  private makeBlock(net: Net, l: number): KroneckerBlock | DiagonalBlock {
     const L = net.layers[l], { normalization, decay, inversion, dampingForm, form } = this.settings;
+    if (!L.kronecker) return new DiagonalBlock(net.kernels, L.size, decay);
     // The capture's A_l already holds the bias column (β) and the weight scale, so the block appends nothing.
     return new KroneckerBlock(net.kernels, {
       inputs: L.inA, outputs: L.outputs, bias: false, decay, inversion, damping: dampingForm, form,
@@ -304,13 +313,21 @@ export class KfacEstimator {
   private updateFactors(): void {
     const net = this.bound.net!, cap = this.bound.cap!, n = cap.n, q = this.q;
     for (let j = 0; j < this.blocks.length; j++) {
-      const l = this.layers[j], L = net.layers[l];
+      const l = this.layers[j], L = net.layers[l], block = this.blocks[j];
+      if (block instanceof DiagonalBlock) {
+        // The layer's Jacobian rows of the Fisher seeds ('mc': every second row, the sampled one).
+        const rows = this.bound.ws!.get('kfac.rows', n * q * L.size);
+        L.jacobianRows(net.kernels, n, q, cap.a[l], cap.b[l], rows, L.size);
+        const mc = this.fisher === 'mc';
+        block.update(rows, mc ? 1 : 0, mc ? 2 : 1, mc ? n : n * q, this.settings.normalization === 'sum' ? n : 1);
+        continue;
+      }
       const a: MatRef = { ptr: cap.a[l], rows: n, cols: L.inA };
       const m = L.outputs;
       const g: MatRef = this.fisher === 'mc'
         ? { ptr: cap.b[l] + 8 * m, rows: n, cols: m, ld: 2 * m }
         : { ptr: cap.b[l], rows: n * q, cols: m };
-      this.blocks[j].updateFactors(a, g, { examples: n });
+      block.updateFactors(a, g, { examples: n });
     }
   }
 
@@ -325,6 +342,12 @@ export class KfacEstimator {
   /** The per-layer statistics of the cached inverses. */
   private collectBlockStats(): void {
     this.blockStats = this.blocks.map((b, j) => {
+      if (b instanceof DiagonalBlock) {
+        return {
+          layer: this.layers[j], kind: 'diagonal' as const, pi: 1, dampingA: b.inverse!.damping, dampingS: 0,
+          formA: 'primal' as const, formS: 'primal' as const, condition: b.conditionNumbers(),
+        };
+      }
       const info = b.inverse!;
       return {
         layer: this.layers[j], pi: info.pi, dampingA: info.dampingA, dampingS: info.dampingS,
@@ -363,8 +386,12 @@ export class KfacEstimator {
     const net = this.bound.net!;
     for (let j = 0; j < this.blocks.length; j++) {
       const L = net.layers[this.layers[j]];
-      const off = 8 * L.paramOffset;
-      this.blocks[j].multiplyInverse({ ptr: src + off, rows: L.outputs, cols: L.inA }, { ptr: dst + off, rows: L.outputs, cols: L.inA });
+      const off = 8 * L.paramOffset, block = this.blocks[j];
+      if (block instanceof DiagonalBlock) {
+        block.multiplyInverse(src + off, dst + off);
+        continue;
+      }
+      block.multiplyInverse({ ptr: src + off, rows: L.outputs, cols: L.inA }, { ptr: dst + off, rows: L.outputs, cols: L.inA });
     }
   }
 

@@ -9,6 +9,7 @@ import { FormatError } from '../errors.js';
 import type { FitState } from '../training/types.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Net } from '../nn/net.js';
+import { specSize } from '../nn/layers/index.js';
 import type { Optimizer } from '../optim/types.js';
 import { decodeF64, describe, encodeF64 } from '../encoding/codec.js';
 import type { ModelJSON } from '../nn/spec.js';
@@ -107,7 +108,7 @@ export function loadCheckpoint(json: unknown, options: { kernels?: Kernels } = {
       const loss = typeof b.loss === 'number' || b.loss === null ? (b.loss ?? Infinity) : NaN;
       if (Number.isNaN(loss)) throw new FormatError('training.best.loss', `must be a number, got ${describe(b.loss)}`);
       training.best = { loss, epoch: int(b.epoch, 'training.best.epoch', 0, Number.MAX_SAFE_INTEGER), wait: int(b.wait, 'training.best.wait', 0, Number.MAX_SAFE_INTEGER) };
-      const P = model.specs.reduce((s, L) => s + (L.trainable ? L.outputs * (L.inputs + (L.bias ? 1 : 0)) : 0), 0);
+      const P = model.specs.reduce((s, L, l) => s + (L.trainable ? specSize(L, `model.architecture.layers[${l}]`) : 0), 0);
       if (b.params !== undefined) training.best.params = decodeF64(b.params, 'training.best.params', P);
     }
   }

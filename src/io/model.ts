@@ -11,7 +11,8 @@ import type { Kernels } from '../kernels/types.js';
 import { Standardizer } from '../data/index.js';
 import type { ActivationName } from '../nn/activations.js';
 import { Net } from '../nn/net.js';
-import type { DenseSpec, ModelColumns, ModelJSON } from '../nn/spec.js';
+import { definitionOf } from '../nn/layers/index.js';
+import type { AnyLayerSpec, DenseSpec, ModelColumns, ModelJSON } from '../nn/spec.js';
 import { decodeF64, describe } from '../encoding/codec.js';
 
 const ACTIVATIONS: readonly ActivationName[] = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'softplus', 'gelu', 'identity'];
@@ -44,7 +45,7 @@ export function parseJSON(text: string, what = 'file'): unknown {
 
 /** A validated, decoded model: the specs and values the Net constructor takes, plus metadata. */
 export interface DecodedModel {
-  specs: DenseSpec[];
+  specs: AnyLayerSpec[];
   values: Float64Array[];
   preprocessing?: Standardizer;
   labels?: string[];
@@ -62,11 +63,21 @@ export function decodeModel(json: unknown, prefix = ''): DecodedModel {
   const arch = object(o.architecture, `${prefix}architecture`);
   const layers = array(arch.layers, `${prefix}architecture.layers`);
   if (layers.length < 1 || layers.length > MAX_LAYERS) throw new FormatError(`${prefix}architecture.layers`, `must hold 1 to ${MAX_LAYERS} layers, got ${layers.length}`);
-  const specs: DenseSpec[] = [];
+  const specs: AnyLayerSpec[] = [];
+  const sizes: number[] = [];
   let total = 0;
   layers.forEach((raw, l) => {
     const f = `${prefix}architecture.layers[${l}]`;
     const L = object(raw, f);
+    if (L.kind !== undefined && L.kind !== 'dense') {
+      const spec = decodeLayerOfKind(L, f, l > 0 ? specs[l - 1].outputs : undefined);
+      const size = definitionOf(spec, f).size(spec, f);
+      total += size;
+      if (total > MAX_PARAMS) throw new FormatError(`${prefix}architecture`, `has more than ${MAX_PARAMS} parameters`);
+      specs.push(spec);
+      sizes.push(size);
+      return;
+    }
     const inputs = int(L.inputs, `${f}.inputs`), outputs = int(L.outputs, `${f}.outputs`);
     const bias = bool(L.bias, `${f}.bias`), trainable = bool(L.trainable, `${f}.trainable`);
     if (typeof L.activation !== 'string' || !ACTIVATIONS.includes(L.activation as ActivationName)) {
@@ -76,9 +87,11 @@ export function decodeModel(json: unknown, prefix = ''): DecodedModel {
     if (l > 0 && specs[l - 1].outputs !== inputs) {
       throw new FormatError(`${f}.inputs`, `is ${inputs} but layer ${l - 1} has ${specs[l - 1].outputs} outputs`);
     }
-    total += outputs * (inputs + (bias ? 1 : 0));
+    const size = outputs * (inputs + (bias ? 1 : 0));
+    total += size;
     if (total > MAX_PARAMS) throw new FormatError(`${prefix}architecture`, `has more than ${MAX_PARAMS} parameters`);
     specs.push({ inputs, outputs, bias, activation: L.activation as ActivationName, weightScale, biasScale, trainable });
+    sizes.push(size);
   });
   if (specs[specs.length - 1].activation !== 'identity') {
     throw new FormatError(`${prefix}architecture.layers[${specs.length - 1}].activation`, "the last layer must be 'identity'");
@@ -87,7 +100,7 @@ export function decodeModel(json: unknown, prefix = ''): DecodedModel {
   if (params.dtype !== 'float64-le-base64') throw new FormatError(`${prefix}params.dtype`, `must be 'float64-le-base64', got ${describe(params.dtype)}`);
   const blobs = array(params.layers, `${prefix}params.layers`);
   if (blobs.length !== specs.length) throw new FormatError(`${prefix}params.layers`, `has ${blobs.length} entries, the architecture ${specs.length} layers`);
-  const values = specs.map((s, l) => decodeF64(blobs[l], `${prefix}params.layers[${l}]`, s.outputs * (s.inputs + (s.bias ? 1 : 0))));
+  const values = specs.map((_, l) => decodeF64(blobs[l], `${prefix}params.layers[${l}]`, sizes[l]));
   const model: DecodedModel = { specs, values };
   const inputDim = specs[0].inputs, outputDim = specs[specs.length - 1].outputs;
   if (o.preprocessing !== undefined) model.preprocessing = Standardizer.fromJSON(o.preprocessing, `${prefix}preprocessing`, inputDim);
@@ -104,6 +117,31 @@ export function decodeModel(json: unknown, prefix = ''): DecodedModel {
     model.columns = { inputs, targets };
   }
   return model;
+}
+
+/**
+ * A saved layer of a registered kind other than dense: the shared fields checked here, the kind's
+ * own by its definition's fromJSON. FormatError naming the field (an unknown kind included).
+ */
+function decodeLayerOfKind(L: Record<string, unknown>, f: string, previousOutputs: number | undefined): AnyLayerSpec {
+  if (typeof L.kind !== 'string') throw new FormatError(`${f}.kind`, `must be the name of a registered kind of layer, got ${describe(L.kind)}`);
+  const kind = L.kind;
+  const inputs = int(L.inputs, `${f}.inputs`), outputs = int(L.outputs, `${f}.outputs`);
+  const trainable = bool(L.trainable, `${f}.trainable`);
+  if (typeof L.activation !== 'string' || !ACTIVATIONS.includes(L.activation as ActivationName)) {
+    throw new FormatError(`${f}.activation`, `must be one of ${ACTIVATIONS.join(', ')}, got ${describe(L.activation)}`);
+  }
+  if (previousOutputs !== undefined && previousOutputs !== inputs) {
+    throw new FormatError(`${f}.inputs`, `is ${inputs} but the layer before has ${previousOutputs} outputs`);
+  }
+  const shared = { kind, inputs, outputs, activation: L.activation as ActivationName, trainable };
+  let def;
+  try {
+    def = definitionOf(shared, f);
+  } catch {
+    throw new FormatError(`${f}.kind`, `is ${JSON.stringify(kind)}, a kind of layer this program has not registered`);
+  }
+  return { ...def.fromJSON(L, f), ...shared };
 }
 
 /** Options of {@link loadNet}. */

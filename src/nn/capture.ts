@@ -59,9 +59,10 @@ export class Capture {
       const L = layers[l], name = this.names[l];
       this.z[l] = this.ws.get(name.z, n * L.outputs);
       const needsB = q > 0 && l >= lowest;
-      if (needsB && l + 1 < layers.length && !layers[l + 1].trainable) {
-        // A frozen layer's input is read only by the forward pass, which is over when B_l is
-        // written: they share one buffer (for the paper's net, one n × width block less).
+      if (needsB && l + 1 < layers.length && !layers[l + 1].trainable && !layers[l + 1].readsInputBackward) {
+        // A frozen layer's input is read only by the forward pass (unless its backward reads it),
+        // which is over when B_l is written: they share one buffer (for the paper's net, one
+        // n × width block less).
         const next = layers[l + 1];
         this.b[l] = this.ws.get(this.names[l + 1].a, n * Math.max(next.inA, q * L.outputs));
       } else {

@@ -2,13 +2,15 @@
  * Every product with the network Jacobian J̃ (stacked Gauss–Newton rows, q per example;
  * J = ∂U/∂θ when seeded with identity rows), from a {@link Capture}:
  * - reverse mode: J̃ᵀv ({@link jtv}), the gradient ({@link gradientFromCapture}), and the
- *   explicit J̃ ({@link writeJacobian}, small nets only): for a dense layer, row r of J̃'s
- *   block is B_l[r] ⊗ A_l[i], so J̃ᵀv = per layer vec(V_lᵀ A_l), V_l[i] = Σ_c v[(i,c)]·B_l[(i,c)];
- * - forward mode: J·v ({@link jvpFromCapture}, the R-operator of Pearlmutter 1994): for
- *   layer l with effective input A_l = [s_l·φ(Z_{l−1}) | β_l·1] and Z_l = A_l·W̃_lᵀ, a
- *   tangent V_l of W̃_l (zero for a frozen layer) moves
- *     Ż_l = Ȧ_l·W̃_lᵀ + A_l·V_lᵀ,   Ȧ_l = [s_l·φ′(Z_{l−1}) ∘ Ż_{l−1} | 0],
- *   starting from Ȧ = 0 below the first trainable layer; J·v is Ż of the last layer;
+ *   explicit J̃ ({@link writeJacobian}, small nets only), each the sum or concatenation of the
+ *   trainable layers' own products (layer.ts): for a dense layer, row r of J̃'s block is
+ *   B_l[r] ⊗ A_l[i], so J̃ᵀv = per layer vec(V_lᵀ A_l), V_l[i] = Σ_c v[(i,c)]·B_l[(i,c)];
+ * - forward mode: J·v ({@link jvpFromCapture}, the R-operator of Pearlmutter 1994): a
+ *   tangent V_l of layer l's block (zero for a frozen layer) and the tangent Ḣ_{l−1} =
+ *   φ′(Z_{l−1}) ∘ Ż_{l−1} of its input move its outputs by Ż_l = (∂Z_l/∂H)·Ḣ_{l−1} + (∂Z_l/∂θ_l)·V_l
+ *   (the layer's jvp; for a dense layer with A_l = [s_l·H_{l−1} | β_l·1] and Z_l = A_l·W̃_lᵀ,
+ *   Ż_l = s_l·Ḣ_{l−1}·W_lᵀ + A_l·V_lᵀ), starting from Ḣ = 0 below the first trainable layer;
+ *   J·v is Ż of the last layer;
  * - and the public, allocating versions on plain arrays: {@link jacobian}, {@link vjp}, {@link jvp}.
  * The Gram matrix J̃J̃ᵀ is gram.ts.
  */
@@ -26,64 +28,35 @@ export function jtv(cap: Capture, ws: Workspace, v: Ptr, alpha: number, out: Ptr
   const net = cap.net, kernels = net.kernels;
   const n = cap.n, q = cap.q;
   let width = 0;
-  for (const L of net.layers) if (L.trainable) width = Math.max(width, q === 1 ? Math.min(L.outputs, L.inA) : L.outputs);
-  const vp = ws.get('jtv.v', n * width);
+  for (const L of net.layers) if (L.trainable) width = Math.max(width, L.paramVjpScratch(n, q));
+  const vp = ws.get('jtv.v', width);
   for (let l = 0; l < net.layers.length; l++) {
     const L = net.layers[l];
     if (!L.trainable) continue;
-    const m = L.outputs;
-    const h = kernels.f64();
-    if (q === 1 && L.inA < m) {
-      // Bᵀ·diag(v)·A: scale the narrower factor's rows (here A's) instead of contracting B.
-      const S = vp >> 3, A = cap.a[l] >> 3, c = v >> 3;
-      for (let i = 0; i < n; i++) {
-        const w = h[c + i], arow = A + i * L.inA, srow = S + i * L.inA;
-        for (let j = 0; j < L.inA; j++) h[srow + j] = w * h[arow + j];
-      }
-      kernels.gemm(1, 0, m, L.inA, n, alpha, cap.b[l], m, vp, L.inA, beta, out + 8 * L.paramOffset, L.inA);
-      continue;
-    }
-    const V = vp >> 3, B = cap.b[l] >> 3, c = v >> 3;
-    for (let i = 0; i < n; i++) {
-      const vrow = V + i * m;
-      for (let j = 0; j < m; j++) h[vrow + j] = 0;
-      for (let s = 0; s < q; s++) {
-        const w = h[c + i * q + s], brow = B + (i * q + s) * m;
-        if (w !== 0) for (let j = 0; j < m; j++) h[vrow + j] += w * h[brow + j];
-      }
-    }
-    kernels.gemm(1, 0, m, L.inA, n, alpha, vp, m, cap.a[l], L.inA, beta, out + 8 * L.paramOffset, L.inA);
+    L.paramVjp(kernels, n, q, cap.a[l], cap.b[l], v, alpha, out + 8 * L.paramOffset, beta, vp);
   }
 }
 
 /**
- * out (numParams) ← Σ_l vec(B_lᵀ A_l): the gradient when the capture was
- * back-propagated from ∂L/∂U with q = 1.
+ * out (numParams) ← Σ_l J̃_lᵀ1: for a dense layer vec(B_lᵀ A_l); the gradient when the capture
+ * was back-propagated from ∂L/∂U with q = 1.
  */
 export function gradientFromCapture(cap: Capture, out: Ptr): void {
   const net = cap.net, kernels = net.kernels;
   for (let l = 0; l < net.layers.length; l++) {
     const L = net.layers[l];
     if (!L.trainable) continue;
-    kernels.gemm(1, 0, L.outputs, L.inA, cap.n, 1, cap.b[l], L.outputs, cap.a[l], L.inA, 0, out + 8 * L.paramOffset, L.inA);
+    L.paramVjp(kernels, cap.n, 1, cap.a[l], cap.b[l], 0, 1, out + 8 * L.paramOffset, 0, 0);
   }
 }
 
 /** Writes the explicit J̃ ((n·q) × numParams, row-major) at `dst`: for tests, diagnostics and the parameter form. */
 export function writeJacobian(cap: Capture, dst: Ptr): void {
-  const net = cap.net, h = net.kernels.f64();
-  const n = cap.n, q = cap.q, P = net.numParams, D = dst >> 3;
+  const net = cap.net, kernels = net.kernels, P = net.numParams;
   for (let l = 0; l < net.layers.length; l++) {
     const L = net.layers[l];
     if (!L.trainable) continue;
-    const B = cap.b[l] >> 3, A = cap.a[l] >> 3;
-    for (let r = 0; r < n * q; r++) {
-      const arow = A + Math.floor(r / q) * L.inA, brow = B + r * L.outputs;
-      for (let o = 0; o < L.outputs; o++) {
-        const w = h[brow + o], d = D + r * P + L.paramOffset + o * L.inA;
-        for (let j = 0; j < L.inA; j++) h[d + j] = w * h[arow + j];
-      }
-    }
+    L.jacobianRows(kernels, cap.n, cap.q, cap.a[l], cap.b[l], dst + 8 * L.paramOffset, P);
   }
 }
 
@@ -113,16 +86,13 @@ export function jvpFromCapture(cap: Capture, ws: Workspace, v: Ptr, out: Ptr): v
   for (let l = net.firstTrainable; l <= last; l++) {
     const L = layers[l];
     const zdot = l === last ? out : bufs[(l - net.firstTrainable) & 1];
-    let beta = 0;
     if (prev !== 0) {
-      // Ȧ_l = s_l·φ′(Z_{l−1}) ∘ Ż_{l−1} in place (the bias column's tangent is 0: skip it in the GEMM).
+      // Ḣ_{l−1} = φ′(Z_{l−1}) ∘ Ż_{l−1} in place; the layer applies its own input scale.
       const P = layers[l - 1];
       scaleByDerivative(kernels, P.act, n, 1, P.outputs, cap.z[l - 1], prev);
-      kernels.gemm(0, 1, n, L.outputs, L.inputs, L.weightScale, prev, L.inputs, L.ptr, L.inA, 0, zdot, L.outputs);
-      beta = 1;
     }
     // The first layer of the loop is trainable, so Ż is always written before it is read.
-    if (L.trainable) kernels.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, v + 8 * L.paramOffset, L.inA, beta, zdot, L.outputs);
+    L.jvp(kernels, n, cap.a[l], prev, L.trainable ? v + 8 * L.paramOffset : 0, zdot);
     prev = zdot;
   }
   if (net.firstTrainable > last) kernels.f64().fill(0, out >> 3, (out >> 3) + n * net.outputDim);

@@ -1,21 +1,210 @@
 /**
- * The layers of a {@link Net}: what the net, its {@link Capture} and the products with its
- * Jacobian (gram.ts, jacobian.ts) read of each layer, and the shape of the net a capture
- * serves (without the Net class itself, so that capture.ts and net.ts do not import each other).
+ * The layer seam: the contract every layer of a {@link Net} implements, and the registry that
+ * turns a spec (from code or a saved file) into a layer. A new kind of layer is one file that
+ * implements {@link Layer} and exports a {@link LayerDefinition}, plus one registration
+ * ({@link registerLayer}, or a line in nn/layers/index.ts for a built-in kind).
+ *
+ * ## What a layer is
+ * Layer l reads its *input record* A_l (n × inA) and writes its outputs Z_l (n × outputs):
+ *   A_l = [s_l·H_{l−1} | β_l·1],   H_{l−1} = φ_{l−1}(Z_{l−1}),   H_{−1} = X,
+ * the ones column only when the layer has `bias`; s_l is `weightScale`, β_l `biasScale` (1 and
+ * no bias column for a layer that has no use for them). The net fills A_l (it applies the previous
+ * layer's activation φ); the layer computes Z_l from A_l and its parameter block θ_l (`size`
+ * values at byte pointer `ptr`, at `paramOffset` of the flat vector when `trainable`).
+ *
+ * The optimizers need the Jacobian J̃ of q stacked output rows per example (q = 1 for a gradient,
+ * q = outputs for a Jacobian or a Gauss–Newton factor). Back-propagation hands each layer
+ * B_l ((n·q) × outputs): the derivative of each stacked row r = (example i, c) with respect to
+ * Z_l. From A_l and B_l a layer gives
+ * - {@link Layer.inputVjp}: the rows' derivative with respect to its input H (the net then
+ *   multiplies by φ′ of the layer below);
+ * - {@link Layer.paramVjp}: J̃_lᵀv, its block of J̃ᵀv (the gradient when v = 1 and q = 1);
+ * - {@link Layer.jacobianRows}: its columns of J̃ itself (per-example Jacobian rows);
+ * - {@link Layer.jvp}: forward mode, Ż_l from the input's tangent and a tangent of θ_l;
+ * - the Gram block J̃_a,l J̃_b,lᵀ: {@link Layer.gramBlock} where the layer has a cheaper
+ *   structure, else gram.ts builds it from {@link Layer.jacobianRows} (two of them and a GEMM,
+ *   or one and a SYRK): correct for any layer, O((n·q)·size) memory;
+ * - K-FAC statistics: a layer with {@link Layer.kronecker} has rows B_l[r] ⊗ A_l[i] (block
+ *   outputs × inA), and the K-FAC estimator gives it a Kronecker block fed by (A_l, B_l); any
+ *   other layer gets a diagonal Gauss–Newton block built from its Jacobian rows (see
+ *   curvature/diagonal.ts).
+ *
+ * All pointers are byte pointers into the backend's memory; matrices are row-major and dense
+ * (leading dimension = columns) unless said otherwise. A layer method allocates nothing.
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
-import type { Activation } from './activations.js';
-import type { DenseSpec } from './spec.js';
+import type { Workspace } from '../backend/matrix.js';
+import { ArgumentError } from '../errors.js';
+import type { Activation, ActivationName } from './activations.js';
+import type { AnyLayerSpec } from './spec.js';
 
-/** A dense layer of a {@link Net}: its spec plus where its [W | b] lives. */
-export interface Dense extends Readonly<DenseSpec> {
-  /** Columns of the effective input A: inputs + 1 with a bias, else inputs. */
-  readonly inA: number;
+export type { AnyLayerSpec, DenseSpec, KindSpec, LayerSpec } from './spec.js';
+
+
+/** What a layer reads of a {@link Capture}: one pass's records, outputs and back-propagated rows. */
+export interface CaptureView {
+  /** The net of the pass. */
+  readonly net: NetShape;
+  /** Examples. */
+  readonly n: number;
+  /** Stacked rows per example. */
+  readonly q: number;
+  /** Per layer: byte pointer of its input record A (n × inA). */
+  readonly a: readonly Ptr[];
+  /** Per layer: byte pointer of its outputs Z (n × outputs). */
+  readonly z: readonly Ptr[];
+  /** Per layer: byte pointer of B ((n·q) × outputs); the last layer's holds the loss's seed rows. */
+  readonly b: readonly Ptr[];
+}
+
+/** Everything a Gram block is assembled from; see {@link Layer.gramBlock}. */
+export interface GramBlockContext {
+  /** The two captures (the same object for the Gram matrix J̃J̃ᵀ itself). */
+  readonly capA: CaptureView;
+  readonly capB: CaptureView;
+  /** The layer's index. */
+  readonly l: number;
+  /** Scratch (the block may use named buffers of it). */
+  readonly ws: Workspace;
+  /** Where the (n·q) × (n·q) block goes. With one capture only its lower triangle need be right. */
+  readonly target: Ptr;
+  /** Whether the bit-mask Gram may be used where it applies (default true). */
+  readonly maskGram: boolean;
+}
+
+/**
+ * One layer of a {@link Net}: its shape, its input record, its parameter block and the products
+ * with its Jacobian that the optimizers use. See the module documentation for the quantities.
+ * Implementations are immutable after construction (the net places the block).
+ */
+export interface Layer {
+  /** The registered kind ('dense', or a kind given to {@link registerLayer}). */
+  readonly kind: string;
+  /** Width of the input H. */
+  readonly inputs: number;
+  /** Width of the outputs Z. */
+  readonly outputs: number;
+  /** φ on the outputs (applied by the net when it fills the next layer's input record). */
+  readonly activation: ActivationName;
+  /** The activation's functions. */
   readonly act: Activation;
-  /** Byte pointer of [W | b] (outputs × inA, row-major) in backend memory. */
+  /** Whether the block is part of the flat trainable vector. */
+  readonly trainable: boolean;
+  /** Whether the input record ends with a constant column β. */
+  readonly bias: boolean;
+  /** s: the input record holds s·H (a dense layer's weight scale). */
+  readonly weightScale: number;
+  /** β: the value of the constant column. */
+  readonly biasScale: number;
+  /** Columns of the input record A: inputs + 1 with a bias column, else inputs. */
+  readonly inA: number;
+  /** Number of parameters in the block. */
+  readonly size: number;
+  /** The block seen as a row-major rows × cols matrix ({@link ParamBlock}); rows·cols = size. */
+  readonly rows: number;
+  readonly cols: number;
+  /** Byte pointer of the block in backend memory. */
   readonly ptr: Ptr;
-  /** Element offset of [W | b] in the flat trainable vector; −1 when frozen. */
+  /** Element offset of the block in the flat trainable vector; −1 when frozen. */
   readonly paramOffset: number;
+  /**
+   * Whether {@link inputVjp} or {@link jvp} read the input record A. When false and the layer is
+   * frozen, the capture lets A share memory with the layer below's B (a backward pass then
+   * overwrites it).
+   */
+  readonly readsInputBackward: boolean;
+  /**
+   * Whether the block is outputs × inA and J̃'s row r = (i, c) is B[r] ⊗ A[i] on it (a dense
+   * layer): then (A, B) are its K-FAC statistics and the Gram block is (A·Aᵀ ⊗ 1_{q×q}) ∘ (B·Bᵀ).
+   */
+  readonly kronecker: boolean;
+
+  /** Z (n × outputs) ← the layer applied to the input records A (n × inA). */
+  forward(k: Kernels, n: number, a: Ptr, z: Ptr): void;
+  /**
+   * out ((n·q) × inputs) ← the stacked rows' derivatives with respect to the input H, from their
+   * derivatives B ((n·q) × outputs) with respect to Z (before the derivative of φ below).
+   */
+  inputVjp(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, out: Ptr): void;
+  /**
+   * out (the block's size values) ← alpha·J̃_lᵀv + beta·out, v the n·q row weights at `v`; v = 0
+   * means every weight is 1 with q = 1 (the gradient, from B = ∂L/∂Z). `scratch` holds
+   * {@link paramVjpScratch}(n, q) values. out may be the layer's own block (beta = 1: a step).
+   */
+  paramVjp(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, v: Ptr, alpha: number, out: Ptr, beta: number, scratch: Ptr): void;
+  /** Values of scratch {@link paramVjp} needs for n examples and q rows each (0: none). */
+  paramVjpScratch(n: number, q: number): number;
+  /**
+   * Forward mode: out (n × outputs) ← (∂Z/∂H)·Ḣ + (∂Z/∂θ_l)·v, Ḣ (n × inputs) the tangent of the
+   * input at `hdot` (0: none) and v the tangent of the block (size values; 0: none). out overlaps neither.
+   */
+  jvp(k: Kernels, n: number, a: Ptr, hdot: Ptr, v: Ptr, out: Ptr): void;
+  /** Writes the block's columns of J̃: row r at dst + 8·r·ld, `size` values (∂ row r / ∂θ_l). */
+  jacobianRows(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, dst: Ptr, ld: number): void;
+  /**
+   * Optional: writes the layer's block J̃_a,l·J̃_b,lᵀ into ctx.target from a structure cheaper than
+   * its Jacobian rows. Without it (or when it returns false, writing nothing) gram.ts forms the
+   * block from {@link jacobianRows}.
+   */
+  gramBlock?(ctx: GramBlockContext): boolean;
+  /** The spec that rebuilds this layer (a saved model's `architecture.layers` entry). */
+  toJSON(): AnyLayerSpec;
+}
+
+/** Where the net puts a layer: its index among the specs (all of them given, for a layer that depends on its neighbours). */
+export interface LayerPlace {
+  /** Byte pointer of the block. */
+  ptr: Ptr;
+  /** Element offset in the flat trainable vector, −1 when frozen. */
+  paramOffset: number;
+  /** The layer's index. */
+  index: number;
+  /** Every spec of the net, input first. */
+  specs: readonly AnyLayerSpec[];
+}
+
+/** A kind of layer: how its spec is checked, read from a saved file, and made into a {@link Layer}. */
+export interface LayerDefinition {
+  /** The kind, as specs and saved files name it. */
+  readonly kind: string;
+  /**
+   * Checks the kind's own fields of `spec` (the shared ones are checked by the net) and returns
+   * the block's number of parameters. Throws ArgumentError naming `field`.
+   */
+  size(spec: AnyLayerSpec, field: string): number;
+  /** The layer for a checked spec, its block placed at `place`. */
+  create(spec: AnyLayerSpec, place: LayerPlace): Layer;
+  /**
+   * The kind's own fields of a saved `architecture.layers` entry (untrusted: throw FormatError
+   * naming `field`), merged by the caller over the shared ones it has checked.
+   */
+  fromJSON(json: Record<string, unknown>, field: string): Record<string, unknown>;
+}
+
+const registry = new Map<string, LayerDefinition>();
+
+/**
+ * Makes a kind of layer available to the Net constructor and to `loadNet`. Throws ArgumentError
+ * when the kind is already registered with another definition.
+ *
+ * @param definition the kind's definition
+ */
+export function registerLayer(definition: LayerDefinition): void {
+  const kind = definition?.kind;
+  if (typeof kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(kind)) throw new ArgumentError('definition.kind', `must be a lower-case name, got ${String(kind)}`);
+  const known = registry.get(kind);
+  if (known && known !== definition) throw new ArgumentError('definition.kind', `'${kind}' is already registered`);
+  registry.set(kind, definition);
+}
+
+/** The definition of `kind`, or undefined. */
+export function layerDefinition(kind: string): LayerDefinition | undefined {
+  return registry.get(kind);
+}
+
+/** The registered kinds. */
+export function layerKinds(): string[] {
+  return [...registry.keys()];
 }
 
 /**
@@ -26,7 +215,7 @@ export interface NetShape {
   /** The backend whose memory holds the parameters and activations. */
   readonly kernels: Kernels;
   /** The layers, input first. */
-  readonly layers: readonly Dense[];
+  readonly layers: readonly Layer[];
   /** Number of trainable parameters: the length of the flat vector. */
   readonly numParams: number;
   /** Index of the first trainable layer (layers.length when none is). */

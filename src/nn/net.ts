@@ -1,6 +1,6 @@
 /**
- * Feed-forward networks of dense layers whose parameters and activations live in
- * the backend's memory. The factories (`twoLayerReLU`, `mlp` in models.ts) build a
+ * Feed-forward networks of layers (dense ones, or any kind registered through the layer seam,
+ * layer.ts) whose parameters and activations live in the backend's memory. The factories (`twoLayerReLU`, `mlp` in models.ts) build a
  * {@link Net}; optimizers drive it through {@link Capture} (forward, backward).
  *
  * A dense layer l maps its *effective input* A_l (n × inA) to pre-activations
@@ -10,16 +10,18 @@
  * (1/√fan-in for the NTK parameterisation and the paper's output layer, else 1)
  * and β_l its bias scale. So every layer is one GEMM, its Jacobian row for a
  * stacked output row r of example i is B_l[r] ⊗ A_l[i], with B_l = ∂(row r)/∂Z_l.
+ * Another kind of layer reads the same record A_l and brings its own products (layer.ts).
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { Mat } from '../backend/matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
 import { encodeF64 } from '../encoding/codec.js';
-import type { DenseSpec, ModelColumns, ModelJSON, StandardizerJSON } from './spec.js';
+import type { AnyLayerSpec, ModelColumns, ModelJSON, StandardizerJSON } from './spec.js';
 import { activation, applyActivation, scaleByDerivative } from './activations.js';
 import { Capture } from './capture.js';
-import type { Dense, NetShape } from './layer.js';
+import type { Layer, NetShape } from './layer.js';
+import { definitionOf } from './layers/index.js';
 
 export { Capture } from './capture.js';
 
@@ -75,7 +77,7 @@ export class Net implements NetShape {
   private isDisposed = false;
 
   /** The layers, input first. */
-  readonly layers: readonly Dense[];
+  readonly layers: readonly Layer[];
   /** Number of trainable parameters: the length of the flat vector. */
   readonly numParams: number;
   /** Index of the first trainable layer (layers.length when none is). */
@@ -90,20 +92,22 @@ export class Net implements NetShape {
 
   /**
    * Builds a network on `k` from layer specs and initial values: `values[l]` is
-   * layer l's outputs × inA matrix [W | b], row-major. Prefer the factories.
+   * layer l's outputs × inA matrix [W | b], row-major (another kind's block: its own layout,
+   * `size` values). Prefer the factories for dense nets.
    *
    * @param kernels the backend whose memory holds the network
-   * @param specs one spec per layer, input first
-   * @param values layer l's initial [W | b], outputs × inA row-major
+   * @param specs one spec per layer, input first (a dense one, or one of a registered `kind`)
+   * @param values layer l's initial block ([W | b], outputs × inA row-major, for a dense layer)
    */
   constructor(
     /** The backend whose memory holds the parameters and activations. */
     readonly kernels: Kernels,
-    specs: readonly DenseSpec[],
+    specs: readonly AnyLayerSpec[],
     values: readonly Float64Array[],
   ) {
     if (specs.length === 0) throw new ArgumentError('layers', 'a network needs at least one layer');
     let trainable = 0, frozen = 0;
+    const sizes: number[] = [];
     for (let l = 0; l < specs.length; l++) {
       const s = specs[l];
       checkDim(`layers[${l}].inputs`, s.inputs);
@@ -113,7 +117,8 @@ export class Net implements NetShape {
         throw new ArgumentError(`layers[${l}].inputs`, `is ${s.inputs} but layer ${l - 1} has ${specs[l - 1].outputs} outputs`);
       }
       activation(s.activation, `layers[${l}].activation`);
-      const size = s.outputs * (s.inputs + (s.bias ? 1 : 0));
+      const size = definitionOf(s, `layers[${l}]`).size(s, `layers[${l}]`);
+      sizes.push(size);
       if (values[l]?.length !== size) throw new ArgumentError(`values[${l}]`, `expected ${size} initial values`);
       if (s.trainable) trainable += size; else frozen += size;
     }
@@ -129,13 +134,11 @@ export class Net implements NetShape {
       throw e;
     }
     let pOff = 0, fOff = 0;
-    const layers: Dense[] = [];
+    const layers: Layer[] = [];
     for (let l = 0; l < specs.length; l++) {
-      const s = specs[l];
-      const inA = s.inputs + (s.bias ? 1 : 0);
-      const size = s.outputs * inA;
+      const s = specs[l], size = sizes[l];
       const ptr = s.trainable ? this.params.ptr + 8 * pOff : this.frozen.ptr + 8 * fOff;
-      layers.push({ ...s, inA, act: activation(s.activation), ptr, paramOffset: s.trainable ? pOff : -1 });
+      layers.push(definitionOf(s, `layers[${l}]`).create(s, { ptr, paramOffset: s.trainable ? pOff : -1, index: l, specs }));
       kernels.f64().set(values[l], ptr >> 3);
       if (s.trainable) pOff += size; else fOff += size;
     }
@@ -220,14 +223,11 @@ export class Net implements NetShape {
       format: 'natgrad-model',
       version: 1,
       architecture: {
-        layers: this.layers.map((L) => ({
-          inputs: L.inputs, outputs: L.outputs, bias: L.bias, activation: L.activation,
-          weightScale: L.weightScale, biasScale: L.biasScale, trainable: L.trainable,
-        })),
+        layers: this.layers.map((L) => L.toJSON()),
       },
       params: {
         dtype: 'float64-le-base64',
-        layers: this.layers.map((L) => encodeF64(h.subarray(L.ptr >> 3, (L.ptr >> 3) + L.outputs * L.inA))),
+        layers: this.layers.map((L) => encodeF64(h.subarray(L.ptr >> 3, (L.ptr >> 3) + L.size))),
       },
     };
     if (this.preprocessing) json.preprocessing = { ...this.preprocessing };
@@ -240,7 +240,7 @@ export class Net implements NetShape {
   layout(): ParamBlock[] {
     this.checkLive();
     return this.layers.filter((L) => L.trainable).map((L) => ({
-      layer: this.layers.indexOf(L), offset: L.paramOffset, rows: L.outputs, cols: L.inA, bias: L.bias,
+      layer: this.layers.indexOf(L), offset: L.paramOffset, rows: L.rows, cols: L.cols, bias: L.bias,
     }));
   }
 
@@ -258,7 +258,7 @@ export class Net implements NetShape {
     writeInput(kernels.f64(), layers[0], X, n, cap.a[0] >> 3);
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l];
-      kernels.gemm(0, 1, n, L.outputs, L.inA, 1, cap.a[l], L.inA, L.ptr, L.inA, 0, cap.z[l], L.outputs);
+      L.forward(kernels, n, cap.a[l], cap.z[l]);
       if (l + 1 < layers.length) {
         const next = layers[l + 1];
         applyActivation(kernels, L.act, n, L.outputs, cap.z[l], L.outputs, next.weightScale, cap.a[l + 1], next.inA);
@@ -273,17 +273,16 @@ export class Net implements NetShape {
   /**
    * Back-propagates the stacked rows B_last ((n·q) × outputs, filled by the
    * caller) down to the first trainable layer, filling B_l of each layer:
-   * B_{l−1} = s_l · B_l · W_l ∘ φ′_{l−1}(Z_{l−1}).
+   * B_{l−1} = (layer l's input VJP of B_l) ∘ φ′_{l−1}(Z_{l−1}), for a dense layer s_l · B_l · W_l.
    * @internal
    */
   backward(cap: Capture): void {
     const kernels = this.kernels;
     // B_l may share its buffer with a frozen layer's A_{l+1}: the forward pass is no longer whole.
     cap.held = false;
-    const rows = cap.n * cap.q;
     for (let l = this.layers.length - 1; l > this.firstTrainable; l--) {
       const L = this.layers[l], prev = this.layers[l - 1];
-      kernels.gemm(0, 0, rows, L.inputs, L.outputs, L.weightScale, cap.b[l], L.outputs, L.ptr, L.inA, 0, cap.b[l - 1], L.inputs);
+      L.inputVjp(kernels, cap.n, cap.q, cap.a[l], cap.b[l], cap.b[l - 1]);
       scaleByDerivative(kernels, prev.act, cap.n, cap.q, prev.outputs, cap.z[l - 1], cap.b[l - 1]);
     }
   }
@@ -374,7 +373,7 @@ function sameValues(a: Float64Array, ia: number, b: Float64Array, ib: number, le
 }
 
 /** A_0 = [s_0·X | β_0·1] at element offset `a` of h. */
-function writeInput(h: Float64Array, L: Dense, X: Float64Array, n: number, a: number): void {
+function writeInput(h: Float64Array, L: Layer, X: Float64Array, n: number, a: number): void {
   const d = L.inputs, s = L.weightScale;
   for (let i = 0; i < n; i++) {
     const row = a + i * L.inA;

@@ -6,8 +6,22 @@
  */
 import type { ActivationName } from './activations.js';
 
+/** What every layer spec holds: its shape, the activation on its outputs, and whether it trains. */
+export interface LayerSpec {
+  /** The registered kind; absent (or 'dense') for a dense layer. */
+  kind?: string;
+  /** Width of the layer's input H. */
+  inputs: number;
+  /** Width of its outputs Z. */
+  outputs: number;
+  /** φ applied to this layer's outputs before the next layer reads them; must be 'identity' on the last layer. */
+  activation: ActivationName;
+  /** Whether the layer's parameters are in the flat trainable vector. */
+  trainable: boolean;
+}
+
 /** Shape and role of one dense layer, as given to the `Net` constructor. */
-export interface DenseSpec {
+export interface DenseSpec extends LayerSpec {
   /** Width of the layer's input (without the bias column). */
   inputs: number;
   /** Number of units. */
@@ -42,14 +56,29 @@ export interface ModelColumns {
   targets: string[];
 }
 
-/** One layer of {@link ModelJSON.architecture}: the Net constructor's {@link DenseSpec}. */
-export type LayerJSON = DenseSpec;
+/** A spec of a registered kind other than dense: the shared fields, the kind, and the kind's own options. */
+export interface KindSpec extends LayerSpec {
+  /** The registered kind. */
+  kind: string;
+  /** The kind's own options (read by its definition, nn/layer.ts). */
+  [option: string]: unknown;
+}
+
+/** A spec of any registered kind of layer: a dense one (no `kind`), or one whose `kind` names its definition. */
+export type AnyLayerSpec = DenseSpec | KindSpec;
+
+/**
+ * One layer of {@link ModelJSON.architecture}: the Net constructor's spec — a {@link DenseSpec}
+ * (no `kind`), or a spec with the `kind` of a registered layer and that kind's own fields.
+ */
+export type LayerJSON = AnyLayerSpec;
 
 /**
  * A saved model (version 1).
- * - `architecture.layers[l]`: layer l's shape and role ({@link DenseSpec});
- * - `params.layers[l]`: layer l's outputs × (inputs + bias) matrix [W | b], row-major, as
- *   base64 of its little-endian float64 bytes (exact);
+ * - `architecture.layers[l]`: layer l's shape and role ({@link DenseSpec}; a layer of another
+ *   registered kind adds `kind` and its own fields);
+ * - `params.layers[l]`: layer l's outputs × (inputs + bias) matrix [W | b], row-major (another
+ *   kind's block in its own layout), as base64 of its little-endian float64 bytes (exact);
  * - `preprocessing` (optional): a Standardizer's mean/std over the inputs;
  * - `labels` (optional): class names of a classifier, one per output;
  * - `columns` (optional, beside the issue's fields): the input and target column names.
@@ -61,14 +90,14 @@ export interface ModelJSON {
   version: 1;
   /** The layers' shapes and roles. */
   architecture: {
-    /** One {@link DenseSpec} per layer, input to output. */
+    /** One spec per layer, input to output. */
     layers: LayerJSON[];
   };
   /** The parameters, exact. */
   params: {
     /** How each layer's values are encoded: base64 of little-endian float64. */
     dtype: 'float64-le-base64';
-    /** Layer l's outputs × (inputs + bias) matrix [W | b], row-major. */
+    /** Layer l's block: for a dense layer its outputs × (inputs + bias) matrix [W | b], row-major. */
     layers: string[];
   };
   /** A `Standardizer` of the inputs, when the model was trained on standardised features. */

@@ -1,0 +1,180 @@
+/**
+ * The dense layer: Z = A·W̃ᵀ with A = [s·H | β·1] its input record and W̃ = [W | b] its block
+ * (outputs × inA, row-major), so every product is one GEMM and J̃'s row r = (example i, c) is
+ * B[r] ⊗ A[i] on the block: the Kronecker structure K-FAC and the Gram's Hadamard form use.
+ */
+import type { Kernels, Ptr } from '../../kernels/types.js';
+import { activation, type Activation, type ActivationName } from '../activations.js';
+import type { DenseSpec, GramBlockContext, Layer, LayerPlace } from '../layer.js';
+
+/** Rows of the input Gram A·Aᵀ computed at a time: its scratch is TILE × n, not n × n. */
+export const TILE = 64;
+
+/** A dense layer of a {@link Net}: its spec plus where its [W | b] lives. */
+export class DenseLayer implements Layer {
+  readonly kind = 'dense';
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly bias: boolean;
+  readonly activation: ActivationName;
+  readonly weightScale: number;
+  readonly biasScale: number;
+  readonly trainable: boolean;
+  /** Columns of the effective input A: inputs + 1 with a bias, else inputs. */
+  readonly inA: number;
+  readonly act: Activation;
+  /** Byte pointer of [W | b] (outputs × inA, row-major) in backend memory. */
+  readonly ptr: Ptr;
+  /** Element offset of [W | b] in the flat trainable vector; −1 when frozen. */
+  readonly paramOffset: number;
+  readonly size: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly readsInputBackward = false;
+  readonly kronecker = true;
+
+  constructor(spec: DenseSpec, place: LayerPlace) {
+    this.inputs = spec.inputs;
+    this.outputs = spec.outputs;
+    this.bias = spec.bias;
+    this.activation = spec.activation;
+    this.weightScale = spec.weightScale;
+    this.biasScale = spec.biasScale;
+    this.trainable = spec.trainable;
+    this.inA = spec.inputs + (spec.bias ? 1 : 0);
+    this.act = activation(spec.activation);
+    this.ptr = place.ptr;
+    this.paramOffset = place.paramOffset;
+    this.rows = this.outputs;
+    this.cols = this.inA;
+    this.size = this.outputs * this.inA;
+  }
+
+  forward(k: Kernels, n: number, a: Ptr, z: Ptr): void {
+    k.gemm(0, 1, n, this.outputs, this.inA, 1, a, this.inA, this.ptr, this.inA, 0, z, this.outputs);
+  }
+
+  /** out = s·B·W (the bias column's derivative is not an input's). */
+  inputVjp(k: Kernels, n: number, q: number, _a: Ptr, b: Ptr, out: Ptr): void {
+    k.gemm(0, 0, n * q, this.inputs, this.outputs, this.weightScale, b, this.outputs, this.ptr, this.inA, 0, out, this.inputs);
+  }
+
+  /** J̃_lᵀv = vec(V_lᵀ A), V_l[i] = Σ_c v[(i,c)]·B[(i,c)]; the gradient (v = 0) is vec(Bᵀ A). */
+  paramVjp(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, v: Ptr, alpha: number, out: Ptr, beta: number, scratch: Ptr): void {
+    const m = this.outputs, inA = this.inA;
+    if (v === 0) {
+      k.gemm(1, 0, m, inA, n, alpha, b, m, a, inA, beta, out, inA);
+      return;
+    }
+    const h = k.f64();
+    if (q === 1 && inA < m) {
+      // Bᵀ·diag(v)·A: scale the narrower factor's rows (here A's) instead of contracting B.
+      const S = scratch >> 3, A = a >> 3, c = v >> 3;
+      for (let i = 0; i < n; i++) {
+        const w = h[c + i], arow = A + i * inA, srow = S + i * inA;
+        for (let j = 0; j < inA; j++) h[srow + j] = w * h[arow + j];
+      }
+      k.gemm(1, 0, m, inA, n, alpha, b, m, scratch, inA, beta, out, inA);
+      return;
+    }
+    const V = scratch >> 3, B = b >> 3, c = v >> 3;
+    for (let i = 0; i < n; i++) {
+      const vrow = V + i * m;
+      for (let j = 0; j < m; j++) h[vrow + j] = 0;
+      for (let s = 0; s < q; s++) {
+        const w = h[c + i * q + s], brow = B + (i * q + s) * m;
+        if (w !== 0) for (let j = 0; j < m; j++) h[vrow + j] += w * h[brow + j];
+      }
+    }
+    k.gemm(1, 0, m, inA, n, alpha, scratch, m, a, inA, beta, out, inA);
+  }
+
+  paramVjpScratch(n: number, q: number): number {
+    return n * (q === 1 ? Math.min(this.outputs, this.inA) : this.outputs);
+  }
+
+  /** Ż = s·Ḣ·Wᵀ + A·Vᵀ (the bias column's tangent is 0: Ḣ skips it). */
+  jvp(k: Kernels, n: number, a: Ptr, hdot: Ptr, v: Ptr, out: Ptr): void {
+    let beta = 0;
+    if (hdot !== 0) {
+      k.gemm(0, 1, n, this.outputs, this.inputs, this.weightScale, hdot, this.inputs, this.ptr, this.inA, 0, out, this.outputs);
+      beta = 1;
+    }
+    if (v !== 0) k.gemm(0, 1, n, this.outputs, this.inA, 1, a, this.inA, v, this.inA, beta, out, this.outputs);
+    else if (beta === 0) k.f64().fill(0, out >> 3, (out >> 3) + n * this.outputs);
+  }
+
+  /** Row r = (i, c): B[r] ⊗ A[i]. */
+  jacobianRows(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, dst: Ptr, ld: number): void {
+    const h = k.f64(), B = b >> 3, A = a >> 3, D = dst >> 3, inA = this.inA, m = this.outputs;
+    for (let r = 0; r < n * q; r++) {
+      const arow = A + Math.floor(r / q) * inA, brow = B + r * m;
+      for (let o = 0; o < m; o++) {
+        const w = h[brow + o], d = D + r * ld + o * inA;
+        for (let j = 0; j < inA; j++) h[d + j] = w * h[arow + j];
+      }
+    }
+  }
+
+  /**
+   * (A_a·A_bᵀ ⊗ 1_{q×q}) ∘ (B_a·B_bᵀ): the B-Gram by SYRK (one capture) or GEMM into the
+   * target, then multiplied entrywise by the input Gram a TILE-row block at a time.
+   */
+  gramBlock(ctx: GramBlockContext): boolean {
+    const { capA, capB, l, ws, target } = ctx;
+    const n = capA.n, q = capA.q, N = n * q, same = capA === capB;
+    const kernels = capA.net.kernels;
+    const tile = ws.get('gram.tile', Math.min(TILE, n) * n);
+    this.outputGram(ctx, N);
+    for (let i0 = 0; i0 < n; i0 += TILE) {
+      const t = Math.min(TILE, n - i0);
+      // With one capture only the lower triangle counts (it is mirrored at the end): the tile's
+      // columns stop at its last example.
+      const cols = same ? i0 + t : n;
+      kernels.gemm(0, 1, t, cols, this.inA, 1, capA.a[l] + 8 * i0 * this.inA, this.inA, capB.a[l], this.inA, 0, tile, n);
+      scaleRowsByTile(kernels, n, q, i0, t, cols, tile, target);
+    }
+    return true;
+  }
+
+  /** target (N × N) ← B_a·B_bᵀ: SYRK for one capture, else GEMM. */
+  protected outputGram(ctx: GramBlockContext, N: number): void {
+    const { capA, capB, l, target } = ctx, kernels = capA.net.kernels, m = this.outputs;
+    if (capA === capB) kernels.syrk(0, N, m, 1, capA.b[l], m, 0, target, N);
+    else kernels.gemm(0, 1, N, N, m, 1, capA.b[l], m, capB.b[l], m, 0, target, N);
+  }
+
+  toJSON(): DenseSpec {
+    return {
+      inputs: this.inputs, outputs: this.outputs, bias: this.bias, activation: this.activation,
+      weightScale: this.weightScale, biasScale: this.biasScale, trainable: this.trainable,
+    };
+  }
+}
+
+/**
+ * Rows (i, c) for examples i0 ≤ i < i0 + t of the (n·q)² block at `target` are multiplied
+ * entrywise by the expanded input-Gram rows over examples j < cols (the tile holds those columns,
+ * leading dimension n): target[(i,c), (j,c′)] *= tile[i − i0, j].
+ */
+function scaleRowsByTile(kernels: Kernels, n: number, q: number, i0: number, t: number, cols: number, tile: Ptr, target: Ptr): void {
+  const N = n * q;
+  if (q === 1) {
+    // One row per example: t contiguous rows of target, an entrywise product with the tile
+    // (one call when the rows are whole, else one per row).
+    if (cols === n) kernels.hadamard(t * n, tile, target + 8 * i0 * N, target + 8 * i0 * N);
+    else for (let i = 0; i < t; i++) kernels.hadamard(cols, tile + 8 * i * n, target + 8 * (i0 + i) * N, target + 8 * (i0 + i) * N);
+    return;
+  }
+  const h = kernels.f64(), T = tile >> 3, G = target >> 3;
+  for (let i = 0; i < t; i++) {
+    const trow = T + i * n;
+    for (let c = 0; c < q; c++) {
+      const grow = G + ((i0 + i) * q + c) * N;
+      for (let j = 0; j < cols; j++) {
+        const a = h[trow + j], s0 = grow + j * q;
+        for (let c2 = 0; c2 < q; c2++) h[s0 + c2] *= a;
+      }
+    }
+  }
+}

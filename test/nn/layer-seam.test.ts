@@ -1,0 +1,193 @@
+/**
+ * The layer seam (src/nn/layer.ts) proven from outside src/: a layer defined only here — an
+ * element-wise scale y = s ⊙ x with trainable s — registered once, put between dense layers,
+ * checked against finite differences, and trained with ngd (Gram and parameter forms) and with
+ * kfac, whose estimator gives it the diagonal fallback block.
+ */
+import { Matrix, solve } from 'ml-matrix';
+import { init, jacobian, jvp, vjp, kfac, ngd, loadNet, kernels, squaredError, type KfacStepStats } from '../../src/index';
+import type { Kernels, Ptr } from '../../src/kernels/types';
+import { activation } from '../../src/nn/activations';
+import { registerLayer, type AnyLayerSpec, type Layer, type LayerDefinition, type LayerPlace } from '../../src/nn/layer';
+import { Net } from '../../src/nn/net';
+import { BACKENDS } from '../helpers/backends';
+import { fdJacobian, relErr } from '../helpers/nets';
+import { randn } from '../helpers/random';
+
+/** y = s ⊙ x: inputs = outputs = m, block s (m values). */
+class ScaleLayer implements Layer {
+  readonly kind = 'scale';
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly activation: AnyLayerSpec['activation'];
+  readonly act;
+  readonly trainable: boolean;
+  readonly bias = false;
+  readonly weightScale = 1;
+  readonly biasScale = 1;
+  readonly inA: number;
+  readonly size: number;
+  readonly rows = 1;
+  readonly cols: number;
+  readonly ptr: Ptr;
+  readonly paramOffset: number;
+  readonly readsInputBackward = false;
+  readonly kronecker = false;
+
+  constructor(spec: AnyLayerSpec, place: LayerPlace) {
+    this.inputs = this.outputs = this.inA = this.size = this.cols = spec.inputs;
+    this.activation = spec.activation;
+    this.act = activation(spec.activation);
+    this.trainable = spec.trainable;
+    this.ptr = place.ptr;
+    this.paramOffset = place.paramOffset;
+  }
+
+  forward(k: Kernels, n: number, a: Ptr, z: Ptr): void {
+    const h = k.f64(), m = this.size, S = this.ptr >> 3, A = a >> 3, Z = z >> 3;
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) h[Z + i * m + j] = h[S + j] * h[A + i * m + j];
+  }
+
+  inputVjp(k: Kernels, n: number, q: number, _a: Ptr, b: Ptr, out: Ptr): void {
+    const h = k.f64(), m = this.size, S = this.ptr >> 3, B = b >> 3, O = out >> 3;
+    for (let r = 0; r < n * q; r++) for (let j = 0; j < m; j++) h[O + r * m + j] = h[S + j] * h[B + r * m + j];
+  }
+
+  paramVjp(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, v: Ptr, alpha: number, out: Ptr, beta: number): void {
+    const h = k.f64(), m = this.size, A = a >> 3, B = b >> 3, V = v >> 3, O = out >> 3;
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let r = 0; r < n * q; r++) s += (v === 0 ? 1 : h[V + r]) * h[B + r * m + j] * h[A + Math.floor(r / q) * m + j];
+      h[O + j] = alpha * s + (beta === 0 ? 0 : beta * h[O + j]);
+    }
+  }
+
+  paramVjpScratch(): number {
+    return 0;
+  }
+
+  jvp(k: Kernels, n: number, a: Ptr, hdot: Ptr, v: Ptr, out: Ptr): void {
+    const h = k.f64(), m = this.size, S = this.ptr >> 3, A = a >> 3, H = hdot >> 3, V = v >> 3, O = out >> 3;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        const x = i * m + j;
+        h[O + x] = (hdot === 0 ? 0 : h[S + j] * h[H + x]) + (v === 0 ? 0 : h[V + j] * h[A + x]);
+      }
+    }
+  }
+
+  jacobianRows(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, dst: Ptr, ld: number): void {
+    const h = k.f64(), m = this.size, A = a >> 3, B = b >> 3, D = dst >> 3;
+    for (let r = 0; r < n * q; r++) for (let j = 0; j < m; j++) h[D + r * ld + j] = h[B + r * m + j] * h[A + Math.floor(r / q) * m + j];
+  }
+
+  toJSON(): AnyLayerSpec {
+    return { kind: 'scale', inputs: this.inputs, outputs: this.outputs, activation: this.activation, trainable: this.trainable };
+  }
+}
+
+const scale: LayerDefinition = {
+  kind: 'scale',
+  size(spec, field) {
+    if (spec.inputs !== spec.outputs) throw new Error(`${field}: a scale layer has as many outputs as inputs`);
+    return spec.inputs;
+  },
+  create: (spec, place) => new ScaleLayer(spec, place),
+  fromJSON: () => ({}),
+};
+
+registerLayer(scale);
+
+/** [d → h (tanh), scale h (tanh), h → k]: the scale layer between two dense ones, its s near 1. */
+function scaleNet(d: number, width: number, k: number, seed: number, trainScale = true): Net {
+  const dense = (inputs: number, outputs: number, act: 'tanh' | 'identity') => ({
+    inputs, outputs, bias: true, activation: act, weightScale: 1, biasScale: 1, trainable: true,
+  });
+  const w1 = randn(seed, width * (d + 1)).map((x) => x / Math.sqrt(d));
+  const s = randn(seed + 1, width).map((x) => 1 + 0.3 * x);
+  const w2 = randn(seed + 2, k * (width + 1)).map((x) => x / Math.sqrt(width));
+  return new Net(kernels(), [dense(d, width, 'tanh'), { kind: 'scale', inputs: width, outputs: width, activation: 'tanh', trainable: trainScale }, dense(width, k, 'identity')], [w1, s, w2]);
+}
+
+function lossOf(net: Net, X: Float64Array, Y: Float64Array, n: number): number {
+  const U = net.predict(X, n);
+  let s = 0;
+  for (let i = 0; i < U.length; i++) s += (U[i] - Y[i]) ** 2;
+  return s / 2;
+}
+
+describe.each(BACKENDS)('a layer defined outside src/ (%s)', (backend) => {
+  beforeAll(async () => {
+    await init({ backend });
+  });
+
+  test.each([true, false])('its Jacobian, J·v and Jᵀu match central finite differences (scale layer trainable: %s)', (trainScale) => {
+    const n = 7, d = 3, k = 2, net = scaleNet(d, 5, k, 11, trainScale);
+    const X = randn(3, n * d);
+    const J = jacobian(net, X, n), Jfd = fdJacobian(net, X, n);
+    expect(J.length).toBe(n * k * net.numParams);
+    expect(relErr(J, Jfd)).toBeLessThan(1e-7);
+    const P = net.numParams, N = n * k;
+    const v = randn(4, P), u = randn(5, N);
+    const Jv = new Float64Array(N), Jtu = new Float64Array(P);
+    for (let r = 0; r < N; r++) for (let c = 0; c < P; c++) { Jv[r] += J[r * P + c] * v[c]; Jtu[c] += J[r * P + c] * u[r]; }
+    expect(relErr(jvp(net, X, n, v), Jv)).toBeLessThan(1e-12);
+    expect(relErr(vjp(net, X, n, u), Jtu)).toBeLessThan(1e-12);
+    net.dispose();
+  });
+
+  test.each(['gram', 'param'] as const)('one ngd step in the %s form is −η(JᵀJ + λI)⁻¹g from the explicit Jacobian', (form) => {
+    const n = 6, d = 3, k = 2, net = scaleNet(d, 4, k, 21);
+    const X = randn(6, n * d), Y = randn(7, n * k);
+    const P = net.numParams, J = jacobian(net, X, n), U = net.predict(X, n);
+    const Jm = new Matrix(Array.from({ length: n * k }, (_, r) => Array.from(J.subarray(r * P, (r + 1) * P))));
+    const r = Matrix.columnVector(Array.from(U, (x, i) => x - Y[i]));
+    const g = Jm.transpose().mmul(r), lambda = 0.05, eta = 0.9;
+    const expected = solve(Jm.transpose().mmul(Jm).add(Matrix.eye(P, P).mul(lambda)), g).mul(-eta).to1DArray();
+    const before = net.getParams();
+    const opt = ngd({ lr: eta, damping: lambda, form, guard: false });
+    const stats = opt.step(net, { X, Y, n }, { loss: squaredError() });
+    expect(stats.form).toBe(form);
+    const delta = net.getParams().map((t, i) => t - before[i]);
+    expect(relErr(delta, expected)).toBeLessThan(1e-9);
+    opt.dispose();
+    net.dispose();
+  });
+
+  test.each(['gram', 'param'] as const)('ngd (%s form) trains a net with the scale layer', (form) => {
+    const n = 12, d = 2, k = 1, net = scaleNet(d, 6, k, 31);
+    const X = randn(8, n * d), Y = X.filter((_, i) => i % 2 === 0).map((x, i) => Math.sin(2 * x) * Math.cos(X[2 * i + 1]));
+    const start = lossOf(net, X, Y, n);
+    const opt = ngd({ damping: 1e-3, form });
+    for (let t = 0; t < 15; t++) expect(opt.step(net, { X, Y, n }).form).toBe(form);
+    expect(lossOf(net, X, Y, n)).toBeLessThan(start * 1e-3);
+    opt.dispose();
+    net.dispose();
+  });
+
+  test("kfac trains it, with a diagonal block for the scale layer (K-FAC's fallback) and Kronecker blocks for the dense ones", () => {
+    const n = 16, d = 2, k = 1, net = scaleNet(d, 6, k, 41);
+    const X = randn(9, n * d), Y = X.filter((_, i) => i % 2 === 0).map((x, i) => Math.tanh(x - X[2 * i + 1]));
+    const start = lossOf(net, X, Y, n);
+    const opt = kfac({ lr: 0.5, damping: 1e-2, inverseEvery: 1 });
+    let stats!: KfacStepStats;
+    for (let t = 0; t < 40; t++) stats = opt.step(net, { X, Y, n }) as KfacStepStats;
+    expect(lossOf(net, X, Y, n)).toBeLessThan(start * 0.1);
+    const blocks = stats.blocks!;
+    expect(blocks.map((b) => [b.layer, b.kind ?? 'kronecker'])).toEqual([[0, 'kronecker'], [1, 'diagonal'], [2, 'kronecker']]);
+    expect(blocks[1].condition.block).toBeGreaterThanOrEqual(1);
+    opt.dispose();
+    net.dispose();
+  });
+
+  test('the saved model names the kind and loads back to the same predictions', () => {
+    const n = 4, net = scaleNet(3, 5, 2, 51), X = randn(10, n * 3);
+    const json = JSON.parse(JSON.stringify(net));
+    expect(json.architecture.layers[1]).toEqual({ kind: 'scale', inputs: 5, outputs: 5, activation: 'tanh', trainable: true });
+    const again = loadNet(json);
+    expect(Array.from(again.predict(X, n))).toEqual(Array.from(net.predict(X, n)));
+    expect(again.layout().map((b) => [b.layer, b.rows, b.cols])).toEqual([[0, 5, 4], [1, 1, 5], [2, 2, 6]]);
+    again.dispose();
+    net.dispose();
+  });
+});
