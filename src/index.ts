@@ -38,6 +38,11 @@ export { squaredError, softmaxCrossEntropy } from './nn/losses.js';
 export type { Loss, LossSpec, LossOptions, Reduction } from './nn/losses.js';
 export { jacobian, vjp, jvp } from './nn/jacobian.js';
 export { maskGramApplies } from './nn/gram.js';
+export { registerLayer } from './nn/layer.js';
+export type {
+  Layer, LayerDefinition, LayerSpec, AnyLayerSpec, KindSpec, LayerPlace, GramBlockContext, CaptureView, NetShape,
+} from './nn/layer.js';
+export type { Activation } from './nn/activations.js';
 
 // ---- Curvature: Kronecker blocks, the K-FAC estimator's options, damping rules (src/curvature) ------------
 export { KroneckerBlock } from './curvature/kronecker.js';

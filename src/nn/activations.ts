@@ -13,8 +13,11 @@ export type ActivationName = 'relu' | 'leaky-relu' | 'tanh' | 'sigmoid' | 'softp
 
 /** An activation: value and derivative at a pre-activation z. */
 export interface Activation {
+  /** Its name. */
   readonly name: ActivationName;
+  /** φ(z). */
   f(z: number): number;
+  /** φ′(z). */
   df(z: number): number;
 }
 

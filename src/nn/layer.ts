@@ -40,8 +40,7 @@ import type { AnyLayerSpec } from './spec.js';
 
 export type { AnyLayerSpec, DenseSpec, KindSpec, LayerSpec } from './spec.js';
 
-
-/** What a layer reads of a {@link Capture}: one pass's records, outputs and back-propagated rows. */
+/** What a layer reads of a capture (nn/capture.ts): one pass's records, outputs and back-propagated rows. */
 export interface CaptureView {
   /** The net of the pass. */
   readonly net: NetShape;
@@ -59,8 +58,9 @@ export interface CaptureView {
 
 /** Everything a Gram block is assembled from; see {@link Layer.gramBlock}. */
 export interface GramBlockContext {
-  /** The two captures (the same object for the Gram matrix J̃J̃ᵀ itself). */
+  /** The first capture (J̃_a's rows). */
   readonly capA: CaptureView;
+  /** The second capture (J̃_b's rows): the same object as capA for the Gram matrix J̃J̃ᵀ itself. */
   readonly capB: CaptureView;
   /** The layer's index. */
   readonly l: number;
@@ -100,15 +100,16 @@ export interface Layer {
   readonly inA: number;
   /** Number of parameters in the block. */
   readonly size: number;
-  /** The block seen as a row-major rows × cols matrix ({@link ParamBlock}); rows·cols = size. */
+  /** Rows of the block seen as a row-major rows × cols matrix (Net.layout()); rows·cols = size. */
   readonly rows: number;
+  /** Columns of that matrix. */
   readonly cols: number;
   /** Byte pointer of the block in backend memory. */
   readonly ptr: Ptr;
   /** Element offset of the block in the flat trainable vector; −1 when frozen. */
   readonly paramOffset: number;
   /**
-   * Whether {@link inputVjp} or {@link jvp} read the input record A. When false and the layer is
+   * Whether {@link Layer.inputVjp} or {@link Layer.jvp} read the input record A. When false and the layer is
    * frozen, the capture lets A share memory with the layer below's B (a backward pass then
    * overwrites it).
    */
@@ -129,10 +130,10 @@ export interface Layer {
   /**
    * out (the block's size values) ← alpha·J̃_lᵀv + beta·out, v the n·q row weights at `v`; v = 0
    * means every weight is 1 with q = 1 (the gradient, from B = ∂L/∂Z). `scratch` holds
-   * {@link paramVjpScratch}(n, q) values. out may be the layer's own block (beta = 1: a step).
+   * {@link Layer.paramVjpScratch}(n, q) values. out may be the layer's own block (beta = 1: a step).
    */
   paramVjp(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, v: Ptr, alpha: number, out: Ptr, beta: number, scratch: Ptr): void;
-  /** Values of scratch {@link paramVjp} needs for n examples and q rows each (0: none). */
+  /** Values of scratch {@link Layer.paramVjp} needs for n examples and q rows each (0: none). */
   paramVjpScratch(n: number, q: number): number;
   /**
    * Forward mode: out (n × outputs) ← (∂Z/∂H)·Ḣ + (∂Z/∂θ_l)·v, Ḣ (n × inputs) the tangent of the
@@ -144,7 +145,7 @@ export interface Layer {
   /**
    * Optional: writes the layer's block J̃_a,l·J̃_b,lᵀ into ctx.target from a structure cheaper than
    * its Jacobian rows. Without it (or when it returns false, writing nothing) gram.ts forms the
-   * block from {@link jacobianRows}.
+   * block from {@link Layer.jacobianRows}.
    */
   gramBlock?(ctx: GramBlockContext): boolean;
   /** The spec that rebuilds this layer (a saved model's `architecture.layers` entry). */
@@ -184,10 +185,14 @@ export interface LayerDefinition {
 const registry = new Map<string, LayerDefinition>();
 
 /**
- * Makes a kind of layer available to the Net constructor and to `loadNet`. Throws ArgumentError
- * when the kind is already registered with another definition.
+ * Makes a kind of layer available to the Net constructor and to `loadNet`: after it, a spec
+ * `{ kind, inputs, outputs, activation, trainable, … }` builds a layer of that kind. Throws
+ * ArgumentError when the kind is already registered with another definition.
  *
- * @param definition the kind's definition
+ * @param definition the kind's definition: its name, block size, constructor and saved-file reader
+ * @example
+ * registerLayer({ kind: 'scale', size: (spec) => spec.inputs, create: (spec, place) => new ScaleLayer(spec, place), fromJSON: () => ({}) });
+ * const net = new Net(kernels(), [dense1, { kind: 'scale', inputs: 8, outputs: 8, activation: 'tanh', trainable: true }, dense2], values);
  */
 export function registerLayer(definition: LayerDefinition): void {
   const kind = definition?.kind;
@@ -208,7 +213,7 @@ export function layerKinds(): string[] {
 }
 
 /**
- * What a {@link Capture} and the Jacobian products read of the net they serve: its backend,
+ * What a capture (nn/capture.ts) and the Jacobian products read of the net they serve: its backend,
  * its layers and its sizes. A {@link Net} is one.
  */
 export interface NetShape {

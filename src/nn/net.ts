@@ -50,14 +50,15 @@ export interface ParamBlock {
 }
 
 /**
- * A feed-forward network of dense layers on one backend. Create it with
- * `twoLayerReLU` or `mlp`; free its memory with {@link Net.dispose}.
+ * A feed-forward network of layers on one backend: dense ones, or any kind registered with
+ * {@link registerLayer}. Create a dense one with `twoLayerReLU` or `mlp`; free its memory with
+ * {@link Net.dispose}.
  *
  * The flat parameter vector ({@link Net.getParams}, {@link Net.numParams})
- * holds the trainable layers only, in layer order; each layer contributes its
+ * holds the trainable layers only, in layer order; each dense layer contributes its
  * outputs × (inputs + 1) matrix [W | b] row-major, i.e. row o is the weights
- * into unit o followed by its bias (no bias column when the layer has none).
- * {@link Net.layout} lists the blocks.
+ * into unit o followed by its bias (no bias column when the layer has none); a layer of
+ * another kind its own block ({@link Layer.size} values). {@link Net.layout} lists the blocks.
  *
  * @example
  * await init();

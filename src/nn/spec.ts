@@ -60,7 +60,7 @@ export interface ModelColumns {
 export interface KindSpec extends LayerSpec {
   /** The registered kind. */
   kind: string;
-  /** The kind's own options (read by its definition, nn/layer.ts). */
+  /** The kind's own options (read by its {@link LayerDefinition}). */
   [option: string]: unknown;
 }
 
