@@ -38,6 +38,11 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * Issue 19 (the Laplace posterior: four structures, the evidence and its optimiser, sampling, all
  * documented) took it to 2154.1 KiB (2171.5 KiB on issue 17's layout): 2.25 MiB. Its four modules are 16
  * files (.js and .d.ts in dist/esm and dist/cjs): 241 → 257 files on issue 17's layout, so 280.
+ * Issue 17's split of three mixed files and its layer seam (ten modules: capture, binding, the
+ * Layer contract and its registry, the dense and fixed-head ReLU layers, the Kronecker factor and
+ * state, the diagonal K-FAC block, the thread dispatch; all documented) are 40 more files: measured
+ * on top of issue 19, 305 files, library 2342.7 KiB, packed 1038.4 KiB. So 320 files, 2.4 MiB and
+ * 1.1 MiB packed.
  * README, CHANGELOG and LICENSE are documents, not code that `import 'natgrad'` loads: they have a
  * budget of their own (the user-first README of issue 13 is about 60 KiB, the CHANGELOG 10 KiB).
  * Issue 20 (physics-informed nets: the input-derivative kernels in both embedded WASM builds and the
@@ -45,8 +50,13 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * without issue 19: 1087.6 KiB packed (+~60 KiB), library 2285.1 KiB (+~240 KiB), 277 files (nine
  * modules, 36 files); with issue 19 as well: 1132.1 KiB packed, library 2505.2 KiB, 301 files, so
  * 1.15 MiB packed, 2.5 MiB library, 320 files.
+ * Issue 17's split of three mixed files and its layer seam (ten modules: capture, binding, the
+ * Layer contract and its registry, the dense and fixed-head ReLU layers, the Kronecker factor and
+ * state, the diagonal K-FAC block, the thread dispatch; all documented) are 40 more files: with
+ * issues 19 and 20, 1179.3 KiB packed, library 2667.5 KiB, 341 files. So 1.2 MiB packed, 2.65 MiB
+ * library, 360 files.
  */
-const BUDGET = { tarballBytes: 1.15 * 1024 * 1024, libraryUnpackedBytes: 2.5 * 1024 * 1024, docsBytes: 96 * 1024, files: 320 };
+const BUDGET = { tarballBytes: 1.2 * 1024 * 1024, libraryUnpackedBytes: 2.65 * 1024 * 1024, docsBytes: 96 * 1024, files: 360 };
 const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
