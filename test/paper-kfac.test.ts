@@ -15,7 +15,7 @@ import { randn } from './helpers/random';
 import { unitInputs } from './helpers/nets';
 
 const m = 4096;
-const paperKfac = (eta: number) => kfac({ lr: eta, damping: 1e-12, normalization: 'sum', decay: 0, inverseEvery: 1 });
+const paperKfac = (eta: number) => kfac({ adaptive: false, lr: eta, damping: 1e-12, normalization: 'sum', decay: 0, inverseEvery: 1 });
 
 /** hᵢ = xᵢᵀ(XᵀX)⁻¹xᵢ for the n × d inputs X, and λ_max(XᵀX). */
 function leverage(X: Float64Array, n: number, d: number): { h: number[]; lambdaMax: number } {
@@ -136,9 +136,9 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const a = twoLayerReLU({ inputDim: d, width: 512, seed: 1 }), b = twoLayerReLU({ inputDim: d, width: 512, seed: 1 });
     const c = twoLayerReLU({ inputDim: d, width: 512, seed: 1 });
     const sum = sq(a.predict(X, n).map((u, i) => u - Y[i])), p0 = a.getParams();
-    kfac({ lr: 0.5, damping: 1e-12, normalization: 'sum', decay: 0 }).step(a, { X, Y, n });
-    kfac({ lr: 0.5 / n, damping: 1e-12 / n, decay: 0 }).step(b, { X, Y, n });
-    kfac({ lr: 0.5, damping: 1e-12, decay: 0 }).step(c, { X, Y, n });
+    kfac({ adaptive: false, lr: 0.5, damping: 1e-12, normalization: 'sum', decay: 0 }).step(a, { X, Y, n });
+    kfac({ adaptive: false, lr: 0.5 / n, damping: 1e-12 / n, decay: 0 }).step(b, { X, Y, n });
+    kfac({ adaptive: false, lr: 0.5, damping: 1e-12, decay: 0 }).step(c, { X, Y, n });
     const da = a.getParams().map((v, i) => v - p0[i]), db = b.getParams().map((v, i) => v - p0[i]);
     // Same step up to the round-off of the near-singular solve (S⁺ with λ = 1e-12).
     expect(Math.sqrt(sq(da.map((v, i) => v - db[i])) / sq(da))).toBeLessThan(1e-8);

@@ -6,8 +6,9 @@
  * the damping and the retries.
  *
  * One attempt: propose(damping) → θ ← θ + Δ → θ finite? → L(θ + Δ) → verdict.
- * - Fixed damping (no `adaptive`): a non-finite step raises NonFiniteError with θ restored; with
- *   the guard, a step that multiplies the loss by more than `guard.factor` is undone and retried
+ * - Fixed damping (no `adaptive`): a non-finite step raises NonFiniteError with θ restored. With
+ *   the guard, a step that multiplies the loss by more than `guard.factor`, or raises it above the
+ *   loss where the run began (`guard.belowStart`: the first step's loss), is undone and retried
  *   (with damping × `guard.boost` when the proposal's curvature was fresh, else with the same
  *   damping and fresh curvature), up to `guard.maxRetries`; the raised damping serves that step only.
  * - Adaptive: a non-finite step, a guard trip, or (with `rejection`) any rise of the loss is undone
@@ -15,6 +16,8 @@
  *   reaches `adaptive.max`); then the step is refused (θ bit-for-bit as before, `accepted: false`).
  *   On an adaptation step ρ = actual / predicted decrease is reported for every judged attempt, and
  *   the accepted one sets the next step's damping by {@link levenbergMarquardt}.
+ * On a full batch, either way, a run never ends above where it began (with `rejection`, or with the
+ * guard and its `belowStart`).
  */
 import { clampDamping, levenbergMarquardt, type LevenbergMarquardtOptions } from '../curvature/damping.js';
 import { NonFiniteError } from '../errors.js';
@@ -84,14 +87,17 @@ export class DampedStep {
   private readonly backup = new StepGuard();
   /** The damping the next step starts from (adapted when `adaptive`). */
   damping: number;
+  /** The loss of the first step since binding or reset: where the run began (the guard's `belowStart`); undefined before it. */
+  startLoss: number | undefined;
 
   constructor(readonly settings: DampedStepSettings) {
     this.damping = settings.damping;
   }
 
-  /** Back to the configured damping. */
+  /** Back to the configured damping; the next step is where the run begins. */
   reset(): void {
     this.damping = this.settings.damping;
+    this.startLoss = undefined;
   }
 
   /**
@@ -112,10 +118,11 @@ export class DampedStep {
       }
     };
 
-    let damping = this.damping, guardTrips = 0;
+    let damping = this.damping, guardTrips = 0, startLoss = this.startLoss;
     for (let attempt = 0; ; attempt++) {
       const tried = proposal.propose(damping, attempt);
       const stats = tried.stats, before = stats.loss;
+      startLoss ??= before;
       damping = tried.damping;
       stats.retries = attempt;
       stats.guardTrips = guardTrips;
@@ -136,7 +143,7 @@ export class DampedStep {
         if (!applied) throw NonFiniteError.step('update', `${proposal.label} with damping ${stats.damping}`, 'raise the damping or use adaptive');
         if (!guard) return this.finish(stats, start, true);
         const after = trialLoss();
-        if (!guardTripped(guard, before, after)) {
+        if (!guardTripped(guard, before, after, startLoss)) {
           stats.lossAfter = after;
           proposal.keepTrial?.();
           return this.finish(stats, start, true);
@@ -150,8 +157,9 @@ export class DampedStep {
 
       const after = applied ? trialLoss() : NaN;
       if (adapt && tried.modelChange !== undefined) stats.rho = (before - after) / -tried.modelChange;
-      // An attempt the finiteness check undid (no loss evaluated) is a retry, not a guard trip.
-      const tripped = guard !== undefined && applied && guardTripped(guard, before, after);
+      // An attempt the finiteness check undid (no loss evaluated) is a retry, not a guard trip; with rejection
+      // a rise is rejected anyway, so the guard's where-it-began rule has nothing to add.
+      const tripped = guard !== undefined && applied && guardTripped(guard, before, after, rejection ? Infinity : startLoss);
       if (!applied || tripped || (rejection && !(after <= before))) {
         if (applied) backup.restore();
         if (tripped) stats.guardTrips = ++guardTrips;
@@ -178,6 +186,7 @@ export class DampedStep {
 
   /** Completes the statistics: accepted or not, how far θ moved, the wall time. */
   private finish<S extends StepStats>(stats: S, start: number, accepted: boolean): S {
+    this.startLoss ??= stats.loss;
     stats.accepted = accepted;
     stats.updateNorm = accepted ? this.backup.moved() : 0;
     stats.timeMs = performance.now() - start;

@@ -61,7 +61,10 @@ export interface KfacOptions extends KfacCurvatureOptions {
    * from the 2×2 quadratic-model system of §7 (full batch only).
    */
   momentum?: number | 'auto';
-  /** Adapt λ (Levenberg–Marquardt) with step rejection; default false (λ fixed). */
+  /**
+   * Adapt λ (Levenberg–Marquardt every `every` steps) with step rejection (default true: a full-batch
+   * step never raises the loss); `false` for a fixed λ (then only the divergence guard judges a step).
+   */
   adaptive?: boolean | KfacAdaptiveOptions;
   /**
    * Update-norm constraint (kfac-pytorch's `kl_clip`, e.g. 1e-3): the preconditioned step is
@@ -120,7 +123,7 @@ function resolveKfacOptions(options: KfacOptions): KfacSettings {
   checkOptions('kfac()', options, KFAC_OPTIONS);
   options ??= {};
   const curvature = resolveKfacCurvature(options);
-  const { lr = 1, momentum = 0, adaptive = false, klClip } = options;
+  const { lr = 1, momentum = 0, adaptive = true, klClip } = options;
   if (lr !== 'auto') checkPositive('lr', lr);
   if (momentum !== 'auto') checkUnit('momentum', momentum);
   if (momentum === 'auto' && lr !== 'auto') throw new ArgumentError('momentum', "'auto' needs lr 'auto' (both come from the quadratic model)");
@@ -183,6 +186,7 @@ class Kfac implements KfacOptimizer {
   saveState(): { [key: string]: StateValue } {
     const est = this.estimator, net = est.bound.net;
     const state: { [key: string]: StateValue } = { damping: this.driver.damping, hasDelta: this.hasDelta, bound: !!net };
+    if (this.driver.startLoss !== undefined) state.startLoss = this.driver.startLoss;
     if (!net) return state;
     if (this.hasDelta) {
       const p = est.vec('kfac.prev') >> 3;
@@ -197,7 +201,7 @@ class Kfac implements KfacOptimizer {
     // Adaptive damping never leaves [min, max]; a saved value outside it is a corrupt file.
     const lm = this.settings.lm;
     const damping = r.number('damping', lm ? { min: lm.min, max: lm.max } : { min: 0 });
-    const hasDelta = r.boolean('hasDelta');
+    const hasDelta = r.boolean('hasDelta'), startLoss = r.has('startLoss') ? r.number('startLoss') : undefined;
     const est = this.estimator;
     est.bind(net);
     this.resetOwn();
@@ -212,6 +216,7 @@ class Kfac implements KfacOptimizer {
       this.hasDelta = hasDelta;
     }
     this.driver.damping = damping;
+    this.driver.startLoss = startLoss;
   }
 
   get currentDamping(): number {
@@ -348,10 +353,11 @@ class Kfac implements KfacOptimizer {
  * π split by default; or eigenbases with exact damping; a wide factor in the n×n dual
  * form); then Δ = −α·ν·F̃⁻¹g + μ·Δ_prev.
  *
- * Safety: a step never leaves NaN in the parameters. With fixed damping a non-finite step
- * is undone and raises NonFiniteError; with `adaptive` it is rejected like a step that
- * raises the loss: undone and retried with more damping; after `maxRetries` the step
- * returns `accepted: false` and θ is bit-for-bit unchanged.
+ * Safety: a step never leaves NaN in the parameters. With `adaptive` (the default) a step
+ * that raises the loss or is not finite is rejected: undone and retried with more damping;
+ * after `maxRetries` the step returns `accepted: false` and θ is bit-for-bit unchanged. With
+ * `adaptive: false` a non-finite step is undone and raises NonFiniteError, and the divergence
+ * guard judges the rest.
  *
  * Stats per step ({@link KfacStepStats}): loss, gradient and update norms, the damping of
  * the inverses in use, per layer the π split, factor forms and condition numbers, ρ and

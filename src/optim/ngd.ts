@@ -108,9 +108,10 @@ class NaturalGradient implements Optimizer {
     return { lr: this.lr, damping, adaptive: lm ? { ...lm } : false, form, maskGram, guard: guard ? { ...guard } : false };
   }
 
-  /** The state across steps: the damping the next step starts from. */
+  /** The state across steps: the damping the next step starts from, and the loss where the run began (the guard's `belowStart`). */
   saveState(): { [key: string]: StateValue } {
-    return { damping: this.driver.damping };
+    const { damping, startLoss } = this.driver;
+    return startLoss === undefined ? { damping } : { damping, startLoss };
   }
 
   /** Restores {@link NaturalGradient.saveState} on `net`. */
@@ -118,8 +119,10 @@ class NaturalGradient implements Optimizer {
     // Adaptive damping never leaves [min, max]; a saved value outside it is a corrupt file.
     const lm = this.settings.lm;
     const damping = state.number('damping', lm ? { min: lm.min, max: lm.max } : { min: 0 });
+    const startLoss = state.has('startLoss') ? state.number('startLoss') : undefined;
     this.bound.bind(net);
     this.driver.damping = damping;
+    this.driver.startLoss = startLoss;
   }
 
   /** The damping the next step starts from. */

@@ -19,7 +19,8 @@ export type KfacPaperOptions = KfacOptions;
  *   "normalisation trap");
  * - `decay: 0`: the factors of the current batch only (no moving average);
  * - `inverseEvery: 1`: inverted every step;
- * - `damping: 1e-12`: the undamped limit, A⁻¹ and S⁺, while keeping the factor solves defined;
+ * - `damping: 1e-12`: the undamped limit, A⁻¹ and S⁺, while keeping the factor solves defined, and fixed
+ *   (`adaptive: false`: Levenberg–Marquardt would clamp it to ≥ 1e-8);
  * - `lr: 1`.
  * For a wide net this moves the outputs by Δuᵢ = −η·hᵢ·rᵢ, hᵢ the leverage
  * scores of X ({@link leverageScores}), and exactly like NGD when d ≥ n.
@@ -38,5 +39,5 @@ export type KfacPaperOptions = KfacOptions;
  */
 export function kfacPaper(options: KfacPaperOptions = {}): KfacOptimizer {
   if (!isPlainObject(options)) throw new ArgumentError('options', `kfacPaper() takes an object of options, got ${describeValue(options)}`);
-  return kfac({ lr: 1, damping: 1e-12, normalization: 'sum', decay: 0, inverseEvery: 1, ...options });
+  return kfac({ lr: 1, damping: 1e-12, normalization: 'sum', decay: 0, inverseEvery: 1, adaptive: false, ...options });
 }

@@ -74,17 +74,21 @@ export class StepGuard {
 }
 
 /**
- * The divergence guard of the curvature optimizers ({@link ngd}, {@link kfac}), on by default:
- * a step that raises its batch's loss by more than `factor` (or makes it non-finite) is undone,
- * and retried — K-FAC first with inverses recomputed from the current factors when the step used
- * stale ones, then (and NGD always) with the damping multiplied by `boost` — up to `maxRetries`
- * times; then the step is refused: `accepted: false`, θ bit-for-bit unchanged. Each undone attempt
- * counts in the step's `guardTrips` (and `retries`). With fixed damping the raised λ serves that
- * step only; the next step starts from the configured λ again.
+ * The divergence guard of the curvature optimizers ({@link ngd}, {@link kfac}), on by default.
+ * Two rules judge each attempted step on its own batch:
+ * - per step: the loss may grow by at most `factor` (and must stay finite);
+ * - where it began (`belowStart`): a step may raise the loss only while it stays at or below the
+ *   loss of the optimizer's first step (since it was bound to the net, reset, or loaded), so a
+ *   full-batch run never ends above where it began. A step that lowers its batch's loss always passes.
+ * An attempt that breaks a rule is undone, and retried — K-FAC first with inverses recomputed from
+ * the current factors when the step used stale ones, then (and NGD always) with the damping
+ * multiplied by `boost` — up to `maxRetries` times; then the step is refused: `accepted: false`,
+ * θ bit-for-bit unchanged. Each undone attempt counts in the step's `guardTrips` (and `retries`).
+ * With fixed damping the raised λ serves that step only; the next step starts from the configured
+ * λ again. `guard: false` gives the raw method for experiments that need it.
  *
- * The check is per step, on the step's own batch: a loss that creeps up by less than `factor`
- * per step is not caught (adaptive damping rejects every rise). `guard: false` gives the raw
- * method for experiments that need it.
+ * On mini-batches the losses of different batches are not comparable: the guarantee is the full
+ * batch's; on a mini-batch whose loss starts above the first step's, a step must not raise it.
  */
 export interface DivergenceGuardOptions {
   /** A step may multiply its batch's loss by at most this (finite, > 1; default 1.5). */
@@ -93,10 +97,12 @@ export interface DivergenceGuardOptions {
   boost?: number;
   /** Retries before the step is refused (integer ≥ 0; default 10). */
   maxRetries?: number;
+  /** A step may raise the loss only while it stays at or below the first step's loss (default true). */
+  belowStart?: boolean;
 }
 
 /** The defaults of {@link DivergenceGuardOptions}. */
-export const DIVERGENCE_GUARD_DEFAULTS: Readonly<Required<DivergenceGuardOptions>> = Object.freeze({ factor: 1.5, boost: 10, maxRetries: 10 });
+export const DIVERGENCE_GUARD_DEFAULTS: Readonly<Required<DivergenceGuardOptions>> = Object.freeze({ factor: 1.5, boost: 10, maxRetries: 10, belowStart: true });
 
 /**
  * Resolves an optimizer's `guard` option (default on; `false` turns it off) and validates it
@@ -104,7 +110,7 @@ export const DIVERGENCE_GUARD_DEFAULTS: Readonly<Required<DivergenceGuardOptions
  */
 export function resolveDivergenceGuard(guard: boolean | DivergenceGuardOptions | undefined): Required<DivergenceGuardOptions> | undefined {
   if (guard === false) return undefined;
-  checkOptions('the guard option', guard === true ? undefined : guard, { factor: 'number', boost: 'number', maxRetries: 'number' }, 'guard.');
+  checkOptions('the guard option', guard === true ? undefined : guard, { factor: 'number', boost: 'number', maxRetries: 'number', belowStart: 'boolean' }, 'guard.');
   const g = { ...DIVERGENCE_GUARD_DEFAULTS, ...(guard === true || guard === undefined ? {} : guard) };
   for (const key of ['factor', 'boost'] as const) {
     if (!(g[key] > 1) || !Number.isFinite(g[key])) throw new ArgumentError(`guard.${key}`, `must be a finite number > 1, got ${got(g[key])}`);
@@ -113,7 +119,10 @@ export function resolveDivergenceGuard(guard: boolean | DivergenceGuardOptions |
   return g;
 }
 
-/** Whether a step from `before` to `after` trips the guard: the loss grew by more than the factor, or is not finite. */
-export function guardTripped(guard: Required<DivergenceGuardOptions>, before: number, after: number): boolean {
-  return !(after <= guard.factor * before);
+/**
+ * Whether a step from `before` to `after` trips the guard: the loss grew by more than the factor,
+ * or is not finite, or (with `belowStart`) rose above `start`, the loss where the run began.
+ */
+export function guardTripped(guard: Required<DivergenceGuardOptions>, before: number, after: number, start = Infinity): boolean {
+  return !(after <= guard.factor * before) || (guard.belowStart && after > before && after > start);
 }

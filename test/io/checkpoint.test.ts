@@ -260,7 +260,7 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
   });
 
   test('the divergence guard settings travel with the checkpoint (ngd, kfac): off stays off, a custom one stays custom', () => {
-    const custom = { factor: 3, boost: 2, maxRetries: 4 };
+    const custom = { factor: 3, boost: 2, maxRetries: 4, belowStart: false };
     for (const make of [ngd, kfac] as const) {
       for (const guard of [false, custom, true] as const) {
         const net = mlp({ sizes: [3, 6, 3], seed: 2 });
@@ -270,7 +270,7 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
         net.dispose(); opt.dispose();
         const loaded = loadCheckpoint(saved);
         const again = (saveCheckpoint(loaded.net, loaded.optimizer) as any).optimizer.config.guard;
-        expect([make.name, again]).toEqual([make.name, guard === true ? { factor: 1.5, boost: 10, maxRetries: 10 } : guard]);
+        expect([make.name, again]).toEqual([make.name, guard === true ? { factor: 1.5, boost: 10, maxRetries: 10, belowStart: true } : guard]);
         loaded.net.dispose(); loaded.optimizer.dispose();
       }
     }

@@ -53,8 +53,8 @@ const ROWS: Row[] = [
   },
   {
     name: 'kfac (fixed damping, dual factors)',
-    make: () => kfac({ damping: 1e-3, decay: 0, inverseEvery: 1 }),
-    overflow: () => kfac({ lr: 1e308, damping: 1e-6 }),
+    make: () => kfac({ damping: 1e-3, decay: 0, inverseEvery: 1, adaptive: false }),
+    overflow: () => kfac({ lr: 1e308, damping: 1e-6, adaptive: false }),
     badOptions: [
       [() => kfac({ lr: 0 }), /^lr:/],
       [() => kfac({ damping: -1 }), /^damping:/],

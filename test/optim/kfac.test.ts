@@ -122,7 +122,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       const n = 11, d = 4, k = 3, X = randn(1, n * d), Y = randn(2, n * k), loss = squaredError({ reduction });
       const [a, b] = twin(() => mlp({ sizes: [d, k], seed: 3 }));
       for (const lambda of [1e-3, 0.5]) {
-        const opt = kfac({ lr: 0.8, damping: lambda, decay: 0, inversion: 'eigen', dampingForm: 'exact', inverseEvery: 1 });
+        const opt = kfac({ adaptive: false, lr: 0.8, damping: lambda, decay: 0, inversion: 'eigen', dampingForm: 'exact', inverseEvery: 1 });
         const reference = ngd({ lr: 0.8, damping: lambda, form: 'param' });
         for (let step = 0; step < 3; step++) {
           let stats!: KfacStepStats;
@@ -157,7 +157,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const lambda = 0.03, eta = 0.7;
     const ex = explicit(net, X, Y, n, loss);
     const want = expectedKfacStep(net, ex, n, { fisher, lambda, eta, damping });
-    const opt = kfac({ lr: eta, damping: lambda, fisher, inversion: damping === 'exact' ? 'eigen' : 'cholesky' });
+    const opt = kfac({ adaptive: false, lr: eta, damping: lambda, fisher, inversion: damping === 'exact' ? 'eigen' : 'cholesky' });
     let stats!: KfacStepStats;
     const got = stepDelta(net, () => { stats = opt.step(net, { X, Y, n }, { loss }); });
     expect(relErr(got, want)).toBeLessThan(1e-9);
@@ -173,8 +173,8 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const n = 8, X = randn(1, n * 3), Y = randn(2, n * 2);
     for (const inversion of ['cholesky', 'eigen'] as const) {
       const [a, b] = twin(() => mlp({ sizes: [3, 5, 2], activation: 'tanh', seed: 2 }));
-      const sum = kfac({ lr: 0.9, damping: 0.04, normalization: 'sum', inversion });
-      const loss = kfac({ lr: 0.9 / n, damping: 0.04 / n, inversion });
+      const sum = kfac({ adaptive: false, lr: 0.9, damping: 0.04, normalization: 'sum', inversion });
+      const loss = kfac({ adaptive: false, lr: 0.9 / n, damping: 0.04 / n, inversion });
       for (let s = 0; s < 3; s++) {
         sum.step(a, { X, Y, n });
         loss.step(b, { X, Y, n });
@@ -187,8 +187,8 @@ describe.each(BACKENDS)('%s backend', (backend) => {
   test('the dual (Woodbury) form gives the primal step, and is chosen automatically for a factor wider than the batch', () => {
     const n = 6, X = unitInputs(1, n, 3), Y = randn(2, n);
     const [a, b] = twin(() => twoLayerReLU({ inputDim: 3, width: 40, seed: 1 }));
-    const auto = kfac({ lr: 0.5, damping: 1e-3, decay: 0, inverseEvery: 1 });
-    const primal = kfac({ lr: 0.5, damping: 1e-3, decay: 0, inverseEvery: 1, form: 'primal' });
+    const auto = kfac({ adaptive: false, lr: 0.5, damping: 1e-3, decay: 0, inverseEvery: 1 });
+    const primal = kfac({ adaptive: false, lr: 0.5, damping: 1e-3, decay: 0, inverseEvery: 1, form: 'primal' });
     for (let s = 0; s < 3; s++) {
       const st = auto.step(a, { X, Y, n });
       expect(st.blocks[0].formS).toBe('dual');
@@ -204,7 +204,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
   test('factors every k steps, inverses every k′ steps; the EMA is debiased (first step = that batch)', () => {
     const n = 5, X = randn(1, 4 * n * 3), Y = randn(2, 4 * n * 2);
     const net = mlp({ sizes: [3, 4, 2], activation: 'tanh', seed: 5 });
-    const opt = kfac({ lr: 0.3, damping: 0.1, factorsEvery: 2, inverseEvery: 3 });
+    const opt = kfac({ adaptive: false, guard: false, lr: 0.3, damping: 0.1, factorsEvery: 2, inverseEvery: 3 });
     const seen = [];
     for (let s = 0; s < 7; s++) {
       const i = s % 4;
@@ -215,8 +215,8 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     net.dispose();
     // decay 0.95 and decay 0 agree on the first step (the weighted average starts at the batch itself).
     const [a, b] = twin(() => mlp({ sizes: [3, 4, 2], activation: 'tanh', seed: 5 }));
-    kfac({ damping: 0.1, decay: 0.95 }).step(a, { X: X.subarray(0, n * 3), Y: Y.subarray(0, n * 2), n });
-    kfac({ damping: 0.1, decay: 0 }).step(b, { X: X.subarray(0, n * 3), Y: Y.subarray(0, n * 2), n });
+    kfac({ adaptive: false, damping: 0.1, decay: 0.95 }).step(a, { X: X.subarray(0, n * 3), Y: Y.subarray(0, n * 2), n });
+    kfac({ adaptive: false, damping: 0.1, decay: 0 }).step(b, { X: X.subarray(0, n * 3), Y: Y.subarray(0, n * 2), n });
     expect(a.getParams()).toEqual(b.getParams());
     a.dispose(); b.dispose();
   });
@@ -254,7 +254,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const n = 10, X = randn(1, n * 4), Y = randomLabels(2, n, 3), loss = softmaxCrossEntropy();
     const run = (seed: number, resetAfter?: number): Float64Array => {
       const net = mlp({ sizes: [4, 6, 3], seed: 1 });
-      const opt = kfac({ lr: 0.5, damping: 0.05, seed });
+      const opt = kfac({ adaptive: false, lr: 0.5, damping: 0.05, seed });
       for (let s = 0; s < 3; s++) {
         expect(opt.step(net, { X, Y, n }, { loss }).fisher).toBe('mc');
         if (resetAfter === s) { opt.reset(); net.setParams(mlp({ sizes: [4, 6, 3], seed: 1 }).getParams()); }
@@ -266,7 +266,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(run(7)).toEqual(run(7));
     expect(relErr(run(8), run(7))).toBeGreaterThan(1e-6);
     // reset after step 0 (and θ put back): the remaining 2 steps repeat steps 0–1 of a fresh run.
-    const fresh = mlp({ sizes: [4, 6, 3], seed: 1 }), opt = kfac({ lr: 0.5, damping: 0.05, seed: 7 });
+    const fresh = mlp({ sizes: [4, 6, 3], seed: 1 }), opt = kfac({ adaptive: false, lr: 0.5, damping: 0.05, seed: 7 });
     for (let s = 0; s < 2; s++) opt.step(fresh, { X, Y, n }, { loss });
     expect(run(7, 0)).toEqual(fresh.getParams());
     fresh.dispose();
@@ -341,7 +341,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(s.inverseUpdated).toBe(true);
     expect(s.damping).toBeCloseTo(1e-4 * 10 ** s.retries, 12);
     expect(s.lossAfter!).toBeLessThanOrEqual(s.loss);
-    kfac({ lr: 4, damping: s.damping }).step(b, { X, Y, n });
+    kfac({ adaptive: false, lr: 4, damping: s.damping }).step(b, { X, Y, n });
     expect(relErr(a.getParams(), b.getParams())).toBeLessThan(1e-12);
     a.dispose(); b.dispose();
   });
@@ -351,7 +351,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const net = mlp({ sizes: [6, 4, 1], activation: 'tanh', seed: 1 });
     const before = net.getParams();
     // λ = 0 and A = āᵀā/n of rank ≤ 3 < 7: Cholesky fails.
-    expect(() => kfac({ damping: 0, form: 'primal' }).step(net, { X, Y, n })).toThrow(/not positive definite/);
+    expect(() => kfac({ adaptive: false, damping: 0, form: 'primal' }).step(net, { X, Y, n })).toThrow(/not positive definite/);
     expect(net.getParams()).toEqual(before);
     const s = kfac({ lr: 0.1, damping: 0, form: 'primal', adaptive: { min: 1e-30 } }).step(net, { X, Y, n });
     expect(s.accepted).toBe(true);
@@ -370,10 +370,10 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const nu = Math.sqrt(clip / (eta * eta * gp));
     expect(nu).toBeLessThan(1);
     let st!: KfacStepStats;
-    const clipped = stepDelta(a, () => { st = kfac({ lr: eta, damping: 0.02, klClip: clip }).step(a, { X, Y, n }); });
+    const clipped = stepDelta(a, () => { st = kfac({ adaptive: false, lr: eta, damping: 0.02, klClip: clip }).step(a, { X, Y, n }); });
     expect(st.klScale).toBeCloseTo(nu, 12);
     expect(relErr(clipped, direction.map((v) => -eta * nu * v))).toBeLessThan(1e-12);
-    const loose = stepDelta(b, () => { st = kfac({ lr: eta, damping: 0.02, klClip: 1e6 }).step(b, { X, Y, n }); });
+    const loose = stepDelta(b, () => { st = kfac({ adaptive: false, lr: eta, damping: 0.02, klClip: 1e6 }).step(b, { X, Y, n }); });
     expect(st.klScale).toBe(1);
     expect(relErr(loose, direction.map((v) => -eta * v))).toBeLessThan(1e-12);
     a.dispose(); b.dispose();
@@ -384,7 +384,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
   test("lr 'auto' on a quadratic with the exact curvature (one linear layer, exact damping) picks α = 1", () => {
     const n = 9, X = randn(1, n * 3), Y = randn(2, n * 2);
     const net = mlp({ sizes: [3, 2], seed: 1 });
-    const opt = kfac({ lr: 'auto', damping: 0.1, decay: 0, inversion: 'eigen', dampingForm: 'exact', inverseEvery: 1 });
+    const opt = kfac({ adaptive: false, lr: 'auto', damping: 0.1, decay: 0, inversion: 'eigen', dampingForm: 'exact', inverseEvery: 1 });
     for (let s = 0; s < 3; s++) expect(opt.step(net, { X, Y, n }).lr).toBeCloseTo(1, 10);
     net.dispose();
   });
@@ -393,7 +393,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const n = 7, X = randn(5, n * 3), Y = randn(6, n * 2), lambda = 0.05;
     const net = mlp({ sizes: [3, 6, 2], activation: 'tanh', seed: 8 });
     const settings = { damping: lambda, inverseEvery: 1 } as const;
-    const opt = kfac({ ...settings, lr: 'auto', momentum: 'auto' });
+    const opt = kfac({ adaptive: false, ...settings, lr: 'auto', momentum: 'auto' });
     // A twin preconditioner fed the same batches at the same θ holds the same factors: it yields p.
     const pre = kfacPreconditioner(settings);
     let prev: Float64Array | undefined;
@@ -438,7 +438,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const n = 8, X = randn(1, n * 3), Y = randomLabels(2, n, 3), loss = softmaxCrossEntropy({ reduction: 'mean' });
     const [a, b] = twin(() => mlp({ sizes: [3, 7, 3], seed: 4 }));
     // The raw K-FAC step (the preconditioner has no guard: the first-order step owns the step).
-    const opt = kfac({ lr: 0.3, momentum: 0.8, damping: 0.01, seed: 5, guard: false });
+    const opt = kfac({ adaptive: false, lr: 0.3, momentum: 0.8, damping: 0.01, seed: 5, guard: false });
     const composed = sgd({ lr: 0.3, momentum: 0.8, preconditioner: kfacPreconditioner({ damping: 0.01, seed: 5 }) });
     for (let s = 0; s < 6; s++) {
       const sa = opt.step(a, { X, Y, n }, { loss });
@@ -474,7 +474,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     }
     const [c, e] = twin(() => mlp({ sizes: [3, 5, 2], activation: 'tanh', seed: 2 }));
     gd({ lr: 0.4, preconditioner: kfacPreconditioner({ damping: 0.05 }) }).step(c, { X, Y, n });
-    kfac({ lr: 0.4, damping: 0.05 }).step(e, { X, Y, n });
+    kfac({ adaptive: false, lr: 0.4, damping: 0.05 }).step(e, { X, Y, n });
     expect(relErr(c.getParams(), e.getParams())).toBeLessThan(1e-12);
     a.dispose(); b.dispose(); c.dispose(); e.dispose();
   });
@@ -497,7 +497,8 @@ describe.each(BACKENDS)('%s backend', (backend) => {
   test('bad inputs are typed errors naming the argument', () => {
     const net = mlp({ sizes: [3, 4, 2], seed: 1 });
     expect(() => kfac().step(net, { X: randn(1, 6), Y: new Float64Array(5), n: 2 })).toThrow(/^Y:/);
-    expect(String(kfac({ lr: 0.5 }))).toMatch(/^kfac\(lr=0\.5, momentum=0, damping=0\.001, fisher=auto, normalization=loss/);
+    expect(String(kfac({ lr: 0.5 }))).toMatch(/^kfac\(lr=0\.5, momentum=0, damping=adaptive from 0\.001, fisher=auto, normalization=loss/);
+    expect(String(kfac({ lr: 0.5, adaptive: false }))).toMatch(/^kfac\(lr=0\.5, momentum=0, damping=0\.001, fisher=auto, normalization=loss/);
     net.dispose();
   });
 });
@@ -505,7 +506,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
 describe.each(BACKENDS)('%s backend: a K-FAC step whose trial loss throws', (backend) => {
   beforeAll(() => init({ backend }));
 
-  test.each([['the divergence guard', {}], ['adaptive damping', { adaptive: true }]])('%s: θ is put back before the error propagates', (_name, options) => {
+  test.each([['the divergence guard', { adaptive: false }], ['adaptive damping (the default)', {}]])('%s: θ is put back before the error propagates', (_name, options) => {
     const net = twoLayerReLU({ inputDim: 5, width: 16, seed: 3 });
     const n = 12, X = unitInputs(5, n, 5), Y = randn(6, n);
     const before = net.getParams();
