@@ -27,7 +27,7 @@ const info = await init({ backend: 'wasm' });
 const trainSet = digits(0, 500), valSet = digits(500, 100);
 const loss = softmaxCrossEntropy({ reduction: 'mean' });
 const configs = [
-  { family: 'K-FAC', label: 'lr 0.3, damping 0.01', make: () => kfac({ lr: 0.3, damping: 0.01 }) },
+  { family: 'K-FAC', label: 'lr 0.3, damping 0.01', make: () => kfac({ lr: 0.3, damping: 0.01, adaptive: false }) },
   ...[3e-3, 1e-2, 3e-2].map((lr) => ({ family: 'Adam', label: `lr ${lr}`, make: () => adam({ lr }) })),
 ];
 

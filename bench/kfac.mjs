@@ -79,9 +79,9 @@ async function stepPart(profile, log) {
     nets[backend] = created(mlp({ sizes, seed: 1 }));
   }
   const settings = {
-    every: { label: 'factors and inverses every step', make: () => kfac({ lr: 1e-3, damping: 1e-2, inverseEvery: 1 }) },
+    every: { label: 'factors and inverses every step', make: () => kfac({ lr: 1e-3, damping: 1e-2, inverseEvery: 1, adaptive: false }) },
     // The first step (the verified call) inverts; every later, timed, one does not.
-    factorsOnly: { label: 'factors only, no inverse refresh', make: () => kfac({ lr: 1e-3, damping: 1e-2, inverseEvery: 1e9 }) },
+    factorsOnly: { label: 'factors only, no inverse refresh', make: () => kfac({ lr: 1e-3, damping: 1e-2, inverseEvery: 1e9, adaptive: false }) },
   };
   const rows = [], results = {}, notes = [], targets = [];
   for (const [key, s] of Object.entries(settings)) {
@@ -117,7 +117,7 @@ async function stepPart(profile, log) {
   const markdown = [
     `### K-FAC step: MLP ${sizes.join('-')} (ReLU), batch ${n}, softmax cross-entropy (mean), Monte-Carlo Fisher`,
     '',
-    'One `kfac({ lr: 0.001, damping: 0.01 })` step through the public API (a small η, so that hundreds of timed steps on one batch stay finite; the cost does not depend on η): forward, the sampled Fisher rows and the gradient ' +
+    'One `kfac({ lr: 0.001, damping: 0.01, adaptive: false })` step through the public API (a small η, so that hundreds of timed steps on one batch stay finite; the cost does not depend on η): forward, the sampled Fisher rows and the gradient ' +
       '(backward over 2·512 rows), the factor moving averages (syrk: A of 785², 257², 257²; S of 256², 256², 10²), the ' +
       'π-damped Cholesky inverses (or not), and the preconditioned update. Inputs |N(0, 0.09)|, ' +
       'seeded labels. Cells: median / best seconds per step. Verified: the WASM step\'s parameters equal the JS backend\'s to 1e-8.',
@@ -134,7 +134,7 @@ async function dualPart(profile, log) {
   const X = unitRows(11, n, d), Y = randn(12, n);
   const batch = { X, Y, n }, loss = squaredError();
   const net = created(twoLayerReLU({ inputDim: d, width: m, seed: 3 }));
-  const make = (form) => () => kfac({ lr: 1, damping: 1e-3, decay: 0, inverseEvery: 1, form });
+  const make = (form) => () => kfac({ lr: 1, damping: 1e-3, decay: 0, inverseEvery: 1, form, adaptive: false });
   const cases = [
     stepCase('dual', "S in the dual form (form 'auto' chooses it)", net, make('auto'), batch, loss),
     stepCase('primal', "S in the primal form (form 'primal', forced)", net, make('primal'), batch, loss),
@@ -152,7 +152,7 @@ async function dualPart(profile, log) {
   const markdown = [
     `### Dual vs primal inversion: two-layer ReLU, width ${m}, d = ${d}, n = ${n}, only W trained, squared error`,
     '',
-    'One `kfac({ lr: 1, damping: 1e-3, decay: 0, inverseEvery: 1 })` step: S = ΓᵀΓ is 4096×4096 of rank ≤ 256. ' +
+    'One `kfac({ lr: 1, damping: 1e-3, decay: 0, inverseEvery: 1, adaptive: false })` step: S = ΓᵀΓ is 4096×4096 of rank ≤ 256. ' +
       'Primal: S\'s syrk (4096²·256) and Cholesky (4096³/3), then potrs on the 4096×16 gradient. Dual: the 256×256 Gram ΓΓᵀ, ' +
       'its Cholesky, and the Woodbury apply (S + μI)⁻¹V = (V − Γᵀ(μI + ΓΓᵀ)⁻¹ΓV)/μ. A (16×16) is primal in both. ' +
       `Verified: the two steps' parameters agree to 1e-7. Forms used by the first case: A ${forms?.formA ?? '?'}, S ${forms?.formS ?? '?'}. ` +

@@ -26,7 +26,7 @@ const SETUP = {
 /** The grids: K-FAC's lr × damping (fixed damping, Monte-Carlo Fisher, the other options default), Adam's and SGD's lr. */
 const CONFIGS = [
   ...[0.3, 1].flatMap((lr) => [1e-2, 1e-1].map((damping) => ({
-    family: 'K-FAC', label: `lr ${lr}, damping ${damping}`, make: () => kfac({ lr, damping }),
+    family: 'K-FAC', label: `lr ${lr}, damping ${damping}`, make: () => kfac({ lr, damping, adaptive: false }),
   }))),
   ...[1e-3, 3e-3, 1e-2, 3e-2, 1e-1].map((lr) => ({ family: 'Adam', label: `lr ${lr}`, make: () => adam({ lr }) })),
   ...[0.03, 0.1, 0.3, 1].map((lr) => ({ family: 'SGD', label: `lr ${lr}, momentum 0.9`, make: () => sgd({ lr, momentum: 0.9 }) })),

@@ -46,7 +46,7 @@ const Y = Float64Array.from({ length: n }, (_, i) => {
 
 const runs = [
   { name: 'ngd (adaptive)', make: () => ng.ngd({ damping: 1e-2, adaptive: true }) },
-  { name: 'kfac', make: () => ng.kfac({ lr: 0.1, damping: 1e-2 }) },
+  { name: 'kfac', make: () => ng.kfac({ lr: 0.1, damping: 1e-2, adaptive: false }) },
   { name: 'adam', make: () => ng.adam({ lr: 1e-3 }) },
 ].filter((r) => !values.only || r.name.startsWith(values.only));
 

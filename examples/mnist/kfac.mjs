@@ -35,7 +35,8 @@ const epochs = 8, batchSize = 100, stepsPerEpoch = trainSet.n / batchSize;
 for (const [name, optimizer] of [
   // Each optimizer's setting is the best of a small grid on this set-up (K-FAC: lr 0.1, 0.3, 1 ×
   // damping 1e-2, 1e-1; Adam: lr 3e-3, 1e-2, 3e-2). K-FAC's damping is in the units of the loss's
-  // Gauss–Newton matrix: with a 'mean' loss it is about n times smaller than with a 'sum' loss.
+  // Gauss–Newton matrix: with a 'mean' loss it is about n times smaller than with a 'sum' loss. K-FAC adapts
+  // it from there (Levenberg–Marquardt, the default; with `adaptive: false` the loss ends at 0.012, 78.8%).
   ['K-FAC', kfac({ lr: 0.1, damping: 1e-2 })],
   ['Adam', adam({ lr: 1e-2 })],
 ]) {
@@ -51,6 +52,6 @@ for (const [name, optimizer] of [
 }
 
 /* output rtol=0.05
-K-FAC training loss by epoch: 0.427 0.122 0.059 0.037 0.026 0.020 0.015 0.012; test accuracy 78.8%
+K-FAC training loss by epoch: 0.427 0.092 0.033 0.017 0.011 0.007 0.004 0.003; test accuracy 80.0%
 Adam  training loss by epoch: 0.761 0.361 0.231 0.146 0.093 0.055 0.035 0.024; test accuracy 77.6%
 */
