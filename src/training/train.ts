@@ -3,7 +3,7 @@
  * mini-batches, with one record of statistics per step.
  */
 import { ArgumentError, DivergenceError, ShapeError } from '../errors.js';
-import { resolveLoss, type Loss, type LossSpec } from '../nn/losses.js';
+import { resolveLoss, type LossSpec } from '../nn/losses.js';
 import type { Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
 import { copyRows } from '../data/index.js';
@@ -82,25 +82,7 @@ export function train(net: Net, data: Batch, optimizer: Optimizer, options: Trai
     history.push(record);
     if (onStep && onStep(record) === false) break;
   }
-  if (batchSize === undefined || batchSize >= n) checkEnd(net, data, lossFn, history);
   return history;
-}
-
-/**
- * A full-batch run that ends above the loss it began with is not a result but a divergence: ngd's
- * and kfac's guard never let one (each step stays at or below where the run began); gd, sgd and
- * adam with a learning rate too large for the data can. Throws DivergenceError with the history.
- */
-function checkEnd(net: Net, data: Batch, loss: Loss, history: TrainRecord[]): void {
-  if (history.length === 0) return;
-  const start = history[0].loss, cap = net.evaluate(data.X, data.n);
-  const end = loss.value(net.kernels.f64(), cap.output >> 3, data.Y, data.n, net.outputDim);
-  if (end <= start) return;
-  const e = new DivergenceError(end, `train(): training diverged: the loss ended above where it began (${start} before the first step, ${end} ` +
-    'after the last, full batch); the parameters are those of the last step. Lower the learning rate, or use ngd or kfac with their guard on (the default)');
-  e.step = history.length;
-  e.history = history;
-  throw e;
 }
 
 const TRAIN_OPTIONS: OptionShape = {

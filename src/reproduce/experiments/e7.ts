@@ -30,7 +30,7 @@ export const e7: Experiment<E7Config> = {
     d: 'its two cases fix d against n: d ≥ n (n = 16, d = 32) and n > d (n = 64, d = 16)',
   },
   choices: (c) => [
-    'kfacPaper({ lr: η, guard: false }) = kfac({ normalization: \'sum\', decay: 0, inverseEvery: 1, damping: 1e-12, guard: false }); NGD λ = 0, guard off',
+    'kfacPaper({ lr: η, guard: false }) = kfac({ normalization: \'sum\', decay: 0, inverseEvery: 1, damping: 1e-12, adaptive: false, guard: false }); NGD λ = 0, guard off',
     `η = ${c.eta}, m = ${c.m}, ν = ${c.nu}, Gaussian targets, ${c.steps} steps`,
     `d ≥ n: n = ${c.nWide} unit-sphere inputs in d = ${c.dWide}; n > d: n = ${c.nTall} in d = ${c.dTall} with anisotropy ${c.anisotropy} (coordinate j scaled by (j + 1)^−${c.anisotropy} before normalising), which spreads the leverage scores`,
     `regime judged at m = ${c.m} on the n > d case: ρ ≤ ${c.bounds.rho} and ξ ≤ ${c.bounds.xi} (K-FAC's step is about twice NGD's minimum-norm one, so the bound is tighter)`,
