@@ -5,7 +5,7 @@
 // writer that the public jacobian() uses, and the same WASM kernels (syrk, potrf,
 // potrs, gemm). So a comparison with ngd() measures what forming J costs, not
 // kernel quality.
-import { Workspace } from '../dist/esm/index.js';
+import { Workspace } from '../dist/esm/advanced.js';
 import { Capture } from '../dist/esm/nn/net.js';
 import { seedIdentity, writeJacobian } from '../dist/esm/nn/jacobian.js';
 

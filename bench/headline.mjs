@@ -2,7 +2,9 @@
 // two-layer ReLU net, n = 512 unit-norm inputs in d = 64, width 4096, random
 // targets) down to training loss ≤ 1e-4 × the initial loss, for natgrad's exact NGD,
 // natgrad's gradient descent and Adam in @tensorflow/tfjs-core on its wasm backend.
-import { gd, gramSpectrum, init, ngd, twoLayerReLU, vjp } from '../dist/esm/index.js';
+import { gd, init, ngd, twoLayerReLU } from '../dist/esm/index.js';
+import { gramSpectrum } from '../dist/esm/diagnostics/index.js';
+import { vjp } from '../dist/esm/advanced.js';
 import { WasmKernels } from '../dist/esm/kernels/wasm/index.js';
 import { loadTfjs } from './kernels.mjs';
 import { PROBLEM, STEP } from './ngd.mjs';

@@ -6,7 +6,8 @@
 import { CholeskyDecomposition, EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { init, linalg, loadKernels } from '../dist/esm/index.js';
+import { init } from '../dist/esm/index.js';
+import { linalg, loadKernels } from '../dist/esm/advanced.js';
 import {
   fmtNumber, fmtPercent, fmtSeconds, markdownTable, maxAbs, measureCases, mismatch, randn, randomSPD, summarize, target,
 } from './lib.mjs';

@@ -7,7 +7,8 @@
 //   form, as 'auto' chooses, vs forced primal.
 // Each step is checked before it is timed: the two backends', and the two forms', first steps
 // must give the same parameters.
-import { init, kernels, mlp, twoLayerReLU, kfac, softmaxCrossEntropy, squaredError } from '../dist/esm/index.js';
+import { init, mlp, twoLayerReLU, kfac, softmaxCrossEntropy, squaredError } from '../dist/esm/index.js';
+import { kernels } from '../dist/esm/advanced.js';
 import { fmtNumber, fmtSeconds, markdownTable, measureCases, mismatch, randn, rng, target } from './lib.mjs';
 
 export const name = 'kfac';

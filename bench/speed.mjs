@@ -5,6 +5,7 @@
 // forward product X·Wᵀ timed in the same configuration. All configurations are measured in
 // interleaved rounds, so a slow phase of the host hits every row alike.
 import * as natgrad from '../dist/esm/index.js';
+import * as advanced from '../dist/esm/advanced.js';
 import { PROBLEM, STEP } from './ngd.mjs';
 import {
   fmtNumber, fmtSeconds, markdownTable, summarize, target, time, timeCalls, unitSphereRegression,
@@ -13,11 +14,12 @@ import {
 export const name = 'speed';
 export const parts = ['ngd-configs', 'thread-threshold'];
 
-const { init, ngd, shutdown, twoLayerReLU, kernels, loadKernels } = natgrad;
+const { init, ngd, shutdown, twoLayerReLU } = natgrad;
+const { kernels, loadKernels } = advanced;
 
 /** Whether this natgrad's ngd() has the maskGram option (the bit-mask Gram wired into the step). */
 function maskGramWired() {
-  return typeof natgrad.maskGramApplies === 'function';
+  return typeof advanced.maskGramApplies === 'function';
 }
 
 /** Every configuration to measure: [{ id, label, simd, threads, maskGram }]. */

@@ -1,4 +1,5 @@
-// Builds dist/natgrad.browser.js: the whole library as one ES module, with its one
+// Builds dist/natgrad.browser.js: the whole library as one ES module (the names of the three
+// entries natgrad, natgrad/diagnostics and natgrad/advanced side by side), with its one
 // runtime dependency (@assemblyscript/loader) and the WASM kernels inside, so a plain
 // <script type="module"> can import it by path with no bundler and no import map.
 // Bundlers keep using dist/esm (the package's "import" entry), which tree-shakes better.
@@ -7,9 +8,13 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const version = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version;
+const ENTRIES = ['index', 'diagnostics/index', 'advanced'];
 
 await build({
-  entryPoints: [`${root}src/index.ts`],
+  stdin: {
+    contents: ENTRIES.map((e) => `export * from './src/${e}.ts';\n`).join(''),
+    resolveDir: root, sourcefile: 'natgrad.browser.ts', loader: 'ts',
+  },
   outfile: `${root}dist/natgrad.browser.js`,
   bundle: true,
   format: 'esm',
@@ -37,6 +42,6 @@ writeFileSync(mapFile, JSON.stringify(map));
 // dist/ root holds only the browser build: mark it as ESM for Node and TypeScript
 // (dist/esm and dist/cjs carry their own package.json).
 writeFileSync(`${root}dist/package.json`, '{ "type": "module" }\n');
-writeFileSync(`${root}dist/natgrad.browser.d.ts`, "export * from './esm/index.js';\n");
+writeFileSync(`${root}dist/natgrad.browser.d.ts`, ENTRIES.map((e) => `export * from './esm/${e}.js';\n`).join(''));
 const kb = (statSync(`${root}dist/natgrad.browser.js`).size / 1024).toFixed(1);
 console.log(`built dist/natgrad.browser.js (${kb} KiB)`);

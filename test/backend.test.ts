@@ -1,4 +1,5 @@
-import { init, backendInfo, kernels, loadKernels, ArgumentError, StateError, VERSION } from '../src/index';
+import { init, backendInfo, ArgumentError, StateError, VERSION } from '../src/index';
+import { kernels, loadKernels } from '../src/advanced';
 import { wasmSimdSupported } from '../src/kernels/wasm/index';
 import { readFileSync } from 'node:fs';
 

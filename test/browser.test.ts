@@ -18,7 +18,8 @@ if (!available) console.warn(`browser.test.ts skipped: ${CHROMIUM} not installed
 const PAGE = `<!doctype html><meta charset="utf-8">
 <script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script>
 <script type="module">
-  import { init, linalg } from '/dist/esm/index.js';
+  import { init } from '/dist/esm/index.js';
+  import { linalg } from '/dist/esm/advanced.js';
   try {
     const info = await init();
     const c = linalg.gemm(new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), 2, 2, 2);
@@ -36,7 +37,8 @@ const PAGE = `<!doctype html><meta charset="utf-8">
 const THREADS_PAGE = `<!doctype html><meta charset="utf-8">
 <script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script>
 <script type="module">
-  import { init, linalg, shutdown } from '/dist/esm/index.js';
+  import { init, shutdown } from '/dist/esm/index.js';
+  import { linalg } from '/dist/esm/advanced.js';
   try {
     const n = 150, a = new Float64Array(n * n).map((_, i) => Math.sin(i)), b = new Float64Array(n * n).map((_, i) => Math.cos(3 * i));
     const one = await init({ threads: 1 });
@@ -60,7 +62,8 @@ const THREADS_PAGE = `<!doctype html><meta charset="utf-8">
 const THREADS_LOST_PAGE = `<!doctype html><meta charset="utf-8">
 <script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script>
 <script type="module">
-  import { init, linalg, kernels, backendInfo, shutdown } from '/dist/esm/index.js';
+  import { init, backendInfo, shutdown } from '/dist/esm/index.js';
+  import { linalg, kernels } from '/dist/esm/advanced.js';
   const made = [], revoked = [];
   const create = URL.createObjectURL.bind(URL), revoke = URL.revokeObjectURL.bind(URL);
   URL.createObjectURL = (b) => { const u = create(b); made.push(u); return u; };

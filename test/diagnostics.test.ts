@@ -1,8 +1,7 @@
 import { EVD, Matrix, SVD } from 'ml-matrix';
-import {
-  init, mlp, twoLayerReLU, gd, train, jacobian, gramSpectrum, limitingGram, jacobianDrift, weightMovement,
-  ShapeError, NonFiniteError,
-} from '../src/index';
+import { init, mlp, twoLayerReLU, gd, train, ShapeError, NonFiniteError } from '../src/index';
+import { gramSpectrum, limitingGram, jacobianDrift, weightMovement } from '../src/diagnostics/index';
+import { jacobian } from '../src/advanced';
 import { BACKENDS } from './helpers/backends';
 import { allClose } from './helpers/allclose';
 import { randn } from './helpers/random';

@@ -3,10 +3,9 @@
  * second dispose() is a no-op, init() with another backend keeps the nets made before working on their own
  * backend, and one optimizer on two nets is refused unless reset() rebinds it explicitly.
  */
-import {
-  init, backendInfo, mlp, twoLayerReLU, ngd, gd, sgd, adam, kfac, kfacPreconditioner, train, evaluate, jacobian, vjp, jvp, gramMatrix, gramSpectrum, jacobianDrift,
-  weightMovement, StateError,
-} from '../src/index';
+import { init, backendInfo, mlp, twoLayerReLU, ngd, gd, sgd, adam, kfac, train, evaluate, StateError } from '../src/index';
+import { gramMatrix, gramSpectrum, jacobianDrift, weightMovement } from '../src/diagnostics/index';
+import { kfacPreconditioner, jacobian, vjp, jvp } from '../src/advanced';
 import { BACKENDS } from './helpers/backends';
 import { randn } from './helpers/random';
 

@@ -1,4 +1,5 @@
-import { init, linalg, kernels, Mat, Workspace } from '../src/index';
+import { init } from '../src/index';
+import { linalg, kernels, Mat, Workspace } from '../src/advanced';
 import { BACKENDS, kernelsFor } from './helpers/backends';
 import { randn, randomSPD } from './helpers/random';
 

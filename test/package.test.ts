@@ -17,12 +17,14 @@ beforeAll(() => {
 
 test('imports as ESM and as CommonJS, and computes', () => {
   const esm = run(['--input-type=module', '-e', `
-    import { init, linalg } from 'natgrad';
+    import { init } from 'natgrad';
+    import { linalg } from 'natgrad/advanced';
     const info = await init();
     const c = linalg.gemm(new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), 2, 2, 2);
     console.log(JSON.stringify({ info, c: Array.from(c) }));`]);
   const cjs = run(['-e', `
-    const { init, linalg } = require('natgrad');
+    const { init } = require('natgrad');
+    const { linalg } = require('natgrad/advanced');
     init({ backend: 'js' }).then((info) => {
       const c = linalg.gemm(new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), 2, 2, 2);
       console.log(JSON.stringify({ info, c: Array.from(c) }));
@@ -33,15 +35,15 @@ test('imports as ESM and as CommonJS, and computes', () => {
   expect(JSON.parse(cjs)).toEqual({ info: { backend: 'js', simd: false, simdBuild: null, ...rest }, c: [19, 22, 43, 50] });
 });
 
-test('ships type declarations for the root entry', () => {
+test('ships type declarations for the root entry and natgrad/advanced', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   expect(existsSync(join(root, pkg.types))).toBe(true);
   const dts = readFileSync(join(root, pkg.types), 'utf8');
   expect(dts).toMatch(/export \{ init/);
-  expect(dts).toMatch(/linalg/);
+  expect(readFileSync(join(root, pkg.exports['./advanced'].require.types), 'utf8')).toMatch(/linalg/);
 });
 
-test('the browser entry pulls in no Node built-ins (whole ESM import graph)', () => {
+test('the three library entries pull in no Node built-ins (whole ESM import graph)', () => {
   const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
   const seen = new Set<string>();
   const external: string[] = [];
@@ -56,7 +58,7 @@ test('the browser entry pulls in no Node built-ins (whole ESM import graph)', ()
     }
     expect(src).not.toMatch(/\brequire\(|process\.|__dirname|Buffer\./);
   };
-  visit(join(root, 'dist/esm/index.js'));
+  for (const entry of ['index.js', 'diagnostics/index.js', 'advanced.js']) visit(join(root, 'dist/esm', entry));
   expect(seen.size).toBeGreaterThan(3);
   for (const spec of external) expect(builtins.has(spec)).toBe(false);
   // The one runtime dependency's ESM build is itself free of Node built-ins.

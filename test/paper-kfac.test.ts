@@ -9,7 +9,8 @@
  * - n > d: Δuᵢ = −η·hᵢ·rᵢ with hᵢ = xᵢᵀ(XᵀX)⁻¹xᵢ, the inputs' leverage scores.
  */
 import { Matrix, inverse } from 'ml-matrix';
-import { init, linalg, twoLayerReLU, ngd, kfac, train, jvp, type Net } from '../src/index';
+import { init, twoLayerReLU, ngd, kfac, train, type Net } from '../src/index';
+import { linalg, jvp } from '../src/advanced';
 import { BACKENDS } from './helpers/backends';
 import { randn } from './helpers/random';
 import { unitInputs } from './helpers/nets';

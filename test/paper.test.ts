@@ -4,7 +4,9 @@
  * width m = 4096, ν = 1, Gaussian targets, fixed seeds, loss ½‖u − y‖².
  * (shared/research/paper.md §2, §8: measured there at similar sizes in NumPy.)
  */
-import { init, linalg, twoLayerReLU, ngd, gd, train, gramMatrix, gramSpectrum, type Net } from '../src/index';
+import { init, twoLayerReLU, ngd, gd, train, type Net } from '../src/index';
+import { gramMatrix, gramSpectrum } from '../src/diagnostics/index';
+import { linalg } from '../src/advanced';
 import { BACKENDS } from './helpers/backends';
 import { randn } from './helpers/random';
 import { unitInputs } from './helpers/nets';

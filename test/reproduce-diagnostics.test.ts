@@ -4,11 +4,12 @@
  * data generators' geometry, the MNIST loader, recorded trajectories and the kfacPaper preset.
  */
 import { Matrix, inverse } from 'ml-matrix';
+import { init, twoLayerReLU, ngd, kfac, train, ShapeError, ArgumentError } from '../src/index';
 import {
-  init, twoLayerReLU, jacobian, linalg, ngd, kfac, train, weightMovement, gramMatrix, gramEigen, modeProjections, crossGram,
-  kernelPredictor, minNormDisplacement, gramDrift, leverageScores, unitSphere, nearParallelPairs, gaussianTargets,
-  smoothTarget, kfacPaper, ShapeError, ArgumentError,
-} from '../src/index';
+  weightMovement, gramMatrix, gramEigen, modeProjections, crossGram, kernelPredictor, minNormDisplacement, gramDrift,
+  leverageScores, unitSphere, nearParallelPairs, gaussianTargets, smoothTarget, kfacPaper,
+} from '../src/diagnostics/index';
+import { jacobian, linalg } from '../src/advanced';
 import { loadMnist } from '../src/mnist/load';
 import { allClose } from './helpers/allclose';
 import { BACKENDS } from './helpers/backends';

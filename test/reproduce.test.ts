@@ -5,7 +5,8 @@
  * regime; the mutations of the issue (η → 0, λ large) turn the relevant check to FAIL while the regime stays
  * inside (so the verdict is FAIL, not "outside"). Every experiment frees every backend allocation it made.
  */
-import { init, kernels } from '../src/index';
+import { init } from '../src/index';
+import { kernels } from '../src/advanced';
 import { EXPERIMENTS } from '../src/reproduce/experiments/index';
 import type { Outcome } from '../src/reproduce/types';
 import { straightness, remaining } from '../src/reproduce/experiments/f1';

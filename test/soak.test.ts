@@ -3,7 +3,8 @@
  * adam train with mini-batches; after a warm-up the backend's memory and live allocation count do not move
  * and the JS heap (after a full GC) stays within a small bound.
  */
-import { init, kernels, mlp, ngd, kfac, adam, train, type Optimizer } from '../src/index';
+import { init, mlp, ngd, kfac, adam, train, type Optimizer } from '../src/index';
+import { kernels } from '../src/advanced';
 import { BACKENDS } from './helpers/backends';
 import { randn } from './helpers/random';
 import { countAllocations } from './fuzz/harness';

@@ -61,7 +61,7 @@ const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
 const ALLOWED = [
-  /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CHANGELOG\.md$/, /^bin\/natgrad\.js$/, /^tfjs\/package\.json$/,
+  /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CHANGELOG\.md$/, /^bin\/natgrad\.js$/, /^(tfjs|diagnostics|advanced)\/package\.json$/,
   /^dist\/package\.json$/, /^dist\/natgrad\.browser\.(js|js\.map|d\.ts)$/,
   /^dist\/(esm|cjs)\/package\.json$/, /^dist\/(esm|cjs)\/.+\.(js|d\.ts)$/,
   /^dist\/cli\.mjs$/,

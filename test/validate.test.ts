@@ -1,9 +1,10 @@
 /** The strict-options helper (issue 8, item 7) and the messages of the shared argument checks. */
 import { checkOptions, closestKey, describeValue, editDistance, checkNonNegative, checkDim } from '../src/validate';
 import {
-  init, mlp, twoLayerReLU, linalg, ngd, kfac, kfacPreconditioner, gd, sgd, adam, train, evaluate, squaredError, softmaxCrossEntropy,
-  ArgumentError, ShapeError, NatgradError,
+  init, mlp, twoLayerReLU, ngd, kfac, gd, sgd, adam, train, evaluate, squaredError, softmaxCrossEntropy, ArgumentError,
+  ShapeError, NatgradError,
 } from '../src/index';
+import { linalg, kfacPreconditioner } from '../src/advanced';
 
 const SHAPE = { lr: 'number', damping: 'number', adaptive: ['boolean', 'object'], form: { kinds: ['string'], expect: "'auto', 'gram' or 'param'" } } as const;
 

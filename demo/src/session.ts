@@ -3,10 +3,8 @@
  * Adam stepping them side by side. Uses only natgrad's public API; runs wherever natgrad
  * runs (the demo's Web Worker, and Node for tuning the defaults).
  */
-import {
-  adam, evaluate, gd, gramSpectrum, kfac, mlp, ngd, twoLayerReLU,
-  type LossSpec, type Net, type Optimizer,
-} from 'natgrad';
+import { adam, evaluate, gd, kfac, mlp, ngd, twoLayerReLU, type LossSpec, type Net, type Optimizer } from 'natgrad';
+import { gramSpectrum } from 'natgrad/diagnostics';
 import { classificationData, grid1d, grid2d, paperData, regressionData } from './problems.js';
 import { OPTIMIZERS, type DemoConfig, type OptimizerId, type SessionInfo, type Summary } from './config.js';
 

@@ -1,6 +1,8 @@
 /// <reference types="node" />
 /** `natgrad demo`: exact NGD against GD on the paper's two-layer ReLU net, in a few seconds. */
-import { init, linalg, VERSION, twoLayerReLU, ngd, gd, train, gramSpectrum, gramMatrix } from '../index.js';
+import { init, VERSION, twoLayerReLU, ngd, gd, train } from '../index.js';
+import { gramSpectrum, gramMatrix } from '../diagnostics/index.js';
+import { linalg } from '../advanced.js';
 import { backendFlag, parse } from './args.js';
 
 export const DEMO_HELP = `Usage: natgrad demo [--backend auto|wasm|js]

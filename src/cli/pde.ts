@@ -5,7 +5,8 @@
  * loss and the relative L² and H¹ errors on an evaluation set independent of the training points,
  * and writes the net (loadable with `loadNet`; its `predict` gives u).
  */
-import { heat, init, mlp, nonlinearPoisson, poisson, solvePde, type Net, type PdeProblem, type PdeRecord } from '../index.js';
+import { init, mlp, type Net } from '../index.js';
+import { heat, nonlinearPoisson, poisson, solvePde, type PdeProblem, type PdeRecord } from '../advanced.js';
 import { backendFlag, choice, CliError, list, num, parse, str } from './args.js';
 import { fmt, libraryError } from './common.js';
 import { writeAtomic } from './output.js';

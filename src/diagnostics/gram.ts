@@ -14,7 +14,7 @@ import { Capture, type Net } from '../nn/net.js';
 
 /**
  * The Gram matrix G = JJᵀ ((n·k) × (n·k), row-major, rows ordered like
- * {@link jacobian}'s) of the outputs with respect to the trainable parameters,
+ * `jacobian`'s in natgrad/advanced) of the outputs with respect to the trainable parameters,
  * built per layer as (A Aᵀ ⊗ 1) ∘ (B Bᵀ) without forming J. Exactly symmetric.
  *
  * @param net the network (its current parameters)
@@ -74,7 +74,7 @@ export interface LimitingGram {
 }
 
 /**
- * G∞, the infinite-width Gram matrix of {@link twoLayerReLU} (first layer
+ * G∞, the infinite-width Gram matrix of `twoLayerReLU` (first layer
  * trained), and λ₀ = λ_min(G∞) (Du et al. 2019): with θᵢⱼ the angle between
  * xᵢ and xⱼ, G∞ᵢⱼ = xᵢᵀxⱼ·(π − θᵢⱼ)/(2π) — the degree-0 arc-cosine kernel times
  * the input kernel. Independent of ν and of the width; for the paper's

@@ -19,7 +19,7 @@ import type { Preconditioner, PreconditionStats, StepOptions } from './types.js'
 /** Options of {@link kfacPreconditioner}: the curvature options, with a fixed damping. */
 export type KfacPreconditionerOptions = KfacCurvatureOptions;
 
-/** What the curvature estimate did in one {@link kfac} step or {@link KfacPreconditioner} call. */
+/** What the curvature estimate did in one `kfac` step or {@link KfacPreconditioner} call. */
 export interface KfacCurvatureStats {
   /** λ of the inverses the applied (or last attempted) step used. */
   damping: number;
@@ -104,12 +104,12 @@ class KfacPreconditionerImpl implements KfacPreconditioner {
 
 /**
  * The K-FAC preconditioner alone: for each batch it computes the gradient g, advances the
- * factor statistics and inverses on their schedules (as {@link kfac} does) and returns
+ * factor statistics and inverses on their schedules (as `kfac` does) and returns
  * F̃⁻¹g with a fixed damping; a first-order optimizer then takes the step. This composes
  * K-FAC with momentum or Adam the way kfac-pytorch's preconditioner does (no
  * Levenberg–Marquardt, rejection or KL clip here: those need the step itself).
  *
- * @param options the curvature options of {@link kfac} (damping, Fisher type, normalisation, decay, periods, inversion)
+ * @param options the curvature options of `kfac` (damping, Fisher type, normalisation, decay, periods, inversion)
  * @example
  * const opt = sgd({ lr: 0.1, momentum: 0.9, preconditioner: kfacPreconditioner({ damping: 1e-2 }) });
  * train(net, data, opt, { steps: 100, batchSize: 128, loss: 'cross-entropy' });

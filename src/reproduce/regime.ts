@@ -13,7 +13,8 @@
  * runs (MAX_XI); beyond it the configuration is outside the regime, and a failed check there is not evidence
  * against the library or the theory.
  */
-import { gramSpectrum, minNormDisplacement, NotPositiveDefiniteError, type Net } from '../index.js';
+import { NotPositiveDefiniteError, type Net } from '../index.js';
+import { gramSpectrum, minNormDisplacement } from '../diagnostics/index.js';
 import type { Regime } from './types.js';
 import { fmt, residual, sq } from './stats.js';
 

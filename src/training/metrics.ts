@@ -23,12 +23,12 @@ export type MetricValues = Partial<Record<Metric, number>>;
 
 /**
  * The loss of `net` on a data set (default ½ Σ (u − y)²), from a forward pass on
- * the net's own scratch memory. With `metrics`, returns the loss per example
- * and the metrics instead (see {@link evaluateMetrics}).
+ * the net's own scratch memory. With `metrics` (an empty list too), returns the loss
+ * per example (L/n for a 'sum' loss) and the requested metrics instead.
  *
  * @param net the network
  * @param data the set `{ X, Y, n }` to evaluate on
- * @param options the loss (default 'squared-error'); use the one you trained with
+ * @param options the loss (default 'squared-error'; use the one you trained with) and the metrics to report
  * @example
  * const before = evaluate(net, { X, Y, n });
  * const { loss, metrics } = evaluate(net, test, { loss: 'cross-entropy', metrics: ['accuracy'] });
@@ -72,18 +72,8 @@ export interface Evaluation {
   metrics: MetricValues;
 }
 
-/**
- * The metrics form of `evaluate`: the loss per example and the requested metrics on a data set.
- * (`evaluate(net, data, { loss })` without `metrics` keeps returning the loss as defined, a number.)
- *
- * @param net the network
- * @param data the set `{ X, Y, n }` to evaluate on
- * @param options the loss and the metrics to report
- * @returns the loss per example and the metrics
- * @example
- * const { loss, metrics } = evaluateMetrics(net, test, { loss: 'cross-entropy', metrics: ['accuracy'] });
- */
-export function evaluateMetrics(net: Net, data: Batch, options: EvaluateOptions = {}): Evaluation {
+/** The metrics form of `evaluate` (its checks, then the loss per example and the metrics). */
+function evaluateMetrics(net: Net, data: Batch, options: EvaluateOptions = {}): Evaluation {
   const loss = resolveLoss(options.loss);
   const metrics = options.metrics ?? [];
   const { posterior, variance } = options;

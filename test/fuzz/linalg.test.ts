@@ -4,7 +4,8 @@
  * backward-error check against plain loops, or throws a NatgradError with nothing leaked.
  */
 import fc from 'fast-check';
-import { init, kernels, linalg } from '../../src/index';
+import { init } from '../../src/index';
+import { kernels, linalg } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { matmul } from '../helpers/naive';
 import { arrayKindArb, check, contract, countAllocations, dimArb, makeArray, numberOptionArb, type AllocationCounter } from './harness';

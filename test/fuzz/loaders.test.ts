@@ -7,7 +7,8 @@
  * no allocation left behind.
  */
 import fc from 'fast-check';
-import { init, kernels, mlp, ngd, kfac, adam, train, loadNet, loadCheckpoint, parseJSON, saveCheckpoint, type Optimizer } from '../../src/index';
+import { init, mlp, ngd, kfac, adam, train, loadNet, loadCheckpoint, parseJSON, saveCheckpoint, type Optimizer } from '../../src/index';
+import { kernels } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { check, contract, countAllocations, type AllocationCounter } from './harness';

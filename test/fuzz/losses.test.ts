@@ -4,7 +4,8 @@
  * loss value (finite) or a NatgradError with θ untouched and nothing leaked.
  */
 import fc from 'fast-check';
-import { init, kernels, evaluate, squaredError, softmaxCrossEntropy } from '../../src/index';
+import { init, evaluate, squaredError, softmaxCrossEntropy } from '../../src/index';
+import { kernels } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { isDim, makeNet, naiveLoss, netSpecArb } from './shared';
 import { arrayKindArb, check, contract, countAllocations, dimArb, makeArray, optionsArb, type AllocationCounter } from './harness';

@@ -5,10 +5,9 @@
  * NatgradError leaving the parameters byte-identical and no allocation behind.
  */
 import fc from 'fast-check';
-import {
-  init, kernels, mlp, twoLayerReLU, train, gd, sgd, adam, jacobian, vjp, jvp,
-  gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement, linalg, type Net,
-} from '../../src/index';
+import { init, mlp, twoLayerReLU, train, gd, sgd, adam, type Net } from '../../src/index';
+import { gramMatrix, gramSpectrum, limitingGram, jacobianDrift, weightMovement } from '../../src/diagnostics/index';
+import { kernels, jacobian, vjp, jvp, linalg } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { matmul } from '../helpers/naive';
 import { naiveForward } from '../helpers/nets';

@@ -14,9 +14,8 @@
  * gd, sgd and adam have no such rule (no trial loss): default gd and sgd do end above their start on such runs.
  */
 import fc from 'fast-check';
-import {
-  init, kernels, ngd, kfac, gd, sgd, adam, kfacPreconditioner, train, evaluate, NatgradError, type Optimizer, type Net, type LossSpec,
-} from '../../src/index';
+import { init, ngd, kfac, gd, sgd, adam, train, evaluate, NatgradError, type Optimizer, type Net, type LossSpec } from '../../src/index';
+import { kernels, kfacPreconditioner } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { isDim, makeNet, netSpecArb } from './shared';
 import {

@@ -117,7 +117,7 @@ test('step-level: full-batch train for 2N steps = N steps, checkpoint (JSON text
 test('K-FAC: loading survives memory growing at any allocation (a filler block slides the boundary), on both backends', async () => {
   // kfac.prev is allocated last while loading; a filler before the load, in steps of P/2
   // across the first memory size, makes each allocation in turn the one that grows memory.
-  const { kernels } = await import('../../src/index');
+  const { kernels } = await import('../../src/advanced');
   const n = 8, X = randn(3, n * 30), Y = new Float64Array(n).map((_, i) => i % 3);
   for (const backend of ['wasm', 'js'] as const) {
     await init({ backend });

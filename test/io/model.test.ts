@@ -1,4 +1,5 @@
-import { init, mlp, twoLayerReLU, loadNet, parseJSON, FormatError, Standardizer, type ModelJSON } from '../../src/index';
+import { init, mlp, twoLayerReLU, loadNet, parseJSON, FormatError, Standardizer } from '../../src/index';
+import { type ModelJSON } from '../../src/advanced';
 import { loadKernels } from '../../src/backend/init';
 import { encodeF64 } from '../../src/encoding/codec';
 import { BACKENDS } from '../helpers/backends';

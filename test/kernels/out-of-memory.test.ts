@@ -1,4 +1,5 @@
-import { loadKernels, init, kernels, Mat, OutOfMemoryError, ArgumentError, NatgradError } from '../../src/index';
+import { init, OutOfMemoryError, ArgumentError, NatgradError } from '../../src/index';
+import { loadKernels, kernels, Mat } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { matmul } from '../helpers/naive';
 import { randn } from '../helpers/random';

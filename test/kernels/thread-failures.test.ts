@@ -10,7 +10,8 @@
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { init, shutdown, kernels, loadKernels, backendInfo, BackendError } from '../../src/index';
+import { init, shutdown, backendInfo, BackendError } from '../../src/index';
+import { kernels, loadKernels } from '../../src/advanced';
 import { CLAIM_GRACE_MS, OP_DIE, opCode } from '../../src/kernels/wasm/threads';
 import { randn } from '../helpers/random';
 import type { Kernels } from '../../src/kernels/types';

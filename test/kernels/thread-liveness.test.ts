@@ -3,7 +3,8 @@
  * not taken for ended when the caller takes back its next panel, and the call counter wraps
  * through int32 (skipping 0, which marks a closed job) with every job run exactly once.
  */
-import { loadKernels, shutdown } from '../../src/index';
+import { shutdown } from '../../src/index';
+import { loadKernels } from '../../src/advanced';
 import { CLAIM_GRACE_MS, opCode } from '../../src/kernels/wasm/threads';
 import type { Kernels } from '../../src/kernels/types';
 

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, shutdown, kernels, loadKernels, linalg, ArgumentError } from '../../src/index';
+import { init, shutdown, ArgumentError } from '../../src/index';
+import { kernels, loadKernels, linalg } from '../../src/advanced';
 import { splitRows, THREAD_MIN_FLOPS, THREAD_MIN_MASK_WORDS, THREAD_MIN_VALUES, wasmBytes } from '../../src/kernels/wasm/index';
 import { matmul } from '../helpers/naive';
 import { randn } from '../helpers/random';
@@ -237,7 +238,8 @@ describe('threads', () => {
   const built = existsSync(join(root, 'dist/cjs/index.js'));
   (built ? test : test.skip)('a Node script that uses threads and never calls shutdown() exits on its own', () => {
     const script = `
-      const { init, linalg, backendInfo } = require(${JSON.stringify(join(root, 'dist/cjs/index.js'))});
+      const { init, backendInfo } = require(${JSON.stringify(join(root, 'dist/cjs/index.js'))});
+      const { linalg } = require(${JSON.stringify(join(root, 'dist/cjs/advanced.js'))});
       (async () => {
         await init({ threads: 2 });
         const n = 200, a = new Float64Array(n * n).map((_, i) => Math.sin(i));

@@ -1,5 +1,6 @@
 import { EigenvalueDecomposition, Matrix, solve } from 'ml-matrix';
-import { init, mlp, jacobian } from '../../src/index';
+import { init, mlp } from '../../src/index';
+import { jacobian } from '../../src/advanced';
 import { bayesianEpoch, bayesianStart } from '../../src/laplace/bayesian';
 import { ArgumentError } from '../../src/errors';
 import { squaredError, softmaxCrossEntropy } from '../../src/nn/losses';

@@ -5,7 +5,8 @@
  * Gram, Woodbury, or the library's eigendecompositions.
  */
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
-import { jacobian, type Net } from '../../src/index';
+import { type Net } from '../../src/index';
+import { jacobian } from '../../src/advanced';
 import { activation } from '../../src/nn/activations';
 
 export type Structure = 'full' | 'kfac' | 'diagonal' | 'last-layer';

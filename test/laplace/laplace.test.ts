@@ -239,7 +239,7 @@ describe.each(BACKENDS)('laplace on %s', (backend) => {
     const { functionVariance } = post.predict(Xt, nt);
     const ref = denseLaplace(net, X, Y, n, Xt, nt, { gaussian: true, delta: 2, sigma: 0.4, structure });
     // J* (nt·k × P) from the dense reference's precision is not needed: project each draw's deviation by J*.
-    const { jacobian } = require('../../src/index') as typeof import('../../src/index');
+    const { jacobian } = require('../../src/advanced') as typeof import('../../src/advanced');
     const Jt = jacobian(net, Xt, nt), theta = net.getParams(), rows = nt * 2;
     const second = new Float64Array(rows), first = new Float64Array(rows);
     for (let s = 0; s < S; s++) {
@@ -337,7 +337,7 @@ describe.each(BACKENDS)('laplace on %s', (backend) => {
 
   test("'full' never forms P × P: p ≥ 10⁶ and n·k = 512 stay under 100 MB of backend memory", async () => {
     await init({ backend, maxMemoryBytes: 100 << 20 });
-    const { kernels } = require('../../src/index') as typeof import('../../src/index');
+    const { kernels } = require('../../src/advanced') as typeof import('../../src/advanced');
     const d = 999, net: Net = mlp({ sizes: [d, 1000, 1], activation: 'tanh', seed: 2 });
     expect(net.numParams).toBeGreaterThanOrEqual(1e6);
     const n = 512, X = randn(3, n * d), Y = randn(4, n);

@@ -1,4 +1,6 @@
-import { init, mlp, twoLayerReLU, jacobian, vjp, gramMatrix, ShapeError, NonFiniteError, type ActivationName } from '../../src/index';
+import { init, mlp, twoLayerReLU, ShapeError, NonFiniteError, type ActivationName } from '../../src/index';
+import { gramMatrix } from '../../src/diagnostics/index';
+import { jacobian, vjp } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { matmul, transpose } from '../helpers/naive';

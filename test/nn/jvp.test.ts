@@ -1,4 +1,5 @@
-import { init, mlp, twoLayerReLU, jacobian, jvp, ShapeError, NonFiniteError, type Net } from '../../src/index';
+import { init, mlp, twoLayerReLU, ShapeError, NonFiniteError, type Net } from '../../src/index';
+import { jacobian, jvp } from '../../src/advanced';
 import { allClose } from '../helpers/allclose';
 import { BACKENDS } from '../helpers/backends';
 import { matmul } from '../helpers/naive';

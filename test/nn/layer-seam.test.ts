@@ -5,7 +5,8 @@
  * kfac, whose estimator gives it the diagonal fallback block.
  */
 import { Matrix, solve } from 'ml-matrix';
-import { init, jacobian, jvp, vjp, kfac, ngd, loadNet, kernels, squaredError, type KfacStepStats } from '../../src/index';
+import { init, kfac, ngd, loadNet, squaredError } from '../../src/index';
+import { jacobian, jvp, vjp, kernels, type KfacStepStats } from '../../src/advanced';
 import type { Kernels, Ptr } from '../../src/kernels/types';
 import { activation } from '../../src/nn/activations';
 import { registerLayer, type AnyLayerSpec, type Layer, type LayerDefinition, type LayerPlace } from '../../src/nn/layer';

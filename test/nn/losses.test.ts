@@ -1,4 +1,5 @@
-import { init, kernels, squaredError, softmaxCrossEntropy, ArgumentError, ShapeError, NonFiniteError, type Loss } from '../../src/index';
+import { init, squaredError, softmaxCrossEntropy, ArgumentError, ShapeError, NonFiniteError, type Loss } from '../../src/index';
+import { kernels } from '../../src/advanced';
 import { resolveLoss } from '../../src/nn/losses';
 import { Rng } from '../../src/nn/random';
 import { BACKENDS } from '../helpers/backends';

@@ -1,4 +1,5 @@
-import { init, kernels, maskGramApplies, mlp, ngd, squaredError, twoLayerReLU, Workspace, ArgumentError } from '../../src/index';
+import { init, mlp, ngd, squaredError, twoLayerReLU, ArgumentError } from '../../src/index';
+import { kernels, maskGramApplies, Workspace } from '../../src/advanced';
 import { Capture } from '../../src/nn/net';
 import { gramFromCaptures } from '../../src/nn/gram';
 import { BACKENDS } from '../helpers/backends';

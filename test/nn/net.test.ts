@@ -1,6 +1,5 @@
-import {
-  init, kernels, mlp, twoLayerReLU, ArgumentError, ShapeError, NonFiniteError, StateError, type ActivationName,
-} from '../../src/index';
+import { init, mlp, twoLayerReLU, ArgumentError, ShapeError, NonFiniteError, StateError, type ActivationName } from '../../src/index';
+import { kernels } from '../../src/advanced';
 import { Rng } from '../../src/nn/random';
 import { BACKENDS } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';

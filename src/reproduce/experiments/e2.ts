@@ -1,5 +1,6 @@
 /** E2 (P2): NGD with η < 1 contracts ‖r‖² by about (1 − η)² per step, whatever λ₀, n and the labels. */
-import { twoLayerReLU, unitSphere, gaussianTargets, smoothTarget, gramSpectrum } from '../../index.js';
+import { twoLayerReLU } from '../../index.js';
+import { unitSphere, gaussianTargets, smoothTarget, gramSpectrum } from '../../diagnostics/index.js';
 import { rawNgd, trainOnce } from './raw.js';
 import type { BaseConfig, Experiment, Regime } from '../types.js';
 import { BOUNDS, type Bounds, regimeOf, worse } from '../regime.js';

@@ -1,5 +1,6 @@
 /** E3 (P3): GD's per-step ratio tends to (1 − η·λ_min(G))²; its step count grows with the condition number, NGD's does not. */
-import { twoLayerReLU, unitSphere, gaussianTargets, nearParallelPairs, gramSpectrum, type Net, type Optimizer } from '../../index.js';
+import { twoLayerReLU, type Net, type Optimizer } from '../../index.js';
+import { unitSphere, gaussianTargets, nearParallelPairs, gramSpectrum } from '../../diagnostics/index.js';
 import { rawGd, rawNgd, trainOnce } from './raw.js';
 import type { BaseConfig, Experiment } from '../types.js';
 import { BOUNDS, type Bounds, regimeOf, worse } from '../regime.js';

@@ -1,5 +1,6 @@
 /** E4 (P4): width scaling of NGD's rate deviation, the Gram drift and the Jacobian drift, and the role of ν. */
-import { twoLayerReLU, unitSphere, gaussianTargets, gramDrift, jacobianDrift } from '../../index.js';
+import { twoLayerReLU } from '../../index.js';
+import { unitSphere, gaussianTargets, gramDrift, jacobianDrift } from '../../diagnostics/index.js';
 import { disposing, rawNgd, trainOnce } from './raw.js';
 import { BOUNDS, type Bounds, regimeOf } from '../regime.js';
 import type { BaseConfig, Experiment } from '../types.js';

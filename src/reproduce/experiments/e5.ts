@@ -2,7 +2,8 @@
  * E5 (P5): a tiny λ₀. Near-parallel input pairs make λ_min(G) tiny; with smooth labels NGD's rate is unchanged
  * while GD's slowest mode stalls. With random labels the theory's width condition bites.
  */
-import { twoLayerReLU, nearParallelPairs, unitSphere, gaussianTargets, smoothTarget, gramEigen, minNormDisplacement } from '../../index.js';
+import { twoLayerReLU } from '../../index.js';
+import { nearParallelPairs, unitSphere, gaussianTargets, smoothTarget, gramEigen, minNormDisplacement } from '../../diagnostics/index.js';
 import { rawGd, rawNgd, trainOnce } from './raw.js';
 import type { BaseConfig, Experiment, Regime } from '../types.js';
 import { BOUNDS, type Bounds, regimeOf, worse } from '../regime.js';

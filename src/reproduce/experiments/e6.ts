@@ -1,5 +1,6 @@
 /** E6 (P6): with damping λ each eigen-mode of G(θ_k) contracts by 1 − η·μ/(μ + λ). */
-import { twoLayerReLU, unitSphere, gaussianTargets, gramEigen, modeProjections } from '../../index.js';
+import { twoLayerReLU } from '../../index.js';
+import { unitSphere, gaussianTargets, gramEigen, modeProjections } from '../../diagnostics/index.js';
 import { rawNgd } from './raw.js';
 import type { BaseConfig, Experiment } from '../types.js';
 import { BOUNDS, type Bounds, regimeOf } from '../regime.js';

@@ -1,5 +1,6 @@
 /** E7 (P7): K-FAC as the paper analyses it — exact NGD in output space when d ≥ n, leverage-score contraction when n > d. */
-import { train, twoLayerReLU, unitSphere, gaussianTargets, leverageScores } from '../../index.js';
+import { train, twoLayerReLU } from '../../index.js';
+import { unitSphere, gaussianTargets, leverageScores } from '../../diagnostics/index.js';
 import { rawKfac, rawNgd, trainOnce } from './raw.js';
 import type { BaseConfig, Experiment } from '../types.js';
 import { BOUNDS, type Bounds, regimeOf } from '../regime.js';

@@ -1,5 +1,8 @@
 /** E8 (P8): implicit bias — NGD and GD trained to interpolation reach nearly the same function. */
-import { twoLayerReLU, unitSphere, gaussianTargets, gramSpectrum, kernelPredictor, minNormDisplacement, weightMovement, type Net, type Optimizer } from '../../index.js';
+import { twoLayerReLU, type Net, type Optimizer } from '../../index.js';
+import {
+  unitSphere, gaussianTargets, gramSpectrum, kernelPredictor, minNormDisplacement, weightMovement,
+} from '../../diagnostics/index.js';
 import { rawGd, rawNgd, trainOnce } from './raw.js';
 import type { BaseConfig, Experiment, Regime } from '../types.js';
 import { BOUNDS, type Bounds, regimeOf } from '../regime.js';

@@ -1,5 +1,6 @@
 /** F1: the paper's Figure 1 — output-space trajectories of NGD (straight) and GD (curved) on MNIST 4 vs 9. */
-import { twoLayerReLU, gramSpectrum, gaussianTargets, type TrainRecord } from '../../index.js';
+import { twoLayerReLU, type TrainRecord } from '../../index.js';
+import { gramSpectrum, gaussianTargets } from '../../diagnostics/index.js';
 import { loadMnist, type MnistData } from '../../mnist/load.js';
 import { rawGd, rawNgd, trainOnce } from './raw.js';
 import type { BaseConfig, Experiment } from '../types.js';
