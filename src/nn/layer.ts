@@ -1,5 +1,5 @@
 /**
- * The layer seam: the contract every layer of a {@link Net} implements, and the registry that
+ * The layer seam: the contract every layer of a `Net` implements, and the registry that
  * turns a spec (from code or a saved file) into a layer. A new kind of layer is one file that
  * implements {@link Layer} and exports a {@link LayerDefinition}, plus one registration
  * ({@link registerLayer}, or a line in nn/layers/index.ts for a built-in kind).
@@ -73,7 +73,7 @@ export interface GramBlockContext {
 }
 
 /**
- * One layer of a {@link Net}: its shape, its input record, its parameter block and the products
+ * One layer of a `Net`: its shape, its input record, its parameter block and the products
  * with its Jacobian that the optimizers use. See the module documentation for the quantities.
  * Implementations are immutable after construction (the net places the block).
  */
@@ -214,7 +214,7 @@ export function layerKinds(): string[] {
 
 /**
  * What a capture (nn/capture.ts) and the Jacobian products read of the net they serve: its backend,
- * its layers and its sizes. A {@link Net} is one.
+ * its layers and its sizes. A `Net` is one.
  */
 export interface NetShape {
   /** The backend whose memory holds the parameters and activations. */

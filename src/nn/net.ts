@@ -51,7 +51,7 @@ export interface ParamBlock {
 
 /**
  * A feed-forward network of layers on one backend: dense ones, or any kind registered with
- * {@link registerLayer}. Create a dense one with `twoLayerReLU` or `mlp`; free its memory with
+ * `registerLayer`. Create a dense one with `twoLayerReLU` or `mlp`; free its memory with
  * {@link Net.dispose}.
  *
  * The flat parameter vector ({@link Net.getParams}, {@link Net.numParams})
