@@ -180,22 +180,22 @@ export class Factor {
    * for A the explicit inverse into `.inv`, applied from the right by GEMM), or
    * L·Lᵀ = K + (μ/α)I (dual, into `.LK`).
    */
-  factorize(mu: number, explicitInverse: boolean): void {
+  factorize(damping: number, explicitInverse: boolean): void {
     const { kernels, ws, dim, name } = this;
-    this.invMu = mu;
+    this.invMu = damping;
     if (this.invForm === 'primal') {
       const f = ws.find(`${name}.F`), l = ws.get(`${name}.L`, dim * dim);
-      const info = kernels.potrf(dim, f, dim, mu, l, dim);
-      if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `damped factor ${name} + ${mu}·I`);
+      const info = kernels.potrf(dim, f, dim, damping, l, dim);
+      if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `damped factor ${name} + ${damping}·I`);
       if (explicitInverse) kernels.potri(dim, l, dim, ws.get(`${name}.inv`, dim * dim), dim);
       return;
     }
-    if (!(mu > 0)) {
+    if (!(damping > 0)) {
       throw new ArgumentError('damping', `must be > 0 when factor ${name} is inverted in the dual form (its ${dim}×${dim} matrix has rank ≤ ${this.invRows})`);
     }
     const rows = this.invRows;
     const g = ws.find(`${name}.K${this.active}`), l = ws.get(`${name}.LK`, rows * rows);
-    const info = kernels.potrf(rows, g, rows, mu / this.invAlpha, l, rows);
+    const info = kernels.potrf(rows, g, rows, damping / this.invAlpha, l, rows);
     if (info !== 0) throw new NotPositiveDefiniteError(info - 1, `dual Gram of factor ${name}`);
   }
 
@@ -252,17 +252,17 @@ export class Factor {
     if (primal) return [lo, hi];
     // Dual: λ_max ≥ α·max pivot, and the diagonal of F + μI (α·‖column‖² + μ of the stored
     // batch) lies in [λ_min, λ_max] too; λ_min = μ exactly when dim > n (F has rank ≤ n).
-    const a = this.invAlpha, mu = this.invMu, dim = this.dim;
+    const a = this.invAlpha, damping = this.invMu, dim = this.dim;
     const x = ws.find(`${name}.X${this.active}`) >> 3;
     let dLo = Infinity, dHi = 0;
     for (let j = 0; j < dim; j++) {
       let c = 0;
       for (let r = 0; r < n; r++) c += h[x + r * dim + j] ** 2;
-      const dj = a * c + mu;
+      const dj = a * c + damping;
       if (dj < dLo) dLo = dj;
       if (dj > dHi) dHi = dj;
     }
-    return [dim > n ? mu : dLo, Math.max(a * hi, dHi)];
+    return [dim > n ? damping : dLo, Math.max(a * hi, dHi)];
   }
 }
 

@@ -409,25 +409,25 @@ export class KroneckerBlock {
       kernels.gemm(0, 0, m, d, d, 1, v.ptr, ldv, ws.find('A.inv'), d, 0, w, d);
     } else {
       // V(αXᵀX + μI)⁻¹ = (V − Zᵀ X)/μ with Z = (K + (μ/α)I)⁻¹ X Vᵀ, X the stored n×d batch.
-      const n = this.A.invRows, mu = this.A.invMu;
+      const n = this.A.invRows, damping = this.A.invMu;
       const z = ws.get('z', n * m);
       copyRows(kernels, v.ptr, ldv, w, d, m, d);
       const { x, l } = this.A.dualPtrs();
       kernels.gemm(0, 1, n, m, d, 1, x, d, w, d, 0, z, m);
       kernels.potrs(n, m, l, n, z, m);
-      kernels.gemm(1, 0, m, d, n, -1 / mu, z, m, x, d, 1 / mu, w, d);
+      kernels.gemm(1, 0, m, d, n, -1 / damping, z, m, x, d, 1 / damping, w, d);
     }
     // Then the left factor, in place: W ← S̃⁻¹·W.
     if (this.S.invForm === 'primal') {
       kernels.potrs(m, d, ws.find('S.L'), m, w, d);
     } else {
       // (αXᵀX + μI)⁻¹W = (W − Xᵀ T)/μ with T = (K + (μ/α)I)⁻¹ X W, X the stored n×m batch.
-      const n = this.S.invRows, mu = this.S.invMu;
+      const n = this.S.invRows, damping = this.S.invMu;
       const t = ws.get('t', n * d);
       const { x, l } = this.S.dualPtrs();
       kernels.gemm(0, 0, n, d, m, 1, x, m, w, d, 0, t, d);
       kernels.potrs(n, d, l, n, t, d);
-      kernels.gemm(1, 0, m, d, n, -1 / mu, x, m, t, d, 1 / mu, w, d);
+      kernels.gemm(1, 0, m, d, n, -1 / damping, x, m, t, d, 1 / damping, w, d);
     }
     copyRows(kernels, w, d, out.ptr, ldo, m, d);
   }
@@ -449,8 +449,8 @@ export class KroneckerBlock {
       const [sLo, sHi] = clippedRange(h, this.ws.find('S.w') >> 3, this.outputs);
       const [aLo, aHi] = clippedRange(h, this.ws.find('A.w') >> 3, this.inDim);
       if (this.damping === 'exact') {
-        const lam = info.damping;
-        return { a: ratio(aHi, aLo), s: ratio(sHi, sLo), block: ratio(sHi * aHi + lam, sLo * aLo + lam), exact: true };
+        const damping = info.damping;
+        return { a: ratio(aHi, aLo), s: ratio(sHi, sLo), block: ratio(sHi * aHi + damping, sLo * aLo + damping), exact: true };
       }
       const a = ratio(aHi + info.dampingA, aLo + info.dampingA), s = ratio(sHi + info.dampingS, sLo + info.dampingS);
       return { a, s, block: a * s, exact: true };
@@ -486,24 +486,24 @@ export class KroneckerBlock {
     const m = this.outputs, d = this.inDim, p = m * d;
     if (p * p > 2 ** 26) throw new ArgumentError('toDense', `(${p})² entries is too large for a dense matrix`);
     const { a, s } = this.readFactors();
-    let muA = 0, muS = 0, lam = 0;
+    let dampingA = 0, dampingS = 0, exactDamping = 0;
     if (damping !== undefined) {
       checkNonNegative('damping', damping);
       if (this.damping === 'pi') {
-        ({ dampingA: muA, dampingS: muS } = piDamping(trace(a, d), d, trace(s, m), m, damping));
-      } else lam = damping;
+        ({ dampingA, dampingS } = piDamping(trace(a, d), d, trace(s, m), m, damping));
+      } else exactDamping = damping;
     }
     const out = new Float64Array(p * p);
     for (let o = 0; o < m; o++) {
       for (let q = 0; q < m; q++) {
-        const so = s[o * m + q] + (o === q ? muS : 0);
+        const so = s[o * m + q] + (o === q ? dampingS : 0);
         for (let i = 0; i < d; i++) {
           const row = (o * d + i) * p + q * d;
-          for (let j = 0; j < d; j++) out[row + j] = so * (a[i * d + j] + (i === j ? muA : 0));
+          for (let j = 0; j < d; j++) out[row + j] = so * (a[i * d + j] + (i === j ? dampingA : 0));
         }
       }
     }
-    if (lam !== 0) for (let i = 0; i < p; i++) out[i * p + i] += lam;
+    if (exactDamping !== 0) for (let i = 0; i < p; i++) out[i * p + i] += exactDamping;
     return out;
   }
 
@@ -523,7 +523,7 @@ export class KroneckerBlock {
   }
 
   /** Eigen mode: syev of both factors when the statistics changed, then the damping table D. */
-  private eigenTable(lam: number, muA: number, muS: number): void {
+  private eigenTable(damping: number, dampingA: number, dampingS: number): void {
     const { kernels, ws } = this;
     const m = this.outputs, d = this.inDim;
     if (this.eigenVersion !== this.version) {
@@ -542,9 +542,9 @@ export class KroneckerBlock {
       const so = Math.max(h[sw + o], 0);
       for (let i = 0; i < d; i++) {
         const ai = Math.max(h[aw + i], 0);
-        const den = exact ? so * ai + lam : (so + muS) * (ai + muA);
+        const den = exact ? so * ai + damping : (so + dampingS) * (ai + dampingA);
         if (!(den > 0)) {
-          throw new ArgumentError('damping', `the damped block is singular (eigenvalue product ${so * ai}, damping ${lam}); use damping > 0`);
+          throw new ArgumentError('damping', `the damped block is singular (eigenvalue product ${so * ai}, damping ${damping}); use damping > 0`);
         }
         h[base + o * d + i] = 1 / den;
       }
