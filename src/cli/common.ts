@@ -9,7 +9,7 @@ import { columnIndex, numericMatrix, type Table } from './csv.js';
  * Reads a JSON file (a saved model or a checkpoint) and decodes it with `load`; an unreadable file or
  * a FormatError is a one-line CliError naming the file (and the field).
  */
-export function loadJsonFile<T>(file: string, load: (json: unknown) => T): T {
+export function loadJsonFile<T>(file: string, load: (json: unknown, text: string) => T): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -17,7 +17,7 @@ export function loadJsonFile<T>(file: string, load: (json: unknown) => T): T {
     throw new CliError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   try {
-    return load(parseJSON(text, file));
+    return load(parseJSON(text, file), text);
   } catch (e) {
     if (e instanceof FormatError) throw new CliError(e.field === file ? e.message : `${file}: ${e.message}`);
     throw e;
@@ -26,7 +26,7 @@ export function loadJsonFile<T>(file: string, load: (json: unknown) => T): T {
 
 /** Reads and validates a saved model on the active backend; a bad file is a one-line CliError naming it and the field. */
 export function loadModelFile(file: string): Net {
-  return loadJsonFile(file, (json) => loadNet(json));
+  return loadJsonFile(file, (_json, text) => loadNet(text));
 }
 
 /** The model's input columns of `t` (matched by header name), standardised as the model was: n × inputDim. */

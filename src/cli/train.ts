@@ -265,7 +265,7 @@ function looksCategorical(t: Table, cols: number[]): boolean {
 }
 
 function resumeFrom(file: string, data: string | undefined): { config: RunConfig; net: Net; optimizer: Optimizer; resume: FitState } {
-  const loaded = loadJsonFile(file, (json) => loadCheckpoint(json));
+  const loaded = loadJsonFile(file, (_json, text) => loadCheckpoint(text));
   const extra = loaded.extra as { natgradTrain?: unknown } | undefined;
   let config: RunConfig;
   try {

@@ -378,6 +378,10 @@ export class KfacEstimator {
     this.rng.setState(rng);
     this.fisher = fisher;
     this.inverseDamping = inverseDamping;
+    if (this.hasInverse && this.blocks.some((b) => !b.inverse)) {
+      this.inverseDamping = NaN;
+      throw new FormatError(`${r.field}.inverseDamping`, `is ${inverseDamping}, but the blocks hold no inverse (NaN when none is cached)`);
+    }
     if (this.hasInverse) this.collectBlockStats();
   }
 

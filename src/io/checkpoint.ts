@@ -12,6 +12,7 @@ import type { Net } from '../nn/net.js';
 import { specSize } from '../nn/layers/index.js';
 import type { Optimizer } from '../optim/types.js';
 import { decodeF64, describe, encodeF64 } from '../encoding/codec.js';
+import { checksumOf, verifyChecksum } from '../encoding/checksum.js';
 import type { ModelJSON } from '../nn/spec.js';
 import { decodeModel, int, netFromDecoded, object, parseJSON } from './model.js';
 import { optimizerFromJSON, optimizerToJSON, type OptimizerJSON } from './optimizer-state.js';
@@ -25,12 +26,15 @@ export interface TrainingJSON extends Omit<FitState, 'best'> {
   };
 }
 
-/** A checkpoint (version 1). `extra` is the caller's own JSON data, returned as saved. */
+/**
+ * A checkpoint (version 2; version 1, the same without `checksum`, still loads). `extra` is the
+ * caller's own JSON data, returned as saved.
+ */
 export interface CheckpointJSON {
   /** Always 'natgrad-checkpoint'. */
   format: 'natgrad-checkpoint';
-  /** The format version, 1. */
-  version: 1;
+  /** The format version: 2 (1: files written before checksums, still read). */
+  version: 1 | 2;
   /** The net, as `net.toJSON()` saves it. */
   model: ModelJSON;
   /** The optimizer's type, configuration and whole state. */
@@ -39,6 +43,8 @@ export interface CheckpointJSON {
   training?: TrainingJSON;
   /** The caller's own JSON data. */
   extra?: unknown;
+  /** `crc32:` and 8 hex digits: the CRC-32 of the other members' JSON text (required from version 2). */
+  checksum?: string;
 }
 
 /** What {@link loadCheckpoint} returns. */
@@ -69,7 +75,7 @@ export interface LoadedCheckpoint {
  * } });
  */
 export function saveCheckpoint(net: Net, optimizer: Optimizer, extra?: unknown, training?: FitState): CheckpointJSON {
-  const json: CheckpointJSON = { format: 'natgrad-checkpoint', version: 1, model: net.toJSON(), optimizer: optimizerToJSON(optimizer, net) };
+  const json: CheckpointJSON = { format: 'natgrad-checkpoint', version: 2, model: net.toJSON(), optimizer: optimizerToJSON(optimizer, net) };
   if (training) {
     const t: TrainingJSON = { epoch: training.epoch, step: training.step, rng: training.rng };
     if (training.best) {
@@ -79,13 +85,15 @@ export function saveCheckpoint(net: Net, optimizer: Optimizer, extra?: unknown, 
     json.training = t;
   }
   if (extra !== undefined) json.extra = plainJSON(extra, 'extra');
+  json.checksum = checksumOf(json as unknown as Record<string, unknown>);
   return json;
 }
 
 /**
  * Rebuilds the net (on the active backend, or `options.kernels`), the optimizer with its state
  * and the training state from a checkpoint object or its JSON text, validating everything first;
- * throws FormatError naming the field of anything corrupt or inconsistent.
+ * throws FormatError naming the field of anything corrupt or inconsistent, or content that does not
+ * match its checksum (any changed byte of a file written by `JSON.stringify`).
  *
  * @param json a {@link CheckpointJSON} object, or its JSON text
  * @param options the backend to build the net on
@@ -97,7 +105,7 @@ export function saveCheckpoint(net: Net, optimizer: Optimizer, extra?: unknown, 
 export function loadCheckpoint(json: unknown, options: { kernels?: Kernels } = {}): LoadedCheckpoint {
   const o = object(typeof json === 'string' ? parseJSON(json) : json, 'checkpoint');
   if (o.format !== 'natgrad-checkpoint') throw new FormatError('format', `must be 'natgrad-checkpoint', got ${describe(o.format)}`);
-  if (o.version !== 1) throw new FormatError('version', `unsupported version ${describe(o.version)}; this natgrad reads version 1`);
+  if (o.version !== 1 && o.version !== 2) throw new FormatError('version', `unsupported version ${describe(o.version)}; this natgrad reads versions 1 and 2`);
   const model = decodeModel(o.model, 'model.');
   let training: FitState | undefined;
   if (o.training !== undefined) {
@@ -121,6 +129,14 @@ export function loadCheckpoint(json: unknown, options: { kernels?: Kernels } = {
   try {
     optimizer = restore(net);
   } catch (e) {
+    net.dispose();
+    throw e;
+  }
+  try {
+    // Last, so that a damaged field is named by its own check before the whole-file one.
+    verifyChecksum(o, o.version !== 1, '', typeof json === 'string' ? json : undefined);
+  } catch (e) {
+    optimizer.dispose();
     net.dispose();
     throw e;
   }

@@ -14,6 +14,7 @@ import { Net } from '../nn/net.js';
 import { definitionOf } from '../nn/layers/index.js';
 import type { AnyLayerSpec, DenseSpec, ModelColumns, ModelJSON } from '../nn/spec.js';
 import { decodeF64, describe } from '../encoding/codec.js';
+import { verifyChecksum } from '../encoding/checksum.js';
 
 const ACTIVATIONS: readonly ActivationName[] = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'softplus', 'gelu', 'identity'];
 /** Limits that keep a hostile file from asking for absurd memory before anything is allocated. */
@@ -52,14 +53,20 @@ export interface DecodedModel {
   columns?: ModelColumns;
 }
 
+/** The model format versions this natgrad reads. */
+export const MODEL_VERSIONS = [1, 2];
+
 /**
- * Checks a saved model against the version-1 schema and decodes it; throws FormatError
- * naming the first bad field (with `prefix`, e.g. 'model.' inside a checkpoint).
+ * Checks a saved model against the schema of its version and decodes it; throws FormatError
+ * naming the first bad field (with `prefix`, e.g. 'model.' inside a checkpoint), then checks the
+ * checksum (required from version 2) against the content and, when given, the file's `text`.
  */
-export function decodeModel(json: unknown, prefix = ''): DecodedModel {
+export function decodeModel(json: unknown, prefix = '', text?: string): DecodedModel {
   const o = object(json, prefix.replace(/\.$/, '') || 'model');
   if (o.format !== 'natgrad-model') throw new FormatError(`${prefix}format`, `must be 'natgrad-model', got ${describe(o.format)}`);
-  if (o.version !== 1) throw new FormatError(`${prefix}version`, `unsupported version ${describe(o.version)}; this natgrad reads version 1`);
+  if (!MODEL_VERSIONS.includes(o.version as number)) {
+    throw new FormatError(`${prefix}version`, `unsupported version ${describe(o.version)}; this natgrad reads versions ${MODEL_VERSIONS.join(' and ')}`);
+  }
   const arch = object(o.architecture, `${prefix}architecture`);
   const layers = array(arch.layers, `${prefix}architecture.layers`);
   if (layers.length < 1 || layers.length > MAX_LAYERS) throw new FormatError(`${prefix}architecture.layers`, `must hold 1 to ${MAX_LAYERS} layers, got ${layers.length}`);
@@ -116,6 +123,7 @@ export function decodeModel(json: unknown, prefix = ''): DecodedModel {
     if (inputs.length !== inputDim) throw new FormatError(`${prefix}columns.inputs`, `has ${inputs.length} names, the net ${inputDim} inputs`);
     model.columns = { inputs, targets };
   }
+  verifyChecksum(o, o.version !== 1, prefix, text);
   return model;
 }
 
@@ -154,7 +162,8 @@ export interface LoadOptions {
  * Rebuilds a Net from `net.toJSON()` (the object or its JSON text), on the active backend
  * unless `options.kernels` says otherwise. Validates everything first; throws FormatError
  * naming the field for a wrong format or version, sizes, truncated or corrupt or
- * non-finite parameters, or an inconsistent architecture.
+ * non-finite parameters, an inconsistent architecture, or content that does not match its
+ * checksum (any changed byte of a file written by `JSON.stringify(net)`).
  *
  * @param json a {@link ModelJSON} object, or its JSON text
  * @param options the backend to build the net on
@@ -164,7 +173,7 @@ export interface LoadOptions {
  * const same = loadNet(readFileSync('model.json', 'utf8'));
  */
 export function loadNet(json: unknown, options: LoadOptions = {}): Net {
-  const model = decodeModel(typeof json === 'string' ? parseJSON(json) : json);
+  const model = typeof json === 'string' ? decodeModel(parseJSON(json), '', json) : decodeModel(json);
   return netFromDecoded(model, options.kernels ?? activeKernels());
 }
 

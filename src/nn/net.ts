@@ -17,6 +17,7 @@ import { Mat } from '../backend/matrix.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
 import { encodeF64 } from '../encoding/codec.js';
+import { checksumOf } from '../encoding/checksum.js';
 import type { AnyLayerSpec, ModelColumns, ModelJSON, StandardizerJSON } from './spec.js';
 import { activation, applyActivation, scaleByDerivative } from './activations.js';
 import { Capture } from './capture.js';
@@ -214,7 +215,7 @@ export class Net implements NetShape {
   /**
    * The model as a plain JSON object: architecture, every layer's [W | b] (frozen ones too) as
    * base64 of little-endian float64 (exact, bit for bit), and the preprocessing, labels and
-   * columns when set. `loadNet(net.toJSON())` predicts identically on either backend;
+   * columns when set, and last a `checksum` of all of it. `loadNet(net.toJSON())` predicts identically on either backend;
    * `JSON.stringify(net)` uses it.
    */
   toJSON(): ModelJSON {
@@ -222,7 +223,7 @@ export class Net implements NetShape {
     const h = this.kernels.f64();
     const json: ModelJSON = {
       format: 'natgrad-model',
-      version: 1,
+      version: 2,
       architecture: {
         layers: this.layers.map((L) => L.toJSON()),
       },
@@ -234,6 +235,7 @@ export class Net implements NetShape {
     if (this.preprocessing) json.preprocessing = { ...this.preprocessing };
     if (this.labels) json.labels = [...this.labels];
     if (this.columns) json.columns = { inputs: [...this.columns.inputs], targets: [...this.columns.targets] };
+    json.checksum = checksumOf(json as unknown as Record<string, unknown>);
     return json;
   }
 

@@ -74,20 +74,22 @@ export type AnyLayerSpec = DenseSpec | KindSpec;
 export type LayerJSON = AnyLayerSpec;
 
 /**
- * A saved model (version 1).
+ * A saved model (version 2; version 1, the same without `checksum`, still loads).
  * - `architecture.layers[l]`: layer l's shape and role ({@link DenseSpec}; a layer of another
  *   registered kind adds `kind` and its own fields);
  * - `params.layers[l]`: layer l's outputs × (inputs + bias) matrix [W | b], row-major (another
  *   kind's block in its own layout), as base64 of its little-endian float64 bytes (exact);
  * - `preprocessing` (optional): a Standardizer's mean/std over the inputs;
  * - `labels` (optional): class names of a classifier, one per output;
- * - `columns` (optional, beside the issue's fields): the input and target column names.
+ * - `columns` (optional, beside the issue's fields): the input and target column names;
+ * - `checksum`: CRC-32 of the canonical JSON of all the other members (encoding/checksum.ts), so a
+ *   changed byte is a FormatError rather than a silently different model.
  */
 export interface ModelJSON {
   /** Always 'natgrad-model'. */
   format: 'natgrad-model';
-  /** The format version, 1. */
-  version: 1;
+  /** The format version: 2 (1: files written before checksums, still read). */
+  version: 1 | 2;
   /** The layers' shapes and roles. */
   architecture: {
     /** One spec per layer, input to output. */
@@ -106,4 +108,6 @@ export interface ModelJSON {
   labels?: string[];
   /** The input and target column names of the training table. */
   columns?: ModelColumns;
+  /** `crc32:` and 8 hex digits: the CRC-32 of the other members' JSON text (required from version 2). */
+  checksum?: string;
 }

@@ -103,7 +103,7 @@ describe('usage and input errors exit 2 with one line naming the problem', () =>
     writeFileSync(bad, JSON.stringify({ format: 'natgrad-model', version: 7 }));
     const r = await run('predict', bad, join(FIX, 'regression.csv'));
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe(`natgrad: ${bad}: version: unsupported version number 7; this natgrad reads version 1`);
+    expect(r.err.trim()).toBe(`natgrad: ${bad}: version: unsupported version number 7; this natgrad reads versions 1 and 2`);
     // A failing train writes no model and leaves no temporary file.
     const out = join(dir, 'never.json');
     const t = await run('train', join(FIX, 'bad-number.csv'), '--target', 'y1', '--out', out);

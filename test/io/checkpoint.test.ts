@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   init, mlp, ngd, kfac, adam, sgd, gd, fit, saveCheckpoint, loadCheckpoint, FormatError, type Optimizer, type Batch,
 } from '../../src/index';
+import { checksumOf } from '../../src/encoding/checksum';
 import { bundle, runNode, tempDir } from '../helpers/fresh';
 import { randn } from '../helpers/random';
 
@@ -240,7 +241,8 @@ describe('corrupt checkpoints raise FormatError naming the field', () => {
       net.dispose(); opt.dispose();
       return text;
     };
-    const withDamping = (text: string, damping: number) => { const c = JSON.parse(text); c.optimizer.state.damping = damping; return c; };
+    // Edited on purpose and re-signed: the check under test is the damping's own.
+    const withDamping = (text: string, damping: number) => { const c = JSON.parse(text); c.optimizer.state.damping = damping; c.checksum = checksumOf(c); return c; };
     const dampingOf = (loaded: { net: any; optimizer: Optimizer }) => (saveCheckpoint(loaded.net, loaded.optimizer) as any).optimizer.state.damping;
     for (const make of [() => ngd({ damping: 1e-2, adaptive: { min: 1e-6, max: 10 } }), () => kfac({ damping: 1e-2, adaptive: { min: 1e-6, max: 10 } })]) {
       const text = save(make());

@@ -55,7 +55,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const cases: Case[] = [
       ['not an object', 'model', () => 42],
       ['wrong format', 'format', (j) => { j.format = 'keras'; return j; }],
-      ['wrong version', 'version', (j) => { j.version = 2; return j; }],
+      ['wrong version', 'version', (j) => { j.version = 3; return j; }],
       ['missing architecture', 'architecture', (j) => { delete j.architecture; return j; }],
       ['layers not an array', 'architecture.layers', (j) => { j.architecture.layers = {}; return j; }],
       ['no layers', 'architecture.layers', (j) => { j.architecture.layers = []; j.params.layers = []; return j; }],
