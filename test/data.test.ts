@@ -52,6 +52,35 @@ test('Standardizer: fitted numbers, transform of another set, a constant column,
   expect(() => Standardizer.fromJSON({ type: 'standardize', mean: s.toJSON().mean, std: encodeF64(new Float64Array([1, 0])) })).toThrow(FormatError);
 });
 
+test('Standardizer: columns near ±1e308 and around 1e-300 standardise to mean 0, std 1 (no overflow, no std fallback)', () => {
+  const n = 6;
+  const cols = [
+    [1e200, -1e200, 3e200, -2e200, 5e199, 0],
+    [1.5e308, -1.7e308, 1e308, -1e308, 1.2e308, -0.9e308],
+    [1e-300, 2e-300, 3e-300, 4e-300, 5e-300, 6e-300],
+    [1 + 1e-9, 1 + 2e-9, 1, 1 + 3e-9, 1 - 1e-9, 1],
+  ];
+  const d = cols.length;
+  const X = new Float64Array(n * d);
+  cols.forEach((c, j) => c.forEach((x, i) => { X[i * d + j] = x; }));
+  const s = Standardizer.fit(X, n);
+  const Z = s.transform(X, n);
+  for (let j = 0; j < d; j++) {
+    const z = Array.from({ length: n }, (_, i) => Z[i * d + j]);
+    const m = z.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(z.reduce((a, b) => a + (b - m) ** 2, 0) / n);
+    // (column 3: the mean itself is only known to an ulp of 1, i.e. 2e-7 of its spread)
+    expect([j, Math.abs(m) < 1e-6, Math.abs(sd - 1) < 1e-9]).toEqual([j, true, true]);
+    expect(Number.isFinite(s.mean[j]) && s.std[j] !== 1).toBe(true);
+  }
+  // A spread float64 cannot hold (subnormal) is a typed error naming the column.
+  const sub = new Float64Array([5e-324, 1e-323, 5e-324, 1e-323]);
+  expect(() => Standardizer.fit(sub, 4, 1, ['tiny'])).toThrow(/X column "tiny": its spread .* is too small/);
+  expect(() => Standardizer.fit(sub, 4, 1)).toThrow(ArgumentError);
+  // A value far outside the fitted range whose z-score overflows is named, not turned into Infinity.
+  expect(() => Standardizer.fit(new Float64Array([1e-300, 2e-300]), 2).transform(new Float64Array([1e300]), 1)).toThrow(/row 0, column 0: 1e\+300 is too far outside the fitted range to standardise \(z-score overflows\)/);
+});
+
 test('LabelEncoder: sorted classes (numeric when numbers), encode/decode, unknown labels named', () => {
   const e = LabelEncoder.fit(['virginica', 'setosa', 'versicolor', 'setosa']);
   expect(e.classes).toEqual(['setosa', 'versicolor', 'virginica']);

@@ -33,7 +33,7 @@ export function parse(command: string, argv: string[], options: Options, positio
   try {
     result = parseArgs({ args: argv, options: { ...COMMON, ...options }, strict: true, allowPositionals: true }) as typeof result;
   } catch (e) {
-    throw new CliError(`${command}: ${usageMessage(e as Error & { code?: string })}`);
+    throw new CliError(`${command}: ${usageMessage(e as Error & { code?: string }, Object.keys({ ...COMMON, ...options }))}`);
   }
   if (result.values.help) return result;
   const n = result.positionals.length;
@@ -42,12 +42,14 @@ export function parse(command: string, argv: string[], options: Options, positio
   return result;
 }
 
-/** util.parseArgs's messages, shortened to one line that names the flag. */
-function usageMessage(e: Error & { code?: string }): string {
+/** util.parseArgs's messages, shortened to one line that names the flag (and the closest known one). */
+function usageMessage(e: Error & { code?: string }, known: string[]): string {
   const m = e.message;
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const flag = /'([^']+)'/.exec(m)?.[1] ?? m;
-    return `unknown flag ${flag.startsWith('-') ? flag : `--${flag}`}`;
+    const raw = /'([^']+)'/.exec(m)?.[1] ?? m;
+    const flag = raw.startsWith('-') ? raw : `--${raw}`;
+    const near = closest(flag.replace(/^-+/, '').replace(/=.*$/, ''), known);
+    return `unknown flag ${flag}${near ? `; did you mean --${near}?` : ''}`;
   }
   if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const flag = /--[\w-]+/.exec(m)?.[0] ?? 'a flag';
@@ -98,4 +100,30 @@ export function list<T>(values: Values, name: string, fallback: T[], item: (s: s
 /** The `--backend` flag. */
 export function backendFlag(values: Values): 'auto' | 'wasm' | 'js' {
   return choice(values, 'backend', ['auto', 'wasm', 'js'] as const, 'auto');
+}
+
+/**
+ * The candidate closest to `word` (case-insensitive edit distance), when it is close enough to be
+ * a likely typo: a case-only difference, or at most ⌈len/3⌉ edits (at least 1, at most 3).
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined, bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestD) { best = c; bestD = d; }
+  }
+  const limit = Math.min(3, Math.max(1, Math.ceil(w.length / 3)));
+  return best !== undefined && bestD <= limit ? best : undefined;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { CliError } from './args.js';
+import { CliError, closest } from './args.js';
 
 /** A parsed table: the header and the records as strings, with each record's line number. */
 export interface Table {
@@ -54,15 +54,26 @@ export function readCsv(file: string): Table {
 export function columnIndex(t: Table, names: string[], flag: string): number[] {
   return names.map((name) => {
     const j = t.header.indexOf(name);
-    if (j < 0) throw new CliError(`${t.file}: no column "${name}" (${flag}); the columns are: ${t.header.join(', ')}`);
+    if (j < 0) {
+      const near = closest(name, t.header);
+      throw new CliError(`${t.file}: no column "${name}" (${flag})${near ? `; did you mean "${near}"? The columns are` : '; the columns are'}: ${t.header.join(', ')}`);
+    }
     return j;
   });
+}
+
+/** A number in decimal or exponent notation: `-1.5`, `.5`, `3.`, `2e-3` (not `0x1F`, `0b1`, `Infinity`, `1_000`). */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Whether a cell is a number in decimal or exponent notation (what {@link cellNumber} accepts). */
+export function isNumberCell(s: string): boolean {
+  return DECIMAL.test(s) && Number.isFinite(Number(s));
 }
 
 /** The cell at (row, column) as a finite number, or a CliError `file line L, column "c": "v" is not a number`. */
 export function cellNumber(t: Table, row: number, col: number): number {
   const s = t.rows[row][col];
-  const x = s === '' ? NaN : Number(s);
+  const x = DECIMAL.test(s) ? Number(s) : NaN;
   if (!Number.isFinite(x)) {
     throw new CliError(`${t.file} line ${t.lines[row]}, column "${t.header[col]}": ${s === '' ? 'the cell is empty' : `${JSON.stringify(s)} is not a number`}`);
   }

@@ -38,6 +38,11 @@ async function loadTf(): Promise<{ core: TfCore; layers: Omit<TfLike, 'tensor'> 
   }
 }
 
+/** Checks that the TF.js packages load (before a long training run whose export would fail); throws CliError naming them. */
+export async function checkTfjs(): Promise<void> {
+  await loadTf();
+}
+
 export async function exportTfjs(net: Net, dir: string): Promise<void> {
   const { core, layers } = await loadTf();
   const model = toTfjs<TfModelLike & { save(h: unknown): Promise<unknown>; dispose?(): void }>(net, { ...layers, tensor: core.tensor } as TfLike);

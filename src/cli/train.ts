@@ -5,7 +5,7 @@
  * not at all; optionally a checkpoint after every epoch, resumable bit for bit.
  */
 import {
-  adam, fit, gd, init, kfac, LabelEncoder, mlp, ngd, sgd, softmaxCrossEntropy, squaredError, Standardizer, trainTestSplit,
+  adam, fit, gd, init, NatgradError, OutOfMemoryError, kfac, LabelEncoder, mlp, ngd, sgd, softmaxCrossEntropy, squaredError, Standardizer, trainTestSplit,
   loadCheckpoint, saveCheckpoint, VERSION,
   type ActivationName, type Batch, type EpochRecord, type FitResult, type Metric, type Net, type Optimizer, type FitState,
 } from '../index.js';
@@ -13,7 +13,7 @@ import { backendFlag, choice, CliError, list, num, parse, str, type Values } fro
 import { columnIndex, numericMatrix, readCsv, type Table } from './csv.js';
 import { fmt, libraryError, loadJsonFile } from './common.js';
 import { progressBar, writeAtomic } from './output.js';
-import { exportTfjs } from './tfjs-export.js';
+import { checkTfjs, exportTfjs } from './tfjs-export.js';
 
 export const TRAIN_HELP = `Usage: natgrad train <data.csv> --target <col>[,<col>…] [options]
 
@@ -75,6 +75,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const checkpointFile = str(values, 'checkpoint');
   const tfjsDir = str(values, 'export-tfjs');
   await init({ backend: backendFlag(values) });
+  if (tfjsDir) await checkTfjs();
 
   const resumeFile = str(values, 'resume');
   let config: RunConfig, net: Net, optimizer: Optimizer, resume: FitState | undefined;
@@ -91,7 +92,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
   // Full batch keeps small tables exact and fast; larger ones would make NGD's Gram matrix n × n.
   if (config.batchSize === undefined && prepared.train.n > 1024) config.batchSize = 256;
   if (!resumeFile) {
-    net = mlp({ sizes: [prepared.train.X.length / prepared.train.n, ...config.hidden, prepared.outputs], activation: config.activation, seed: config.seed });
+    try {
+      net = mlp({ sizes: [prepared.train.X.length / prepared.train.n, ...config.hidden, prepared.outputs], activation: config.activation, seed: config.seed });
+    } catch (e) {
+      if (e instanceof OutOfMemoryError || (e instanceof NatgradError && e.code === 'OUT_OF_MEMORY')) throw new CliError(`--hidden ${config.hidden.join(',')}: ${e.message}; choose smaller layers`);
+      throw e;
+    }
     net.columns = { inputs: prepared.inputs, targets: config.targets };
     if (prepared.labels) net.labels = prepared.labels;
     if (prepared.scaler) net.preprocessing = prepared.scaler.toJSON();
@@ -110,8 +116,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const stepsPerEpoch = config.batchSize ? Math.ceil(prepared.train.n / config.batchSize) : 1;
   let stepInEpoch = 0;
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  // SIGTERM (a scheduler, `kill`, a container stop) ends the run like Ctrl-C: at the epoch boundary, model and checkpoint kept.
+  let signalName: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => { signalName ??= sig; controller.abort(); };
   process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let result!: FitResult;
   let state = resume;
   try {
@@ -137,12 +146,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
   } catch (e) {
     bar.stop();
+    if (e instanceof OutOfMemoryError || (e instanceof NatgradError && e.code === 'OUT_OF_MEMORY')) {
+      const flags = `--hidden ${config.hidden.join(',')}${config.batchSize ? ` and --batch-size ${config.batchSize}` : ''}`;
+      throw new CliError(`out of memory during training with ${flags}: ${e.message}; choose smaller values (or --optimizer kfac)`);
+    }
     libraryError(e);
   } finally {
     process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
   bar.stop();
-  if (result.stopReason === 'aborted') say(`interrupted after epoch ${result.state.epoch}${checkpointFile ? `; resume with --resume ${checkpointFile}` : ''}`);
+  if (result.stopReason === 'aborted') say(`interrupted${signalName === 'SIGTERM' ? ' (SIGTERM)' : ''} after epoch ${result.state.epoch}${checkpointFile ? `; resume with --resume ${checkpointFile}` : ''}`);
   writeAtomic(out, JSON.stringify(net!));
   say(`wrote ${out}`);
   if (tfjsDir) {
@@ -151,7 +165,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   net!.dispose();
   optimizer!.dispose();
-  return result.stopReason === 'aborted' ? 130 : 0;
+  return result.stopReason === 'aborted' ? (signalName === 'SIGTERM' ? 143 : 130) : 0;
 }
 
 function epochLine(r: EpochRecord, epochs: number, metrics: Metric[]): string {
@@ -183,6 +197,8 @@ function configFrom(values: Values, data: string): RunConfig {
     seed: num(values, 'seed', 0, { int: true, min: 0 })!,
   };
   if (config.targets.some((t) => t === '')) throw new CliError(`--target: "${target}" has an empty column name`);
+  const twice = config.targets.find((t, i) => config.targets.indexOf(t) !== i);
+  if (twice !== undefined) throw new CliError(`--target: "${target}" names column "${twice}" twice`);
   const lr = num(values, 'lr', undefined, { min: 0, exclusiveMin: true });
   if (lr !== undefined) config.lr = lr;
   const damping = num(values, 'damping', undefined, { min: 0 });

@@ -130,7 +130,8 @@ function checkBatch(data: Batch): Batch {
 
 /**
  * z-scores features with the mean and standard deviation of the data it was fitted on:
- * x′ = (x − mean) / std per column (population std; a constant column gets std 1).
+ * x′ = (x − mean) / std per column (population std; a constant column gets std 1), safe on
+ * columns of any magnitude (±1e300 or 1e-300).
  * Fit on the training features only, then transform any set with the same numbers;
  * `toJSON` carries them inside a saved model.
  *
@@ -146,20 +147,43 @@ export class Standardizer {
     readonly std: Float64Array,
   ) {}
 
-  /** Fits on n rows of X (n × d, row-major); d defaults to X.length / n. */
-  static fit(X: Float64Array, n: number, d = n > 0 ? X.length / n : 0): Standardizer {
+  /**
+   * Fits on n rows of X (n × d, row-major); d defaults to X.length / n. Each column's sums are
+   * taken on the column divided by a power of two near its largest magnitude (an exact scaling),
+   * so columns near ±1e308 do not overflow and tiny ones (1e-300) keep their precision; the mean
+   * gets one refinement pass, so a spread far below the magnitude (1 ± 1e-9) is resolved. A column whose spread is below 1e-13 of its
+   * magnitude (constant up to rounding) is only centred (std 1). A spread that float64 cannot
+   * represent is an ArgumentError naming the column (`columns[j]` when given, else its index).
+   */
+  static fit(X: Float64Array, n: number, d = n > 0 ? X.length / n : 0, columns?: readonly string[]): Standardizer {
     checkDim('n', n);
     if (n < 1) throw new ShapeError('n', 'fitting a Standardizer needs at least one row');
     checkDim('d', d);
     checkArray('X', X, n * d, `n×d = ${n}×${d}`);
     checkFinite('X', X);
     const mean = new Float64Array(d), std = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j];
-    for (let j = 0; j < d; j++) mean[j] /= n;
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (X[i * d + j] - mean[j]) ** 2;
     for (let j = 0; j < d; j++) {
-      const s = Math.sqrt(std[j] / n);
-      std[j] = s > 0 && Number.isFinite(s) ? s : 1;
+      let max = 0;
+      for (let i = 0; i < n; i++) max = Math.max(max, Math.abs(X[i * d + j]));
+      if (max === 0) { std[j] = 1; continue; }
+      const p = 2 ** Math.min(1023, Math.max(-1074, Math.ceil(Math.log2(max))));
+      let m = 0;
+      for (let i = 0; i < n; i++) m += X[i * d + j] / p;
+      m /= n;
+      // One refinement pass: the rounding error of the mean matters for columns whose spread is far below their size.
+      let c = 0;
+      for (let i = 0; i < n; i++) c += X[i * d + j] / p - m;
+      m += c / n;
+      let v = 0;
+      for (let i = 0; i < n; i++) v += (X[i * d + j] / p - m) ** 2;
+      const r = Math.sqrt(v / n);
+      mean[j] = m * p;
+      if (!(r > 1e-13 * (max / p))) { std[j] = 1; continue; }
+      const sd = r * p;
+      if (!(sd >= 2.2250738585072014e-308 && Number.isFinite(sd))) {
+        throw new ArgumentError(`X column ${columns?.[j] !== undefined ? JSON.stringify(columns[j]) : j}`, `its spread (${sd}) is too small to standardise in float64; rescale the column`);
+      }
+      std[j] = sd;
     }
     return new Standardizer(mean, std);
   }
@@ -169,13 +193,24 @@ export class Standardizer {
     return this.mean.length;
   }
 
-  /** (X − mean) / std for n rows, into a new array. */
+  /**
+   * (X − mean) / std for n rows, into a new array. A value whose z-score overflows float64 (far
+   * outside what the scaler was fitted on) is an ArgumentError naming the row and column.
+   */
   transform(X: Float64Array, n: number): Float64Array {
     const d = this.dim;
     checkDim('n', n);
     checkArray('X', X, n * d, `n×d = ${n}×${d}`);
     const out = new Float64Array(n * d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (X[i * d + j] - this.mean[j]) / this.std[j];
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) {
+        const x = X[i * d + j];
+        let z = (x - this.mean[j]) / this.std[j];
+        if (!Number.isFinite(z)) z = x / this.std[j] - this.mean[j] / this.std[j];
+        if (!Number.isFinite(z) && Number.isFinite(x)) throw new ArgumentError('X', `row ${i}, column ${j}: ${x} is too far outside the fitted range to standardise (z-score overflows)`);
+        out[i * d + j] = z;
+      }
+    }
     return out;
   }
 

@@ -90,12 +90,26 @@ describe('usage and input errors exit 2 with one line naming the problem', () =>
     ['unclosed quote', ['train', join(FIX, 'bad-quote.csv'), '--target', 'y1'], /bad-quote\.csv line 3: Quote Not Closed/],
     ['header only', ['train', join(FIX, 'header-only.csv'), '--target', 'y1'], /no data rows after the header/],
     ['extra argument', ['predict', 'a.json', reg, 'more.csv'], /unexpected argument "more\.csv"/],
+    ['a flag one letter off', ['train', reg, '--target', 'y1', '--epoch', '3'], /^natgrad: train: unknown flag --epoch; did you mean --epochs\?$/],
+    ['a column in the wrong case', ['train', reg, '--target', 'Y1'], /no column "Y1" \(--target\); did you mean "y1"\? The columns are: a, b, y1, y2$/],
+    ['a repeated target', ['train', reg, '--target', 'y1,y2,y1'], /^natgrad: --target: "y1,y2,y1" names column "y1" twice$/],
+    ['layers that cannot fit in memory', ['train', reg, '--target', 'y1', '--hidden', '1048576,1048576'], /^natgrad: --hidden 1048576,1048576: out of memory: .*choose smaller layers$/],
   ];
   test.each(cases)('%s', async (_name, argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err.trim()).toMatch(message);
+  });
+
+  test('numbers only in decimal or exponent notation: 0x1F, 0b1, Infinity, 1_000 are named by file, line and column', async () => {
+    for (const cell of ['0x1F', '0b1', '0o7', 'Infinity', '1_000', '1e', '--1']) {
+      const file = join(dir, 'notation.csv');
+      writeFileSync(file, `a,b,y\n1,2,3\n4,${cell},6\n7,8,9\n1.5e-3,.5,-2.\n`);
+      const r = await run('train', file, '--target', 'y', '--out', join(dir, 'never.json'));
+      expect([cell, r.code]).toEqual([cell, 2]);
+      expect(r.err.trim()).toBe(`natgrad: ${file} line 3, column "b": ${JSON.stringify(cell)} is not a number`);
+    }
   });
 
   test('a corrupt model file names the file and the field; nothing is half-written', async () => {

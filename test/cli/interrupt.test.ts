@@ -1,13 +1,14 @@
 /**
- * Ctrl-C during `natgrad train`: training is synchronous, so SIGINT can only be heard between
- * epochs; the run stops there, says so, writes the model of the completed epochs and exits 130.
+ * Ctrl-C (or SIGTERM) during `natgrad train`: training is synchronous, so the signal can only be heard
+ * between epochs; the run stops there, says so, writes the model of the completed epochs and exits
+ * 130 (143 for SIGTERM).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundle, tempDir } from '../helpers/fresh';
 
-test('SIGINT stops training at the next epoch boundary: message, model written, exit 130', async () => {
+test.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s stops training at the next epoch boundary: message, model and checkpoint written, exit %d', async (signal, exitCode) => {
   const { dir, cleanup } = tempDir('natgrad-sigint-');
   const cli = bundle(`import { main } from '../src/cli/main'; main(process.argv.slice(2)).then((c) => { process.exitCode = c; });`, dir, 'cli');
   const rows = ['a,b,c,y'];
@@ -24,13 +25,13 @@ test('SIGINT stops training at the next epoch boundary: message, model written, 
   let sent = false;
   child.stdout.on('data', (s: Buffer) => {
     out += String(s);
-    if (!sent && /^epoch +2\//m.test(out)) { sent = true; child.kill('SIGINT'); }
+    if (!sent && /^epoch +2\//m.test(out)) { sent = true; child.kill(signal); }
   });
   const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
   const code = await new Promise<number | null>((ok) => child.on('close', (c) => ok(c)));
   clearTimeout(timer);
-  expect(code).toBe(130);
-  const done = Number(/interrupted after epoch (\d+)/.exec(out)![1]);
+  expect(code).toBe(exitCode);
+  const done = Number(/interrupted(?: \(SIGTERM\))? after epoch (\d+)/.exec(out)![1]);
   expect(done).toBeGreaterThanOrEqual(2);
   expect(out).toMatch(new RegExp(`^epoch +${done}/100000 `, 'm'));
   expect(out).not.toMatch(new RegExp(`^epoch +${done + 1}/`, 'm'));
