@@ -4,7 +4,7 @@
  * {@link evaluate} with metrics; {@link predictClasses} and {@link predictProba}
  * for classifiers. `train` (train.ts) stays the step-level loop.
  */
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ArgumentError, DivergenceError, ShapeError } from '../errors.js';
 import { copyRows, trainTestSplit } from '../data/index.js';
 import { resolveLoss, type LossSpec } from '../nn/losses.js';
 import type { Net } from '../nn/net.js';
@@ -130,6 +130,9 @@ export interface FitResult {
  * @param optimizer any natgrad optimizer (ngd, kfac, gd, sgd, adam)
  * @param options epochs, loss, batch size, validation, metrics, early stopping, schedule, callbacks
  * @returns the per-epoch history, why training stopped and the state to resume from
+ * @throws DivergenceError when an epoch ends with a loss that is not finite or more than
+ *   {@link DIVERGENCE_FACTOR} times the loss before training (the best epoch's weights put back
+ *   first when early stopping keeps them)
  * @example
  * const { history } = fit(net, train, adam({ lr: 1e-2 }), {
  *   epochs: 50, batchSize: 32, loss: 'cross-entropy', validation: 0.2, metrics: ['accuracy'],
@@ -176,6 +179,8 @@ export function fit(net: Net, data: Batch, optimizer: Optimizer, options: FitOpt
   if (options.bayesian) state.bayesian ??= bayesianStart(options.bayesian, loss);
   else delete state.bayesian;
 
+  // The loss before training (a fresh run): an epoch that ends DIVERGENCE_FACTOR times above it has diverged.
+  const initialLoss = resume ? undefined : evaluateWith(net, trainSet, loss, []).loss;
   const perm = new Uint32Array(n);
   const sizes = Math.min(size, n);
   const batch: Batch = { X: new Float64Array(sizes * net.inputDim), Y: new Float64Array(sizes * (trainSet.Y.length / n)), n: sizes };
@@ -214,6 +219,10 @@ export function fit(net: Net, data: Batch, optimizer: Optimizer, options: FitOpt
     };
     if (lr !== undefined) record.lr = lr;
     if (bayes) record.bayesian = bayes;
+    if (!Number.isFinite(record.loss) || (initialLoss !== undefined && record.loss > DIVERGENCE_FACTOR * initialLoss)) {
+      if (es?.restoreBest && state.best?.params) net.setParams(state.best.params);
+      throw new DivergenceError(record.loss, `epoch ${state.epoch} ended at loss ${record.loss}, ${Number.isFinite(record.loss) ? `more than ${DIVERGENCE_FACTOR}× the ${initialLoss} before training` : 'not a finite number'}`);
+    }
     if (valSet) {
       const v = evaluateWith(net, valSet, loss, metrics);
       record.valLoss = v.loss;
@@ -241,6 +250,9 @@ export function fit(net: Net, data: Batch, optimizer: Optimizer, options: FitOpt
   } else if (es && state.best && state.best.epoch > 0) result.bestEpoch = state.best.epoch;
   return result;
 }
+
+/** An epoch whose training loss ends this many times above the loss before training has diverged ({@link fit}). */
+export const DIVERGENCE_FACTOR = 100;
 
 /** An optimizer whose learning rate a schedule can set. */
 interface Scheduled {
@@ -276,3 +288,68 @@ function gather(data: Batch, perm: Uint32Array, from: number, m: number, batch: 
   return copyRows(data, perm, from, b);
 }
 
+/** What {@link chooseOptimizer} weighs. */
+export interface OptimizerChoiceInput {
+  /** Examples per step (the batch). */
+  rows: number;
+  /** Outputs per example (classes, or target columns). */
+  outputs: number;
+  /** Trainable parameters of the net. */
+  params: number;
+  /** Epochs the run may take (each at least one step). */
+  epochs: number;
+}
+
+/** {@link chooseOptimizer}'s verdict. */
+export interface OptimizerChoice {
+  /** 'ngd' (exact natural gradient) or 'kfac'. */
+  optimizer: 'ngd' | 'kfac';
+  /** One line saying why, with the estimate. */
+  reason: string;
+  /** The estimated seconds of one exact-NGD step on this kind of machine. */
+  ngdStepSeconds: number;
+}
+
+/**
+ * The cost model behind `optimizer: 'auto'`, measured on the project's machine (AMD EPYC Zen 5,
+ * 2 cores shared with other work, load average ≈ 25, Node 20.20.2, WASM SIMD; bench/auto-cost.mjs,
+ * fastest of 5 adaptive-NGD steps on 9 MLPs, m 300–1500, P 451–4810): an exact NGD step on
+ * m = rows × outputs Gram rows costs about NGD_GRAM_S · m²·P (forming J·Jᵀ) + NGD_SOLVE_S · m³
+ * (Cholesky, solves, the damping's retries) seconds; the m³ term dominates at these sizes. Exact NGD
+ * is picked while that, times the epochs, stays within AUTO_BUDGET_S and the Gram matrix within
+ * AUTO_MAX_GRAM rows; K-FAC (whose step is linear in the rows) above.
+ */
+export const NGD_GRAM_S = 7.4e-12;
+/** Seconds per m³ of an exact NGD step's factorisation and solves (see {@link NGD_GRAM_S}). */
+export const NGD_SOLVE_S = 2.0e-10;
+/** The time an 'auto' run may spend in exact NGD steps, in seconds. */
+export const AUTO_BUDGET_S = 15;
+/** The largest Gram system 'auto' hands to exact NGD (m × m doubles: 4096 rows are 128 MiB). */
+export const AUTO_MAX_GRAM = 4096;
+
+/**
+ * Exact NGD while its Gram system is small, K-FAC above it: the choice `optimizer: 'auto'` makes,
+ * from the cost model of {@link NGD_GRAM_S}.
+ *
+ * @param c the batch rows, outputs per example, trainable parameters and epochs
+ * @returns the optimizer's name and one line saying why
+ * @example
+ * chooseOptimizer({ rows: 120, outputs: 3, params: 259, epochs: 100 }).optimizer; // 'ngd'
+ */
+export function chooseOptimizer(c: OptimizerChoiceInput): OptimizerChoice {
+  for (const key of ['rows', 'outputs', 'params', 'epochs'] as const) {
+    if (!Number.isSafeInteger(c?.[key]) || c[key] < 1) throw new ArgumentError(key, `must be a positive integer, got ${c?.[key]}`);
+  }
+  const m = c.rows * c.outputs;
+  const step = NGD_GRAM_S * m * m * c.params + NGD_SOLVE_S * m ** 3;
+  const total = step * c.epochs;
+  const what = `Gram system ${m}×${m} (${c.rows} rows × ${c.outputs} outputs), ${c.params} parameters: an exact NGD step ≈ ${fmtSeconds(step)}`;
+  if (m > AUTO_MAX_GRAM) return { optimizer: 'kfac', reason: `${what}; more than ${AUTO_MAX_GRAM} Gram rows, so K-FAC`, ngdStepSeconds: step };
+  if (total > AUTO_BUDGET_S) return { optimizer: 'kfac', reason: `${what}, ${c.epochs} epochs ≈ ${fmtSeconds(total)} > ${AUTO_BUDGET_S} s, so K-FAC`, ngdStepSeconds: step };
+  return { optimizer: 'ngd', reason: `${what}, ${c.epochs} epochs ≈ ${fmtSeconds(total)} ≤ ${AUTO_BUDGET_S} s, so exact NGD`, ngdStepSeconds: step };
+}
+
+function fmtSeconds(s: number): string {
+  if (s < 0.01) return `${(s * 1e3).toPrecision(2)} ms`;
+  return s < 1 ? `${Math.round(s * 1e3)} ms` : s < 100 ? `${s.toPrecision(2)} s` : `${Math.round(s)} s`;
+}
