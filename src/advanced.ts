@@ -43,11 +43,16 @@ export { kfacPreconditioner } from './optim/kfac-preconditioner.js';
 export type { KfacPreconditionerOptions, KfacCurvatureStats, KfacPreconditioner, KfacPreconditionStats } from './optim/kfac-preconditioner.js';
 
 // ---- Training callbacks and schedules (src/training) ------------------------------------------------------
-export type { EpochContext } from './training/fit.js';
+export type { EpochContext, OptimizerChoice, OptimizerChoiceInput } from './training/fit.js';
+export { chooseOptimizer, DIVERGENCE_FACTOR, NGD_GRAM_S, NGD_SOLVE_S, AUTO_BUDGET_S, AUTO_MAX_GRAM } from './training/fit.js';
+
+// ---- Raw tables: preprocessing saved with the model (src/data/preprocess.ts, issue 18) --------------------
+export { TablePreprocessor, detectTask, isNumberCell, predictTable, evaluateTable, regressionScores } from './data/preprocess.js';
+export type { TablePreprocessorOptions, CellError, TablePredictions, TableScores } from './data/preprocess.js';
 export type { Schedule } from './training/schedules.js';
 
 // ---- File formats: saved models and checkpoints (src/nn/spec.ts, src/io) ----------------------------------
-export type { ModelJSON, LayerJSON, ModelColumns, StandardizerJSON } from './nn/spec.js';
+export type { ModelJSON, LayerJSON, ModelColumns, StandardizerJSON, TablePreprocessingJSON, InputColumnJSON, TargetJSON } from './nn/spec.js';
 export type { LoadOptions } from './io/model.js';
 export type { CheckpointJSON, TrainingJSON, LoadedCheckpoint } from './io/checkpoint.js';
 export type { OptimizerJSON, StatefulOptimizer } from './io/optimizer-state.js';

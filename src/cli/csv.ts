@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
+import { isNumberCell } from '../index.js';
 import { CliError, closest } from './args.js';
 
 /** A parsed table: the header and the records as strings, with each record's line number. */
@@ -62,28 +63,20 @@ export function columnIndex(t: Table, names: string[], flag: string): number[] {
   });
 }
 
-/** A number in decimal or exponent notation: `-1.5`, `.5`, `3.`, `2e-3` (not `0x1F`, `0b1`, `Infinity`, `1_000`). */
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** Whether a cell is a number in decimal or exponent notation (what {@link cellNumber} accepts). */
-export function isNumberCell(s: string): boolean {
-  return DECIMAL.test(s) && Number.isFinite(Number(s));
-}
-
 /** The cell at (row, column) as a finite number, or a CliError `file line L, column "c": "v" is not a number`. */
 export function cellNumber(t: Table, row: number, col: number): number {
   const s = t.rows[row][col];
-  const x = DECIMAL.test(s) ? Number(s) : NaN;
+  const x = isNumberCell(s) ? Number(s) : NaN;
   if (!Number.isFinite(x)) {
     throw new CliError(`${t.file} line ${t.lines[row]}, column "${t.header[col]}": ${s === '' ? 'the cell is empty' : `${JSON.stringify(s)} is not a number`}`);
   }
   return x;
 }
 
-/** The columns `cols` of every row as a row-major Float64Array (rows × cols.length). */
-export function numericMatrix(t: Table, cols: number[]): Float64Array {
-  const out = new Float64Array(t.rows.length * cols.length);
-  for (let i = 0; i < t.rows.length; i++) for (let j = 0; j < cols.length; j++) out[i * cols.length + j] = cellNumber(t, i, cols[j]);
+/** The columns `cols` of the rows `rows` (default all) as a row-major Float64Array (rows × cols.length). */
+export function numericMatrix(t: Table, cols: number[], rows: readonly number[] = t.rows.map((_, i) => i)): Float64Array {
+  const out = new Float64Array(rows.length * cols.length);
+  rows.forEach((i, r) => { for (let j = 0; j < cols.length; j++) out[r * cols.length + j] = cellNumber(t, i, cols[j]); });
   return out;
 }
 

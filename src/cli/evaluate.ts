@@ -1,15 +1,16 @@
 /// <reference types="node" />
 /** `natgrad evaluate <model.json> <data.csv> [--target col]`: the loss and metrics of a saved model on a table. */
-import { evaluate, init, type Metric } from '../index.js';
+import { evaluate, init, regressionScores } from '../index.js';
 import { backendFlag, parse, str } from './args.js';
-import { inputsFor, libraryError, loadModelFile, targetsFor, fmt } from './common.js';
+import { codecOf, libraryError, loadModelFile, fmt } from './common.js';
 import { readCsv } from './csv.js';
 
 export const EVALUATE_HELP = `Usage: natgrad evaluate <model.json> <data.csv> [--target col[,col…]] [--backend auto|wasm|js]
 
 Prints the model's mean loss per example and its metrics (accuracy for a classifier; rmse, mae and r2 for a
-regression) on the rows of data.csv. Input columns are matched by header name; --target defaults to the
-model's own target columns.
+regression, in the target's units) on the rows of data.csv, through the model's own preprocessing. Input
+columns are matched by header name; --target defaults to the model's own target columns. The loss is in the
+net's terms (on scaled targets when the model scales them), as in training.
 `;
 
 export async function evaluateCommand(argv: string[]): Promise<number> {
@@ -20,16 +21,23 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const table = readCsv(positionals[1]);
   const target = str(values, 'target');
   const targets = target ? target.split(',').map((s) => s.trim()) : net.columns?.targets ?? [];
-  const X = inputsFor(net, table);
-  const Y = targetsFor(net, table, targets);
+  const rows = table.rows.map((_, i) => i), n = rows.length;
+  const codec = codecOf(net, table);
+  const X = codec.inputs(table, rows);
+  const Y = codec.targets(table, rows, targets);
   const classifier = !!net.labels;
-  const metrics: Metric[] = classifier ? ['accuracy'] : ['rmse', 'mae', 'r2'];
-  let result;
+  const out = [`n ${n}`];
   try {
-    result = evaluate(net, { X, Y, n: table.rows.length }, { loss: classifier ? 'cross-entropy' : 'squared-error', metrics });
+    if (classifier) {
+      const r = evaluate(net, { X, Y, n }, { loss: 'cross-entropy', metrics: ['accuracy'] });
+      out.push(`loss ${fmt(r.loss)} (cross-entropy per example)`, `accuracy ${fmt(r.metrics.accuracy)}`);
+    } else {
+      const r = evaluate(net, { X, Y, n }, { loss: 'squared-error', metrics: [] });
+      const k = net.outputDim;
+      const s = regressionScores(codec.decode(net.predict(X, n)), codec.decode(Y.slice()), n, k);
+      out.push(`loss ${fmt(r.loss)} (½ squared error per example)`, `rmse ${fmt(s.rmse)}`, `mae ${fmt(s.mae)}`, `r2 ${fmt(s.r2)}`);
+    }
   } catch (e) { libraryError(e); }
-  const out = [`n ${table.rows.length}`, `loss ${fmt(result.loss)} (${classifier ? 'cross-entropy' : '½ squared error'} per example)`];
-  for (const m of metrics) out.push(`${m} ${fmt(result.metrics[m])}`);
   process.stdout.write(`${out.join('\n')}\n`);
   net.dispose();
   return 0;

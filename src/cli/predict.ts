@@ -2,7 +2,7 @@
 /** `natgrad predict <model.json> <data.csv> [--out preds.csv] [--proba]`: predictions in the target's own terms. */
 import { init, predictClasses, predictProba } from '../index.js';
 import { backendFlag, parse, str } from './args.js';
-import { inputsFor, libraryError, loadModelFile } from './common.js';
+import { codecOf, libraryError, loadModelFile } from './common.js';
 import { readCsv, toCsv } from './csv.js';
 import { writeAtomic } from './output.js';
 
@@ -10,7 +10,8 @@ export const PREDICT_HELP = `Usage: natgrad predict <model.json> <data.csv> [--o
 
 Writes one prediction per row of data.csv (to stdout, or whole-or-nothing to --out): the class name for a
 classifier (with --proba, also one probability column per class), the target values for a regression.
-Input columns are matched by header name; other columns are ignored.
+Input columns are matched by header name; other columns are ignored. The model's own preprocessing is
+applied (empty cells filled in, text columns encoded, inputs standardised, regression outputs scaled back).
 `;
 
 export async function predictCommand(argv: string[]): Promise<number> {
@@ -19,7 +20,9 @@ export async function predictCommand(argv: string[]): Promise<number> {
   await init({ backend: backendFlag(values) });
   const net = loadModelFile(positionals[0]);
   const table = readCsv(positionals[1]);
-  const X = inputsFor(net, table), n = table.rows.length;
+  const n = table.rows.length;
+  const codec = codecOf(net, table);
+  const X = codec.inputs(table, table.rows.map((_, i) => i));
   const targets = net.columns?.targets ?? [];
   let header: string[], rows: (string | number)[][];
   try {
@@ -35,7 +38,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
       }
     } else {
       if (values.proba) process.stderr.write('natgrad: --proba ignored: the model is a regression\n');
-      const U = net.predict(X, n), k = net.outputDim;
+      const U = codec.decode(net.predict(X, n)), k = net.outputDim;
       header = targets.length === k ? targets : Array.from({ length: k }, (_, j) => `output${j}`);
       rows = Array.from({ length: n }, (_, i) => Array.from(U.subarray(i * k, (i + 1) * k)));
     }

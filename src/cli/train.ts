@@ -5,34 +5,43 @@
  * not at all; optionally a checkpoint after every epoch, resumable bit for bit.
  */
 import {
-  adam, fit, gd, init, NatgradError, OutOfMemoryError, kfac, LabelEncoder, mlp, ngd, sgd, softmaxCrossEntropy, squaredError, Standardizer, trainTestSplit,
-  loadCheckpoint, saveCheckpoint, VERSION,
+  adam, chooseOptimizer, detectTask, DIVERGENCE_FACTOR, DivergenceError, evaluate, fit, gd, init, kfac, mlp, NatgradError, ngd, OutOfMemoryError, regressionScores, sgd,
+  softmaxCrossEntropy, squaredError, TablePreprocessor, trainTestSplit, loadCheckpoint, saveCheckpoint, VERSION,
   type ActivationName, type Batch, type EpochRecord, type FitResult, type Metric, type Net, type Optimizer, type FitState,
 } from '../index.js';
 import { backendFlag, choice, CliError, list, num, parse, str, type Values } from './args.js';
-import { columnIndex, numericMatrix, readCsv, type Table } from './csv.js';
-import { fmt, libraryError, loadJsonFile } from './common.js';
+import { columnIndex, readCsv, type Table } from './csv.js';
+import { cliCellError, codecOf, fmt, libraryError, loadJsonFile, tableCodec, type Codec } from './common.js';
 import { progressBar, writeAtomic } from './output.js';
 import { checkTfjs, exportTfjs } from './tfjs-export.js';
 
 export const TRAIN_HELP = `Usage: natgrad train <data.csv> --target <col>[,<col>…] [options]
 
 Trains a multilayer perceptron on a CSV table (header row; every other column is an input) and writes it.
+The preprocessing is fitted on the training rows and saved inside the model, so predict and evaluate
+apply it too: empty input cells are filled in (median, or most frequent value), text columns one-hot
+encoded, number columns standardised, regression targets scaled. Rows whose target is empty are left out.
+A fifth of the rows is held out: the run keeps the weights of the best validation loss, stops when it
+has not improved for --patience epochs, and scores the held-out rows at the end.
 
   --target cols        target column(s) (required unless --resume)
   --task t             auto (default), regression or classification; auto reads a non-numeric
-                       or few-valued integer target as classes
+                       or few-valued integer target as classes (empty cells never count)
+  --ignore cols        columns that are not inputs (IDs, free text)
+  --no-standardize     leave number columns unscaled (the default z-scores them)
+  --drop-missing       leave out rows with an empty input cell (the default fills them in)
   --hidden 64,64       hidden layer widths (default 32)
   --activation a       relu (default), leaky-relu, tanh, sigmoid, softplus, gelu
-  --optimizer o        ngd (default; adaptive damping), kfac, adam, sgd or gd
+  --optimizer o        auto (default: exact ngd while its Gram system is small, else kfac; the
+                       choice is printed), ngd, kfac, adam, sgd or gd
   --lr x               learning rate (defaults: ngd 1, kfac 1, adam 0.01, sgd 0.05, gd 0.1)
   --damping x          damping of ngd and kfac (default 1e-3)
-  --epochs N           total epochs (default 100); with --resume, training continues up to N
+  --epochs N           most epochs (default 100); with --resume, training continues up to N
+  --patience N         stop after N epochs without a better validation loss (default 10; 0: never)
   --batch-size N       examples per step (default: all when the training rows are ≤ 1024, else 256)
   --validation f       fraction held out for validation (default 0.2; 0 for none)
-  --standardize        z-score the inputs (mean/std of the training rows, saved with the model)
   --seed N             seed of the weights, the split and the batch order (default 0)
-  --out model.json     where to write the model (default model.json)
+  --out model.json     where to write the model (default model.json; left as it was if training fails)
   --checkpoint c.json  write a checkpoint after every epoch
   --resume c.json      continue from a checkpoint (its settings; --epochs is the new total)
   --export-tfjs DIR    also write a TF.js layers model (needs @tensorflow/tfjs-core, -layers, -backend-cpu)
@@ -40,14 +49,15 @@ Trains a multilayer perceptron on a CSV table (header row; every other column is
 `;
 
 const OPTIONS = {
-  target: { type: 'string' }, task: { type: 'string' }, hidden: { type: 'string' }, activation: { type: 'string' },
-  optimizer: { type: 'string' }, lr: { type: 'string' }, damping: { type: 'string' }, epochs: { type: 'string' },
-  'batch-size': { type: 'string' }, validation: { type: 'string' }, standardize: { type: 'boolean' }, seed: { type: 'string' },
+  target: { type: 'string' }, task: { type: 'string' }, ignore: { type: 'string' }, hidden: { type: 'string' }, activation: { type: 'string' },
+  optimizer: { type: 'string' }, lr: { type: 'string' }, damping: { type: 'string' }, epochs: { type: 'string' }, patience: { type: 'string' },
+  'batch-size': { type: 'string' }, validation: { type: 'string' }, standardize: { type: 'boolean' }, 'no-standardize': { type: 'boolean' },
+  'drop-missing': { type: 'boolean' }, seed: { type: 'string' },
   out: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'string' }, 'export-tfjs': { type: 'string' },
 } as const;
 
 const ACTIVATIONS: ActivationName[] = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'softplus', 'gelu'];
-const OPTIMIZERS = ['ngd', 'kfac', 'adam', 'sgd', 'gd'] as const;
+const OPTIMIZERS = ['auto', 'ngd', 'kfac', 'adam', 'sgd', 'gd'] as const;
 type OptimizerName = typeof OPTIMIZERS[number];
 
 /** Everything that decides the run; saved in the checkpoint so that --resume repeats it exactly. */
@@ -56,14 +66,19 @@ interface RunConfig {
   targets: string[];
   /** 'auto' until the table is read (prepare resolves it). */
   task: 'auto' | 'regression' | 'classification';
+  ignore: string[];
+  dropMissing: boolean;
   hidden: number[];
   activation: ActivationName;
+  /** 'auto' until the net is built (the run's choice is saved). */
   optimizer: OptimizerName;
   lr?: number;
   damping?: number;
   batchSize?: number;
   validation: number;
   standardize: boolean;
+  /** Epochs without a better validation loss before stopping; 0 never stops early. */
+  patience: number;
   seed: number;
 }
 
@@ -78,39 +93,81 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (tfjsDir) await checkTfjs();
 
   const resumeFile = str(values, 'resume');
-  let config: RunConfig, net: Net, optimizer: Optimizer, resume: FitState | undefined;
+  let config: RunConfig, net: Net | undefined, optimizer: Optimizer | undefined, resume: FitState | undefined;
   if (resumeFile) {
     ({ config, net, optimizer, resume } = resumeFrom(resumeFile, positionals[0]));
     if (resume!.epoch >= epochs) throw new CliError(`--resume: ${resumeFile} is at epoch ${resume!.epoch}, --epochs ${epochs} asks for no more`);
   } else config = configFrom(values, positionals[0]);
+  const say = (s: string) => process.stdout.write(`${s}\n`);
+  try {
+    return await run(config, { epochs, out, checkpointFile, tfjsDir, resumeFile, say }, net, optimizer, resume);
+  } finally {
+    net?.dispose();
+    optimizer?.dispose();
+  }
+}
 
+interface RunIO {
+  epochs: number;
+  out: string;
+  checkpointFile?: string;
+  tfjsDir?: string;
+  resumeFile?: string;
+  say(s: string): void;
+}
+
+async function run(config: RunConfig, io: RunIO, resumedNet?: Net, resumedOptimizer?: Optimizer, resume?: FitState): Promise<number> {
+  const { epochs, out, checkpointFile, tfjsDir, say } = io;
   const table = readCsv(config.data);
-  // A resumed net was trained on inputs scaled by the checkpoint's mean/std, which its saved model keeps:
-  // the rest of the run scales by them too, not by statistics refitted on the table given now.
-  const scaler = resumeFile && net!.preprocessing ? Standardizer.fromJSON(net!.preprocessing) : undefined;
-  const prepared = prepare(table, config, scaler);
+  const prepared = prepare(table, config, resumedNet);
   // Full batch keeps small tables exact and fast; larger ones would make NGD's Gram matrix n × n.
   if (config.batchSize === undefined && prepared.train.n > 1024) config.batchSize = 256;
-  if (!resumeFile) {
+  let net: Net, choice = '';
+  if (resumedNet) {
+    net = resumedNet;
+  } else {
     try {
-      net = mlp({ sizes: [prepared.train.X.length / prepared.train.n, ...config.hidden, prepared.outputs], activation: config.activation, seed: config.seed });
+      net = mlp({ sizes: [prepared.codec.inputDim, ...config.hidden, prepared.codec.outputDim], activation: config.activation, seed: config.seed });
     } catch (e) {
-      if (e instanceof OutOfMemoryError || (e instanceof NatgradError && e.code === 'OUT_OF_MEMORY')) throw new CliError(`--hidden ${config.hidden.join(',')}: ${e.message}; choose smaller layers`);
+      if (isOutOfMemory(e)) throw new CliError(`--hidden ${config.hidden.join(',')}: ${(e as Error).message}; choose smaller layers`);
       throw e;
     }
-    net.columns = { inputs: prepared.inputs, targets: config.targets };
-    if (prepared.labels) net.labels = prepared.labels;
-    if (prepared.scaler) net.preprocessing = prepared.scaler.toJSON();
-    optimizer = makeOptimizer(config);
-  } else {
-    checkSameTable(net!, prepared);
+    net.columns = { inputs: prepared.codec.inputColumns, targets: config.targets };
+    if (prepared.codec.labels) net.labels = prepared.codec.labels;
+    if (prepared.codec.json) net.preprocessing = prepared.codec.json;
   }
   const classifier = config.task === 'classification';
+  if (config.optimizer === 'auto') {
+    const picked = chooseOptimizer({ rows: Math.min(config.batchSize ?? prepared.train.n, prepared.train.n), outputs: net.outputDim, params: net.numParams, epochs });
+    config.optimizer = picked.optimizer;
+    choice = `optimizer auto → ${picked.optimizer}: ${picked.reason}`;
+  }
+  let optimizer: Optimizer;
+  try {
+    optimizer = resumedOptimizer ?? makeOptimizer(config);
+  } catch (e) {
+    if (!resumedNet) net.dispose();
+    throw e;
+  }
+  try {
+    return await trainAndWrite(config, io, table, prepared, net, optimizer, resume, choice, classifier);
+  } finally {
+    if (!resumedNet) { net.dispose(); optimizer.dispose(); }
+  }
+}
+
+async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepared: Prepared, net: Net, optimizer: Optimizer,
+  resume: FitState | undefined, choice: string, classifier: boolean): Promise<number> {
+  const { epochs, out, checkpointFile, tfjsDir, say } = io;
   const loss = classifier ? softmaxCrossEntropy({ reduction: 'mean' }) : squaredError({ reduction: 'mean' });
-  const metrics: Metric[] = classifier ? ['accuracy'] : ['rmse', 'r2'];
-  const say = (s: string) => process.stdout.write(`${s}\n`);
-  say(`natgrad ${VERSION} train: ${table.rows.length} rows of ${config.data}, ${prepared.inputs.length} inputs → ${config.targets.join(', ')} (${config.task}${prepared.labels ? `, ${prepared.labels.length} classes` : ''})`);
-  say(`${net!.toString()}, ${config.optimizer}${config.lr !== undefined ? ` lr ${config.lr}` : ''}, ${prepared.train.n} training / ${prepared.validation?.n ?? 0} validation rows${resume ? `, resuming at epoch ${resume.epoch}` : ''}`);
+  // Regression metrics are computed on scaled targets: r² is unchanged by the scale, rmse is shown in the
+  // target's units when there is one target (×std); with several, only r².
+  const unitScale = prepared.codec.targetStd;
+  const metrics: Metric[] = classifier ? ['accuracy'] : unitScale !== undefined ? ['rmse', 'r2'] : ['r2'];
+  say(`natgrad ${VERSION} train: ${table.rows.length} rows of ${config.data}, ${prepared.codec.inputColumns.length} inputs → ${config.targets.join(', ')} (${config.task}${prepared.codec.labels ? `, ${prepared.codec.labels.length} classes` : ''})`);
+  for (const note of prepared.notes) say(note);
+  if (choice) say(choice);
+  say(`${net.toString()}, ${config.optimizer}${config.lr !== undefined ? ` lr ${config.lr}` : ''}, ${prepared.train.n} training / ${prepared.validation?.n ?? 0} validation rows${resume ? `, resuming at epoch ${resume.epoch}` : ''}`);
 
   const bar = progressBar();
   const stepsPerEpoch = config.batchSize ? Math.ceil(prepared.train.n / config.batchSize) : 1;
@@ -121,21 +178,35 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => { signalName ??= sig; controller.abort(); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const earlyStopping = config.patience > 0 && prepared.validation ? { patience: config.patience, restoreBest: false } : undefined;
+  // The best epoch's weights, kept here (fit runs one epoch per call, so its own restoreBest would act every epoch).
+  let best = resume?.best?.params ? { epoch: resume.best.epoch, params: resume.best.params } : undefined;
+  // fit sees one epoch per call, so the run itself holds the loss before training to judge divergence by.
+  const initialLoss = resume ? undefined : evaluate(net, prepared.train, { loss });
   let result!: FitResult;
   let state = resume;
   try {
     bar.start(stepsPerEpoch, `epoch ${(resume?.epoch ?? 0) + 1}/${epochs}`);
-    // fit is synchronous, so a SIGINT is only delivered when the event loop runs: one epoch per call,
+    // fit is synchronous, so a signal is only delivered when the event loop runs: one epoch per call,
     // yielding in between (resuming from the epoch state continues the run exactly, bit for bit).
     for (;;) {
-      result = fit(net!, prepared.train, optimizer!, {
+      result = fit(net, prepared.train, optimizer, {
         epochs: (state?.epoch ?? 0) + 1, loss, metrics, batchSize: config.batchSize, seed: config.seed, validation: prepared.validation,
-        resume: state, signal: controller.signal,
+        resume: state, signal: controller.signal, earlyStopping,
         onStep: () => { bar.update(++stepInEpoch); },
         onEpoch: (r, ctx) => {
           bar.stop();
-          say(epochLine(r, epochs, metrics));
-          if (checkpointFile) writeAtomic(checkpointFile, JSON.stringify(saveCheckpoint(net, optimizer, { natgradTrain: config }, ctx.state)));
+          if (initialLoss !== undefined && !(r.loss <= DIVERGENCE_FACTOR * initialLoss)) {
+            say(epochLine(r, epochs, metrics, unitScale));
+            throw new DivergenceError(r.loss, `epoch ${r.epoch} ended at loss ${fmt(r.loss)}, more than ${DIVERGENCE_FACTOR}× the ${fmt(initialLoss)} before training`);
+          }
+          if (ctx.state.best?.epoch === r.epoch) best = { epoch: r.epoch, params: net.getParams() };
+          say(epochLine(r, epochs, metrics, unitScale));
+          if (checkpointFile) {
+            const s = ctx.state;
+            if (s.best && best) s.best.params = best.params;
+            writeAtomic(checkpointFile, JSON.stringify(saveCheckpoint(net, optimizer, { natgradTrain: config }, s)));
+          }
           stepInEpoch = 0;
           if (r.epoch < epochs) bar.start(stepsPerEpoch, `epoch ${r.epoch + 1}/${epochs}`);
         },
@@ -146,10 +217,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
   } catch (e) {
     bar.stop();
-    if (e instanceof OutOfMemoryError || (e instanceof NatgradError && e.code === 'OUT_OF_MEMORY')) {
+    if (isOutOfMemory(e)) {
       const flags = `--hidden ${config.hidden.join(',')}${config.batchSize ? ` and --batch-size ${config.batchSize}` : ''}`;
-      throw new CliError(`out of memory during training with ${flags}: ${e.message}; choose smaller values (or --optimizer kfac)`);
+      throw new CliError(`out of memory during training with ${flags}: ${(e as Error).message}; choose smaller values (or --optimizer kfac)`);
     }
+    if (e instanceof DivergenceError) throw new CliError(`training diverged: ${e.message}; ${out} was not written (try a smaller --lr, or the default optimizer)`, 1);
     libraryError(e);
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -157,24 +229,64 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   bar.stop();
   if (result.stopReason === 'aborted') say(`interrupted${signalName === 'SIGTERM' ? ' (SIGTERM)' : ''} after epoch ${result.state.epoch}${checkpointFile ? `; resume with --resume ${checkpointFile}` : ''}`);
-  writeAtomic(out, JSON.stringify(net!));
+  if (result.stopReason === 'early-stopping') say(`stopped early: no better validation loss in ${config.patience} epochs`);
+  if (best && best.epoch !== state!.epoch && result.stopReason !== 'aborted') {
+    net.setParams(best.params);
+    say(`kept the weights of epoch ${best.epoch} (best validation loss)`);
+  }
+  if (prepared.validation) for (const line of heldOutReport(net, prepared, classifier)) say(line);
+  writeAtomic(out, JSON.stringify(net));
   say(`wrote ${out}`);
   if (tfjsDir) {
-    await exportTfjs(net!, tfjsDir);
+    await exportTfjs(net, tfjsDir);
     say(`wrote a TF.js layers model to ${tfjsDir}/ (model.json, weights.bin)`);
   }
-  net!.dispose();
-  optimizer!.dispose();
   return result.stopReason === 'aborted' ? (signalName === 'SIGTERM' ? 143 : 130) : 0;
 }
 
-function epochLine(r: EpochRecord, epochs: number, metrics: Metric[]): string {
+function isOutOfMemory(e: unknown): boolean {
+  return e instanceof OutOfMemoryError || (e instanceof NatgradError && e.code === 'OUT_OF_MEMORY');
+}
+
+/**
+ * The held-out rows' scores in the targets' own terms, beside the constant predictor's (the training
+ * rows' majority class, or their mean), with a warning when the model does no better than it.
+ */
+function heldOutReport(net: Net, p: Prepared, classifier: boolean): string[] {
+  const v = p.validation!;
+  const U = net.predict(v.X, v.n), k = net.outputDim;
+  if (classifier) {
+    const counts = new Float64Array(k);
+    for (let i = 0; i < p.train.n; i++) counts[p.train.Y[i]]++;
+    let major = 0;
+    for (let c = 1; c < k; c++) if (counts[c] > counts[major]) major = c;
+    let hits = 0, base = 0;
+    for (let i = 0; i < v.n; i++) {
+      let arg = 0;
+      for (let c = 1; c < k; c++) if (U[i * k + c] > U[i * k + arg]) arg = c;
+      if (arg === v.Y[i]) hits++;
+      if (major === v.Y[i]) base++;
+    }
+    const acc = hits / v.n, baseAcc = base / v.n;
+    const lines = [`held-out rows (${v.n}): accuracy ${fmt(acc)}; always "${p.codec.labels![major]}" would score ${fmt(baseAcc)}`];
+    if (acc <= baseAcc) lines.push(`warning: the model does no better than always predicting the majority class "${p.codec.labels![major]}" on the held-out rows (accuracy ${fmt(acc)} vs ${fmt(baseAcc)})`);
+    return lines;
+  }
+  const units = p.codec.decode(U.slice()), truth = p.codec.decode(v.Y.slice());
+  const s = regressionScores(units, truth, v.n, k);
+  const lines = [`held-out rows (${v.n}): r2 ${fmt(s.r2)}  rmse ${fmt(s.rmse)}  mae ${fmt(s.mae)} (the training mean would score r2 ≤ 0)`];
+  if (!(s.r2 > 0)) lines.push(`warning: the model does no better than predicting the training rows' mean on the held-out rows (r2 ${fmt(s.r2)})`);
+  return lines;
+}
+
+function epochLine(r: EpochRecord, epochs: number, metrics: Metric[], unitScale: number | undefined): string {
   const w = String(epochs).length;
+  const shown = (m: Metric, x: number | undefined) => (m === 'rmse' && x !== undefined && unitScale !== undefined ? x * unitScale : x);
   const parts = [`epoch ${String(r.epoch).padStart(w)}/${epochs}`, `loss ${fmt(r.loss)}`];
-  for (const m of metrics) parts.push(`${m} ${fmt(r.metrics[m])}`);
+  for (const m of metrics) parts.push(`${m} ${fmt(shown(m, r.metrics[m]))}`);
   if (r.valLoss !== undefined) {
     parts.push(`val_loss ${fmt(r.valLoss)}`);
-    for (const m of metrics) parts.push(`val_${m} ${fmt(r.valMetrics?.[m])}`);
+    for (const m of metrics) parts.push(`val_${m} ${fmt(shown(m, r.valMetrics?.[m]))}`);
   }
   if (r.rejected) parts.push(`${r.rejected} rejected`);
   parts.push(`${r.timeMs.toFixed(0)} ms`);
@@ -184,26 +296,38 @@ function epochLine(r: EpochRecord, epochs: number, metrics: Metric[]): string {
 function configFrom(values: Values, data: string): RunConfig {
   const target = str(values, 'target');
   if (!target) throw new CliError('train: --target <col> is required (the column to predict)');
-  const optimizer = choice(values, 'optimizer', OPTIMIZERS, 'ngd');
+  const optimizer = choice(values, 'optimizer', OPTIMIZERS, 'auto');
+  if (values.standardize && values['no-standardize']) throw new CliError('--standardize and --no-standardize contradict each other');
+  const names = (flag: string) => {
+    const v = str(values, flag);
+    if (v === undefined) return [];
+    const parts = v.split(',').map((x) => x.trim());
+    if (parts.some((x) => x === '')) throw new CliError(`--${flag}: "${v}" has an empty column name`);
+    const twice = parts.find((x, i) => parts.indexOf(x) !== i);
+    if (twice !== undefined) throw new CliError(`--${flag}: "${v}" names column "${twice}" twice`);
+    return parts;
+  };
   const config: RunConfig = {
     data,
-    targets: target.split(',').map((s) => s.trim()),
+    targets: names('target'),
     task: choice(values, 'task', ['auto', 'regression', 'classification'] as const, 'auto'),
+    ignore: names('ignore'),
+    dropMissing: !!values['drop-missing'],
     hidden: list(values, 'hidden', [32], (s) => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 1 << 20 ? Number(s) : undefined)),
     activation: choice(values, 'activation', ACTIVATIONS, 'relu'),
     optimizer,
     validation: num(values, 'validation', 0.2, { min: 0, max: 0.9 })!,
-    standardize: !!values.standardize,
+    standardize: !values['no-standardize'],
+    patience: num(values, 'patience', 10, { int: true, min: 0 })!,
     seed: num(values, 'seed', 0, { int: true, min: 0 })!,
   };
-  if (config.targets.some((t) => t === '')) throw new CliError(`--target: "${target}" has an empty column name`);
-  const twice = config.targets.find((t, i) => config.targets.indexOf(t) !== i);
-  if (twice !== undefined) throw new CliError(`--target: "${target}" names column "${twice}" twice`);
+  const clash = config.ignore.find((c) => config.targets.includes(c));
+  if (clash !== undefined) throw new CliError(`--ignore: "${clash}" is a --target column`);
   const lr = num(values, 'lr', undefined, { min: 0, exclusiveMin: true });
   if (lr !== undefined) config.lr = lr;
   const damping = num(values, 'damping', undefined, { min: 0 });
   if (damping !== undefined) {
-    if (optimizer !== 'ngd' && optimizer !== 'kfac') throw new CliError(`--damping is for ngd and kfac, not ${optimizer}`);
+    if (optimizer !== 'ngd' && optimizer !== 'kfac' && optimizer !== 'auto') throw new CliError(`--damping is for ngd and kfac, not ${optimizer}`);
     config.damping = damping;
   }
   const batchSize = num(values, 'batch-size', undefined, { int: true, min: 1 });
@@ -213,6 +337,7 @@ function configFrom(values: Values, data: string): RunConfig {
 
 function makeOptimizer(c: RunConfig): Optimizer {
   switch (c.optimizer) {
+    case 'auto': throw new CliError('internal: the optimizer was not chosen');
     case 'ngd': return ngd({ lr: c.lr ?? 1, damping: c.damping ?? 1e-3, adaptive: true });
     case 'kfac': return kfac({ lr: c.lr ?? 1, damping: c.damping ?? 1e-3, adaptive: true });
     case 'adam': return adam({ lr: c.lr ?? 0.01 });
@@ -222,62 +347,60 @@ function makeOptimizer(c: RunConfig): Optimizer {
 }
 
 interface Prepared {
-  inputs: string[];
-  outputs: number;
-  labels?: string[];
-  scaler?: Standardizer;
+  codec: Codec;
   train: Batch;
   validation?: Batch;
+  /** Lines saying what was left out or filled in. */
+  notes: string[];
 }
 
 /**
- * The table in training terms: inputs, targets (class indices or numbers), the split and the scaling
- * (`scaler` when given, else fitted on the training rows when `c.standardize`).
+ * The table in training terms: rows with an empty target left out, the task resolved, rows with an
+ * empty input cell left out (--drop-missing), the seeded split, the preprocessing fitted on the
+ * training rows (or the resumed net's own), and both sets encoded.
  */
-function prepare(t: Table, c: RunConfig, given?: Standardizer): Prepared {
+function prepare(t: Table, c: RunConfig, resumed?: Net): Prepared {
   const targetCols = columnIndex(t, c.targets, '--target');
-  const inputCols = t.header.map((_, j) => j).filter((j) => !targetCols.includes(j));
-  if (inputCols.length === 0) throw new CliError(`${t.file}: no input columns besides the target`);
-  const n = t.rows.length;
-  if (c.task === 'auto') c.task = looksCategorical(t, targetCols) ? 'classification' : 'regression';
-  const X = numericMatrix(t, inputCols);
-  let Y: Float64Array, labels: string[] | undefined, outputs: number;
-  if (c.task === 'classification') {
-    if (targetCols.length !== 1) throw new CliError('--target: classification takes one target column');
-    const enc = LabelEncoder.fit(t.rows.map((r) => r[targetCols[0]]));
-    if (enc.classes.length < 2) throw new CliError(`${t.file}: column "${c.targets[0]}" has a single class`);
-    Y = enc.encode(t.rows.map((r) => r[targetCols[0]]));
-    labels = [...enc.classes];
-    outputs = labels.length;
-  } else {
-    Y = numericMatrix(t, targetCols);
-    outputs = targetCols.length;
+  const ignoreCols = columnIndex(t, c.ignore, '--ignore');
+  const notes: string[] = [];
+  let rows = t.rows.map((_, i) => i);
+  const before = rows.length;
+  rows = rows.filter((i) => targetCols.every((j) => t.rows[i][j] !== ''));
+  if (rows.length < before) notes.push(`left out ${before - rows.length} of ${before} rows whose target is empty`);
+  if (rows.length === 0) throw new CliError(`${t.file}: every row's target is empty`);
+  if (c.task === 'auto') c.task = targetCols.length === 1 ? detectTask(rows.map((i) => t.rows[i][targetCols[0]])) : 'regression';
+  if (c.dropMissing) {
+    const inputCols = t.header.map((_, j) => j).filter((j) => !targetCols.includes(j) && !ignoreCols.includes(j));
+    const n0 = rows.length;
+    rows = rows.filter((i) => inputCols.every((j) => t.rows[i][j] !== ''));
+    if (rows.length < n0) notes.push(`left out ${n0 - rows.length} rows with an empty input cell (--drop-missing)`);
+    if (rows.length === 0) throw new CliError(`${t.file}: every row has an empty input cell; leave out --drop-missing to fill them in`);
   }
-  const all: Batch = { X, Y, n };
-  let train = all, validation: Batch | undefined;
+  let trainRows = rows, valRows: number[] | undefined;
   if (c.validation > 0) {
-    if (n < 2) throw new CliError(`${t.file}: one row cannot be split for validation; use --validation 0`);
-    const s = trainTestSplit(all, { testSize: c.validation, seed: c.seed });
-    train = s.train;
-    validation = s.test;
+    if (rows.length < 2) throw new CliError(`${t.file}: one row cannot be split for validation; use --validation 0`);
+    const index = Float64Array.from(rows);
+    const s = trainTestSplit({ X: index, Y: new Float64Array(rows.length), n: rows.length }, { testSize: c.validation, seed: c.seed });
+    trainRows = Array.from(s.trainIndex, (k) => rows[k]);
+    valRows = Array.from(s.testIndex, (k) => rows[k]);
   }
-  let scaler: Standardizer | undefined;
-  if (c.standardize) {
-    scaler = given ?? Standardizer.fit(train.X, train.n);
-    train = { ...train, X: scaler.transform(train.X, train.n) };
-    if (validation) validation = { ...validation, X: scaler.transform(validation.X, validation.n) };
-  }
-  return { inputs: inputCols.map((j) => t.header[j]), outputs, labels, scaler, train, validation };
+  const codec = resumed ? codecOf(resumed, t) : tableCodec(fitPreprocessor(t, trainRows, c));
+  let imputed = 0;
+  const count = () => { imputed++; };
+  const train: Batch = { X: codec.inputs(t, trainRows, count), Y: codec.targets(t, trainRows, c.targets), n: trainRows.length };
+  const validation: Batch | undefined = valRows && { X: codec.inputs(t, valRows, count), Y: codec.targets(t, valRows, c.targets), n: valRows.length };
+  if (imputed > 0) notes.push(`filled in ${imputed} empty input cells (median of a number column, most frequent value of a text column, from the training rows)`);
+  return { codec, train, validation, notes };
 }
 
-/** A non-numeric target, or a single integer target with few distinct values. */
-function looksCategorical(t: Table, cols: number[]): boolean {
-  const cells = t.rows.map((r) => cols.map((j) => r[j]));
-  if (cells.some((r) => r.some((s) => s === '' || !Number.isFinite(Number(s))))) return true;
-  if (cols.length !== 1) return false;
-  const v = cells.map((r) => Number(r[0]));
-  const distinct = new Set(v).size;
-  return v.every(Number.isInteger) && distinct <= Math.min(20, Math.max(2, Math.floor(t.rows.length / 5)));
+function fitPreprocessor(t: Table, rows: number[], c: RunConfig): TablePreprocessor {
+  try {
+    return TablePreprocessor.fit(t.header, rows.map((i) => t.rows[i]), {
+      targets: c.targets, task: c.task as 'classification' | 'regression', ignore: c.ignore, standardize: c.standardize,
+    });
+  } catch (e) {
+    throw cliCellError(e, t, rows);
+  }
 }
 
 function resumeFrom(file: string, data: string | undefined): { config: RunConfig; net: Net; optimizer: Optimizer; resume: FitState } {
@@ -312,10 +435,17 @@ function savedConfig(c: Record<string, unknown>, where: string): RunConfig {
   if (!(typeof c.validation === 'number' && c.validation >= 0 && c.validation <= 0.9)) bad('validation', 'a fraction in [0, 0.9]');
   if (typeof c.standardize !== 'boolean') bad('standardize', 'true or false');
   if (!isInt(c.seed, 0)) bad('seed', 'a non-negative integer');
+  // Checkpoints written before issue 18 have no ignore, dropMissing or patience: their runs had none.
+  if (c.ignore !== undefined && !(Array.isArray(c.ignore) && c.ignore.every((x) => typeof x === 'string' && x !== ''))) bad('ignore', 'a list of column names');
+  if (c.dropMissing !== undefined && typeof c.dropMissing !== 'boolean') bad('dropMissing', 'true or false');
+  if (c.patience !== undefined && !isInt(c.patience, 0)) bad('patience', 'a non-negative integer');
+  if (c.optimizer === 'auto') bad('optimizer', 'the optimizer the run chose');
   const config: RunConfig = {
     data: c.data as string, targets: [...(c.targets as string[])], task: c.task as RunConfig['task'], hidden: [...(c.hidden as number[])],
     activation: c.activation as ActivationName, optimizer: c.optimizer as OptimizerName, validation: c.validation as number,
     standardize: c.standardize as boolean, seed: c.seed as number,
+    ignore: [...((c.ignore as string[] | undefined) ?? [])], dropMissing: (c.dropMissing as boolean | undefined) ?? false,
+    patience: (c.patience as number | undefined) ?? 0,
   };
   if (c.lr !== undefined) {
     if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) bad('lr', 'a number > 0');
@@ -330,10 +460,4 @@ function savedConfig(c: Record<string, unknown>, where: string): RunConfig {
     config.batchSize = c.batchSize as number;
   }
   return config;
-}
-
-function checkSameTable(net: Net, p: Prepared): void {
-  const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-  if (!same(net.columns?.inputs, p.inputs)) throw new CliError('--resume: the data has other input columns than the checkpoint');
-  if (!same(net.labels, p.labels)) throw new CliError('--resume: the data has other classes than the checkpoint');
 }

@@ -9,6 +9,7 @@ import { kernels as activeKernels } from '../backend/init.js';
 import { FormatError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import { Standardizer } from '../data/index.js';
+import { TablePreprocessor } from '../data/preprocess.js';
 import type { ActivationName } from '../nn/activations.js';
 import { Net } from '../nn/net.js';
 import { definitionOf } from '../nn/layers/index.js';
@@ -48,7 +49,7 @@ export function parseJSON(text: string, what = 'file'): unknown {
 export interface DecodedModel {
   specs: AnyLayerSpec[];
   values: Float64Array[];
-  preprocessing?: Standardizer;
+  preprocessing?: Standardizer | TablePreprocessor;
   labels?: string[];
   columns?: ModelColumns;
 }
@@ -110,7 +111,12 @@ export function decodeModel(json: unknown, prefix = '', text?: string): DecodedM
   const values = specs.map((_, l) => decodeF64(blobs[l], `${prefix}params.layers[${l}]`, sizes[l]));
   const model: DecodedModel = { specs, values };
   const inputDim = specs[0].inputs, outputDim = specs[specs.length - 1].outputs;
-  if (o.preprocessing !== undefined) model.preprocessing = Standardizer.fromJSON(o.preprocessing, `${prefix}preprocessing`, inputDim);
+  if (o.preprocessing !== undefined) {
+    const table = (o.preprocessing as { type?: unknown } | null)?.type === 'table';
+    model.preprocessing = table
+      ? TablePreprocessor.fromJSON(o.preprocessing, `${prefix}preprocessing`, inputDim, outputDim)
+      : Standardizer.fromJSON(o.preprocessing, `${prefix}preprocessing`, inputDim);
+  }
   if (o.labels !== undefined) {
     const labels = strings(o.labels, `${prefix}labels`);
     if (labels.length !== outputDim) throw new FormatError(`${prefix}labels`, `has ${labels.length} class names, the net ${outputDim} outputs`);
@@ -120,7 +126,10 @@ export function decodeModel(json: unknown, prefix = '', text?: string): DecodedM
   if (o.columns !== undefined) {
     const c = object(o.columns, `${prefix}columns`);
     const inputs = strings(c.inputs, `${prefix}columns.inputs`), targets = strings(c.targets, `${prefix}columns.targets`);
-    if (inputs.length !== inputDim) throw new FormatError(`${prefix}columns.inputs`, `has ${inputs.length} names, the net ${inputDim} inputs`);
+    if (model.preprocessing instanceof TablePreprocessor) {
+      // The table's columns are encoded (one-hot, …) into the net's inputs: the names are the table's.
+      if (JSON.stringify(inputs) !== JSON.stringify(model.preprocessing.inputColumns)) throw new FormatError(`${prefix}columns.inputs`, 'must be the input columns of preprocessing');
+    } else if (inputs.length !== inputDim) throw new FormatError(`${prefix}columns.inputs`, `has ${inputs.length} names, the net ${inputDim} inputs`);
     model.columns = { inputs, targets };
   }
   verifyChecksum(o, o.version !== 1, prefix, text);

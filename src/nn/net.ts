@@ -18,7 +18,7 @@ import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import { checkArray, checkDim, checkFinite, checkResult } from '../validate.js';
 import { encodeF64 } from '../encoding/codec.js';
 import { checksumOf } from '../encoding/checksum.js';
-import type { AnyLayerSpec, ModelColumns, ModelJSON, StandardizerJSON } from './spec.js';
+import type { AnyLayerSpec, ModelColumns, ModelJSON, StandardizerJSON, TablePreprocessingJSON } from './spec.js';
 import { activation, applyActivation, scaleByDerivative } from './activations.js';
 import { Capture } from './capture.js';
 import type { Layer, NetShape } from './layer.js';
@@ -85,8 +85,12 @@ export class Net implements NetShape {
   /** Index of the first trainable layer (layers.length when none is). */
   readonly firstTrainable: number;
 
-  /** Input preprocessing saved with the model (e.g. `Standardizer.toJSON()`); applied by the CLI and by callers, not by `predict`. */
-  preprocessing?: StandardizerJSON;
+  /**
+   * Preprocessing saved with the model: a `Standardizer.toJSON()` of the inputs, or a
+   * `TablePreprocessor.toJSON()` (raw table cells in, class names or target units out). Applied by
+   * the CLI, `predictTable` and `evaluateTable` and by callers, not by `predict`.
+   */
+  preprocessing?: StandardizerJSON | TablePreprocessingJSON;
   /** Class names of a classifier, index c naming output c; saved with the model. */
   labels?: string[];
   /** Column names of the table the model was trained on (inputs in order, targets); saved with the model. */
@@ -232,7 +236,7 @@ export class Net implements NetShape {
         layers: this.layers.map((L) => encodeF64(h.subarray(L.ptr >> 3, (L.ptr >> 3) + L.size))),
       },
     };
-    if (this.preprocessing) json.preprocessing = { ...this.preprocessing };
+    if (this.preprocessing) json.preprocessing = JSON.parse(JSON.stringify(this.preprocessing)) as typeof this.preprocessing;
     if (this.labels) json.labels = [...this.labels];
     if (this.columns) json.columns = { inputs: [...this.columns.inputs], targets: [...this.columns.targets] };
     json.checksum = checksumOf(json as unknown as Record<string, unknown>);

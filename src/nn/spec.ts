@@ -48,6 +48,26 @@ export interface StandardizerJSON {
   std: string;
 }
 
+/** One input column of a {@link TablePreprocessingJSON}: a number column's imputed value and z-score, or a text column's categories. */
+export type InputColumnJSON =
+  | { name: string; kind: 'number'; impute: number; mean: number; std: number }
+  | { name: string; kind: 'category'; impute: string; categories: string[] };
+
+/** The target part of a {@link TablePreprocessingJSON}: class names, or the scales of regression targets. */
+export type TargetJSON =
+  | { kind: 'classes'; name: string; classes: string[] }
+  | { kind: 'numbers'; names: string[]; mean: number[]; std: number[] };
+
+/** The JSON form of a `TablePreprocessor` (data/preprocess.ts): what a model trained on a raw table stores as `preprocessing`. */
+export interface TablePreprocessingJSON {
+  /** Always 'table'. */
+  type: 'table';
+  /** The input columns, in the order the encoded features are laid out. */
+  inputs: InputColumnJSON[];
+  /** How targets are encoded and outputs decoded. */
+  target: TargetJSON;
+}
+
 /** Input and target column names of the table a model was trained on. */
 export interface ModelColumns {
   /** The input (feature) columns, in the order the net reads them. */
@@ -79,7 +99,8 @@ export type LayerJSON = AnyLayerSpec;
  *   registered kind adds `kind` and its own fields);
  * - `params.layers[l]`: layer l's outputs × (inputs + bias) matrix [W | b], row-major (another
  *   kind's block in its own layout), as base64 of its little-endian float64 bytes (exact);
- * - `preprocessing` (optional): a Standardizer's mean/std over the inputs;
+ * - `preprocessing` (optional): a Standardizer's mean/std over the inputs, or (version 2) a
+ *   TablePreprocessor's column encodings, imputed values and target scales;
  * - `labels` (optional): class names of a classifier, one per output;
  * - `columns` (optional, beside the issue's fields): the input and target column names;
  * - `checksum`: CRC-32 of the canonical JSON of all the other members (encoding/checksum.ts), so a
@@ -102,8 +123,8 @@ export interface ModelJSON {
     /** Layer l's block: for a dense layer its outputs × (inputs + bias) matrix [W | b], row-major. */
     layers: string[];
   };
-  /** A `Standardizer` of the inputs, when the model was trained on standardised features. */
-  preprocessing?: StandardizerJSON;
+  /** A `Standardizer` of the inputs, or a table's whole preprocessing (a `TablePreprocessor`). */
+  preprocessing?: StandardizerJSON | TablePreprocessingJSON;
   /** Class names of a classifier, one per output. */
   labels?: string[];
   /** The input and target column names of the training table. */
