@@ -44,7 +44,7 @@ export type { KfacPreconditionerOptions, KfacCurvatureStats, KfacPreconditioner,
 
 // ---- Training callbacks and schedules (src/training) ------------------------------------------------------
 export type { EpochContext, OptimizerChoice, OptimizerChoiceInput } from './training/fit.js';
-export { chooseOptimizer, DIVERGENCE_FACTOR, NGD_GRAM_S, NGD_SOLVE_S, AUTO_BUDGET_S, AUTO_MAX_GRAM } from './training/fit.js';
+export { chooseOptimizer } from './training/fit.js';
 
 // ---- Raw tables: preprocessing saved with the model (src/data/preprocess.ts, issue 18) --------------------
 export { TablePreprocessor, detectTask, isNumberCell, predictTable, evaluateTable, regressionScores } from './data/preprocess.js';

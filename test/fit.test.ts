@@ -1,6 +1,6 @@
 import {
   init, mlp, adam, sgd, ngd, kfac, gd, fit, evaluate, predictClasses, predictProba, constantLr, stepLr, exponentialLr, cosineLr,
-  ArgumentError, type Batch, type EpochRecord,
+  ArgumentError, DivergenceError, chooseOptimizer, type Batch, type EpochRecord,
 } from '../src/index';
 import { BACKENDS } from './helpers/backends';
 import { randn } from './helpers/random';
@@ -23,6 +23,33 @@ const bits = (a: Float64Array) => Array.from(new Uint32Array(a.slice().buffer));
 
 describe.each(BACKENDS)('%s backend', (backend) => {
   beforeEach(async () => { await init({ backend }); });
+
+  test("fit without an optimizer: 'auto' picks exact NGD for a small set, holds out a fifth, stops early keeping the best epoch", () => {
+    const net = mlp({ sizes: [2, 16, 3], seed: 1 });
+    const data = blobs(150, 2);
+    const before = evaluate(net, data, { loss: 'cross-entropy' });
+    const r = fit(net, data, { epochs: 60, loss: 'cross-entropy', metrics: ['accuracy'] });
+    expect(r.optimizer?.name).toBe('ngd');
+    expect(r.optimizer?.reason).toMatch(/^Gram system 360×360 \(120 rows × 3 outputs\), 99 parameters: an exact NGD step ≈ .*, so exact NGD$/);
+    expect(r.history[0].valLoss).toBeDefined();
+    expect(r.history.at(-1)!.valMetrics!.accuracy).toBeGreaterThan(0.9);
+    // Early stopping is on and keeps the best validation epoch's weights.
+    const best = Math.min(...r.history.map((h) => h.valLoss!));
+    expect(r.bestEpoch === undefined || r.history[r.bestEpoch - 1].valLoss === best).toBe(true);
+    expect(evaluate(net, data, { loss: 'cross-entropy' })).toBeLessThan(before);
+    // 'auto' spelled out, with validation turned off: nothing held out, no early stopping.
+    const net2 = mlp({ sizes: [2, 16, 3], seed: 1 });
+    const r2 = fit(net2, data, 'auto', { epochs: 3, loss: 'cross-entropy', validation: 0 });
+    expect(r2.history[0].valLoss).toBeUndefined();
+    expect(r2.history).toHaveLength(3);
+    net.dispose(); net2.dispose();
+  });
+
+  test('a diverging run raises DivergenceError: sgd at lr 1e6', () => {
+    const net = mlp({ sizes: [2, 16, 3], seed: 1 });
+    expect(() => fit(net, blobs(60, 3), sgd({ lr: 1e6 }), { epochs: 20, loss: 'cross-entropy' })).toThrow(DivergenceError);
+    net.dispose();
+  });
 
   test('one record per epoch with training and validation loss and accuracy; a classifier is learnt', () => {
     const net = mlp({ sizes: [2, 16, 3], seed: 1 });
@@ -179,4 +206,13 @@ test('learning-rate schedules', () => {
   expect(c(11)).toBeCloseTo(0.1, 14);
   expect(c(50)).toBeCloseTo(0.1, 14);
   expect(() => cosineLr(1, 10, 2)).toThrow(ArgumentError);
+});
+
+test('chooseOptimizer: exact NGD while the Gram system is small, K-FAC for digits-sized problems', () => {
+  expect(chooseOptimizer({ rows: 120, outputs: 3, params: 131, epochs: 100 }).optimizer).toBe('ngd');
+  const digits = chooseOptimizer({ rows: 1150, outputs: 10, params: 2410, epochs: 100 });
+  expect(digits.optimizer).toBe('kfac');
+  expect(digits.reason).toMatch(/more than 4096 Gram rows, so K-FAC$/);
+  expect(chooseOptimizer({ rows: 900, outputs: 2, params: 1058, epochs: 1000 }).reason).toMatch(/1000 epochs ≈ \S+ s > 15 s, so K-FAC$/);
+  expect(() => chooseOptimizer({ rows: 0, outputs: 3, params: 1, epochs: 1 })).toThrow(ArgumentError);
 });

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { isNumberCell } from '../index.js';
+import { isNumberCell } from '../data/preprocess.js';
 import { CliError, closest } from './args.js';
 
 /** A parsed table: the header and the records as strings, with each record's line number. */

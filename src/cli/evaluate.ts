@@ -1,6 +1,7 @@
 /// <reference types="node" />
 /** `natgrad evaluate <model.json> <data.csv> [--target col]`: the loss and metrics of a saved model on a table. */
-import { evaluate, init, regressionScores } from '../index.js';
+import { evaluate, init } from '../index.js';
+import { regressionScores } from '../data/preprocess.js';
 import { backendFlag, parse, str } from './args.js';
 import { codecOf, libraryError, loadModelFile, fmt } from './common.js';
 import { readCsv } from './csv.js';

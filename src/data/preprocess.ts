@@ -50,6 +50,12 @@ const OTHER = '\u0000other';
  * A guess of the task from a target column's non-empty cells: classes when a cell is not a number,
  * or when every value is an integer and there are few distinct ones (≤ 20 and ≤ a fifth of the
  * rows, at least 2); else regression. Empty cells are never read as a class.
+ *
+ * @param cells the target column's cells, as strings
+ * @returns 'classification' or 'regression'
+ * @example
+ * detectTask(['setosa', 'virginica', '']); // 'classification'
+ * detectTask(['1.5', '', '2.25', '7']);    // 'regression'
  */
 export function detectTask(cells: readonly string[]): 'classification' | 'regression' {
   const present = cells.filter((s) => s !== '');

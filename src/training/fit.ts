@@ -11,6 +11,8 @@ import type { Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
 import type { Batch } from '../nn/net.js';
 import type { Optimizer } from '../optim/types.js';
+import { ngd } from '../optim/ngd.js';
+import { kfac } from '../optim/kfac.js';
 import { checkMetrics, evaluateWith, perExample, type Metric, type MetricValues } from './metrics.js';
 import type { FitState, TrainRecord } from './types.js';
 import { checkDim } from '../validate.js';
@@ -119,28 +121,64 @@ export interface FitResult {
   bestEpoch?: number;
   /** The state after the last completed epoch. */
   state: FitState;
+  /** With the 'auto' optimizer: the one chosen and why ({@link chooseOptimizer}). */
+  optimizer?: { name: 'ngd' | 'kfac'; reason: string };
 }
 
 /**
  * Trains `net` for `epochs` passes over `data` with `optimizer`, evaluating the
  * training (and validation) loss and metrics after every epoch.
  *
+ * Without an optimizer (or with `'auto'`), fit picks one by size ({@link chooseOptimizer}: exact
+ * NGD while its Gram system is small, K-FAC above it, both with adaptive damping), holds out a
+ * fifth of the rows for validation and stops early keeping the best epoch's weights, unless the
+ * options say otherwise (`validation: 0` holds out nothing); `result.optimizer` says what it picked.
+ *
  * @param net the network to train, in place
  * @param data the training set `{ X, Y, n }` (X n × inputDim, Y n × outputDim, row-major)
- * @param optimizer any natgrad optimizer (ngd, kfac, gd, sgd, adam)
+ * @param optimizer any natgrad optimizer (ngd, kfac, gd, sgd, adam), or 'auto' (the default)
  * @param options epochs, loss, batch size, validation, metrics, early stopping, schedule, callbacks
  * @returns the per-epoch history, why training stopped and the state to resume from
  * @throws DivergenceError when an epoch ends with a loss that is not finite or more than
- *   {@link DIVERGENCE_FACTOR} times the loss before training (the best epoch's weights put back
+ *   DIVERGENCE_FACTOR (100) times the loss before training (the best epoch's weights put back
  *   first when early stopping keeps them)
  * @example
  * const { history } = fit(net, train, adam({ lr: 1e-2 }), {
  *   epochs: 50, batchSize: 32, loss: 'cross-entropy', validation: 0.2, metrics: ['accuracy'],
  * });
  * console.log(history.at(-1)?.valMetrics?.accuracy);
+ * const auto = fit(net, train, { epochs: 100, loss: 'cross-entropy' }); // optimizer, validation, early stopping by default
+ * console.log(auto.optimizer?.name, auto.bestEpoch);
  */
-export function fit(net: Net, data: Batch, optimizer: Optimizer, options: FitOptions): FitResult {
-  if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', 'must be an Optimizer (ngd, kfac, gd, sgd, adam)');
+export function fit(net: Net, data: Batch, options: FitOptions): FitResult;
+export function fit(net: Net, data: Batch, optimizer: Optimizer | 'auto', options: FitOptions): FitResult;
+export function fit(net: Net, data: Batch, a: Optimizer | 'auto' | FitOptions, b?: FitOptions): FitResult {
+  const isOptimizer = (x: unknown): x is Optimizer => !!x && typeof (x as Optimizer).step === 'function';
+  if (isOptimizer(a)) return fitWith(net, data, a, b as FitOptions);
+  if (a !== 'auto' && b !== undefined) throw new ArgumentError('optimizer', "must be an Optimizer (ngd, kfac, gd, sgd, adam) or 'auto'");
+  const options = (a === 'auto' ? b : a) as FitOptions;
+  if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { epochs, … }');
+  if (!data || typeof data !== 'object' || !Number.isSafeInteger(data.n)) throw new ArgumentError('data', 'must be { X, Y, n }');
+  // The defaults of a run whose optimizer fit picks: a fifth held out, early stopping that keeps the best epoch.
+  const opts: FitOptions = { ...options };
+  if (opts.validation === undefined && data.n >= 5) opts.validation = 0.2;
+  if (opts.validation === 0) delete opts.validation;
+  if (opts.earlyStopping === undefined && opts.validation !== undefined) opts.earlyStopping = true;
+  checkDim('epochs', opts.epochs);
+  const trainRows = typeof opts.validation === 'number' ? data.n - Math.min(data.n - 1, Math.max(1, Math.ceil(opts.validation * data.n))) : data.n;
+  const choice = chooseOptimizer({ rows: Math.max(1, Math.min(opts.batchSize ?? trainRows, trainRows)), outputs: net.outputDim, params: Math.max(1, net.numParams), epochs: opts.epochs });
+  const optimizer = choice.optimizer === 'ngd' ? ngd({ adaptive: true }) : kfac({ adaptive: true });
+  try {
+    const result = fitWith(net, data, optimizer, opts);
+    result.optimizer = { name: choice.optimizer, reason: choice.reason };
+    return result;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+function fitWith(net: Net, data: Batch, optimizer: Optimizer, options: FitOptions): FitResult {
+  if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', "must be an Optimizer (ngd, kfac, gd, sgd, adam) or 'auto'");
   if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { epochs, … }');
   const { epochs, batchSize, seed = 0, metrics = [], onEpoch, onStep, signal, resume } = options;
   checkDim('epochs', epochs);
@@ -320,7 +358,7 @@ export interface OptimizerChoice {
  * AUTO_MAX_GRAM rows; K-FAC (whose step is linear in the rows) above.
  */
 export const NGD_GRAM_S = 7.4e-12;
-/** Seconds per m³ of an exact NGD step's factorisation and solves (see {@link NGD_GRAM_S}). */
+/** Seconds per m³ of an exact NGD step's factorisation and solves (see NGD_GRAM_S). */
 export const NGD_SOLVE_S = 2.0e-10;
 /** The time an 'auto' run may spend in exact NGD steps, in seconds. */
 export const AUTO_BUDGET_S = 15;
@@ -329,7 +367,7 @@ export const AUTO_MAX_GRAM = 4096;
 
 /**
  * Exact NGD while its Gram system is small, K-FAC above it: the choice `optimizer: 'auto'` makes,
- * from the cost model of {@link NGD_GRAM_S}.
+ * from the cost model of NGD_GRAM_S.
  *
  * @param c the batch rows, outputs per example, trainable parameters and epochs
  * @returns the optimizer's name and one line saying why
