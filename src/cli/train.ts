@@ -245,7 +245,7 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
   try {
     if (config.compareLinear && !resume && prepared.validation && result.stopReason !== 'aborted') {
       const mlpLoss = evaluate(net, prepared.validation, { loss });
-      linear = linearModel(net, prepared, loss);
+      linear = linearModel(net, prepared, loss, config.batchSize);
       const linearLoss = evaluate(linear, prepared.validation, { loss });
       if (linearLoss < mlpLoss) {
         model = linear;
@@ -266,14 +266,16 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
 }
 
 /** A net without hidden layer on the same encoding, trained by exact NGD with early stopping on the validation rows. */
-function linearModel(like: Net, p: Prepared, loss: ReturnType<typeof squaredError>): Net {
+function linearModel(like: Net, p: Prepared, loss: ReturnType<typeof squaredError>, batchSize: number | undefined): Net {
   const net = mlp({ sizes: [like.inputDim, like.outputDim], seed: 0 });
   if (like.columns) net.columns = like.columns;
   if (like.labels) net.labels = like.labels;
   if (like.preprocessing) net.preprocessing = like.preprocessing;
-  const optimizer = ngd({ damping: 1, adaptive: true });
+  // The same rule as the run's: exact NGD while its Gram system is small (digits' 10 outputs make it K-FAC).
+  const picked = chooseOptimizer({ rows: Math.min(batchSize ?? p.train.n, p.train.n), outputs: net.outputDim, params: net.numParams, epochs: 100 });
+  const optimizer = picked.optimizer === 'ngd' ? ngd({ damping: 1, adaptive: true }) : kfac({ damping: 1e-3, adaptive: true });
   try {
-    fit(net, p.train, optimizer, { epochs: 100, loss, validation: p.validation, earlyStopping: { patience: 10, restoreBest: true } });
+    fit(net, p.train, optimizer, { epochs: 100, loss, batchSize, validation: p.validation, earlyStopping: { patience: 10, restoreBest: true } });
   } catch (e) {
     net.dispose();
     throw e;

@@ -136,7 +136,8 @@ export interface FitResult {
  *
  * @param net the network to train, in place
  * @param data the training set `{ X, Y, n }` (X n × inputDim, Y n × outputDim, row-major)
- * @param optimizer any natgrad optimizer (ngd, kfac, gd, sgd, adam), or 'auto' (the default)
+ * @param optimizer any natgrad optimizer (ngd, kfac, gd, sgd, adam), or 'auto'; or, in its place, the
+ *   options (the optimizer is then 'auto')
  * @param options epochs, loss, batch size, validation, metrics, early stopping, schedule, callbacks
  * @returns the per-epoch history, why training stopped and the state to resume from
  * @throws DivergenceError when an epoch ends with a loss that is not finite or more than
@@ -150,13 +151,11 @@ export interface FitResult {
  * const auto = fit(net, train, { epochs: 100, loss: 'cross-entropy' }); // optimizer, validation, early stopping by default
  * console.log(auto.optimizer?.name, auto.bestEpoch);
  */
-export function fit(net: Net, data: Batch, options: FitOptions): FitResult;
-export function fit(net: Net, data: Batch, optimizer: Optimizer | 'auto', options: FitOptions): FitResult;
-export function fit(net: Net, data: Batch, a: Optimizer | 'auto' | FitOptions, b?: FitOptions): FitResult {
+export function fit(net: Net, data: Batch, optimizer: Optimizer | 'auto' | FitOptions, options?: FitOptions): FitResult {
   const isOptimizer = (x: unknown): x is Optimizer => !!x && typeof (x as Optimizer).step === 'function';
-  if (isOptimizer(a)) return fitWith(net, data, a, b as FitOptions);
-  if (a !== 'auto' && b !== undefined) throw new ArgumentError('optimizer', "must be an Optimizer (ngd, kfac, gd, sgd, adam) or 'auto'");
-  const options = (a === 'auto' ? b : a) as FitOptions;
+  if (isOptimizer(optimizer)) return fitWith(net, data, optimizer, options as FitOptions);
+  if (optimizer !== 'auto' && options !== undefined) throw new ArgumentError('optimizer', "must be an Optimizer (ngd, kfac, gd, sgd, adam) or 'auto'");
+  options = (optimizer === 'auto' ? options : optimizer) as FitOptions;
   if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { epochs, … }');
   if (!data || typeof data !== 'object' || !Number.isSafeInteger(data.n)) throw new ArgumentError('data', 'must be { X, Y, n }');
   // The defaults of a run whose optimizer fit picks: a fifth held out, early stopping that keeps the best epoch.
@@ -167,13 +166,13 @@ export function fit(net: Net, data: Batch, a: Optimizer | 'auto' | FitOptions, b
   checkDim('epochs', opts.epochs);
   const trainRows = typeof opts.validation === 'number' ? data.n - Math.min(data.n - 1, Math.max(1, Math.ceil(opts.validation * data.n))) : data.n;
   const choice = chooseOptimizer({ rows: Math.max(1, Math.min(opts.batchSize ?? trainRows, trainRows)), outputs: net.outputDim, params: Math.max(1, net.numParams), epochs: opts.epochs });
-  const optimizer = choice.optimizer === 'ngd' ? ngd({ adaptive: true }) : kfac({ adaptive: true });
+  const picked = choice.optimizer === 'ngd' ? ngd({ adaptive: true }) : kfac({ adaptive: true });
   try {
-    const result = fitWith(net, data, optimizer, opts);
+    const result = fitWith(net, data, picked, opts);
     result.optimizer = { name: choice.optimizer, reason: choice.reason };
     return result;
   } finally {
-    optimizer.dispose();
+    picked.dispose();
   }
 }
 
