@@ -1,7 +1,8 @@
 import {
   init, mlp, adam, sgd, ngd, kfac, gd, fit, evaluate, predictClasses, predictProba, constantLr, stepLr, exponentialLr, cosineLr,
-  ArgumentError, DivergenceError, chooseOptimizer, type Batch, type EpochRecord,
+  ArgumentError, DivergenceError, type Batch, type EpochRecord,
 } from '../src/index';
+import { chooseOptimizer } from '../src/advanced';
 import { BACKENDS } from './helpers/backends';
 import { randn } from './helpers/random';
 

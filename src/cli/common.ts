@@ -1,10 +1,8 @@
 /// <reference types="node" />
 /** What train, predict and evaluate share: loading a model file and reading a table in a model's terms. */
 import { readFileSync } from 'node:fs';
-import {
-  ArgumentError, FormatError, NatgradError, Standardizer, TablePreprocessor, loadNet, parseJSON,
-  type CellError, type Net, type StandardizerJSON, type TablePreprocessingJSON,
-} from '../index.js';
+import { ArgumentError, FormatError, NatgradError, Standardizer, loadNet, parseJSON, type Net } from '../index.js';
+import { TablePreprocessor, type CellError, type StandardizerJSON, type TablePreprocessingJSON } from '../advanced.js';
 import { CliError } from './args.js';
 import { columnIndex, numericMatrix, type Table } from './csv.js';
 

@@ -5,10 +5,11 @@
  * not at all; optionally a checkpoint after every epoch, resumable bit for bit.
  */
 import {
-  adam, chooseOptimizer, detectTask, DivergenceError, evaluate, fit, gd, init, kfac, mlp, NatgradError, ngd, OutOfMemoryError, sgd,
-  softmaxCrossEntropy, squaredError, TablePreprocessor, trainTestSplit, loadCheckpoint, saveCheckpoint, VERSION,
+  adam, DivergenceError, evaluate, fit, gd, init, kfac, mlp, NatgradError, ngd, OutOfMemoryError, sgd,
+  softmaxCrossEntropy, squaredError, trainTestSplit, loadCheckpoint, saveCheckpoint, VERSION,
   type ActivationName, type Batch, type EpochRecord, type FitResult, type Metric, type Net, type Optimizer, type FitState,
 } from '../index.js';
+import { chooseOptimizer, detectTask, TablePreprocessor } from '../advanced.js';
 import { regressionScores } from '../data/preprocess.js';
 import { DIVERGENCE_FACTOR } from '../training/fit.js';
 import { backendFlag, choice, CliError, list, num, parse, str, type Values } from './args.js';
