@@ -47,7 +47,7 @@ export type { EpochContext, OptimizerChoice, OptimizerChoiceInput } from './trai
 export { chooseOptimizer } from './training/fit.js';
 
 // ---- Raw tables: preprocessing saved with the model (src/data/preprocess.ts, issue 18) --------------------
-export { TablePreprocessor, detectTask, isNumberCell, predictTable, evaluateTable, regressionScores } from './data/preprocess.js';
+export { TablePreprocessor, detectTask, predictTable, evaluateTable } from './data/preprocess.js';
 export type { TablePreprocessorOptions, CellError, TablePredictions, TableScores } from './data/preprocess.js';
 export type { Schedule } from './training/schedules.js';
 
