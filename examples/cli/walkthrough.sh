@@ -30,7 +30,7 @@ natgrad … train: 120 rows of …/train.csv, 4 inputs → species (classificati
 optimizer auto → ngd: Gram system 288×288 (96 rows × 3 outputs), 131 parameters: an exact NGD step ≈ … ms, 100 epochs ≈ … ms ≤ 15 s, so exact NGD
 Net(4→16→3, relu, 131 trainable params, wasm), ngd, 96 training / 24 validation rows
 stopped early: no better validation loss in 10 epochs
-kept the weights of epoch 2 (best validation loss)
+kept the weights of epoch 7 (best validation loss)
 held-out rows (24): accuracy 1.0000; always "versicolor" would score 0.0417
 wrote …/iris-model.json
 n 30

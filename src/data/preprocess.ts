@@ -38,7 +38,15 @@ export interface TablePreprocessorOptions {
 }
 
 /** An ArgumentError about one cell: `argument` is `row R, column "C"`, and `cell` says where (row 0-based in the rows given). */
-export type CellError = ArgumentError & { cell: { row: number; column: string } };
+export type CellError = ArgumentError & {
+  /** Where the cell is. */
+  cell: {
+    /** The row, 0-based in the rows given. */
+    row: number;
+    /** The column's name. */
+    column: string;
+  };
+};
 
 function cellError(row: number, column: string, message: string): CellError {
   return Object.assign(new ArgumentError(`row ${row}, column ${JSON.stringify(column)}`, message), { cell: { row, column } });
@@ -75,7 +83,10 @@ export function detectTask(cells: readonly string[]): 'classification' | 'regres
  * const y = p.encodeTargets(header, testRows);  // class indices
  */
 export class TablePreprocessor {
-  private constructor(readonly json: TablePreprocessingJSON) {}
+  private constructor(
+    /** The fitted preprocessing, as saved in a model file. */
+    readonly json: TablePreprocessingJSON,
+  ) {}
 
   /** Width of an encoded input row. */
   get inputDim(): number {
@@ -378,9 +389,13 @@ export function predictTable(net: Net, header: readonly string[], rows: readonly
 export interface TableScores {
   /** Rows scored. */
   n: number;
+  /** A classifier: the fraction of rows whose predicted class is the target's. */
   accuracy?: number;
+  /** A regression: the root mean squared error, in the targets' units. */
   rmse?: number;
+  /** A regression: the mean absolute error, in the targets' units. */
   mae?: number;
+  /** A regression: the coefficient of determination, 1 − SSE/SST. */
   r2?: number;
 }
 

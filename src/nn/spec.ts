@@ -50,13 +50,49 @@ export interface StandardizerJSON {
 
 /** One input column of a {@link TablePreprocessingJSON}: a number column's imputed value and z-score, or a text column's categories. */
 export type InputColumnJSON =
-  | { name: string; kind: 'number'; impute: number; mean: number; std: number }
-  | { name: string; kind: 'category'; impute: string; categories: string[] };
+  | {
+    /** The column's name in the table's header. */
+    name: string;
+    /** A number column: imputed, then standardised. */
+    kind: 'number';
+    /** The value an empty cell takes (the training rows' median). */
+    impute: number;
+    /** The mean subtracted. */
+    mean: number;
+    /** The scale divided by. */
+    std: number;
+  }
+  | {
+    /** The column's name in the table's header. */
+    name: string;
+    /** A text column: imputed, then one-hot encoded. */
+    kind: 'category';
+    /** The value an empty cell takes (the training rows' most frequent). */
+    impute: string;
+    /** The categories, in the order of their one-hot inputs. */
+    categories: string[];
+  };
 
 /** The target part of a {@link TablePreprocessingJSON}: class names, or the scales of regression targets. */
 export type TargetJSON =
-  | { kind: 'classes'; name: string; classes: string[] }
-  | { kind: 'numbers'; names: string[]; mean: number[]; std: number[] };
+  | {
+    /** One class column. */
+    kind: 'classes';
+    /** The target column's name. */
+    name: string;
+    /** The class labels, in the order of the outputs. */
+    classes: string[];
+  }
+  | {
+    /** One or more regression columns, scaled. */
+    kind: 'numbers';
+    /** The target columns' names, in the order of the outputs. */
+    names: string[];
+    /** Per output: the mean subtracted from the target. */
+    mean: number[];
+    /** Per output: the scale the target is divided by (predictions are scaled back). */
+    std: number[];
+  };
 
 /** The JSON form of a `TablePreprocessor` (data/preprocess.ts): what a model trained on a raw table stores as `preprocessing`. */
 export interface TablePreprocessingJSON {

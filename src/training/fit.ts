@@ -122,7 +122,12 @@ export interface FitResult {
   /** The state after the last completed epoch. */
   state: FitState;
   /** With the 'auto' optimizer: the one chosen and why ({@link chooseOptimizer}). */
-  optimizer?: { name: 'ngd' | 'kfac'; reason: string };
+  optimizer?: {
+    /** The optimizer chosen. */
+    name: 'ngd' | 'kfac';
+    /** One line saying why, from the measured cost model. */
+    reason: string;
+  };
 }
 
 /**
