@@ -31,12 +31,12 @@ optimizer auto → ngd: Gram system 288×288 (96 rows × 3 outputs), 131 paramet
 Net(4→16→3, relu, 131 trainable params, wasm), ngd, 96 training / 24 validation rows
 stopped early: no better validation loss in 10 epochs
 kept the weights of epoch 7 (best validation loss)
-held-out rows (24): accuracy 1.0000; always "versicolor" would score 0.0417
+held-out rows (24): accuracy 0.9583; always "versicolor" would score 0.0417
 wrote …/iris-model.json
 n 30
-loss 0.1470 (cross-entropy per example)
-accuracy 0.9333
+loss 0.1761 (cross-entropy per example)
+accuracy 0.9000
 species,p(setosa),p(versicolor),p(virginica)
-setosa,0.9820618058583834,0.008655936255324572,0.00928225788629211
-setosa,0.9807665374327648,0.013363382927113764,0.005870079640121507
+setosa,0.9990250745440182,0.0006854155688363704,0.0002895098871453878
+setosa,0.9930097160584668,0.00525740304945165,0.001732880892081479
 output
