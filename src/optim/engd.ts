@@ -6,16 +6,19 @@
  * of its two forms — P × P when the net has fewer weights than residuals, else N × N — by the
  * eigendecomposition's pseudo-inverse (the least-squares solve of the paper's code) or by Cholesky.
  * λ adapts from the step sizes the line search picks: large early (the Gauss–Newton model of a fresh
- * net overshoots by orders of magnitude), vanishing once full steps succeed. A step that lowers no
- * loss on the grid is undone and retried with ten times the damping (the divergence guard); after
- * `maxRetries` it is refused with θ bit-for-bit unchanged.
+ * net overshoots by orders of magnitude), vanishing once full steps succeed. ENGD only proposes
+ * (curvature → solve → line search); the damped-step driver shared with `ngd` and `kfac`
+ * (damped-step.ts) backs θ up, applies and checks the step, and when no η of the grid lowered the
+ * loss (or the direction was not finite) undoes it and retries with ten times the damping; after
+ * `maxRetries` the step is refused with θ bit-for-bit unchanged.
  */
-import type { Ptr } from '../kernels/types.js';
-import { Workspace } from '../backend/matrix.js';
-import { ArgumentError, StateError } from '../errors.js';
+import type { Kernels, Ptr } from '../kernels/types.js';
+import { LEVENBERG_MARQUARDT_DEFAULTS } from '../curvature/damping.js';
+import { ArgumentError } from '../errors.js';
+import { NetBinding } from '../nn/binding.js';
 import type { Net } from '../nn/net.js';
 import { checkNonNegative, checkOneOf, checkOptions, type OptionShape } from '../validate.js';
-import { StepGuard } from './step-safety.js';
+import { DampedStep } from './damped-step.js';
 import type { ResidualObjective } from './objective.js';
 import type { StepStats } from './types.js';
 
@@ -70,9 +73,12 @@ const ENGD_OPTIONS: OptionShape = {
 export interface Engd {
   /** 'engd'. */
   readonly name: 'engd';
-  /** One ENGD iteration on `objective` at the net's parameters; they change only when `accepted`. */
+  /**
+   * One ENGD iteration on `objective` at the net's parameters; they change only when `accepted`. The
+   * optimizer is tied to the first net it steps; stepping another throws StateError until reset().
+   */
   step(net: Net, objective: ResidualObjective): EngdStepStats;
-  /** Forgets the bound net (keeps nothing else across steps). */
+  /** Back to the initial damping, and the explicit rebind: the next step may take another net. */
   reset(): void;
   /** Frees the optimizer's backend memory; a later step throws StateError. */
   dispose(): void;
@@ -80,31 +86,32 @@ export interface Engd {
 
 class EnergyNaturalGradient implements Engd {
   readonly name = 'engd';
-  private ws: Workspace | undefined;
-  private net: Net | undefined;
-  private readonly guard = new StepGuard();
-  private disposed = false;
-  /** The adapted damping the next step starts from. */
-  private adapted: number;
+  private readonly bound = new NetBinding('engd()');
+  /**
+   * Backup, finiteness, rejection and retries (each with ten times the damping); holds the damping
+   * the next step starts from, which {@link EnergyNaturalGradient.adapt} sets from the chosen η.
+   */
+  private readonly driver: DampedStep;
 
   constructor(private readonly settings: Required<EngdOptions>) {
-    this.adapted = settings.adaptive ? Math.max(settings.initialDamping, settings.damping) : settings.damping;
+    const initial = settings.adaptive ? Math.max(settings.initialDamping, settings.damping) : settings.damping;
+    // No quadratic model is reported, so ρ and the Levenberg–Marquardt rule stay unused: only boost,
+    // the retry count and the (open) clamp act. A damping of 0 is retried from 1e-10 (see propose).
+    this.driver = new DampedStep({
+      damping: initial, rejection: true, guard: undefined,
+      adaptive: { ...LEVENBERG_MARQUARDT_DEFAULTS, boost: 10, min: 0, max: Infinity, maxRetries: settings.maxRetries },
+    });
   }
 
   step(net: Net, objective: ResidualObjective): EngdStepStats {
-    if (this.disposed) throw new StateError('engd() used after dispose()');
     const start = performance.now();
-    if (this.net !== net) {
-      this.ws?.dispose();
-      this.ws = new Workspace(net.kernels);
-      this.net = net;
-      this.adapted = this.settings.adaptive ? Math.max(this.settings.initialDamping, this.settings.damping) : this.settings.damping;
-    }
-    const k = net.kernels, ws = this.ws!, P = net.numParams, N = objective.residuals;
+    if (this.bound.bind(net)) this.driver.reset();
+    const k = net.kernels, ws = this.bound.ws!, P = net.numParams, N = objective.residuals;
     const form = this.settings.form === 'auto' ? (P <= N ? 'param' : 'gram') : this.settings.form;
     const size = form === 'param' ? P : N;
     const r = ws.get('r', N), J = ws.get('J', N * P), M = ws.get('M', size * size), L = ws.get('L', size * size);
     const rhs = ws.get('rhs', size), x = ws.get('x', size), d = ws.get('d', P), gradient = ws.get('g', P);
+    const theta0 = ws.get('theta0', P), eig = { w: ws.get('eig.w', size), V: ws.get('eig.V', size * size), t: ws.get('eig.t', size) };
 
     // 1. Curvature: the linearisation at θ, and M, b of the chosen form.
     const lossBefore = objective.linearize(net, r, J, P);
@@ -119,57 +126,54 @@ class EnergyNaturalGradient implements Engd {
     const h = k.f64();
     let gradSq = 0;
     for (let i = 0; i < P; i++) gradSq += h[(gradient >> 3) + i] ** 2;
-    this.guard.save(net, ws);
+    h.copyWithin(theta0 >> 3, net.paramsPtr >> 3, (net.paramsPtr >> 3) + P);
 
-    let lambda = this.adapted;
-    for (let retries = 0; ; retries++) {
-      // 2. Solve (M + λI)x = b, then d = x (parameter form) or Jᵀx (Gram form).
-      const solver = this.solve(size, M, L, lambda, rhs, x, ws);
-      if (form === 'param') k.f64().copyWithin(d >> 3, x >> 3, (x >> 3) + P);
-      else k.gemm(1, 0, P, 1, N, 1, J, P, x, 1, 0, d, 1);
-      const stats: EngdStepStats = {
-        loss: lossBefore, gradNorm: Math.sqrt(gradSq), updateNorm: 0, accepted: false, timeMs: 0,
-        lr: 0, form, damping: lambda, solver, retries,
-      };
-      // 3. Step: the line search over θ − η·d.
-      const best = k.firstNonFinite(P, d) < 0 ? this.lineSearch(net, objective, d, lossBefore) : undefined;
-      if (best) {
-        this.guard.restore();
-        this.axpy(net, -best.lr, d);
-        stats.lr = best.lr;
-        stats.lossAfter = best.loss;
-        stats.accepted = true;
-        stats.updateNorm = this.guard.moved();
-        stats.timeMs = performance.now() - start;
-        if (this.settings.adaptive) {
-          if (best.lr >= 0.25) this.adapted = Math.max(this.settings.damping, lambda / 10);
-          else if (best.lr <= 1 / 256) this.adapted = Math.min(1e6, lambda * 10);
-          else this.adapted = lambda;
-        }
-        return stats;
-      }
-      // 4. The guard: no step size lowered the loss (or d was not finite): θ as it was, more damping.
-      this.guard.restore();
-      if (retries >= this.settings.maxRetries) {
-        if (this.settings.adaptive) this.adapted = Math.min(1e6, lambda * 10);
-        stats.retries = retries + 1;
-        stats.lossAfter = lossBefore;
-        stats.timeMs = performance.now() - start;
-        return stats;
-      }
-      lambda = lambda > 0 ? lambda * 10 : 1e-10;
-    }
+    // 2.–3. Solve (M + λI)x = b, d = x or Jᵀx, and pick η by the line search; the driver applies
+    // θ ← θ − η·d, checks it, and retries with ten times λ when no η lowered the loss.
+    let chosen = { lr: 0, loss: NaN };
+    const stats = this.driver.run(net, ws, {
+      label: 'the ENGD step',
+      propose: (damping, attempt) => {
+        const lambda = attempt > 0 && damping === 0 ? 1e-10 : damping;
+        const solver = this.solve(k, size, M, L, lambda, rhs, x, eig);
+        if (form === 'param') k.f64().copyWithin(d >> 3, x >> 3, (x >> 3) + P);
+        else k.gemm(1, 0, P, 1, N, 1, J, P, x, 1, 0, d, 1);
+        const best = k.firstNonFinite(P, d) < 0 ? this.lineSearch(net, objective, theta0, d, lossBefore) : undefined;
+        chosen = best ?? { lr: 0, loss: NaN };
+        return {
+          stats: { loss: lossBefore, gradNorm: Math.sqrt(gradSq), updateNorm: 0, accepted: false, timeMs: 0, lr: best?.lr ?? 0, form, damping: lambda, solver, retries: attempt },
+          ok: best !== undefined, damping: lambda, fresh: true,
+        };
+      },
+      apply: () => this.move(net, theta0, -chosen.lr, d),
+      // The loss at exactly this θ was evaluated by the line search.
+      trialLoss: () => chosen.loss,
+    }, { start });
+
+    // 4. Adapt λ from the step size the line search chose.
+    this.driver.damping = this.adapt(stats);
+    return stats;
+  }
+
+  /**
+   * The next step's λ: η ≥ ¼ divides it by 10 (down to the floor `damping`), η ≤ 1/256 or a refused
+   * step multiplies it by 10 (up to 1e6); fixed damping returns to the configured value.
+   */
+  private adapt(stats: EngdStepStats): number {
+    const { adaptive, damping } = this.settings, lambda = stats.damping;
+    if (!adaptive) return damping;
+    if (!stats.accepted || stats.lr <= 1 / 256) return Math.min(1e6, lambda * 10);
+    return stats.lr >= 0.25 ? Math.max(damping, lambda / 10) : lambda;
   }
 
   /** (M + λI)x = b by Cholesky; else the eigendecomposition's pseudo-inverse (relative cut 1e-14). */
-  private solve(size: number, M: Ptr, L: Ptr, lambda: number, b: Ptr, x: Ptr, ws: Workspace): 'cholesky' | 'eigh' {
-    const k = this.net!.kernels;
+  private solve(k: Kernels, size: number, M: Ptr, L: Ptr, lambda: number, b: Ptr, x: Ptr, eig: { w: Ptr; V: Ptr; t: Ptr }): 'cholesky' | 'eigh' {
     if (this.settings.solver === 'cholesky' && k.potrf(size, M, size, lambda, L, size) === 0) {
       k.f64().copyWithin(x >> 3, b >> 3, (b >> 3) + size);
       k.potrs(size, 1, L, size, x, 1);
       if (k.firstNonFinite(size, x) < 0) return 'cholesky';
     }
-    const w = ws.get('eig.w', size), V = ws.get('eig.V', size * size), t = ws.get('eig.t', size);
+    const { w, V, t } = eig;
     k.syev(size, M, size, w, V, size);
     // x = V·diag(1/(μ + λ))·Vᵀb over the eigenvalues above the cut.
     k.gemm(1, 0, size, 1, size, 1, V, size, b, 1, 0, t, 1);
@@ -183,14 +187,16 @@ class EnergyNaturalGradient implements Engd {
     return 'eigh';
   }
 
-  /** The chosen η and its loss, or undefined when no η of the grid gives a finite loss below `before`. */
-  private lineSearch(net: Net, objective: ResidualObjective, d: Ptr, before: number): { lr: number; loss: number } | undefined {
+  /**
+   * The paper's line search over θ₀ − η·d, η = 0.5^j: the η of least loss ('grid') or the first that
+   * lowers it ('backtracking'), or undefined when none gives a finite loss below `before`. Leaves θ = θ₀.
+   */
+  private lineSearch(net: Net, objective: ResidualObjective, theta0: Ptr, d: Ptr, before: number): { lr: number; loss: number } | undefined {
     const { lineSearch, maxHalvings } = this.settings;
     let best: { lr: number; loss: number } | undefined;
     for (let j = 0; j <= maxHalvings; j++) {
       const lr = 0.5 ** j;
-      this.guard.restore();
-      this.axpy(net, -lr, d);
+      this.move(net, theta0, -lr, d);
       let value: number;
       try {
         value = objective.loss(net);
@@ -202,24 +208,25 @@ class EnergyNaturalGradient implements Engd {
         if (lineSearch === 'backtracking') break;
       }
     }
+    this.move(net, theta0, 0, d);
     return best;
   }
 
-  /** θ ← θ + alpha·v. */
-  private axpy(net: Net, alpha: number, v: Ptr): void {
-    const h = net.kernels.f64(), t = net.paramsPtr >> 3, s = v >> 3;
-    for (let i = 0; i < net.numParams; i++) h[t + i] += alpha * h[s + i];
+  /** θ ← θ₀ + alpha·v (alpha = 0: θ₀ bit for bit). */
+  private move(net: Net, theta0: Ptr, alpha: number, v: Ptr): void {
+    const h = net.kernels.f64(), t = net.paramsPtr >> 3, o = theta0 >> 3, s = v >> 3;
+    if (alpha === 0) h.copyWithin(t, o, o + net.numParams);
+    else for (let i = 0; i < net.numParams; i++) h[t + i] = h[o + i] + alpha * h[s + i];
   }
 
   reset(): void {
-    this.ws?.dispose();
-    this.ws = undefined;
-    this.net = undefined;
+    this.driver.reset();
+    this.bound.release();
   }
 
   dispose(): void {
-    this.reset();
-    this.disposed = true;
+    this.bound.dispose();
+    this.driver.reset();
   }
 }
 

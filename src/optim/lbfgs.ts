@@ -1,16 +1,19 @@
 /**
  * L-BFGS (Nocedal & Wright, Numerical Optimization, 2nd ed., Alg. 7.4 and 7.5) with the strong-Wolfe
  * line search of their Alg. 3.5/3.6 (cubic interpolation in the zoom), on any objective that gives
- * its value and gradient at the net's parameters: a {@link ResidualObjective} such as a PDE problem.
+ * its value and gradient at the net's parameters: a {@link ResidualObjective} such as a PDE problem,
+ * or a data batch and a loss (the batch {@link Optimizer} interface, so `train` and `fit` use it).
  * Its memory (the last m pairs s = Δθ, y = Δ∇L) lives in the backend's memory beside θ.
  */
 import type { Ptr } from '../kernels/types.js';
-import { Workspace } from '../backend/matrix.js';
-import { ArgumentError, StateError } from '../errors.js';
-import type { Net } from '../nn/net.js';
+import { ArgumentError } from '../errors.js';
+import { NetBinding } from '../nn/binding.js';
+import type { Batch, Net } from '../nn/net.js';
 import { checkOptions, got, type OptionShape } from '../validate.js';
+import { lossAndGradient } from './first-order.js';
+import { prepareStep } from './prepare.js';
 import { StepGuard } from './step-safety.js';
-import type { StepStats } from './types.js';
+import type { Optimizer, StepOptions, StepStats } from './types.js';
 
 /** What L-BFGS needs of an objective: L(θ) and ∇θL at the net's current parameters. */
 export interface GradientObjective {
@@ -38,16 +41,25 @@ export interface LbfgsStepStats extends StepStats {
   evaluations: number;
 }
 
-/** An L-BFGS optimizer bound to the first net it steps. */
-export interface Lbfgs {
+/**
+ * An L-BFGS optimizer, bound to the first net it steps (stepping another throws StateError until
+ * reset()). It is an {@link Optimizer}: `step(net, batch, { loss })` minimises the batch's loss (a
+ * full batch: its memory pairs assume one objective), and `step(net, objective)` any
+ * {@link GradientObjective}, such as a PDE problem.
+ */
+export interface Lbfgs extends Optimizer {
   /** 'lbfgs'. */
   readonly name: 'lbfgs';
-  /** One iteration (direction, line search, memory update); θ changes only when `accepted`. */
-  step(net: Net, objective: GradientObjective): LbfgsStepStats;
-  /** Forgets the memory pairs. */
+  /** One iteration (direction, line search, memory update) on a batch or an objective; θ changes only when `accepted`. */
+  step(net: Net, target: Batch | GradientObjective, options?: StepOptions): LbfgsStepStats;
+  /** Forgets the memory pairs; the explicit rebind (the next step may take another net). */
   reset(): void;
   /** Frees the optimizer's backend memory; a later step throws StateError. */
   dispose(): void;
+}
+
+function isObjective(target: Batch | GradientObjective): target is GradientObjective {
+  return !!target && typeof (target as GradientObjective).lossAndGradient === 'function';
 }
 
 const LBFGS_OPTIONS: OptionShape = { memory: 'number', c1: 'number', c2: 'number', maxEvaluations: 'number' };
@@ -56,26 +68,27 @@ interface Trial { alpha: number; f: number; dphi: number }
 
 class LimitedMemoryBfgs implements Lbfgs {
   readonly name = 'lbfgs';
-  private ws: Workspace | undefined;
-  private net: Net | undefined;
+  private readonly bound = new NetBinding('lbfgs()');
   private readonly guard = new StepGuard();
   private pairs = 0;
   private head = 0;
-  private rho: number[] = [];
-  private disposed = false;
+  private rho: number[];
 
-  constructor(private readonly settings: Required<LbfgsOptions>) {}
+  constructor(private readonly settings: Required<LbfgsOptions>) {
+    this.rho = new Array<number>(settings.memory).fill(0);
+  }
 
-  step(net: Net, objective: GradientObjective): LbfgsStepStats {
-    if (this.disposed) throw new StateError('lbfgs() used after dispose()');
+  step(net: Net, target: Batch | GradientObjective, options?: StepOptions): LbfgsStepStats {
     const start = performance.now();
-    if (this.net !== net) {
-      this.ws?.dispose();
-      this.ws = new Workspace(net.kernels);
-      this.net = net;
-      this.reset();
+    let objective: GradientObjective;
+    if (isObjective(target)) {
+      objective = target;
+    } else {
+      const loss = prepareStep(net, target, options);
+      objective = { lossAndGradient: (n, grad) => lossAndGradient(n, this.bound.cap!, target, loss, grad) };
     }
-    const { memory: m } = this.settings, P = net.numParams, ws = this.ws!;
+    if (this.bound.bind(net)) this.forget();
+    const { memory: m } = this.settings, P = net.numParams, ws = this.bound.ws!;
     const g = ws.get('g', P), gNew = ws.get('gNew', P), d = ws.get('d', P);
     const S = ws.get('S', m * P), Y = ws.get('Y', m * P);
     // The gradient carried from the last step is at this θ only while nobody moved θ in between.
@@ -225,22 +238,27 @@ class LimitedMemoryBfgs implements Lbfgs {
   }
 
   reset(): void {
-    this.pairs = 0;
-    this.head = 0;
-    this.rho = new Array<number>(this.settings.memory).fill(0);
+    this.forget();
+    this.bound.release();
   }
 
   dispose(): void {
-    this.ws?.dispose();
-    this.ws = undefined;
-    this.net = undefined;
-    this.disposed = true;
+    this.bound.dispose();
+    this.forget();
+  }
+
+  /** Forgets the memory pairs. */
+  private forget(): void {
+    this.pairs = 0;
+    this.head = 0;
+    this.rho.fill(0);
   }
 }
 
 /**
  * L-BFGS with a strong-Wolfe line search: the quasi-Newton baseline for residual objectives such as
- * PDE problems ({@link pde}).
+ * PDE problems ({@link pde}), and a full-batch optimizer for ordinary training (`train`, `fit`; it has
+ * no learning rate, so no `lr` schedule).
  *
  * @param options memory m, Wolfe constants c₁ and c₂, evaluations per line search; see {@link LbfgsOptions}
  * @example
@@ -249,6 +267,7 @@ class LimitedMemoryBfgs implements Lbfgs {
  * const problem = poisson({ dim: 2 });
  * const opt = lbfgs();
  * for (let i = 0; i < 200; i++) opt.step(net, problem);
+ * // or on data: train(net2, { X, Y, n }, lbfgs(), { steps: 100 });
  */
 export function lbfgs(options: LbfgsOptions = {}): Lbfgs {
   checkOptions('lbfgs()', options, LBFGS_OPTIONS);
