@@ -82,6 +82,7 @@ export function saveCheckpoint(net: Net, optimizer: Optimizer, extra?: unknown, 
       t.best = { loss: training.best.loss, epoch: training.best.epoch, wait: training.best.wait };
       if (training.best.params) t.best.params = encodeF64(training.best.params);
     }
+    if (training.bayesian) t.bayesian = { prior: training.bayesian.prior, noise: training.bayesian.noise };
     json.training = t;
   }
   if (extra !== undefined) json.extra = plainJSON(extra, 'extra');
@@ -118,6 +119,11 @@ export function loadCheckpoint(json: unknown, options: { kernels?: Kernels } = {
       training.best = { loss, epoch: int(b.epoch, 'training.best.epoch', 0, Number.MAX_SAFE_INTEGER), wait: int(b.wait, 'training.best.wait', 0, Number.MAX_SAFE_INTEGER) };
       const P = model.specs.reduce((s, L, l) => s + (L.trainable ? specSize(L, `model.architecture.layers[${l}]`) : 0), 0);
       if (b.params !== undefined) training.best.params = decodeF64(b.params, 'training.best.params', P);
+    }
+    // Checkpoints written before δ, σ were saved have none: a bayesian run resumed from one starts them afresh.
+    if (t.bayesian !== undefined) {
+      const b = object(t.bayesian, 'training.bayesian');
+      training.bayesian = { prior: positive(b.prior, 'training.bayesian.prior'), noise: positive(b.noise, 'training.bayesian.noise') };
     }
   }
   const extra = o.extra === undefined ? undefined : plainJSON(o.extra, 'extra');
@@ -168,4 +174,10 @@ export function plainJSON(v: unknown, field: string, depth = 0): unknown {
     return out;
   }
   throw new FormatError(field, `holds ${typeof v}, which is not JSON data`);
+}
+
+/** A finite number > 0 (δ or σ of Bayesian regularisation), or FormatError naming `field`. */
+function positive(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new FormatError(field, `must be a finite number > 0, got ${describe(v)}`);
+  return v;
 }

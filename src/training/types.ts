@@ -38,7 +38,7 @@ export interface FitState {
     /** That epoch's parameters, kept when `restoreBest` is on. */
     params?: Float64Array;
   };
-  /** δ and σ of Bayesian regularisation after the epoch, when `fit`'s `bayesian` is on (not saved in checkpoints). */
+  /** δ and σ of Bayesian regularisation after the epoch, when `fit`'s `bayesian` is on (saved in checkpoints: a resumed run continues with them). */
   bayesian?: {
     /** The prior precision δ. */
     prior: number;
