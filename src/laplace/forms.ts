@@ -17,6 +17,13 @@
  * - 'last-layer': only the output layer's [W | b] is random (the rest stays at θ*), with its exact GGN
  *   block M_L = Σᵢ (MᵢMᵢᵀ) ⊗ āᵢāᵢᵀ (P_L × P_L, P_L = k·inA), eigendecomposed.
  * The last three are block-diagonal over layers; 'kfac' and 'diagonal' ignore every cross-layer term.
+ *
+ * Layers reach the forms through the layer seam (nn/layer.ts): a layer with `kronecker` structure (dense)
+ * is read through (A_l, B_l) as above; any other kind through its Jacobian rows (`jacobianRows`,
+ * `size` values per row): 'full' forms its Gram block and its cross-Gram block from them
+ * ((n·k) × size scratch, and (nt·k) × size per test chunk), 'diagonal' squares them, and 'kfac'
+ * gives such a layer the diagonal block (as the K-FAC estimator does). 'last-layer' needs a
+ * Kronecker output layer (laplace() refuses another kind, naming it).
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { Workspace } from '../backend/matrix.js';
@@ -80,28 +87,39 @@ abstract class FormBase {
     let s = 0;
     this.net.layers.forEach((L, l) => {
       if (!L.trainable || !which(l)) return;
-      const o = p + L.paramOffset, len = L.outputs * L.inA;
+      const o = p + L.paramOffset, len = L.size;
       for (let i = 0; i < len; i++) s += h[o + i] * h[o + i];
     });
     return s;
   }
 }
 
-/** out[t·k² + c·k + c′] += Σ_o X[(t,c), o]·X[(t,c′), o]·W[t, o], X (nt·k) × m at element x, W nt × m at wt. */
-function addBlocks(h: Float64Array, nt: number, k: number, m: number, x: number, wt: number, out: Float64Array): void {
+/**
+ * out[t·k² + c·k + c′] += Σ_o X[(t,c), o]·X[(t,c′), o]·W[t, o], X (nt·k) × m at element x, W nt × m at wt
+ * (wstride = m) or one row m shared by every t (wstride = 0).
+ */
+function addBlocks(h: Float64Array, nt: number, k: number, m: number, x: number, wt: number, out: Float64Array, wstride = m): void {
   for (let t = 0; t < nt; t++) {
-    const wrow = wt + t * m;
+    const wrow = wt + t * wstride;
     for (let c = 0; c < k; c++) {
       const xc = x + (t * k + c) * m;
       for (let c2 = 0; c2 <= c; c2++) {
         const xd = x + (t * k + c2) * m;
         let s = 0;
-        for (let o = 0; o < m; o++) s += h[xc + o] * h[xd + o] * h[wrow + o];
+        if (wt < 0) for (let o = 0; o < m; o++) s += h[xc + o] * h[xd + o];
+        else for (let o = 0; o < m; o++) s += h[xc + o] * h[xd + o] * h[wrow + o];
         out[t * k * k + c * k + c2] += s;
         if (c2 !== c) out[t * k * k + c2 * k + c] += s;
       }
     }
   }
+}
+
+/** The largest block among the trainable layers without Kronecker structure (read through their Jacobian rows); 0 when none. */
+export function rowsWidth(net: Net): number {
+  let most = 0;
+  for (const L of net.layers) if (L.trainable && !L.kronecker) most = Math.max(most, L.size);
+  return most;
 }
 
 /** The 'full' GGN through the (n·k)² Gram and Woodbury's identity. */
@@ -159,18 +177,30 @@ export class FullForm extends FormBase implements PosteriorForm {
 
   chunkValues(nt: number): number {
     const Nt = nt * this.k;
-    return 2 * this.N * Nt + this.n * nt;
+    return 2 * this.N * Nt + this.n * nt + Nt * rowsWidth(this.net);
   }
 
   covariance(test: Capture, out: Float64Array): void {
     const kernels = this.kernels, net = this.net, N = this.N, k = this.k, nt = test.n, Nt = nt * k, n = this.n;
     // Every block is allocated before the loop takes its views: an allocation can grow memory.
     const C = this.ws.get('C', N * Nt), Bx = this.ws.get('Bx', N * Nt), Ax = this.ws.get('Ax', n * nt), norms = this.ws.get('an', nt);
+    const width = rowsWidth(net);
+    const Jr = width > 0 ? this.ws.get('Jr', N * width) : 0, Jt = width > 0 ? this.ws.get('Jt', Nt * width) : 0;
     out.fill(0);
     let first = true;
     for (let l = 0; l < net.layers.length; l++) {
       const Ly = net.layers[l];
       if (!Ly.trainable) continue;
+      if (!Ly.kronecker) {
+        // Any other kind of layer, through its Jacobian rows: C (+)= J̃_l J*_lᵀ, and J*_l J*_lᵀ's diagonal blocks.
+        const P = Ly.size;
+        Ly.jacobianRows(kernels, n, k, this.cap.a[l], this.cap.b[l], Jr, P);
+        Ly.jacobianRows(kernels, nt, k, test.a[l], test.b[l], Jt, P);
+        kernels.gemm(0, 1, N, Nt, P, 1, Jr, P, Jt, P, first ? 0 : 1, C, Nt);
+        first = false;
+        addBlocks(kernels.f64(), nt, k, P, Jt >> 3, -1, out, 0);
+        continue;
+      }
       const m = Ly.outputs, inA = Ly.inA;
       // C += (A_train A_testᵀ ⊗ 1_{k×k}) ∘ (B_train B_testᵀ): the cross-Gram J̃J*ᵀ, layer by layer.
       kernels.gemm(0, 1, N, Nt, m, 1, this.cap.b[l], m, test.b[l], m, 0, Bx, Nt);
@@ -280,9 +310,14 @@ function addBlocksScaledRows(h: Float64Array, nt: number, k: number, m: number, 
   }
 }
 
-/** One trainable layer of a factored form: optional eigenbases of its two factors and the m × inA eigenvalues of its block. */
+/**
+ * One trainable layer of a factored form: optional eigenbases of its two factors and the m × inA eigenvalues of
+ * its block. A layer without Kronecker structure has a diagonal block of its `size` values (m = size, inA = 1).
+ */
 interface FactoredBlock {
   layer: number;
+  /** Whether the block is read through the layer's Jacobian rows (no Kronecker structure). */
+  rows: boolean;
   m: number;
   inA: number;
   /** inA × inA eigenvectors (columns) of A_l, or 0 (identity: 'diagonal'). */
@@ -307,6 +342,21 @@ export class FactoredForm extends FormBase implements PosteriorForm {
     const kernels = this.kernels, n = this.n, k = this.k, N = n * k;
     net.layers.forEach((Ly, l) => {
       if (!Ly.trainable) return;
+      if (!Ly.kronecker) {
+        // diag(J̃_lᵀJ̃_l) from the layer's Jacobian rows, in a scratch freed at once.
+        const P = Ly.size, mu = this.ws.get(`mu${l}`, P), d = this.ws.get(`d${l}`, P), scratch = new Workspace(kernels);
+        try {
+          const J = scratch.get('rows', N * P);
+          Ly.jacobianRows(kernels, n, k, cap.a[l], cap.b[l], J, P);
+          const h = kernels.f64(), J0 = J >> 3, MU = mu >> 3;
+          h.fill(0, MU, MU + P);
+          for (let r = 0; r < N; r++) for (let p = 0; p < P; p++) { const x = h[J0 + r * P + p]; h[MU + p] += x * x; }
+        } finally {
+          scratch.dispose();
+        }
+        this.blocks.push({ layer: l, rows: true, m: P, inA: 1, qa: 0, qs: 0, mu, d });
+        return;
+      }
       const m = Ly.outputs, inA = Ly.inA;
       const mu = this.ws.get(`mu${l}`, m * inA), d = this.ws.get(`d${l}`, m * inA);
       let qa = 0, qs = 0;
@@ -339,7 +389,7 @@ export class FactoredForm extends FormBase implements PosteriorForm {
         }
         kernels.gemm(1, 0, m, inA, n, 1, bs, m, as, inA, 0, mu, inA);
       }
-      this.blocks.push({ layer: l, m, inA, qa, qs, mu, d });
+      this.blocks.push({ layer: l, rows: false, m, inA, qa, qs, mu, d });
     });
   }
 
@@ -366,7 +416,7 @@ export class FactoredForm extends FormBase implements PosteriorForm {
 
   chunkValues(nt: number): number {
     let most = 0;
-    for (const b of this.blocks) most = Math.max(most, nt * this.k * b.m + 2 * nt * b.inA + nt * b.m);
+    for (const b of this.blocks) most = Math.max(most, b.rows ? nt * this.k * b.m : nt * this.k * b.m + 2 * nt * b.inA + nt * b.m);
     return most;
   }
 
@@ -375,6 +425,13 @@ export class FactoredForm extends FormBase implements PosteriorForm {
     out.fill(0);
     for (const b of this.blocks) {
       const { m, inA } = b;
+      if (b.rows) {
+        // Σ_p J*[(t,c), p]·J*[(t,c′), p]·d[p] from the layer's Jacobian rows at the test inputs.
+        const L = this.net.layers[b.layer], Jt = this.ws.get('Jt', Nt * m);
+        L.jacobianRows(kernels, nt, k, test.a[b.layer], test.b[b.layer], Jt, m);
+        addBlocks(kernels.f64(), nt, k, m, Jt >> 3, b.d >> 3, out, 0);
+        continue;
+      }
       // In the eigenbases, row (t, c) of J* on this layer is B̂[(t,c)] ⊗ Â[t] with B̂ = B·Q_S, Â = A·Q_A, and
       // H_l⁻¹ is diagonal there: the covariance block is Σ_o B̂[(t,c),o]·B̂[(t,c′),o]·Σ_j Â[t,j]²·d[o,j].
       let ahat = test.a[b.layer], bhat = test.b[b.layer];

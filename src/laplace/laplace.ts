@@ -27,7 +27,7 @@ import { Capture, type Batch, type Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
 import { checkDim, checkOneOf, checkOptions, checkPositive, checkPositiveInteger, describeValue } from '../validate.js';
 import { effectiveParameters, logEvidence, maximizeEvidence, type EvidenceTerms } from './evidence.js';
-import { FactoredForm, FullForm, LastLayerForm, type PosteriorForm, type ResolvedStructure } from './forms.js';
+import { FactoredForm, FullForm, LastLayerForm, rowsWidth, type PosteriorForm, type ResolvedStructure } from './forms.js';
 
 /** How the posterior's precision is represented; see {@link LaplaceOptions.structure}. */
 export type LaplaceStructure = 'auto' | 'full' | 'kfac' | 'diagonal' | 'last-layer';
@@ -44,9 +44,12 @@ export interface LaplaceOptions {
    * How H = JᵀΛJ + δI is held:
    * - 'full': every weight, exactly, through the (n·k) × (n·k) Gram J̃J̃ᵀ and Woodbury's identity (never P × P);
    *   memory about 3·(n·k)² values;
-   * - 'kfac': per layer S ⊗ A (K-FAC's factors in their eigenbases);
+   * - 'kfac': per layer S ⊗ A (K-FAC's factors in their eigenbases); a layer kind without Kronecker
+   *   structure (not dense, see `registerLayer`) gets the diagonal block of its Jacobian rows;
    * - 'diagonal': the diagonal of JᵀΛJ;
    * - 'last-layer': the exact GGN of the output layer's weights only (the others fixed at θ*), (k·(h+1))² values;
+   *   needs a dense output layer.
+   * 'full', 'kfac' and 'diagonal' take any kind of layer through the layer seam (its Jacobian rows).
    * - 'auto' (default): 'full' while n·k ≤ 2048 and it fits in a quarter of the backend's memory, else 'kfac'
    *   when every layer is at most 2048 wide, else 'diagonal'.
    */
@@ -414,7 +417,7 @@ function choleskySemidefinite(A: Float64Array, k: number, L: Float64Array): void
 function resolveStructure(net: Net, N: number, structure: LaplaceStructure): ResolvedStructure {
   if (structure !== 'auto') return structure;
   if (N <= AUTO_LIMIT && 8 * FullForm.values(N) <= net.kernels.maxMemoryBytes / 4) return 'full';
-  const narrow = net.layers.every((L) => !L.trainable || (L.inA <= AUTO_LIMIT && L.outputs <= AUTO_LIMIT));
+  const narrow = net.layers.every((L) => !L.trainable || !L.kronecker || (L.inA <= AUTO_LIMIT && L.outputs <= AUTO_LIMIT));
   return narrow ? 'kfac' : 'diagonal';
 }
 
@@ -423,14 +426,18 @@ function checkFits(net: Net, structure: ResolvedStructure, n: number): void {
   const k = net.outputDim, N = n * k, max = net.kernels.maxMemoryBytes;
   let values = 0, hint = '';
   if (structure === 'full') {
-    values = FullForm.values(N);
+    // A layer of another kind adds its Jacobian rows: (n·k) × size for the Gram and the cross-Gram.
+    values = FullForm.values(N) + N * rowsWidth(net);
     hint = `'full' holds the (n·k)² Gram twice for n·k = ${N}; use structure 'kfac' or 'last-layer', or fewer examples`;
   } else if (structure === 'last-layer') {
     const L = net.layers[net.layers.length - 1], PL = k * L.inA;
     values = LastLayerForm.values(PL, n, L.inA);
     hint = `'last-layer' holds two ${PL} × ${PL} matrices; use structure 'kfac' or 'diagonal'`;
   } else {
-    for (const L of net.layers) if (L.trainable) values += L.inA * L.inA + L.outputs * L.outputs + 2 * L.outputs * L.inA;
+    for (const L of net.layers) {
+      if (L.trainable) values += L.kronecker ? L.inA * L.inA + L.outputs * L.outputs + 2 * L.outputs * L.inA : 2 * L.size;
+    }
+    values += N * rowsWidth(net);
     hint = `'${structure}' holds each layer's factors; use structure 'diagonal'`;
   }
   if (8 * values > max) throw new OutOfMemoryError(8 * values, `the backend's memory holds at most ${max} bytes: ${hint}`);
@@ -480,8 +487,12 @@ export function laplace(net: Net, data: Batch, options: LaplaceOptions = {}): La
   loss.checkTargets(Y, n, k);
   if (net.numParams === 0) throw new ArgumentError('net', 'has no trainable parameters: there is no posterior to fit');
   const structure = resolveStructure(net, n * k, requested);
-  if (structure === 'last-layer' && !net.layers[net.layers.length - 1].trainable) {
+  const last = net.layers[net.layers.length - 1];
+  if (structure === 'last-layer' && !last.trainable) {
     throw new ArgumentError('structure', "'last-layer' needs a trainable output layer; this net's is frozen (use 'full', 'kfac' or 'diagonal')");
+  }
+  if (structure === 'last-layer' && !last.kronecker) {
+    throw new ArgumentError('structure', `'last-layer' needs a dense output layer; layer ${net.layers.length - 1} is of kind '${last.kind}' (use 'full', 'kfac' or 'diagonal', which take any kind of layer)`);
   }
   checkFits(net, structure, n);
 
