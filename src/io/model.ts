@@ -6,7 +6,7 @@
  * object, so a hostile file cannot touch a prototype. Nothing is evaluated.
  */
 import { kernels as activeKernels } from '../backend/init.js';
-import { FormatError } from '../errors.js';
+import { ArgumentError, FormatError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import { Standardizer } from '../data/index.js';
 import { TablePreprocessor } from '../data/preprocess.js';
@@ -79,7 +79,7 @@ export function decodeModel(json: unknown, prefix = '', text?: string): DecodedM
     const L = object(raw, f);
     if (L.kind !== undefined && L.kind !== 'dense') {
       const spec = decodeLayerOfKind(L, f, l > 0 ? specs[l - 1].outputs : undefined);
-      const size = definitionOf(spec, f).size(spec, f);
+      const size = sizeOfKind(spec, f);
       total += size;
       if (total > MAX_PARAMS) throw new FormatError(`${prefix}architecture`, `has more than ${MAX_PARAMS} parameters`);
       specs.push(spec);
@@ -159,6 +159,24 @@ function decodeLayerOfKind(L: Record<string, unknown>, f: string, previousOutput
     throw new FormatError(`${f}.kind`, `is ${JSON.stringify(kind)}, a kind of layer this program has not registered`);
   }
   return { ...def.fromJSON(L, f), ...shared };
+}
+
+/**
+ * The block size of a saved layer of a registered kind: its definition's size(), whose refusal of the
+ * spec (an ArgumentError, by the seam's contract, or any other throw) is a FormatError of the file here,
+ * as is a size that is not a non-negative integer.
+ */
+function sizeOfKind(spec: AnyLayerSpec, f: string): number {
+  let size: number;
+  try {
+    size = definitionOf(spec, f).size(spec, f);
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    const why = e instanceof ArgumentError ? e.message.slice(e.argument.length + 2) : e instanceof Error ? e.message : String(e);
+    throw new FormatError(e instanceof ArgumentError ? e.argument : f, `the '${String(spec.kind)}' layer refuses it: ${why}`);
+  }
+  if (!Number.isSafeInteger(size) || size < 0) throw new FormatError(f, `the '${String(spec.kind)}' layer's size() gave ${describe(size)}, not a non-negative integer`);
+  return size;
 }
 
 /** Options of {@link loadNet}. */

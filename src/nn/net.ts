@@ -141,12 +141,22 @@ export class Net implements NetShape {
     }
     let pOff = 0, fOff = 0;
     const layers: Layer[] = [];
-    for (let l = 0; l < specs.length; l++) {
-      const s = specs[l], size = sizes[l];
-      const ptr = s.trainable ? this.params.ptr + 8 * pOff : this.frozen.ptr + 8 * fOff;
-      layers.push(definitionOf(s, `layers[${l}]`).create(s, { ptr, paramOffset: s.trainable ? pOff : -1, index: l, specs }));
-      kernels.f64().set(values[l], ptr >> 3);
-      if (s.trainable) pOff += size; else fOff += size;
+    try {
+      for (let l = 0; l < specs.length; l++) {
+        const s = specs[l], size = sizes[l];
+        const ptr = s.trainable ? this.params.ptr + 8 * pOff : this.frozen.ptr + 8 * fOff;
+        const paramOffset = s.trainable ? pOff : -1;
+        const L = definitionOf(s, `layers[${l}]`).create(s, { ptr, paramOffset, index: l, specs });
+        checkPlaced(L, s, `layers[${l}]`, size, ptr, paramOffset);
+        layers.push(L);
+        kernels.f64().set(values[l], ptr >> 3);
+        if (s.trainable) pOff += size; else fOff += size;
+      }
+    } catch (e) {
+      // A kind's create() refused its spec (or made a layer that does not fit it): free both blocks, leave nothing behind.
+      this.params.dispose();
+      this.frozen.dispose();
+      throw e;
     }
     this.layers = layers;
     this.numParams = trainable;
@@ -386,5 +396,21 @@ function writeInput(h: Float64Array, L: Layer, X: Float64Array, n: number, a: nu
     const row = a + i * L.inA;
     for (let j = 0; j < d; j++) h[row + j] = s * X[i * d + j];
     if (L.bias) h[row + d] = L.biasScale;
+  }
+}
+
+/**
+ * The layer a kind's create() made must be the one its spec and place describe: the net sizes the
+ * input records (inA), writes the bias column at `inputs` and lays out the flat vector from these
+ * fields, so a mismatch would read or write outside the layer's memory. ArgumentError naming `field`.
+ */
+function checkPlaced(L: Layer, s: AnyLayerSpec, field: string, size: number, ptr: number, paramOffset: number): void {
+  const expected: [string, unknown, unknown][] = [
+    ['inputs', L.inputs, s.inputs], ['outputs', L.outputs, s.outputs], ['trainable', L.trainable, s.trainable],
+    ['size', L.size, size], ['rows·cols', L.rows * L.cols, size], ['inA', L.inA, L.inputs + (L.bias ? 1 : 0)],
+    ['ptr', L.ptr, ptr], ['paramOffset', L.paramOffset, paramOffset],
+  ];
+  for (const [name, got, want] of expected) {
+    if (got !== want) throw new ArgumentError(field, `the '${L.kind}' layer that create() made has ${name} ${String(got)}, its spec and place say ${String(want)}`);
   }
 }

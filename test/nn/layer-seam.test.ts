@@ -5,13 +5,21 @@
  * kfac, whose estimator gives it the diagonal fallback block.
  */
 import { Matrix, solve } from 'ml-matrix';
-import { init, kfac, ngd, loadNet, squaredError } from '../../src/index';
-import { jacobian, jvp, vjp, type KfacStepStats } from '../../src/advanced';
-import type { Net } from '../../src/nn/net';
+import { init, kfac, ngd, loadNet, squaredError, FormatError, ArgumentError } from '../../src/index';
+import { jacobian, jvp, vjp, kernels, Mat, registerLayer, type KfacStepStats } from '../../src/advanced';
+import { Net } from '../../src/nn/net';
 import { BACKENDS } from '../helpers/backends';
 import { fdJacobian, relErr } from '../helpers/nets';
-import { scaleNet } from '../helpers/scale-layer';
+import { ScaleLayer, scaleNet } from '../helpers/scale-layer';
 import { randn } from '../helpers/random';
+
+// Two kinds whose create() fails: one refuses its spec, one makes a layer with a wrong size (the net would
+// lay out and read its block wrongly).
+registerLayer({ kind: 'seam-throws', size: (spec) => spec.inputs, create: () => { throw new ArgumentError('layers[0]', 'refused'); }, fromJSON: () => ({}) });
+registerLayer({
+  kind: 'seam-wrong-size', size: (spec) => spec.inputs,
+  create: (spec, place) => Object.assign(new ScaleLayer(spec, place), { size: 2 * spec.inputs, cols: 2 * spec.inputs }), fromJSON: () => ({}),
+});
 
 function lossOf(net: Net, X: Float64Array, Y: Float64Array, n: number): number {
   const U = net.predict(X, n);
@@ -81,6 +89,53 @@ describe.each(BACKENDS)('a layer defined outside src/ (%s)', (backend) => {
     expect(blocks.map((b) => [b.layer, b.kind ?? 'kronecker'])).toEqual([[0, 'kronecker'], [1, 'diagonal'], [2, 'kronecker']]);
     expect(blocks[1].condition.block).toBeGreaterThanOrEqual(1);
     opt.dispose();
+    net.dispose();
+  });
+
+  test.each([['loss', 1], ['sum', 16]] as const)("kfac's diagonal block is c·Σ_rows J̃² of the scale layer's columns (exact Fisher, normalization '%s': c = %d)", (normalization, c) => {
+    const n = 16, d = 2, k = 1, net = scaleNet(d, 5, k, 43);
+    const X = randn(12, n * d), Y = randn(13, n * k);
+    const J = jacobian(net, X, n), P = net.numParams, off = net.layout()[1].offset, m = 5;
+    const want = new Float64Array(m);
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) want[j] += c * J[i * P + off + j] ** 2;
+    const opt = kfac({ lr: 0.1, damping: 1e-2, inverseEvery: 1, fisher: 'exact', normalization });
+    opt.step(net, { X, Y, n });
+    const state = (opt as unknown as { saveState(): unknown }).saveState() as { estimator: { blocks: { kind?: string; D?: Float64Array }[] } };
+    const block = state.estimator.blocks[1];
+    expect(block.kind).toBe('diagonal');
+    expect(relErr(block.D!, want)).toBeLessThan(1e-12);
+    opt.dispose();
+    net.dispose();
+  });
+
+  test("a kind whose create() throws, or makes a layer unlike its spec, leaves no backend memory behind", () => {
+    const k = kernels();
+    const dense = (inputs: number, outputs: number) => ({ inputs, outputs, bias: true, activation: 'identity' as const, weightScale: 1, biasScale: 1, trainable: true });
+    const specs = (kind: string) => [{ kind, inputs: 3, outputs: 3, activation: 'identity' as const, trainable: true }, dense(3, 1)];
+    const values = [new Float64Array(3).fill(1), new Float64Array(4).fill(1)];
+    for (const [kind, message] of [['seam-throws', /refused/], ['seam-wrong-size', /layers\[0\].*size 6.*say 3/]] as const) {
+      // First fit: a freed block of the same size comes back at the same place unless something still holds it.
+      const probe = new Mat(k, 1, 64), at = probe.ptr;
+      probe.dispose();
+      expect(() => new Net(k, specs(kind), values)).toThrow(message);
+      const again = new Mat(k, 1, 64);
+      expect(again.ptr).toBe(at);
+      again.dispose();
+    }
+  });
+
+  test("a saved layer its kind's size() refuses is a FormatError of the file, naming the layer", () => {
+    const net = scaleNet(3, 5, 2, 52);
+    const json = JSON.parse(JSON.stringify(net));
+    json.architecture.layers[1].outputs = 6;
+    json.architecture.layers[2].inputs = 6;
+    delete json.checksum;
+    json.version = 1;
+    let err: unknown;
+    try { loadNet(json).dispose(); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(FormatError);
+    expect((err as FormatError).field).toBe('architecture.layers[1]');
+    expect((err as Error).message).toMatch(/scale layer has as many outputs as inputs/);
     net.dispose();
   });
 
