@@ -13,9 +13,10 @@ import * as headline from './headline.mjs';
 import * as kfacSuite from './kfac.mjs';
 import * as mnist from './mnist.mjs';
 import * as speed from './speed.mjs';
+import * as native from './native.mjs';
 
 /** Each suite module exports name, parts and run(ctx) → { data, markdown, targets }. */
-const SUITES = [kernels, ngd, speed, headline, kfacSuite, mnist];
+const SUITES = [kernels, ngd, speed, native, headline, kfacSuite, mnist];
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
