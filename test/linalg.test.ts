@@ -231,6 +231,14 @@ describe.each(BACKENDS)('linalg on the %s backend', (backend) => {
       allClose(c, matmul(a, b, m, k, n), { rtol: 1e-13, atol: 1e-14, cols: n });
     });
 
+    test('an overflowing product into c is a NonFiniteError naming result, with c untouched', () => {
+      const big = new Float64Array(4).fill(1e300), c = Float64Array.from([1, 2, 3, 4]);
+      const e = thrown(() => linalg.gemm(big, big, 2, 2, 2, { c }));
+      expect(e).toBeInstanceOf(NonFiniteError);
+      expect((e as NonFiniteError).argument).toBe('result');
+      expect(Array.from(c)).toEqual([1, 2, 3, 4]);
+    });
+
     test('beta without c is an ArgumentError naming beta', () => {
       const e = thrown(() => linalg.gemm(a, b, m, k, n, { beta: 1 }));
       expect(e).toBeInstanceOf(ArgumentError);

@@ -62,10 +62,9 @@ export function gemm(a: Float64Array, b: Float64Array, m: number, k: number, n: 
   put(kr, 'a', a, pa); put(kr, 'b', b, pb);
   if (c && beta !== 0) put(kr, 'c', c, pc);
   kr.gemm(+transA, +transB, m, n, k, alpha, pa, transA ? m : k, pb, transB ? k : n, beta, pc, n);
-  const result = copyOut(kr, pc, m * n);
-  if (!c) return result;
-  c.set(result);
-  return c;
+  // With `c` the result goes straight into it: a fresh array per call would cost more than the copies
+  // (its pages are new memory: about 2 ms per 512 KiB on a host that backs pages lazily).
+  return copyOut(kr, pc, m * n, c);
 }
 
 /**
@@ -207,8 +206,11 @@ function put(k: Kernels, name: string, data: Float64Array, ptr: number): void {
   if (bad >= 0) throw new NonFiniteError(name, bad, data[bad]);
 }
 
-/** Copies a result out, refusing one that overflowed: finite inputs never give a silent ±Infinity or NaN. */
-function copyOut(k: Kernels, ptr: number, count: number): Float64Array {
+/**
+ * Copies a result out (into `into` when given, else into a new array), refusing one that overflowed:
+ * finite inputs never give a silent ±Infinity or NaN. `into` is untouched when the result is refused.
+ */
+function copyOut(k: Kernels, ptr: number, count: number, into?: Float64Array): Float64Array {
   const bad = k.firstNonFinite(count, ptr);
   if (bad >= 0) {
     const value = k.f64()[(ptr >> 3) + bad];
@@ -216,5 +218,8 @@ function copyOut(k: Kernels, ptr: number, count: number): Float64Array {
     e.message = `result: element ${bad} is ${value}: the inputs are finite but the result overflows double precision (scale the inputs down)`;
     throw e;
   }
-  return k.f64().slice(ptr >> 3, (ptr >> 3) + count);
+  const view = k.f64().subarray(ptr >> 3, (ptr >> 3) + count);
+  if (!into) return view.slice();
+  into.set(view);
+  return into;
 }
