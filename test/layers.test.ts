@@ -16,7 +16,7 @@ const LAYERS: Record<string, number> = {
   'nn/': 3,
   'data/': 4, 'curvature/': 4,
   'optim/': 5, 'laplace/': 5,
-  'training/': 6, 'diagnostics/': 6,
+  'training/': 6, 'diagnostics/': 6, 'pde/': 6,
   'io/': 7,
   'index.ts': 8, 'advanced.ts': 8, 'tfjs.ts': 8,
   'reproduce/': 9,
