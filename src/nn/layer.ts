@@ -143,6 +143,12 @@ export interface Layer {
   /** Writes the block's columns of J̃: row r at dst + 8·r·ld, `size` values (∂ row r / ∂θ_l). */
   jacobianRows(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, dst: Ptr, ld: number): void;
   /**
+   * Optional: the layer's part in the derivative-carrying pass of PDE residuals (see
+   * {@link TaylorHook}). A net with a layer without it cannot carry input derivatives: the PDE
+   * problems refuse it with an ArgumentError naming the layer.
+   */
+  readonly taylor?: TaylorHook;
+  /**
    * Optional: writes the layer's block J̃_a,l·J̃_b,lᵀ into ctx.target from a structure cheaper than
    * its Jacobian rows. Without it (or when it returns false, writing nothing) gram.ts forms the
    * block from {@link Layer.jacobianRows}.
@@ -150,6 +156,28 @@ export interface Layer {
   gramBlock?(ctx: GramBlockContext): boolean;
   /** The spec that rebuilds this layer (a saved model's `architecture.layers` entry). */
   toJSON(): AnyLayerSpec;
+}
+
+/**
+ * A layer's part in the derivative-carrying ("forward Laplacian") pass of src/pde/taylor.ts. There
+ * each of n points carries S channel rows — its value, the input-gradient components, a weighted
+ * Laplacian — stacked as n·S rows of the input record. A layer with this hook is affine in its
+ * input record: Z = A·W̃ᵀ on a value row (as {@link Layer.forward}), and the same linear map on a
+ * derivative row, whose bias column holds 0; the pass applies the activations' derivatives between
+ * layers. Pointers, layouts and "allocates nothing" as for the other layer methods.
+ */
+export interface TaylorHook {
+  /** Z ((n·S) × outputs) ← the layer applied to the channel rows of A ((n·S) × inA). */
+  forward(k: Kernels, rows: number, a: Ptr, z: Ptr): void;
+  /** out ((n·S) × inA) ← B·∂Z/∂A for the rows' adjoints B ((n·S) × outputs); out's bias column is never read. */
+  inputVjp(k: Kernels, rows: number, b: Ptr, out: Ptr): void;
+  /**
+   * Point i's row of the seeded combination's Jacobian on the block (`size` values at dst + 8·i·ld)
+   * ← Σ_s ∂Z[(i,s)]/∂θ_l weighted by B[(i,s)] (a dense layer: Σ_s B[(i,s)] ⊗ A[(i,s)]).
+   */
+  jacobianRows(k: Kernels, n: number, S: number, a: Ptr, b: Ptr, dst: Ptr, ld: number): void;
+  /** out (`size` values) ← the sum of those rows over all points + beta·out (beta 0 or 1). */
+  gradient(k: Kernels, rows: number, a: Ptr, b: Ptr, out: Ptr, beta: number): void;
 }
 
 /** Where the net puts a layer: its index among the specs (all of them given, for a layer that depends on its neighbours). */

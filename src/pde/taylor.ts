@@ -8,14 +8,17 @@
  * Each layer is one GEMM over a *channel block* (S = 1 + g + lap rows per point: value, g gradient
  * components, Laplacian), whose effective input carries the layer's bias column as β on value rows
  * and 0 on derivative rows; the nonlinear part is the kernels' taylorActivation / taylorBackward, and
- * Jacobian rows are rowOuterSum. It reads the net's dense layers (pointer of [W | b], weight and bias
- * scale, activation) and never changes them. Scalar-output nets only (a PDE's u).
+ * Jacobian rows are rowOuterSum. Each layer takes part through its {@link TaylorHook} (the layer
+ * seam's optional `taylor`; the dense layer has it) and its input record's shape (weight and bias
+ * scale, bias column, activation); a net with a layer without the hook is refused, naming it. It
+ * never changes the net. Scalar-output nets only (a PDE's u).
  */
 import type { Kernels, Ptr } from '../kernels/types.js';
 import { TAYLOR_ACTIVATIONS } from '../kernels/types.js';
 import { Workspace } from '../backend/matrix.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import type { Net } from '../nn/net.js';
+import type { TaylorHook } from '../nn/layer.js';
 
 /** Which derivative channels a pass carries. */
 export interface Channels {
@@ -32,11 +35,17 @@ export interface Channels {
 export type SmoothActivation = keyof typeof TAYLOR_ACTIVATIONS;
 
 /**
- * Checks that every hidden activation of `net` has the derivatives the channels need: ArgumentError
- * naming the layer otherwise (ReLU under a Laplacian has no second derivative).
+ * Checks that every layer of `net` has the derivative-carrying hook ({@link TaylorHook}) and every
+ * hidden activation the derivatives the channels need: ArgumentError naming the layer otherwise (a
+ * layer kind without the hook; ReLU under a Laplacian, which has no second derivative).
  */
 export function checkSmooth(net: Net, needs: 'gradient' | 'laplacian'): void {
   if (net.outputDim !== 1) throw new ShapeError('net', `a PDE solution is scalar: the net has ${net.outputDim} outputs, expected 1`);
+  for (let l = 0; l < net.layers.length; l++) {
+    if (!net.layers[l].taylor) {
+      throw new ArgumentError(`layers[${l}]`, `a '${net.layers[l].kind}' layer has no derivative-carrying pass (the layer seam's optional taylor hook), so a PDE residual cannot be computed through it; use dense layers`);
+    }
+  }
   for (let l = 0; l + 1 < net.layers.length; l++) {
     const name = net.layers[l].act.name;
     if (!Object.prototype.hasOwnProperty.call(TAYLOR_ACTIVATIONS, name)) {
@@ -65,6 +74,8 @@ export class TaylorPass {
   private abar: Ptr = 0;
   private wts: Ptr = 0;
   private readonly acts: number[];
+  /** Each layer's hook (checked present by the constructor). */
+  private readonly hooks: TaylorHook[];
 
   constructor(readonly net: Net, channels: Channels) {
     this.kernels = net.kernels;
@@ -74,6 +85,7 @@ export class TaylorPass {
     this.S = 1 + this.g + this.lap;
     checkSmooth(net, this.lap ? 'laplacian' : 'gradient');
     this.acts = net.layers.map((L) => TAYLOR_ACTIVATIONS[L.act.name as SmoothActivation] ?? 0);
+    this.hooks = net.layers.map((L) => L.taylor!);
     this.ws = new Workspace(net.kernels);
     this.wts = this.ws.get('wts', Math.max(dim, 1));
     const w = channels.laplacian ?? [];
@@ -121,7 +133,7 @@ export class TaylorPass {
     }
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l];
-      k.gemm(0, 1, n * S, L.outputs, L.inA, 1, this.a[l], L.inA, L.ptr, L.inA, 0, this.z[l], L.outputs);
+      this.hooks[l].forward(k, n * S, this.a[l], this.z[l]);
       if (l + 1 === layers.length) break;
       const next = layers[l + 1];
       k.taylorActivation(this.acts[l], n, g, this.lap, L.outputs, this.z[l], this.wts, next.weightScale,
@@ -147,8 +159,8 @@ export class TaylorPass {
     h.copyWithin(this.b[last] >> 3, seeds >> 3, (seeds >> 3) + n * S);
     for (let l = last; l > this.net.firstTrainable && l > 0; l--) {
       const L = layers[l], prev = layers[l - 1];
-      // Ā = B_l·W̃_l: the adjoint of the effective input's channels (its bias column is never read).
-      k.gemm(0, 0, n * S, L.inA, L.outputs, 1, this.b[l], L.outputs, L.ptr, L.inA, 0, this.abar, L.inA);
+      // Ā = B_l·∂Z_l/∂A_l: the adjoint of the effective input's channels (its bias column is never read).
+      this.hooks[l].inputVjp(k, n * S, this.b[l], this.abar);
       k.taylorBackward(n, this.g, this.lap, prev.outputs, this.z[l - 1], this.d[l - 1], this.wts, L.weightScale,
         this.abar, L.inA, this.b[l - 1]);
     }
@@ -163,7 +175,7 @@ export class TaylorPass {
     for (let l = this.net.firstTrainable; l < layers.length; l++) {
       const L = layers[l];
       if (L.paramOffset < 0) continue;
-      this.kernels.rowOuterSum(this.n, this.S, L.outputs, L.inA, this.b[l], this.a[l], J + 8 * L.paramOffset, ldj);
+      this.hooks[l].jacobianRows(this.kernels, this.n, this.S, this.a[l], this.b[l], J + 8 * L.paramOffset, ldj);
     }
   }
 
@@ -176,8 +188,7 @@ export class TaylorPass {
     for (let l = this.net.firstTrainable; l < layers.length; l++) {
       const L = layers[l];
       if (L.paramOffset < 0) continue;
-      this.kernels.gemm(1, 0, L.outputs, L.inA, this.n * this.S, 1, this.b[l], L.outputs, this.a[l], L.inA, beta,
-        out + 8 * L.paramOffset, L.inA);
+      this.hooks[l].gradient(this.kernels, this.n * this.S, this.a[l], this.b[l], out + 8 * L.paramOffset, beta);
     }
   }
 

@@ -5,7 +5,6 @@
  */
 import { init, kernels } from '../../src/backend/init';
 import { mlp } from '../../src/nn/models';
-import type { Net } from '../../src/nn/net';
 import { pde, type PdeProblem } from '../../src/pde/problem';
 import { heat, nonlinearPoisson, poisson } from '../../src/pde/problems';
 import { solvePde } from '../../src/pde/solve';
@@ -13,10 +12,22 @@ import { engd } from '../../src/optim/engd';
 import { lbfgs } from '../../src/optim/lbfgs';
 import type { ResidualObjective } from '../../src/optim/objective';
 import { ArgumentError, NonFiniteError, ShapeError } from '../../src/errors';
+import { Net } from '../../src/nn/net';
+import { DenseLayer } from '../../src/nn/layers/dense';
+import { registerLayer, type DenseSpec, type LayerDefinition } from '../../src/nn/layer';
 import { allClose } from '../helpers/allclose';
 import { BACKENDS } from '../helpers/backends';
 
 const { sin, PI } = Math;
+
+/** A dense layer under another kind, its taylor hook removed: everything but the PDE pass works. */
+const NO_TAYLOR: LayerDefinition = {
+  kind: 'no-taylor',
+  size: (spec) => spec.outputs * (spec.inputs + 1),
+  create: (spec, place) => Object.assign(Object.create(new DenseLayer({ ...spec, bias: true, weightScale: 1, biasScale: 1 } as DenseSpec, place)),
+    { kind: 'no-taylor', taylor: undefined }),
+  fromJSON: () => ({}),
+};
 const small = () => poisson({ dim: 2, interior: { grid: 8 }, boundary: { grid: 6 } });
 const tanhNet = (seed = 0, width = 8) => mlp({ sizes: [2, width, 1], activation: 'tanh', init: 'glorot', seed });
 
@@ -206,6 +217,22 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(() => small().loss(net)).toThrow(/layers\[0\]\.activation: 'relu' has no second derivative/);
       expect(net.getParams()).toEqual(theta);
       net.dispose();
+    });
+
+    test('a layer kind without the derivative-carrying hook: ArgumentError naming the layer and its kind; the net is untouched', () => {
+      registerLayer(NO_TAYLOR);
+      const dense = (inputs: number, outputs: number, activation: 'tanh' | 'identity') => ({ inputs, outputs, bias: true, activation, weightScale: 1, biasScale: 1, trainable: true });
+      const values = [12, 20, 5].map((m, l) => Float64Array.from({ length: m }, (_, i) => Math.sin(3 * l + i) / 2));
+      const net = new Net(kernels(), [dense(2, 4, 'tanh'), { kind: 'no-taylor', inputs: 4, outputs: 4, activation: 'tanh', trainable: true }, dense(4, 1, 'identity')], values);
+      expect(net.predict(new Float64Array([0.5, 0.5]), 1)[0]).toEqual(expect.any(Number));
+      const theta = net.getParams(), problem = small();
+      expect(() => problem.loss(net)).toThrow(ArgumentError);
+      expect(() => problem.loss(net)).toThrow(/layers\[1\]: a 'no-taylor' layer has no derivative-carrying pass/);
+      expect(() => engd().step(net, problem)).toThrow(/layers\[1\]/);
+      expect(() => lbfgs().step(net, problem)).toThrow(/layers\[1\]/);
+      expect(net.getParams()).toEqual(theta);
+      net.dispose();
+      problem.dispose();
     });
 
     test('a source or boundary function with a non-finite value: NonFiniteError naming the point', () => {

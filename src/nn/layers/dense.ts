@@ -5,7 +5,7 @@
  */
 import type { Kernels, Ptr } from '../../kernels/types.js';
 import { activation, type Activation, type ActivationName } from '../activations.js';
-import type { DenseSpec, GramBlockContext, Layer, LayerPlace } from '../layer.js';
+import type { DenseSpec, GramBlockContext, Layer, LayerPlace, TaylorHook } from '../layer.js';
 
 /** Rows of the input Gram A·Aᵀ computed at a time: its scratch is TILE × n, not n × n. */
 export const TILE = 64;
@@ -32,6 +32,13 @@ export class DenseLayer implements Layer {
   readonly cols: number;
   readonly readsInputBackward = false;
   readonly kronecker = true;
+  /** The derivative-carrying pass: the same GEMMs over n·S channel rows; Jacobian rows by rowOuterSum. */
+  readonly taylor: TaylorHook = {
+    forward: (k, rows, a, z) => this.forward(k, rows, a, z),
+    inputVjp: (k, rows, b, out) => k.gemm(0, 0, rows, this.inA, this.outputs, 1, b, this.outputs, this.ptr, this.inA, 0, out, this.inA),
+    jacobianRows: (k, n, S, a, b, dst, ld) => k.rowOuterSum(n, S, this.outputs, this.inA, b, a, dst, ld),
+    gradient: (k, rows, a, b, out, beta) => k.gemm(1, 0, this.outputs, this.inA, rows, 1, b, this.outputs, a, this.inA, beta, out, this.inA),
+  };
 
   constructor(spec: DenseSpec, place: LayerPlace) {
     this.inputs = spec.inputs;
