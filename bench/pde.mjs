@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const natgrad = await import(join(ROOT, 'dist/esm/index.js'));
-const { init, mlp, poisson, heat, nonlinearPoisson, solvePde } = natgrad;
+const { init, mlp } = await import(join(ROOT, 'dist/esm/index.js'));
+const { poisson, heat, nonlinearPoisson, solvePde } = await import(join(ROOT, 'dist/esm/advanced.js'));
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
   if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);

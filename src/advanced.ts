@@ -77,6 +77,6 @@ export type { ResidualObjective } from './optim/objective.js';
 // ---- The layer seam: a new kind of layer is one definition and one registration (src/nn/layer.ts) --------
 export { registerLayer } from './nn/layer.js';
 export type {
-  Layer, LayerDefinition, LayerSpec, AnyLayerSpec, KindSpec, LayerPlace, GramBlockContext, CaptureView, NetShape,
+  Layer, LayerDefinition, LayerSpec, AnyLayerSpec, KindSpec, LayerPlace, GramBlockContext, TaylorHook, CaptureView, NetShape,
 } from './nn/layer.js';
 export type { Activation } from './nn/activations.js';
