@@ -225,6 +225,9 @@ const registry = new Map<string, LayerDefinition>();
 export function registerLayer(definition: LayerDefinition): void {
   const kind = definition?.kind;
   if (typeof kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(kind)) throw new ArgumentError('definition.kind', `must be a lower-case name, got ${String(kind)}`);
+  for (const method of ['size', 'create', 'fromJSON'] as const) {
+    if (typeof definition[method] !== 'function') throw new ArgumentError(`definition.${method}`, `must be a function, got ${typeof definition[method]}`);
+  }
   const known = registry.get(kind);
   if (known && known !== definition) throw new ArgumentError('definition.kind', `'${kind}' is already registered`);
   registry.set(kind, definition);

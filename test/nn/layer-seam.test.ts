@@ -6,7 +6,7 @@
  */
 import { Matrix, solve } from 'ml-matrix';
 import { init, kfac, ngd, loadNet, squaredError, FormatError, ArgumentError } from '../../src/index';
-import { jacobian, jvp, vjp, kernels, Mat, registerLayer, type KfacStepStats } from '../../src/advanced';
+import { jacobian, jvp, vjp, kernels, Mat, registerLayer, type KfacStepStats, type AnyLayerSpec, type LayerDefinition, type LayerPlace } from '../../src/advanced';
 import { Net } from '../../src/nn/net';
 import { BACKENDS } from '../helpers/backends';
 import { fdJacobian, relErr } from '../helpers/nets';
@@ -122,6 +122,13 @@ describe.each(BACKENDS)('a layer defined outside src/ (%s)', (backend) => {
       expect(again.ptr).toBe(at);
       again.dispose();
     }
+  });
+
+  test('registerLayer refuses a definition without its three functions, naming the missing one (nothing registered)', () => {
+    const create = (spec: AnyLayerSpec, place: LayerPlace) => new ScaleLayer(spec, place);
+    expect(() => registerLayer({ kind: 'seam-no-size', create, fromJSON: () => ({}) } as unknown as LayerDefinition)).toThrow(/definition\.size: must be a function/);
+    expect(() => registerLayer({ kind: 'seam-no-json', size: () => 1, create } as unknown as LayerDefinition)).toThrow(/definition\.fromJSON: must be a function/);
+    expect(() => new Net(kernels(), [{ kind: 'seam-no-size', inputs: 1, outputs: 1, activation: 'identity', trainable: true }], [new Float64Array(1)])).toThrow(/unknown kind of layer/);
   });
 
   test("a saved layer its kind's size() refuses is a FormatError of the file, naming the layer", () => {
