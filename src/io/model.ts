@@ -158,7 +158,14 @@ function decodeLayerOfKind(L: Record<string, unknown>, f: string, previousOutput
   } catch {
     throw new FormatError(`${f}.kind`, `is ${JSON.stringify(kind)}, a kind of layer this program has not registered`);
   }
-  return { ...def.fromJSON(L, f), ...shared };
+  let own: Record<string, unknown>;
+  try {
+    own = def.fromJSON(L, f);
+  } catch (e) {
+    throw asFormatError(e, f, kind);
+  }
+  if (own === null || typeof own !== 'object') throw new FormatError(f, `the '${kind}' layer's fromJSON() gave ${describe(own)}, not an object of its fields`);
+  return { ...own, ...shared };
 }
 
 /**
@@ -171,12 +178,20 @@ function sizeOfKind(spec: AnyLayerSpec, f: string): number {
   try {
     size = definitionOf(spec, f).size(spec, f);
   } catch (e) {
-    if (e instanceof FormatError) throw e;
-    const why = e instanceof ArgumentError ? e.message.slice(e.argument.length + 2) : e instanceof Error ? e.message : String(e);
-    throw new FormatError(e instanceof ArgumentError ? e.argument : f, `the '${String(spec.kind)}' layer refuses it: ${why}`);
+    throw asFormatError(e, f, String(spec.kind));
   }
   if (!Number.isSafeInteger(size) || size < 0) throw new FormatError(f, `the '${String(spec.kind)}' layer's size() gave ${describe(size)}, not a non-negative integer`);
   return size;
+}
+
+/**
+ * What a kind's size() or fromJSON() threw about a saved layer, as the FormatError of the file: a
+ * FormatError as it is, an ArgumentError naming its argument, anything else naming the layer `f`.
+ */
+function asFormatError(e: unknown, f: string, kind: string): FormatError {
+  if (e instanceof FormatError) return e;
+  const why = e instanceof ArgumentError ? e.message.slice(e.argument.length + 2) : e instanceof Error ? e.message : String(e);
+  return new FormatError(e instanceof ArgumentError ? e.argument : f, `the '${kind}' layer refuses it: ${why}`);
 }
 
 /** Options of {@link loadNet}. */

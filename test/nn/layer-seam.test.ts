@@ -12,10 +12,16 @@ import { BACKENDS } from '../helpers/backends';
 import { fdJacobian, relErr } from '../helpers/nets';
 import { ScaleLayer, scaleNet } from '../helpers/scale-layer';
 import { randn } from '../helpers/random';
+import { checksumOf } from '../../src/encoding/checksum';
 
 // Two kinds whose create() fails: one refuses its spec, one makes a layer with a wrong size (the net would
 // lay out and read its block wrongly).
 registerLayer({ kind: 'seam-throws', size: (spec) => spec.inputs, create: () => { throw new ArgumentError('layers[0]', 'refused'); }, fromJSON: () => ({}) });
+// A kind whose saved-file reader refuses every file with a plain Error (the contract asks a FormatError).
+registerLayer({
+  kind: 'seam-strict-json', size: (spec) => spec.inputs, create: (spec, place) => new ScaleLayer(spec, place),
+  fromJSON: () => { throw new Error('needs its own field "gain"'); },
+});
 registerLayer({
   kind: 'seam-wrong-size', size: (spec) => spec.inputs,
   create: (spec, place) => Object.assign(new ScaleLayer(spec, place), { size: 2 * spec.inputs, cols: 2 * spec.inputs }), fromJSON: () => ({}),
@@ -143,6 +149,19 @@ describe.each(BACKENDS)('a layer defined outside src/ (%s)', (backend) => {
     expect(err).toBeInstanceOf(FormatError);
     expect((err as FormatError).field).toBe('architecture.layers[1]');
     expect((err as Error).message).toMatch(/scale layer has as many outputs as inputs/);
+    net.dispose();
+  });
+
+  test("a saved layer its kind's fromJSON() refuses with a plain Error is a FormatError of the file, naming the layer", () => {
+    const net = scaleNet(3, 5, 2, 53);
+    const json = JSON.parse(JSON.stringify(net));
+    json.architecture.layers[1].kind = 'seam-strict-json';
+    json.checksum = checksumOf(json);
+    let err: unknown;
+    try { loadNet(json).dispose(); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(FormatError);
+    expect((err as FormatError).field).toBe('architecture.layers[1]');
+    expect((err as Error).message).toMatch(/needs its own field "gain"/);
     net.dispose();
   });
 
