@@ -135,13 +135,16 @@ class EnergyNaturalGradient implements Engd {
       label: 'the ENGD step',
       propose: (damping, attempt) => {
         const lambda = attempt > 0 && damping === 0 ? 1e-10 : damping;
-        const solver = this.solve(k, size, M, L, lambda, rhs, x, eig);
-        if (form === 'param') k.f64().copyWithin(d >> 3, x >> 3, (x >> 3) + P);
-        else k.gemm(1, 0, P, 1, N, 1, J, P, x, 1, 0, d, 1);
-        const best = k.firstNonFinite(P, d) < 0 ? this.lineSearch(net, objective, theta0, d, lossBefore) : undefined;
+        const solved = this.solve(k, size, M, L, lambda, rhs, x, eig);
+        let best: { lr: number; loss: number } | undefined;
+        if (solved.ok) {
+          if (form === 'param') k.f64().copyWithin(d >> 3, x >> 3, (x >> 3) + P);
+          else k.gemm(1, 0, P, 1, N, 1, J, P, x, 1, 0, d, 1);
+          if (k.firstNonFinite(P, d) < 0) best = this.lineSearch(net, objective, theta0, d, lossBefore);
+        }
         chosen = best ?? { lr: 0, loss: NaN };
         return {
-          stats: { loss: lossBefore, gradNorm: Math.sqrt(gradSq), updateNorm: 0, accepted: false, timeMs: 0, lr: best?.lr ?? 0, form, damping: lambda, solver, retries: attempt },
+          stats: { loss: lossBefore, gradNorm: Math.sqrt(gradSq), updateNorm: 0, accepted: false, timeMs: 0, lr: best?.lr ?? 0, form, damping: lambda, solver: solved.solver, retries: attempt },
           ok: best !== undefined, damping: lambda, fresh: true,
         };
       },
@@ -166,15 +169,19 @@ class EnergyNaturalGradient implements Engd {
     return stats.lr >= 0.25 ? Math.max(damping, lambda / 10) : lambda;
   }
 
-  /** (M + λI)x = b by Cholesky; else the eigendecomposition's pseudo-inverse (relative cut 1e-14). */
-  private solve(k: Kernels, size: number, M: Ptr, L: Ptr, lambda: number, b: Ptr, x: Ptr, eig: { w: Ptr; V: Ptr; t: Ptr }): 'cholesky' | 'eigh' {
+  /**
+   * (M + λI)x = b by Cholesky; else the eigendecomposition's pseudo-inverse (relative cut 1e-14).
+   * `ok` false when the eigendecomposition failed (its QL iteration did not converge, or M was not
+   * finite): then x is not a solution, and the attempt has no direction.
+   */
+  private solve(k: Kernels, size: number, M: Ptr, L: Ptr, lambda: number, b: Ptr, x: Ptr, eig: { w: Ptr; V: Ptr; t: Ptr }): { ok: boolean; solver: 'cholesky' | 'eigh' } {
     if (this.settings.solver === 'cholesky' && k.potrf(size, M, size, lambda, L, size) === 0) {
       k.f64().copyWithin(x >> 3, b >> 3, (b >> 3) + size);
       k.potrs(size, 1, L, size, x, 1);
-      if (k.firstNonFinite(size, x) < 0) return 'cholesky';
+      if (k.firstNonFinite(size, x) < 0) return { ok: true, solver: 'cholesky' };
     }
     const { w, V, t } = eig;
-    k.syev(size, M, size, w, V, size);
+    if (k.syev(size, M, size, w, V, size) !== 0) return { ok: false, solver: 'eigh' };
     // x = V·diag(1/(μ + λ))·Vᵀb over the eigenvalues above the cut.
     k.gemm(1, 0, size, 1, size, 1, V, size, b, 1, 0, t, 1);
     const h = k.f64(), w0 = w >> 3, t0 = t >> 3;
@@ -184,7 +191,7 @@ class EnergyNaturalGradient implements Engd {
       h[t0 + i] = mu > 1e-14 * top ? h[t0 + i] / mu : 0;
     }
     k.gemm(0, 0, size, 1, size, 1, V, size, t, 1, 0, x, 1);
-    return 'eigh';
+    return { ok: true, solver: 'eigh' };
   }
 
   /**

@@ -154,6 +154,25 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     problem.dispose();
   });
 
+  test('an eigendecomposition that fails (syev returns non-zero) gives no direction: retried, then refused with θ unchanged', () => {
+    const problem = small(), net = tanhNet(7), opt = engd({ maxRetries: 2 });
+    // A first step leaves the workspace's eigenvectors behind; a failed syev must not reuse them.
+    expect(opt.step(net, problem).accepted).toBe(true);
+    const theta = net.getParams(), spy = jest.spyOn(net.kernels, 'syev').mockReturnValue(1);
+    try {
+      const s = opt.step(net, problem);
+      expect(spy).toHaveBeenCalledTimes(3);
+      expect(s.accepted).toBe(false);
+      expect(s.retries).toBe(3);
+      expect(net.getParams()).toEqual(theta);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(opt.step(net, problem).accepted).toBe(true);
+    net.dispose();
+    problem.dispose();
+  });
+
   test('L-BFGS lowers the loss every step and beats gradient descent over the same iterations', () => {
     const problem = small(), a = tanhNet(5), b = tanhNet(5);
     const opt = lbfgs();
