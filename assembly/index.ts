@@ -10,6 +10,6 @@ export { syrk, hadamard, mirrorLower } from "./gram";
 export { potrf, trsm, potrs, potri, solveLeafPanel } from "./cholesky";
 export { syev } from "./eigh";
 export { firstNonFinite } from "./vector";
-export { relu, reluMask } from "./nn";
+export { relu, reluMask, reluOuter } from "./nn";
 export { packMask, maskGram, maskGramRows } from "./mask";
 export { taylorActivation, taylorBackward, rowOuterSum } from "./taylor";

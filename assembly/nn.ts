@@ -3,6 +3,8 @@
 // vectors per iteration; the arithmetic is written in the same order as the
 // plain-TypeScript reference (src/kernels/js/nn.ts), so both give the same bits.
 
+import { madd } from "./gemm";
+
 /**
  * dst[i·ldd + j] = (scale·z)·[z > 0] with z = src[i·lds + j], for 0 ≤ i < n and
  * 0 ≤ j < m: the ReLU of the pre-activations times the next layer's weight scale.
@@ -53,6 +55,42 @@ export function reluMask(n: i32, q: i32, m: i32, z: usize, b: usize): void {
       for (; j < m; j++) {
         const o = <usize>j << 3;
         store<f64>(br + o, load<f64>(br + o) * (load<f64>(zr + o) >= 0.0 ? 1.0 : 0.0));
+      }
+    }
+  }
+}
+
+/**
+ * The back-propagation of a one-output dense layer into the ReLU below it, in one pass (the rank-1
+ * GEMM and reluMask fused): for the (n·q) stacked rows r = i·q + c and 0 ≤ j < m,
+ *   out[r·m + j] = ((0 + u[r]·w[j])·alpha)·[z[i·m + j] ≥ 0],
+ * u the (n·q) back-propagated values of the layer's output, w its m weights (contiguous), alpha its
+ * weight scale, z the n×m pre-activations of the ReLU layer. The product is the GEMM's rank-1 path's
+ * arithmetic (fused multiply-add in the relaxed build), so the bits equal gemm then reluMask; NaN in z
+ * masks like a negative value. out must not overlap u, w or z. Reads z once and writes out once, where
+ * the two kernels wrote out, then read z and read and wrote out again.
+ */
+export function reluOuter(n: i32, q: i32, m: i32, alpha: f64, u: usize, w: usize, z: usize, out: usize): void {
+  const va = f64x2.splat(alpha), zero = f64x2.splat(0.0), one = f64x2.splat(1.0);
+  const row = <usize>m << 3;
+  for (let i = 0; i < n; i++) {
+    const zr = z + <usize>i * row;
+    for (let c = 0; c < q; c++) {
+      const r = <usize>i * <usize>q + <usize>c;
+      const ur = v128.load64_splat(u + (r << 3));
+      const orow = out + r * row;
+      let j = 0;
+      for (; j + 4 <= m; j += 4) {
+        const o = <usize>j << 3;
+        const m0 = v128.and(f64x2.ge(v128.load(zr + o), zero), one);
+        const m1 = v128.and(f64x2.ge(v128.load(zr + o, 16), zero), one);
+        v128.store(orow + o, f64x2.mul(f64x2.mul(madd(ur, v128.load(w + o), zero), va), m0));
+        v128.store(orow + o, f64x2.mul(f64x2.mul(madd(ur, v128.load(w + o, 16), zero), va), m1), 16);
+      }
+      for (; j < m; j++) {
+        const o = <usize>j << 3;
+        const t = f64x2.mul(madd(ur, v128.load64_splat(w + o), zero), va);
+        store<f64>(orow + o, f64x2.extract_lane(t, 0) * (load<f64>(zr + o) >= 0.0 ? 1.0 : 0.0));
       }
     }
   }

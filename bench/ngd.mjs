@@ -51,9 +51,9 @@ export function stepCalls(n, d, m) {
       run: (k, b) => k.gemm(0, 1, n, 1, m, 1, b.H, m, b.a, m, 0, b.u, 1),
     },
     {
-      key: 'backward', what: 'backward to Z: B = s·1·a (rank 1, then the ReLU mask)', call: `gemm ${n}×1 · 1×${m}`, flops: 2 * n * m,
-      calls: [`gemm(0,0,${n},${m},1)`],
-      run: (k, b) => k.gemm(0, 0, n, m, 1, s, b.ones, 1, b.a, m, 0, b.B, m),
+      key: 'backward', what: 'backward to Z: B = s·(1·a) ∘ [Z ≥ 0] (the rank-1 product fused with the ReLU mask)', call: `reluOuter ${n}×${m}`, flops: 2 * n * m,
+      calls: [],
+      run: (k, b) => k.reluOuter(n, 1, m, s, b.ones, b.a, b.Z, b.B),
     },
     {
       key: 'bgram', what: 'Gram of the output gradients: B·Bᵀ', call: `syrk ${n}×${m}`, flops: n * n * m,

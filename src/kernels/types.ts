@@ -93,6 +93,15 @@ export interface Kernels {
    * +0; NaN in z masks like a negative value. b must not overlap z.
    */
   reluMask(n: number, q: number, m: number, z: Ptr, b: Ptr): void;
+  /**
+   * The back-propagation of a one-output dense layer into the ReLU below it in one pass (the rank-1 GEMM and
+   * {@link Kernels.reluMask} fused): out[r, j] ← alpha·u[r]·w[j]·[z[⌊r/q⌋, j] ≥ 0] for the (n·q) stacked rows r and
+   * 0 ≤ j < m, u the (n·q) values at the layer's output, w its m weights, z the n×m pre-activations (out and z
+   * contiguous, leading dimension m). Bit for bit what `gemm(0, 0, n·q, m, 1, alpha, u, 1, w, m, 0, out, m)` then
+   * `reluMask(n, q, m, z, out)` give on the same backend; NaN in z masks like a negative value. out must not overlap
+   * u, w or z.
+   */
+  reluOuter(n: number, q: number, m: number, alpha: number, u: Ptr, w: Ptr, z: Ptr, out: Ptr): void;
 
   /**
    * Packs the ReLU back-propagation mask [z ≥ 0] of the n×m block at z (leading dimension ldz) into bits:
@@ -150,7 +159,7 @@ export const TAYLOR_ACTIVATIONS = { identity: 0, tanh: 1, sigmoid: 2, softplus: 
  */
 export const KERNEL_NAMES = [
   'gemm', 'syrk', 'hadamard', 'mirrorLower', 'potrf', 'trsm', 'potrs', 'potri', 'syev',
-  'firstNonFinite', 'relu', 'reluMask', 'packMask', 'maskGram', 'taylorActivation', 'taylorBackward', 'rowOuterSum',
+  'firstNonFinite', 'relu', 'reluMask', 'reluOuter', 'packMask', 'maskGram', 'taylorActivation', 'taylorBackward', 'rowOuterSum',
 ] as const;
 
 export type KernelName = typeof KERNEL_NAMES[number];

@@ -128,6 +128,12 @@ export interface Layer {
    */
   inputVjp(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, out: Ptr): void;
   /**
+   * Optional fused path: {@link Layer.inputVjp} followed by the derivative of a ReLU below (z its
+   * n × inputs pre-activations), in one pass, bit for bit what the two give; returns false, writing
+   * nothing, where the layer has no such path (the net then runs the two).
+   */
+  inputVjpRelu?(k: Kernels, n: number, q: number, b: Ptr, z: Ptr, out: Ptr): boolean;
+  /**
    * out (the block's size values) ← alpha·J̃_lᵀv + beta·out, v the n·q row weights at `v`; v = 0
    * means every weight is 1 with q = 1 (the gradient, from B = ∂L/∂Z). `scratch` holds
    * {@link Layer.paramVjpScratch}(n, q) values. out may be the layer's own block (beta = 1: a step).

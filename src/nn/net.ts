@@ -299,6 +299,8 @@ export class Net implements NetShape {
     cap.held = false;
     for (let l = this.layers.length - 1; l > this.firstTrainable; l--) {
       const L = this.layers[l], prev = this.layers[l - 1];
+      // Into a ReLU, a layer may fuse its VJP with the mask (one pass over B_{l−1} instead of three).
+      if (prev.act.name === 'relu' && L.inputVjpRelu?.(kernels, cap.n, cap.q, cap.b[l], cap.z[l - 1], cap.b[l - 1])) continue;
       L.inputVjp(kernels, cap.n, cap.q, cap.a[l], cap.b[l], cap.b[l - 1]);
       scaleByDerivative(kernels, prev.act, cap.n, cap.q, prev.outputs, cap.z[l - 1], cap.b[l - 1]);
     }

@@ -1,5 +1,6 @@
 import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 import { randn } from '../helpers/random';
+import { allClose } from '../helpers/allclose';
 import type { Kernels } from '../../src/kernels/types';
 
 const SENTINEL = -12345.678;
@@ -122,5 +123,40 @@ describe.each(KERNEL_VARIANTS)('reluMask on %s', (name) => {
     expect(Array.from(getRows(k, pb, 1, 8, 8))).toEqual([0, 2, 2, 0, 2, 0, 2, 2]);
     k.free(pz);
     k.free(pb);
+  });
+});
+
+describe.each(KERNEL_VARIANTS)('reluOuter on %s', (name) => {
+  test.each(WIDTHS)('m = %i: n in 0…3, q in 1…3: bit for bit gemm (rank 1) then reluMask, close to the naive product', async (m) => {
+    const k = await kernelsFor(name);
+    for (const n of [0, 1, 2, 3]) {
+      for (const q of [1, 2, 3]) {
+        const N = n * q, alpha = 0.37;
+        const z = values(20 * n + m, n * m), u = randn(300 + 7 * q + n, N), w = randn(400 + m, m);
+        const pz = putRows(k, z, n, m, m), pu = putRows(k, u, N, 1, 1), pw = putRows(k, w, 1, m, m);
+        const out = putRows(k, new Float64Array(N * m), N, m, m), ref = putRows(k, new Float64Array(N * m), N, m, m);
+        k.reluOuter(n, q, m, alpha, pu, pw, pz, out);
+        k.gemm(0, 0, N, m, 1, alpha, pu, 1, pw, m, 0, ref, m);
+        k.reluMask(n, q, m, pz, ref);
+        const got = getRows(k, out, N, m, m), want = getRows(k, ref, N, m, m);
+        const at = firstDifference(got, want);
+        if (at >= 0) throw new Error(`n=${n} q=${q} m=${m}: index ${at}: ${got[at]}, gemm + reluMask ${want[at]}`);
+        expect(getRows(k, pz, n, m, m)).toEqual(z);
+        const naive = new Float64Array(N * m);
+        for (let r = 0; r < N; r++) for (let j = 0; j < m; j++) naive[r * m + j] = z[Math.floor(r / q) * m + j] >= 0 ? alpha * u[r] * w[j] : 0;
+        allClose(got, naive, { rtol: 1e-15, atol: 0, cols: m, label: `reluOuter n=${n} q=${q} m=${m}` });
+        for (const p of [pz, pu, pw, out, ref]) k.free(p);
+      }
+    }
+  });
+
+  test('NaN in z masks like a negative value; −0 and +0 pass', async () => {
+    const k = await kernelsFor(name);
+    const z = new Float64Array([NaN, -0, 0, -1e-300, 1e-300, -Infinity, Infinity, 3, -2]);
+    const pz = putRows(k, z, 1, 9, 9), pu = putRows(k, new Float64Array([2]), 1, 1, 1), pw = putRows(k, new Float64Array(9).fill(1.5), 1, 9, 9);
+    const out = putRows(k, new Float64Array(9), 1, 9, 9);
+    k.reluOuter(1, 1, 9, 0.5, pu, pw, pz, out);
+    expect(Array.from(getRows(k, out, 1, 9, 9))).toEqual([0, 1.5, 1.5, 0, 1.5, 0, 1.5, 1.5, 0]);
+    for (const p of [pz, pu, pw, out]) k.free(p);
   });
 });

@@ -58,6 +58,10 @@ function otherKernels(k: Kernels): Float64Array[] {
   expect(n2 * q * m2).toBeGreaterThan(THREAD_MIN_VALUES);
   k.reluMask(n2, q, m2, pz2, pb);
   out.push(read(pb, n2 * q * m2));
+  // reluOuter with q = 3 stacked rows per example (the fused head backward).
+  const pu = put(randn(18, n2 * q)), pw = put(randn(19, m2)), po = put(new Float64Array(n2 * q * m2).fill(5));
+  k.reluOuter(n2, q, m2, 0.75, pu, pw, pz2, po);
+  out.push(read(po, n2 * q * m2));
   // packMask and the mask Gram over ⌈517/64⌉ = 9 words per row.
   const words = Math.ceil(m / 64), pm = k.alloc(n * words), pg = put(new Float64Array(n * (n + 1)).fill(3));
   k.packMask(n, m, pz, m, pm);
@@ -86,7 +90,7 @@ function otherKernels(k: Kernels): Float64Array[] {
   } finally {
     if (saved !== undefined) inner.threadMinInnerFlops = saved;
   }
-  for (const p of [pz, pd, pz2, pb, pm, pg, pa, ph, pg2, pl, pgi, pr]) k.free(p);
+  for (const p of [pz, pd, pz2, pb, pu, pw, po, pm, pg, pa, ph, pg2, pl, pgi, pr]) k.free(p);
   return out;
 }
 

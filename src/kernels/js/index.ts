@@ -6,7 +6,7 @@ import { syrk, hadamard, mirrorLower } from './gram.js';
 import { potrf, trsm, potrs, potri } from './cholesky.js';
 import { syev } from './eigh.js';
 import { firstNonFinite } from './vector.js';
-import { relu, reluMask } from './nn.js';
+import { relu, reluMask, reluOuter } from './nn.js';
 import { packMask, maskGram } from './mask.js';
 import { taylorActivation, taylorBackward, rowOuterSum } from './taylor.js';
 
@@ -73,6 +73,9 @@ export class JsKernels implements Kernels {
   }
   reluMask(n: number, q: number, m: number, z: Ptr, b: Ptr): void {
     reluMask(this.heap.f64(), n, q, m, z >> 3, b >> 3);
+  }
+  reluOuter(n: number, q: number, m: number, alpha: number, u: Ptr, w: Ptr, z: Ptr, out: Ptr): void {
+    reluOuter(this.heap.f64(), n, q, m, alpha, u >> 3, w >> 3, z >> 3, out >> 3);
   }
   packMask(n: number, m: number, z: Ptr, ldz: number, masks: Ptr): void {
     packMask(this.heap.f64(), this.heap.u32(), n, m, z >> 3, ldz, masks >> 2);

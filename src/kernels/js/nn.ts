@@ -26,3 +26,19 @@ export function reluMask(h: Float64Array, n: number, q: number, m: number, z: nu
     }
   }
 }
+
+/**
+ * The back-propagation of a one-output dense layer into the ReLU below it, in one pass: for the (n·q)
+ * stacked rows r = i·q + c, h[out + r·m + j] = (0 + (alpha·h[u + r])·h[w + j])·[h[z + i·m + j] ≥ 0], the
+ * reference gemm's rank-1 arithmetic then reluMask's, so the bits equal those two calls. No overlap of out
+ * with u, w or z.
+ */
+export function reluOuter(h: Float64Array, n: number, q: number, m: number, alpha: number, u: number, w: number, z: number, out: number): void {
+  for (let i = 0; i < n; i++) {
+    const zi = z + i * m;
+    for (let c = 0; c < q; c++) {
+      const r = i * q + c, ar = alpha * h[u + r], or = out + r * m;
+      for (let j = 0; j < m; j++) h[or + j] = (0 + ar * h[w + j]) * +(h[zi + j] >= 0);
+    }
+  }
+}

@@ -36,7 +36,7 @@ export const THREAD_MIN_VALUES = 2 ** 15;
 export const THREAD_MIN_MASK_WORDS = 2 ** 15;
 
 /** The kernels the dispatch splits over the pool. */
-export type ThreadedKernels = Pick<Kernels, 'gemm' | 'syrk' | 'relu' | 'reluMask' | 'packMask' | 'hadamard' | 'maskGram'>;
+export type ThreadedKernels = Pick<Kernels, 'gemm' | 'syrk' | 'relu' | 'reluMask' | 'reluOuter' | 'packMask' | 'hadamard' | 'maskGram'>;
 
 /** What the dispatch calls in the module: the exports a worker runs, and mirrorLower. */
 export type PanelExports = { readonly [name in WorkerOp]: unknown } & { mirrorLower: Kernels['mirrorLower'] };
@@ -75,7 +75,7 @@ export class ThreadDispatch {
    * below its threshold or without a running pool.
    */
   wrap(single: ThreadedKernels): ThreadedKernels {
-    const { gemm: gemm1, syrk: syrk1, relu, reluMask, packMask, hadamard, maskGram } = single;
+    const { gemm: gemm1, syrk: syrk1, relu, reluMask, reluOuter, packMask, hadamard, maskGram } = single;
     const threaded = { ...single };
     threaded.gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
       if (n <= 0 || !this.panels(m, n, k, alpha, a, transA ? 1 : lda, transA ? lda : 1, b, transB ? 1 : ldb, transB ? ldb : 1, beta, c, ldc, 0)) {
@@ -98,6 +98,11 @@ export class ThreadDispatch {
     threaded.reluMask = (n, q, m, z, b) => {
       if (!this.worth(n * q * m, THREAD_MIN_VALUES) || !this.rows('reluMask', n, 0, (r0, r1) => [r1 - r0, q, m, z + 8 * r0 * m, b + 8 * r0 * q * m])) {
         reluMask(n, q, m, z, b);
+      }
+    };
+    threaded.reluOuter = (n, q, m, alpha, u, w, z, out) => {
+      if (!this.worth(n * q * m, THREAD_MIN_VALUES) || !this.rows('reluOuter', n, 0, (r0, r1) => [r1 - r0, q, m, alpha, u + 8 * r0 * q, w, z + 8 * r0 * m, out + 8 * r0 * q * m])) {
+        reluOuter(n, q, m, alpha, u, w, z, out);
       }
     };
     threaded.packMask = (n, m, z, ldz, masks) => {

@@ -125,6 +125,7 @@ export class WasmKernels implements Kernels {
   declare readonly firstNonFinite: Kernels['firstNonFinite'];
   declare readonly relu: Kernels['relu'];
   declare readonly reluMask: Kernels['reluMask'];
+  declare readonly reluOuter: Kernels['reluOuter'];
   declare readonly packMask: Kernels['packMask'];
   declare readonly maskGram: Kernels['maskGram'];
   declare readonly taylorActivation: Kernels['taylorActivation'];
@@ -197,8 +198,8 @@ export class WasmKernels implements Kernels {
   private attach(pool: ThreadPool): void {
     this.pool = pool;
     this.dispatch = new ThreadDispatch(pool, this.ex, this, (e, where) => this.translate(e, where));
-    const { gemm, syrk, relu, reluMask, packMask, hadamard, maskGram } = this;
-    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, packMask, hadamard, maskGram }));
+    const { gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram } = this;
+    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram }));
   }
 
   /** @internal The module's env.parallelLeaf import: rows of a Cholesky leaf offered to the pool; 1 when done there. */

@@ -66,6 +66,13 @@ export class DenseLayer implements Layer {
     k.gemm(0, 0, n * q, this.inputs, this.outputs, this.weightScale, b, this.outputs, this.ptr, this.inA, 0, out, this.inputs);
   }
 
+  /** One output (the paper's head): the rank-1 product and the ReLU mask in one pass (`reluOuter`). */
+  inputVjpRelu(k: Kernels, n: number, q: number, b: Ptr, z: Ptr, out: Ptr): boolean {
+    if (this.outputs !== 1) return false;
+    k.reluOuter(n, q, this.inputs, this.weightScale, b, this.ptr, z, out);
+    return true;
+  }
+
   /** J̃_lᵀv = vec(V_lᵀ A), V_l[i] = Σ_c v[(i,c)]·B[(i,c)]; the gradient (v = 0) is vec(Bᵀ A). */
   paramVjp(k: Kernels, n: number, q: number, a: Ptr, b: Ptr, v: Ptr, alpha: number, out: Ptr, beta: number, scratch: Ptr): void {
     const m = this.outputs, inA = this.inA;
