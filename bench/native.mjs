@@ -7,7 +7,9 @@
 // - native-step: steady step, first step (fresh process; and a second fresh net on warm kernels),
 //   time to target (loss ≤ 1e-4 × initial) from a fresh net, and their ratios;
 // - native-growth: the steady step at (n, m) ∈ {(128, 1024), (256, 2048), (512, 4096), (1024, 4096)}
-//   fitted to the step's flop model, with the residual of each shape.
+//   fitted to the step's flop model, with the residual of each shape;
+// - fixed-costs: the public linalg.gemm at n 256 against its kernel from the first call of a fresh
+//   process (bench/gemm-first-calls.mjs), natgrad only.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +19,7 @@ import { PROBLEM, STEP } from './ngd.mjs';
 import { fmtNumber, fmtSeconds, markdownTable, summarize, target, unitSphereRegression } from './lib.mjs';
 
 export const name = 'native';
-export const parts = ['native-step', 'native-growth'];
+export const parts = ['native-step', 'native-growth', 'fixed-costs'];
 
 /** Loss ≤ TARGET × the initial loss: the time-to-target criterion of issue 22. */
 const TARGET = 1e-4;
@@ -180,7 +182,44 @@ export async function run({ parts: only, profile, log }) {
     targets.push(...stepTargets(step));
   }
   if (growth) sections.push(growthMarkdown(growth, missing));
+  if (want('fixed-costs')) {
+    const f = fixedCosts({ profile, log });
+    sections.push(f.markdown);
+    targets.push(f.target);
+  }
   return { data: { problem: PROBLEM, step: STEP, target: TARGET, python: PYTHON, missing, native: step, growth }, markdown: sections.join('\n\n'), targets };
+}
+
+/** linalg.gemm(…, { c }) ÷ the kernel at n 256, call by call from a fresh process's first call. */
+function fixedCosts({ profile, log }) {
+  const n = 256, calls = 100, processes = profile.rounds > 1 ? 4 : 2;
+  const ratios = { early: [], first60: [], later: [] }, kernelTimes = [], loads = [];
+  for (let p = 0; p < processes; p++) {
+    loads.push(os.loadavg()[0]);
+    const r = child(process.execPath, [new URL('./gemm-first-calls.mjs', import.meta.url).pathname, JSON.stringify({ n, calls, threads: 1 })]);
+    r.public.forEach((t, i) => {
+      const x = t / r.kernel[i];
+      if (i < 10) ratios.early.push(x);
+      if (i < 60) ratios.first60.push(x); else ratios.later.push(x);
+    });
+    kernelTimes.push(...r.kernel.slice(60));
+  }
+  // A ratio of two single calls has no "best": the median and quartiles over the pairs.
+  const q = (v, f) => [...v].sort((x, y) => x - y)[Math.min(v.length - 1, Math.floor(f * v.length))];
+  const med = Object.fromEntries(Object.entries(ratios).map(([key, v]) => [key, { median: q(v, 0.5), q1: q(v, 0.25), q3: q(v, 0.75) }]));
+  const quart = (x) => `${fmtNumber(x.median)}× (${fmtNumber(x.q1)}–${fmtNumber(x.q3)}×)`;
+  log(`fixed costs: linalg.gemm ÷ kernel at n ${n}: calls 1–10 ${fmtNumber(med.early.median)}×, 1–60 ${fmtNumber(med.first60.median)}×, 61–100 ${fmtNumber(med.later.median)}×`);
+  const markdown = [
+    `### Fixed costs: the public \`linalg.gemm\` at n = ${n} from a fresh process (${processes} processes, ${loadText(loads)})`,
+    '',
+    `Each process runs init(), then ${calls} pairs, alternating from the first call: the kernel on resident data, and \`linalg.gemm(a, b, ${n}, ${n}, ${n}, { c })\` ` +
+      '(validation, copies in, the kernel, the finiteness check and the copy into c). Ratios are per pair, public ÷ kernel, medians over the pairs of all processes.',
+    '',
+    markdownTable(['calls', 'public ÷ kernel, median (quartiles)'], [['1–10', quart(med.early)], ['1–60', quart(med.first60)], ['61–100', quart(med.later)]]),
+    '',
+    `- the kernel alone, calls 61–100: ${cell(summarize(kernelTimes))}`,
+  ].join('\n');
+  return { markdown, target: target('linalg.gemm(…, { c }) ÷ its kernel at n 256, calls 1–60 of a fresh process', n, { median: med.first60.median, best: med.first60.q1 }, { max: 1.15, note: `${loadText(loads)}; best column: first quartile` }) };
 }
 
 function intro(missing) {
