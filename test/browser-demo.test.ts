@@ -106,6 +106,38 @@ let browser: Browser | undefined;
     await page.close();
   });
 
+  test('regression: a Laplace ±2σ band around NGD\'s net, drawn, and wider outside the data than among it', async () => {
+    const { page, errors } = await open('?auto=1&problem=regression');
+    await waitFor(page, 'done');
+    const { band, info } = await page.evaluate(() => (window as unknown as {
+      natgradDemo: { band: { lane: string; x: number[]; mean: number[]; std: number[]; prior: number; noise: number; structure: string; error?: string } | null; info: { points: { X: number[] } } };
+    }).natgradDemo);
+    expect(band).not.toBeNull();
+    expect(band!.lane).toBe('ngd');
+    expect(band!.structure).toBe('full');
+    expect(band!.error).toBeUndefined();
+    // δ and σ tuned by the marginal likelihood: σ near the data's noise (0.05).
+    expect(band!.noise).toBeGreaterThan(0.02);
+    expect(band!.noise).toBeLessThan(0.1);
+    const lo = Math.min(...info.points.X), hi = Math.max(...info.points.X);
+    const inside = band!.std.filter((_, i) => band!.x[i] >= lo && band!.x[i] <= hi);
+    const outside = band!.std.filter((_, i) => band!.x[i] <= lo - 0.5 || band!.x[i] >= hi + 0.5);
+    expect(inside.length).toBeGreaterThan(50);
+    expect(outside.length).toBeGreaterThan(20);
+    for (const s of band!.std) expect(Number.isFinite(s) && s > 0).toBe(true);
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    // Among the data the band is about the noise; half a unit beyond it, every point is wider than anywhere inside.
+    expect(mean(inside)).toBeLessThan(0.3);
+    expect(Math.min(...outside)).toBeGreaterThan(Math.max(...inside));
+    expect(mean(outside)).toBeGreaterThan(5 * mean(inside));
+    // The band is on the page: an area mark with a drawn path, and its caption.
+    const d = await page.getAttribute('#view svg .laplace-band path', 'd');
+    expect(d && d.length).toBeGreaterThan(100);
+    expect(await page.textContent('[data-testid=band-info]')).toMatch(/mean ± 2σ of NGD's net.*by marginal likelihood/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test('a failing step shows its error on the page; bad settings are reported; the worker stays usable', async () => {
     const { page, errors } = await open('?auto=1&problem=regression&steps=40&lr.gd=1e9');
     await waitFor(page, 'done');

@@ -8,7 +8,7 @@ export const OPTIMIZERS = ['ngd', 'kfac', 'gd', 'adam'] as const;
 export type OptimizerId = (typeof OPTIMIZERS)[number];
 export const LABELS: Record<OptimizerId, string> = { ngd: 'NGD', kfac: 'K-FAC', gd: 'GD', adam: 'Adam' };
 
-export type ProblemId = 'paper' | 'classification' | 'regression';
+export type ProblemId = 'paper' | 'classification' | 'regression' | 'poisson';
 
 export interface DemoConfig {
   problem: ProblemId;
@@ -18,7 +18,10 @@ export interface DemoConfig {
   seed: number;
   paper: { n: number; d: number; m: number; geometry: Geometry; spread: number };
   classification: { shape: Shape; n: number; width: number; noise: number };
-  regression: { n: number; width: number; noise: number };
+  /** `band`: the lane whose net gets the Laplace ±2σ band. */
+  regression: { n: number; width: number; noise: number; band: OptimizerId };
+  /** Poisson 2-D: hidden width of the [2, width, 1] tanh net, interior grid points per side, ENGD's damping floor λ. */
+  poisson: { width: number; grid: number; damping: number };
   /** Learning rates; GD's may be 'auto' on the paper's problem: η = 1/λ_max(G). */
   lr: Record<OptimizerId, number | 'auto'>;
   /** Tikhonov damping of NGD and K-FAC (the initial value where it adapts). */
@@ -30,6 +33,8 @@ export const PROBLEM_DEFAULTS: Record<ProblemId, Pick<DemoConfig, 'lr' | 'dampin
   paper: { steps: 60, lr: { ngd: 1, kfac: 1, gd: 'auto', adam: 0.01 }, damping: { ngd: 1e-6, kfac: 1e-3 } },
   classification: { steps: 150, lr: { ngd: 1, kfac: 1, gd: 0.01, adam: 0.02 }, damping: { ngd: 1e-2, kfac: 1e-2 } },
   regression: { steps: 200, lr: { ngd: 1, kfac: 1, gd: 0.003, adam: 0.02 }, damping: { ngd: 1e-4, kfac: 1e-3 } },
+  // One net trained by ENGD (steps: its iterations); the four optimizers' settings are not used.
+  poisson: { steps: 100, lr: { ngd: 1, kfac: 1, gd: 0.003, adam: 0.02 }, damping: { ngd: 1e-4, kfac: 1e-3 } },
 };
 
 export function defaultConfig(problem: ProblemId = 'paper'): DemoConfig {
@@ -38,7 +43,8 @@ export function defaultConfig(problem: ProblemId = 'paper'): DemoConfig {
     problem, steps: d.steps, seed: 1,
     paper: { n: 64, d: 16, m: 1024, geometry: 'sphere', spread: 0.1 },
     classification: { shape: 'moons', n: 200, width: 32, noise: 0.08 },
-    regression: { n: 48, width: 32, noise: 0.05 },
+    regression: { n: 48, width: 32, noise: 0.05, band: 'ngd' },
+    poisson: { width: 32, grid: 30, damping: 0 },
     lr: { ...d.lr }, damping: { ...d.damping },
   };
 }
@@ -58,6 +64,25 @@ export interface SessionInfo {
   points?: { X: number[]; Y: number[] };
   /** Grid the views are evaluated on. */
   view?: { kind: '2d'; size: number; lo: number; hi: number } | { kind: '1d'; x: number[] };
+}
+
+/**
+ * Regression: the Laplace predictive of one lane's net on the view's x grid — the linearised mean and
+ * the predictive standard deviation √(diag(J* H⁻¹ J*ᵀ) + σ²), with δ and σ tuned by the marginal likelihood.
+ */
+export interface Band {
+  lane: OptimizerId;
+  mean: number[];
+  std: number[];
+  /** δ and σ after `optimize()`. */
+  prior: number;
+  noise: number;
+  /** The structure laplace() used. */
+  structure: string;
+  /** Milliseconds to fit, tune and predict. */
+  ms: number;
+  /** "Name: message" when tuning failed (the band then uses the untuned δ = 1, σ = the data's noise). */
+  error?: string;
 }
 
 

@@ -10,7 +10,7 @@ import * as Plot from '@observablehq/plot';
 import type { BackendInfo } from 'natgrad';
 import {
   LABELS, OPTIMIZERS, PROBLEM_DEFAULTS, defaultConfig,
-  type DemoConfig, type OptimizerId, type ProblemId, type SessionInfo, type Summary,
+  type Band, type DemoConfig, type OptimizerId, type ProblemId, type SessionInfo, type Summary,
 } from './config.js';
 import { regressionTarget } from './problems.js';
 import type { FromWorker, LaneUpdate, ToWorker } from './protocol.js';
@@ -26,8 +26,10 @@ interface DemoState {
   /** Final loss of each optimizer, once the comparison is done. */
   results: Record<OptimizerId, number> | null;
   summary: Summary | null;
+  /** Regression: the Laplace band last drawn, with the x grid it is over. */
+  band: (Band & { x: number[] }) | null;
 }
-const demo: DemoState = { status: 'loading', results: null, summary: null };
+const demo: DemoState = { status: 'loading', results: null, summary: null, band: null };
 (window as unknown as { natgradDemo: DemoState }).natgradDemo = demo;
 
 const $ = <T extends Element>(sel: string) => document.querySelector(sel) as T;
@@ -52,6 +54,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => receive(e.data);
 const lanes = new Map<OptimizerId, { losses: number[]; stepMs: number[]; stepsToTarget: number | null; finished: boolean; error?: string }>();
 let chart: uPlot | undefined;
 let pendingViews: number[][] | undefined;
+let pendingBand: Band | undefined;
 let drawQueued = false;
 let autoStarted = false;
 
@@ -71,7 +74,9 @@ function receive(m: FromWorker): void {
       makeChart();
       describe(m.info);
       delete $<HTMLDivElement>('#view').dataset.drawn;
+      demo.band = null;
       pendingViews = m.views;
+      pendingBand = m.band;
       queueDraw();
       setStatus('ready');
       if (auto && !autoStarted) { autoStarted = true; start(); }
@@ -79,6 +84,7 @@ function receive(m: FromWorker): void {
     case 'progress':
       apply(m.lanes);
       if (m.views) pendingViews = m.views;
+      if (m.band) pendingBand = m.band;
       queueDraw();
       if (!m.running && demo.status === 'running') setStatus('paused');
       break;
@@ -262,11 +268,11 @@ function draw(): void {
     row.querySelector('[data-col=ms]')!.textContent = ms.length ? `${ms[ms.length >> 1].toFixed(2)} ms` : '';
     $(`[data-testid=error-${id}]`).textContent = lane.error ?? '';
   }
-  if (demo.info && (pendingViews || demo.info.spectrum)) drawViews(demo.info, pendingViews ?? []);
-  pendingViews = undefined;
+  if (demo.info && (pendingViews || demo.info.spectrum)) drawViews(demo.info, pendingViews ?? [], pendingBand);
+  pendingViews = pendingBand = undefined;
 }
 
-function drawViews(info: SessionInfo, views: number[][]): void {
+function drawViews(info: SessionInfo, views: number[][], band?: Band): void {
   const el = $<HTMLDivElement>('#view');
   const v = info.view, pts = info.points;
   if (info.spectrum) { drawSpectrum(el, info.spectrum.eigenvalues); return; }
@@ -296,18 +302,39 @@ function drawViews(info: SessionInfo, views: number[][]): void {
     // Clamped: a diverging optimizer's curve would otherwise put 1e300 into the SVG path.
     const curves = OPTIMIZERS.flatMap((id, k) => v.x.map((x, i) => ({ x, y: Math.max(-3, Math.min(3, views[k][i])), id: LABELS[id] })));
     const truth = v.x.map((x) => ({ x, y: regressionTarget(x) }));
+    const clamp = (y: number) => Math.max(-3, Math.min(3, y));
+    const shade = band && band.mean.length === v.x.length
+      ? v.x.map((x, i) => ({ x, lo: clamp(band.mean[i] - 2 * band.std[i]), hi: clamp(band.mean[i] + 2 * band.std[i]) }))
+      : [];
+    if (band) demo.band = { ...band, x: v.x };
     const fig = document.createElement('figure');
     fig.append(Plot.plot({
-      width: 480, height: 330, y: { domain: [-2, 2], grid: true }, x: { label: 'x' },
+      width: 560, height: 330, y: { domain: [-2, 2], grid: true }, x: { label: 'x' },
       color: { domain: OPTIMIZERS.map((id) => LABELS[id]), range: OPTIMIZERS.map((id) => COLORS[id]), legend: true },
       marks: [
+        Plot.areaY(shade, { x: 'x', y1: 'lo', y2: 'hi', fill: band ? COLORS[band.lane] : '#999', fillOpacity: 0.16, clip: true, className: 'laplace-band' }),
         Plot.line(truth, { x: 'x', y: 'y', stroke: '#999', strokeDasharray: '4 3', clip: true }),
         Plot.line(curves, { x: 'x', y: 'y', stroke: 'id', strokeWidth: 1.8, clip: true }),
         Plot.dot(data, { x: 'x', y: 'y', r: 2.5, fill: '#222' }),
       ],
     }));
+    const cap = document.createElement('figcaption');
+    cap.dataset.testid = 'band-info';
+    cap.className = 'band-info';
+    cap.textContent = band ? bandCaption(band, info) : '';
+    fig.append(cap);
     el.replaceChildren(fig);
   }
+}
+
+function bandCaption(b: Band, info: SessionInfo): string {
+  const who = LABELS[b.lane];
+  if (!b.mean.length) return `No Laplace band around ${who}'s net: ${b.error}`;
+  return `Shaded: mean ± 2σ of ${who}'s net, σ² = the linearised Laplace predictive variance diag(J*H⁻¹J*ᵀ) + σ_noise², `
+    + `H = JᵀJ/σ_noise² + δI over all ${info.numParams.toLocaleString('en')} weights (structure '${b.structure}', through the ${info.n} × ${info.n} Gram); `
+    + (b.error ? `δ and σ_noise not tuned (${b.error}): δ = ${b.prior.toPrecision(3)}, σ_noise = ${b.noise.toPrecision(3)}`
+      : `δ = ${b.prior.toPrecision(3)}, σ_noise = ${b.noise.toPrecision(3)} by marginal likelihood`)
+    + `; ${b.ms.toFixed(1)} ms in the worker. It widens away from the data (x ∈ [−1.5, 1.5]).`;
 }
 
 /** The paper's problem: the eigenvalues of G = JJᵀ at initialisation, which set GD's rate but not NGD's. */

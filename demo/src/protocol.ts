@@ -1,6 +1,6 @@
 /** Messages between the page and the training worker. */
 import type { BackendInfo } from 'natgrad';
-import type { DemoConfig, OptimizerId, SessionInfo, Summary } from './config.js';
+import type { Band, DemoConfig, OptimizerId, SessionInfo, Summary } from './config.js';
 
 export type Backend = 'auto' | 'wasm' | 'js';
 
@@ -23,8 +23,9 @@ export interface LaneUpdate {
 
 export type FromWorker =
   | { type: 'backend'; info: BackendInfo }
-  | { type: 'ready'; info: SessionInfo; lanes: LaneUpdate[]; views?: number[][] }
-  | { type: 'progress'; lanes: LaneUpdate[]; views?: number[][]; running: boolean }
+  /** `views` (and, for regression, `band`) come at most every 150 ms. */
+  | { type: 'ready'; info: SessionInfo; lanes: LaneUpdate[]; views?: number[][]; band?: Band }
+  | { type: 'progress'; lanes: LaneUpdate[]; views?: number[][]; band?: Band; running: boolean }
   | { type: 'done'; summary: Summary }
   /** Setup failed, or the worker itself hit an error: the message is shown; the worker stays usable. */
   | { type: 'failed'; name: string; message: string };

@@ -3,10 +3,10 @@
  * Adam stepping them side by side. Uses only natgrad's public API; runs wherever natgrad
  * runs (the demo's Web Worker, and Node for tuning the defaults).
  */
-import { adam, evaluate, gd, kfac, mlp, ngd, twoLayerReLU, type LossSpec, type Net, type Optimizer } from 'natgrad';
+import { adam, evaluate, gd, kfac, laplace, mlp, ngd, twoLayerReLU, type LaplacePosterior, type LossSpec, type Net, type Optimizer } from 'natgrad';
 import { gramSpectrum } from 'natgrad/diagnostics';
 import { classificationData, grid1d, grid2d, paperData, regressionData } from './problems.js';
-import { OPTIMIZERS, type DemoConfig, type OptimizerId, type SessionInfo, type Summary } from './config.js';
+import { OPTIMIZERS, type Band, type DemoConfig, type OptimizerId, type SessionInfo, type Summary } from './config.js';
 
 /** One optimizer's state after a round of steps. */
 export interface Lane {
@@ -55,7 +55,8 @@ export class Session {
       this.data = { X, Y, n: r.n };
       this.loss = 'squared-error';
       make = () => mlp({ sizes: [1, r.width, r.width, 1], activation: 'tanh', seed });
-      this.grid = { X: grid1d(CURVE, -1.6, 1.6), n: CURVE };
+      // Beyond the data's [−1.5, 1.5] on both sides, where the Laplace band widens.
+      this.grid = { X: grid1d(CURVE, -CURVE_HALF_WIDTH, CURVE_HALF_WIDTH), n: CURVE };
     }
     this.nets = [];
     this.opts = [];
@@ -131,6 +132,43 @@ export class Session {
     });
   }
 
+  /**
+   * Regression: the Laplace posterior of the `config.regression.band` lane's net at its current
+   * parameters ('full': every weight, through the n × n Gram), δ and σ tuned by the marginal
+   * likelihood, its predictive over the view grid. A millisecond or two for the default sizes, so the
+   * worker refreshes it with every view. Undefined for the other problems.
+   */
+  band(): Band | undefined {
+    const g = this.grid;
+    if (this.info.problem !== 'regression' || !g) return undefined;
+    const lane = this.config.regression.band;
+    const k = OPTIMIZERS.indexOf(lane);
+    if (k < 0) throw new Error(`regression.band: "${lane}" is not one of ${OPTIMIZERS.join(', ')}`);
+    const t0 = performance.now();
+    const describe = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    let post: LaplacePosterior | undefined;
+    try {
+      post = laplace(this.nets[k], this.data, { structure: 'full', prior: 1, noise: this.config.regression.noise });
+      let error: string | undefined;
+      try {
+        post.optimize();
+      } catch (e) {
+        // optimize() leaves δ and σ as they were when it finds no maximiser; the band says so.
+        error = describe(e);
+      }
+      const p = post.predict(g.X, g.n);
+      return {
+        lane, mean: Array.from(p.mean), std: Array.from(p.variance, Math.sqrt),
+        prior: post.prior, noise: post.noise, structure: post.structure, ms: performance.now() - t0, ...(error ? { error } : {}),
+      };
+    } catch (e) {
+      // No band (the lane's net cannot take a posterior): the page shows why; training goes on.
+      return { lane, mean: [], std: [], prior: NaN, noise: NaN, structure: 'full', ms: performance.now() - t0, error: describe(e) };
+    } finally {
+      post?.dispose();
+    }
+  }
+
   dispose(): void {
     for (const o of this.opts) o.dispose();
     for (const n of this.nets) n.dispose();
@@ -139,7 +177,8 @@ export class Session {
 }
 
 const GRID = 48;
-const CURVE = 121;
+const CURVE = 161;
+const CURVE_HALF_WIDTH = 2.5;
 
 function resolveLr(config: DemoConfig, spectrum: SessionInfo['spectrum']): Record<OptimizerId, number> {
   const out = {} as Record<OptimizerId, number>;

@@ -1,7 +1,7 @@
 /**
  * The training worker: owns natgrad and one {@link Session}; steps it in slices of about
  * 40 ms so Pause (and a new setup) are handled between slices, and posts the new losses,
- * and at most every 150 ms the predictions to draw.
+ * and at most every 150 ms the predictions to draw (regression: with the Laplace band).
  */
 import { init } from 'natgrad';
 import { Session, summary, type Lane } from './session.js';
@@ -44,14 +44,14 @@ function handle(msg: ToWorker): void {
     session = undefined;
     session = new Session(msg.config);
     sent = session.lanes.map(() => 0);
-    post({ type: 'ready', info: session.info, lanes: updates(session.lanes), views: session.views() });
+    post({ type: 'ready', info: session.info, lanes: updates(session.lanes), views: session.views(), band: session.band() });
   } else if (msg.type === 'start') {
     if (!session || running || session.done) return;
     running = true;
     timer = setTimeout(slice, 0);
   } else if (msg.type === 'pause') {
     stop();
-    if (session) post({ type: 'progress', lanes: updates(session.lanes), views: session.views(), running: false });
+    if (session) post({ type: 'progress', lanes: updates(session.lanes), views: session.views(), band: session.band(), running: false });
   }
 }
 
@@ -71,7 +71,7 @@ function slice(): void {
     const now = performance.now();
     const showView = s.done || now - lastView >= VIEW_MS;
     if (showView) lastView = now;
-    post({ type: 'progress', lanes: updates(s.lanes), views: showView ? s.views() : undefined, running: !s.done });
+    post({ type: 'progress', lanes: updates(s.lanes), ...(showView ? { views: s.views(), band: s.band() } : {}), running: !s.done });
     if (s.done) {
       running = false;
       post({ type: 'done', summary: summary(s.lanes) });
