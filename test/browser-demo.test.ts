@@ -1,7 +1,8 @@
 /**
  * The demo page in real Chromium, as `npm run demo:web` builds and serves it: the unattended
- * comparison (`?auto=1`) on the paper's problem, and a failing step that leaves the worker
- * usable. The page's screenshot is saved to test/artifacts/demo.png.
+ * comparison (`?auto=1`) on the paper's problem, the regression's Laplace band, the Poisson
+ * problem solved by ENGD with its heat maps, and a failing step that leaves the worker usable.
+ * The page's screenshot is saved to test/artifacts/demo.png.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -134,6 +135,74 @@ let browser: Browser | undefined;
     const d = await page.getAttribute('#view svg .laplace-band path', 'd');
     expect(d && d.length).toBeGreaterThan(100);
     expect(await page.textContent('[data-testid=band-info]')).toMatch(/mean ± 2σ of NGD's net.*by marginal likelihood/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('Poisson 2-D by ENGD in the worker: the relative L² error falls from ~1 to ≤ 1e-3, heat maps of u and |u − u*| and the error curve are drawn, the page stays responsive', async () => {
+    const { page, errors } = await open('?auto=1&problem=poisson');
+    // 100 iterations take about 8 s on an idle machine; the budget leaves room for a loaded one.
+    await waitFor(page, 'done', 110000);
+    const pde = await page.evaluate(() => (window as unknown as {
+      natgradDemo: { pde: { info: { numParams: number; residuals: number }; loss: number[]; l2: number[]; summary: { iterations: number; finalL2: number; error?: string } } };
+    }).natgradDemo.pde);
+    // The paper's setting: [2, 32, 1] tanh net, 30 × 30 interior grid and 30 boundary points per side.
+    expect(pde.info).toMatchObject({ numParams: 129, residuals: 900 + 120 });
+    expect(pde.summary.error).toBeUndefined();
+    expect(pde.summary.iterations).toBe(100);
+    expect(pde.l2).toHaveLength(101);
+    expect(pde.l2[0]).toBeGreaterThan(0.1);
+    expect(pde.summary.finalL2).toBe(pde.l2[100]);
+    expect(pde.summary.finalL2).toBeLessThanOrEqual(1e-3);
+    expect(pde.loss[100]).toBeLessThan(1e-4 * pde.loss[0]);
+    expect(Number(await page.textContent('[data-testid=pde-l2]'))).toBeCloseTo(pde.summary.finalL2, 10);
+    expect(await page.textContent('[data-testid=pde-error]')).toBe('');
+
+    // The pixels of each heat map's canvas and of the chart's error curve.
+    const pixels = await page.evaluate(() => {
+      const stats = (c: HTMLCanvasElement) => {
+        const ctx = c.getContext('2d')!, w = c.width, h = c.height;
+        const d = ctx.getImageData(0, 0, w, h).data;
+        const colors = new Set<number>();
+        let opaque = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3] > 0) opaque++;
+          colors.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+        }
+        return { opaque: opaque / (w * h), colors: colors.size, centre: Array.from(ctx.getImageData(w >> 1, h >> 1, 1, 1).data), corner: Array.from(ctx.getImageData(0, 0, 1, 1).data) };
+      };
+      const maps: Record<string, ReturnType<typeof stats>> = {};
+      for (const id of ['pde-u', 'pde-error-map']) {
+        const c = document.querySelector<HTMLCanvasElement>(`[data-testid=${id}] canvas.map`);
+        if (c) maps[id] = stats(c);
+      }
+      // uPlot's canvas: pixels of the error series' colour (#d62728).
+      const chart = document.querySelector<HTMLCanvasElement>('#loss-chart canvas')!;
+      const d = chart.getContext('2d')!.getImageData(0, 0, chart.width, chart.height).data;
+      let red = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 214) < 20 && Math.abs(d[i + 1] - 39) < 20 && Math.abs(d[i + 2] - 40) < 20) red++;
+      return { maps, red };
+    });
+    for (const id of ['pde-u', 'pde-error-map']) {
+      expect(pixels.maps[id]).toBeDefined();
+      expect(pixels.maps[id].opaque).toBe(1);
+      expect(pixels.maps[id].colors).toBeGreaterThan(20);
+    }
+    // u ≈ sin πx sin πy: bright (viridis yellow) in the middle, dark at the corner.
+    const [cr, cg] = pixels.maps['pde-u'].centre, [kr, kg] = pixels.maps['pde-u'].corner;
+    expect(cr + cg).toBeGreaterThan(kr + kg + 200);
+    expect(pixels.red).toBeGreaterThan(100);
+
+    const frames = await page.evaluate(() => (window as unknown as { __frames: number[] }).__frames);
+    expect(frames.length).toBeGreaterThanOrEqual(10);
+    const gaps = frames.slice(1).map((t, i) => t - frames[i]);
+    expect(Math.max(...gaps)).toBeLessThan(1000);
+
+    // A setting pde() rejects: its typed error is shown and nothing runs.
+    await page.fill('[name="poisson.grid"]', '0');
+    await page.locator('[name="poisson.grid"]').blur();
+    await waitFor(page, 'error');
+    expect(await page.textContent('[data-testid=error]')).toMatch(/^ArgumentError: /);
     expect(errors).toEqual([]);
     await page.close();
   });

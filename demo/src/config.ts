@@ -96,3 +96,32 @@ export interface LaneSummary {
   error?: string;
 }
 export type Summary = Record<OptimizerId, LaneSummary>;
+
+/** What the page learns once a Poisson session is set up. */
+export interface PdeInfo {
+  problem: 'poisson';
+  numParams: number;
+  width: number;
+  /** Collocation points per term (interior, boundary). */
+  points: { name: string; n: number }[];
+  residuals: number;
+  /** Uniform points the relative L² error is measured on (not the training points). */
+  evaluationPoints: number;
+  /** Heat-map cells per side. */
+  mapSize: number;
+  initialLoss: number;
+  initialL2: number;
+}
+
+/** A Poisson run's outcome, as the page publishes it. */
+export interface PdeSummary {
+  iterations: number;
+  finalLoss: number;
+  /** Relative L² error ‖u − u*‖/‖u*‖ at the end, and the least on the way. */
+  finalL2: number;
+  bestL2: number;
+  medianStepMs: number;
+  totalStepMs: number;
+  /** "Name: message" of the iteration that failed, if one did. */
+  error?: string;
+}

@@ -2,7 +2,8 @@
  * The demo page: reads the controls (and the same names from the URL), drives the training
  * worker, and draws what it reports — loss curves with uPlot, decision boundaries and fitted
  * curves with Observable Plot. With `?auto=1` it runs the default comparison unattended and
- * publishes the final losses in `window.natgradDemo.results`.
+ * publishes the final losses in `window.natgradDemo.results`. The Poisson problem is one net trained
+ * by ENGD instead: its loss and error curve, and heat maps of u and |u − u*| (`window.natgradDemo.pde`).
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -10,10 +11,11 @@ import * as Plot from '@observablehq/plot';
 import type { BackendInfo } from 'natgrad';
 import {
   LABELS, OPTIMIZERS, PROBLEM_DEFAULTS, defaultConfig,
-  type Band, type DemoConfig, type OptimizerId, type ProblemId, type SessionInfo, type Summary,
+  type Band, type DemoConfig, type OptimizerId, type PdeInfo, type PdeSummary, type ProblemId, type SessionInfo, type Summary,
 } from './config.js';
+import { HeatMap } from './heatmap.js';
 import { regressionTarget } from './problems.js';
-import type { FromWorker, LaneUpdate, ToWorker } from './protocol.js';
+import type { FromWorker, LaneUpdate, PdeUpdate, ToWorker } from './protocol.js';
 
 const COLORS: Record<OptimizerId, string> = { ngd: '#d62728', kfac: '#9467bd', gd: '#1f77b4', adam: '#ff7f0e' };
 type Status = 'loading' | 'ready' | 'running' | 'paused' | 'done' | 'error';
@@ -28,8 +30,10 @@ interface DemoState {
   summary: Summary | null;
   /** Regression: the Laplace band last drawn, with the x grid it is over. */
   band: (Band & { x: number[] }) | null;
+  /** The Poisson problem's run: per-iteration loss and relative L² error (index 0: the initial net), its summary when done. */
+  pde: { info: PdeInfo; loss: number[]; l2: number[]; stepMs: number[]; lr: number[]; error?: string; summary: PdeSummary | null } | null;
 }
-const demo: DemoState = { status: 'loading', results: null, summary: null, band: null };
+const demo: DemoState = { status: 'loading', results: null, summary: null, band: null, pde: null };
 (window as unknown as { natgradDemo: DemoState }).natgradDemo = demo;
 
 const $ = <T extends Element>(sel: string) => document.querySelector(sel) as T;
@@ -55,6 +59,8 @@ const lanes = new Map<OptimizerId, { losses: number[]; stepMs: number[]; stepsTo
 let chart: uPlot | undefined;
 let pendingViews: number[][] | undefined;
 let pendingBand: Band | undefined;
+let pendingMaps: PdeUpdate['maps'];
+let maps: { u: HeatMap; error: HeatMap } | undefined;
 let drawQueued = false;
 let autoStarted = false;
 
@@ -68,29 +74,48 @@ function receive(m: FromWorker): void {
       break;
     case 'ready':
       demo.info = m.info;
+      demo.pde = null;
       lanes.clear();
       for (const id of OPTIMIZERS) lanes.set(id, { losses: [], stepMs: [], stepsToTarget: null, finished: false });
       apply(m.lanes);
-      makeChart();
+      makeChart('training loss (log scale)', 'step', OPTIMIZERS.map((id) => ({ label: LABELS[id], color: COLORS[id] })));
       describe(m.info);
       delete $<HTMLDivElement>('#view').dataset.drawn;
       demo.band = null;
       pendingViews = m.views;
       pendingBand = m.band;
-      queueDraw();
-      setStatus('ready');
-      if (auto && !autoStarted) { autoStarted = true; start(); }
+      isReady();
       break;
     case 'progress':
       apply(m.lanes);
       if (m.views) pendingViews = m.views;
       if (m.band) pendingBand = m.band;
-      queueDraw();
-      if (!m.running && demo.status === 'running') setStatus('paused');
+      progressed(m.running);
       break;
     case 'done':
       demo.summary = m.summary;
       demo.results = Object.fromEntries(OPTIMIZERS.map((id) => [id, m.summary[id].finalLoss])) as Record<OptimizerId, number>;
+      queueDraw();
+      setStatus('done');
+      break;
+    case 'pde-ready':
+      demo.info = undefined;
+      demo.band = null;
+      demo.pde = { info: m.info, loss: [], l2: [], stepMs: [], lr: [], summary: null };
+      applyPde(m.update);
+      makeChart('Poisson: loss and relative L² error (log scale)', 'iteration', PDE_SERIES, 'loss, error');
+      describePde(m.info);
+      makeMaps(m.info.mapSize);
+      pendingMaps = m.update.maps;
+      isReady();
+      break;
+    case 'pde-progress':
+      applyPde(m.update);
+      if (m.update.maps) pendingMaps = m.update.maps;
+      progressed(m.running);
+      break;
+    case 'pde-done':
+      demo.pde!.summary = m.summary;
       queueDraw();
       setStatus('done');
       break;
@@ -112,6 +137,28 @@ function apply(updates: LaneUpdate[]): void {
     lane.finished = u.finished;
     lane.error = u.error ? `${u.error.name}: ${u.error.message}` : undefined;
   }
+}
+
+/** A session is set up: draw it, and start it when the page runs unattended. */
+function isReady(): void {
+  queueDraw();
+  setStatus('ready');
+  if (auto && !autoStarted) { autoStarted = true; start(); }
+}
+
+function progressed(running: boolean): void {
+  queueDraw();
+  if (!running && demo.status === 'running') setStatus('paused');
+}
+
+function applyPde(u: PdeUpdate): void {
+  const run = demo.pde!;
+  run.loss.length = run.l2.length = u.from;
+  run.loss.push(...u.loss);
+  run.l2.push(...u.l2);
+  run.stepMs.push(...u.stepMs);
+  run.lr.push(...u.lr);
+  run.error = u.error ? `${u.error.name}: ${u.error.message}` : undefined;
 }
 
 // ---- controls ----
@@ -162,9 +209,10 @@ function showError(text: string): void {
   errorBox.hidden = !text;
 }
 
+/** Shows the controls and results of the chosen problem: elements whose data-problem lists it. */
 function showProblem(): void {
   const p = (form.elements.namedItem('problem') as HTMLSelectElement).value;
-  form.querySelectorAll<HTMLElement>('[data-problem]').forEach((el) => { el.hidden = el.dataset.problem !== p; });
+  document.querySelectorAll<HTMLElement>('[data-problem]').forEach((el) => { el.hidden = !el.dataset.problem!.split(' ').includes(p); });
 }
 
 /** The config the controls describe, or undefined (with the fault shown) when one is not a number. */
@@ -220,25 +268,35 @@ function describe(info: SessionInfo): void {
   $('[data-testid=problem-info]').textContent = text;
 }
 
-function makeChart(): void {
+function describePde(info: PdeInfo): void {
+  const pts = info.points.map((p) => `${p.n} ${p.name}`).join(' + ');
+  $('[data-testid=problem-info]').textContent = `Poisson's equation −Δu = 2π² sin πx sin πy on the unit square, u = 0 on its boundary `
+    + `(u* = sin πx sin πy). A [2, ${info.width}, 1] tanh net (${info.numParams.toLocaleString('en')} weights) trained on the residuals at ${pts} points `
+    + `by energy natural gradient, engd(): d = Jᵀ(JJᵀ + λI)⁻¹r in the smaller of its two forms, with a line search over η = 2⁻ᵏ. `
+    + `Relative L² error ‖u − u*‖/‖u*‖ on ${info.evaluationPoints.toLocaleString('en')} uniform points apart from the training points; initially ${info.initialL2.toPrecision(3)}.`;
+}
+
+const PDE_SERIES = [{ label: 'loss', color: '#555' }, { label: 'relative L² error', color: '#d62728' }];
+
+function makeChart(title: string, xLabel: string, series: { label: string; color: string }[], yLabel = 'loss'): void {
   chart?.destroy();
   const el = $<HTMLDivElement>('#loss-chart');
   el.textContent = '';
   chart = new uPlot({
-    title: 'training loss (log scale)',
+    title,
     width: 500, height: 320, legend: { live: false },
     // Plotted as log10(loss) on a linear scale: uPlot's own log scale loops forever below ~1e-24
     // (its split rounding runs out of decimals), and NGD reaches 1e-30.
     scales: { x: { time: false, range: (_u, _min, max) => [0, Math.max(1, max ?? 1)] }, y: { auto: true } },
     axes: [
-      { label: 'step' },
-      { label: 'loss', size: 64, incrs: [1, 2, 5, 10, 20], values: (_u, vals) => vals.map((v) => (v == null ? '' : `1e${v}`)) },
+      { label: xLabel },
+      { label: yLabel, size: 64, incrs: [1, 2, 5, 10, 20], values: (_u, vals) => vals.map((v) => (v == null ? '' : `1e${v}`)) },
     ],
-    series: [{ label: 'step' }, ...OPTIMIZERS.map((id) => ({
-      label: LABELS[id], stroke: COLORS[id], width: 2,
+    series: [{ label: xLabel }, ...series.map(({ label, color }) => ({
+      label, stroke: color, width: 2,
       value: (_u: uPlot, v: number | null) => (v == null ? '—' : (10 ** v).toExponential(3)),
     }))],
-  }, [[0], ...OPTIMIZERS.map(() => [null])] as uPlot.AlignedData, el);
+  }, [[0], ...series.map(() => [null])] as uPlot.AlignedData, el);
 }
 
 function queueDraw(): void {
@@ -248,6 +306,7 @@ function queueDraw(): void {
 }
 
 function draw(): void {
+  if (demo.pde) { drawPde(demo.pde); return; }
   const len = Math.max(1, ...Array.from(lanes.values(), (l) => l.losses.length));
   const xs = Array.from({ length: len }, (_, i) => i);
   const ys = OPTIMIZERS.map((id) => {
@@ -335,6 +394,37 @@ function bandCaption(b: Band, info: SessionInfo): string {
     + (b.error ? `δ and σ_noise not tuned (${b.error}): δ = ${b.prior.toPrecision(3)}, σ_noise = ${b.noise.toPrecision(3)}`
       : `δ = ${b.prior.toPrecision(3)}, σ_noise = ${b.noise.toPrecision(3)} by marginal likelihood`)
     + `; ${b.ms.toFixed(1)} ms in the worker. It widens away from the data (x ∈ [−1.5, 1.5]).`;
+}
+
+const log10 = (v: number) => (v > 0 && Number.isFinite(v) ? Math.log10(v) : null);
+
+function drawPde(run: NonNullable<DemoState['pde']>): void {
+  const xs = run.loss.map((_, i) => i);
+  chart?.setData([xs, run.loss.map(log10), run.l2.map(log10)] as uPlot.AlignedData);
+  const last = run.l2.length - 1;
+  $('[data-testid=pde-iterations]').textContent = String(run.stepMs.length);
+  $('[data-testid=pde-loss]').textContent = run.loss[last].toExponential(3);
+  $('[data-testid=pde-l2]').textContent = run.l2[last].toExponential(3);
+  const ms = [...run.stepMs].sort((a, b) => a - b);
+  $('[data-testid=pde-ms]').textContent = ms.length ? `${ms[ms.length >> 1].toFixed(1)} ms` : '';
+  $('[data-testid=pde-lr]').textContent = run.lr.length ? String(run.lr[run.lr.length - 1]) : '';
+  $('[data-testid=pde-error]').textContent = run.error ?? '';
+  if (pendingMaps) drawMaps(pendingMaps);
+  pendingMaps = undefined;
+}
+
+/** Heat maps of u (linear colour over [0, 1], as u* spans) and of |u − u*| (log colour over its current decades). */
+function makeMaps(size: number): void {
+  maps = {
+    u: new HeatMap({ size, title: 'u, the net (x →, y ↑)', testid: 'pde-u', scheme: 'viridis', type: 'linear', domain: [0, 1] }),
+    error: new HeatMap({ size, title: '|u − u*|', testid: 'pde-error-map', scheme: 'magma', type: 'log' }),
+  };
+  $<HTMLDivElement>('#view').replaceChildren(maps.u.figure, maps.error.figure);
+}
+
+function drawMaps(values: NonNullable<PdeUpdate['maps']>): void {
+  maps?.u.draw(values.u);
+  maps?.error.draw(values.error);
 }
 
 /** The paper's problem: the eigenvalues of G = JJᵀ at initialisation, which set GD's rate but not NGD's. */

@@ -35,6 +35,7 @@ export class Session {
 
   constructor(readonly config: DemoConfig) {
     const { problem, seed } = config;
+    if (problem === 'poisson') throw new Error('the Poisson problem is one net trained by ENGD: a PdeSession (pde-session.ts)');
     let make: () => Net;
     if (problem === 'paper') {
       const p = config.paper;
@@ -135,7 +136,7 @@ export class Session {
   /**
    * Regression: the Laplace posterior of the `config.regression.band` lane's net at its current
    * parameters ('full': every weight, through the n × n Gram), δ and σ tuned by the marginal
-   * likelihood, its predictive over the view grid. A millisecond or two for the default sizes, so the
+   * likelihood, its predictive over the view grid. A few milliseconds for the default sizes, so the
    * worker refreshes it with every view. Undefined for the other problems.
    */
   band(): Band | undefined {
