@@ -12,7 +12,7 @@ import {
 } from './lib.mjs';
 
 export const name = 'speed';
-export const parts = ['ngd-configs', 'thread-threshold'];
+export const parts = ['ngd-configs', 'thread-threshold', 'step-breakdown'];
 
 const { init, ngd, shutdown, twoLayerReLU } = natgrad;
 const { kernels, loadKernels } = advanced;
@@ -90,7 +90,7 @@ function ratio(x, y) {
 export async function run({ parts, profile, log }) {
   const want = (p) => !parts || parts.includes(p);
   const data = {}, markdown = [], targets = [];
-  for (const [part, fn] of [['ngd-configs', ngdConfigs], ['thread-threshold', threadThreshold]]) {
+  for (const [part, fn] of [['ngd-configs', ngdConfigs], ['thread-threshold', threadThreshold], ['step-breakdown', stepBreakdown]]) {
     if (!want(part)) continue;
     const r = await fn({ profile, log });
     data[part] = r.data;
@@ -236,4 +236,103 @@ async function ngdConfigs({ profile, log }) {
     { max: 3, why: masked ? undefined : 'the mask Gram is not wired into ngd() in this build', ...(masked ? { note: `first step: ${fmtNumber(results[masked.id].step.median / results[masked.id].forward.median)}×` } : {}) }));
   if (disagree.length) targets.push(target('configurations agree on the step', n, null, { broken: disagree.map(([id]) => id).join(', ') }));
   return { data: { problem: PROBLEM, step: STEP, configurations: list, results, fastest: fastest.id }, markdown, targets };
+}
+
+/** Which product of the step a GEMM call is, by its shape (PROBLEM's n, d, m). */
+function gemmGroup(args) {
+  const [, , m, n, k] = args, { n: N, d, width } = PROBLEM;
+  if (m === N && n === width && k === d) return 'forward product X·Wᵀ (the trial pass)';
+  if (m === width && n === d && k === N) return 'Jᵀx product Bᵀ·diag(x)·X';
+  if (k === d) return 'input Gram X·Xᵀ (tiles)';
+  return 'small products (head u = H·a, G·c)';
+}
+
+/**
+ * Where one steady step's time goes (issue 22 items 2 and 5's "measure why"): the default build on one
+ * thread, every kernel call of full-batch steps timed through a wrapper around the backend's kernels,
+ * summed per kind, against the same run's forward product X·Wᵀ timed alone. What no kernel call covers is
+ * the step's TypeScript (validation, the held-pass check, θ backup and checks, the loss).
+ */
+async function stepBreakdown({ profile, log }) {
+  await init({ backend: 'wasm', threads: 1 });
+  const { n, d, width: m } = PROBLEM;
+  const { X, Y } = unitSphereRegression({ n, d, seed: PROBLEM.dataSeed });
+  const batch = { X, Y, n };
+  const k = kernels();
+  const net = twoLayerReLU({ inputDim: d, width: m, seed: PROBLEM.netSeed });
+  const opt = ngd({ lr: STEP.lr, damping: STEP.damping });
+  const px = k.alloc(n * d), pw = k.alloc(m * d), pz = k.alloc(n * m);
+  k.f64().set(X, px / 8);
+  k.f64().set(net.getParams().subarray(0, m * d), pw / 8);
+  const acc = new Map();
+  const gemm = k.gemm.bind(k);
+  const skip = new Set(['f64', 'alloc', 'free', 'memoryBytes', 'parallelGemm', 'parallelLeaf']);
+  const saved = new Map();
+  for (const key of [...Object.keys(k), ...Object.getOwnPropertyNames(Object.getPrototypeOf(k))]) {
+    const f = k[key];
+    if (typeof f !== 'function' || key === 'constructor' || skip.has(key) || saved.has(key)) continue;
+    saved.set(key, Object.prototype.hasOwnProperty.call(k, key) ? f : undefined);
+    k[key] = (...args) => {
+      const t = performance.now();
+      try {
+        return f.apply(k, args);
+      } finally {
+        const group = key === 'gemm' ? gemmGroup(args) : key;
+        acc.set(group, (acc.get(group) ?? 0) + performance.now() - t);
+      }
+    };
+  }
+  const rounds = Math.max(2, profile.rounds), perRound = profile.rounds > 1 ? 15 : 6;
+  let stepMs = 0, steps = 0;
+  const forward = [];
+  try {
+    for (let i = 0; i < 3; i++) opt.step(net, batch);
+    acc.clear();
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < perRound; i++) {
+        const t = performance.now();
+        opt.step(net, batch);
+        stepMs += performance.now() - t;
+        steps++;
+      }
+      for (let i = 0; i < perRound; i++) {
+        const t = performance.now();
+        gemm(0, 1, n, m, d, 1, px, d, pw, d, 0, pz, m);
+        forward.push(performance.now() - t);
+      }
+    }
+  } finally {
+    for (const [key, f] of saved) {
+      if (f === undefined) delete k[key]; else k[key] = f;
+    }
+    for (const p of [px, pw, pz]) k.free(p);
+    opt.dispose();
+    net.dispose();
+  }
+  const fwd = summarize(forward.map((x) => x / 1e3)).median * 1e3, step = stepMs / steps;
+  const rows = [...acc].sort((a, b) => b[1] - a[1]).map(([key, t]) => [key, `${fmtNumber(t / steps)} ms`, `${fmtNumber(t / steps / fwd)}×`]);
+  const kernelSum = [...acc.values()].reduce((a, t) => a + t, 0) / steps;
+  rows.push(['the step\'s TypeScript (no kernel call)', `${fmtNumber(step - kernelSum)} ms`, `${fmtNumber((step - kernelSum) / fwd)}×`]);
+  rows.push(['**the step**', `**${fmtNumber(step)} ms**`, `**${fmtNumber(step / fwd)}×**`]);
+  log(`step breakdown: step ${fmtNumber(step)} ms, forward alone ${fmtNumber(fwd)} ms, kernels ${fmtNumber(kernelSum)} ms`);
+  const products = ['forward product X·Wᵀ (the trial pass)', 'Jᵀx product Bᵀ·diag(x)·X'].reduce((a, key) => a + (acc.get(key) ?? 0), 0) / steps;
+  const floor = products + ((acc.get('maskGram') ?? 0) + (acc.get('potrf') ?? 0)) / steps;
+  const markdown = [
+    `### Where a steady step's time goes (${natgradBuild()} build, 1 thread; ${steps} full-batch steps, each reusing the previous trial pass)`,
+    '',
+    'Every kernel call of the steps timed through a wrapper over the backend\'s kernels (the wrapper\'s own cost, about a microsecond a call, falls into the kernels\' rows), ' +
+      'summed per kind and divided by the steps; the forward product X·Wᵀ timed alone in the same rounds is the unit.',
+    '',
+    markdownTable(['part', 'per step', '÷ forward product alone'], rows),
+    '',
+    `- forward product alone: ${fmtNumber(fwd)} ms; the two n×d×m products inside the step: ${fmtNumber(products / fwd)}×; with the mask Gram and the Cholesky, ` +
+      `which no fusion of the element-wise passes removes: **${fmtNumber(floor / fwd)}×**`,
+  ].join('\n');
+  return { data: { steps, stepMs: step, forwardMs: fwd, parts: Object.fromEntries([...acc].map(([key, t]) => [key, t / steps])) }, markdown, targets: [
+    target('steady NGD step (1 thread) ÷ its forward product X·Wᵀ, from the kernel breakdown', n, { median: step / fwd, best: step / fwd }, { max: 2.5, note: `the two products, mask Gram and Cholesky alone: ${fmtNumber(floor / fwd)}×` }),
+  ] };
+}
+
+function natgradBuild() {
+  return kernels().simdBuild;
 }
