@@ -15,6 +15,8 @@ import { DIVERGENCE_FACTOR } from '../training/fit.js';
 import { backendFlag, choice, CliError, list, num, parse, str, type Values } from './args.js';
 import { columnIndex, readCsv, type Table } from './csv.js';
 import { cliCellError, codecOf, fmt, libraryError, loadJsonFile, tableCodec, type Codec } from './common.js';
+import { LAPLACE_STRUCTURES, modelWithPosterior } from './laplace.js';
+import type { LaplaceStructure } from '../laplace/laplace.js';
 import { progressBar, writeAtomic } from './output.js';
 import { checkTfjs, exportTfjs } from './tfjs-export.js';
 
@@ -49,6 +51,9 @@ has not improved for --patience epochs, and scores the held-out rows at the end.
   --checkpoint c.json  write a checkpoint after every epoch
   --resume c.json      continue from a checkpoint (its settings; --epochs is the new total)
   --export-tfjs DIR    also write a TF.js layers model (needs @tensorflow/tfjs-core, -layers, -backend-cpu)
+  --laplace            after training, fit a Laplace posterior on the training rows (prior and noise tuned
+                       by the evidence) and save it in the model, for predict --uncertainty (docs/laplace.md)
+  --laplace-structure s  auto (default), full, kfac, diagonal or last-layer (implies --laplace)
   --backend b          auto (default), wasm or js
 `;
 
@@ -58,6 +63,7 @@ const OPTIONS = {
   'batch-size': { type: 'string' }, validation: { type: 'string' }, standardize: { type: 'boolean' }, 'no-standardize': { type: 'boolean' },
   'drop-missing': { type: 'boolean' }, seed: { type: 'string' },
   out: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'string' }, 'export-tfjs': { type: 'string' },
+  laplace: { type: 'boolean' }, 'laplace-structure': { type: 'string' },
 } as const;
 
 const ACTIVATIONS: ActivationName[] = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'softplus', 'gelu'];
@@ -95,6 +101,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const out = str(values, 'out', 'model.json')!;
   const checkpointFile = str(values, 'checkpoint');
   const tfjsDir = str(values, 'export-tfjs');
+  const laplaceStructure = values.laplace || values['laplace-structure'] !== undefined ? choice(values, 'laplace-structure', LAPLACE_STRUCTURES, 'auto') : undefined;
   await init({ backend: backendFlag(values) });
   if (tfjsDir) await checkTfjs();
 
@@ -106,7 +113,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } else config = configFrom(values, positionals[0]);
   const say = (s: string) => process.stdout.write(`${s}\n`);
   try {
-    return await run(config, { epochs, out, checkpointFile, tfjsDir, resumeFile, say }, net, optimizer, resume);
+    return await run(config, { epochs, out, checkpointFile, tfjsDir, resumeFile, laplaceStructure, say }, net, optimizer, resume);
   } finally {
     net?.dispose();
     optimizer?.dispose();
@@ -119,6 +126,8 @@ interface RunIO {
   checkpointFile?: string;
   tfjsDir?: string;
   resumeFile?: string;
+  /** --laplace: the posterior's structure. */
+  laplaceStructure?: LaplaceStructure;
   say(s: string): void;
 }
 
@@ -254,7 +263,8 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
       }
     }
     if (prepared.validation) for (const line of heldOutReport(model, prepared, classifier)) say(line);
-    writeAtomic(out, JSON.stringify(model));
+    const saved = io.laplaceStructure ? modelWithPosterior(model, prepared.train, io.laplaceStructure, classifier, prepared.codec.targetStd, say) : model;
+    writeAtomic(out, JSON.stringify(saved));
     say(`wrote ${out}`);
     if (tfjsDir) {
       await exportTfjs(model, tfjsDir);

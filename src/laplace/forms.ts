@@ -61,20 +61,39 @@ export interface PosteriorForm {
 }
 
 /**
- * The state every form shares: the net, its training capture (seeded, back-propagated) and a workspace,
- * the caller's: a form whose constructor throws never exists to be disposed, so the caller frees `ws` then.
+ * What 'kfac' and 'diagonal' keep after fitting (a saved posterior, src/laplace/saved.ts): per trainable
+ * layer, in order, μ and, for 'kfac' on a dense layer, the eigenvectors of its two factors.
+ */
+export interface FactoredFactors {
+  blocks: {
+    /** The layer's index. */
+    layer: number;
+    /** The block's eigenvalues μ (m × inA; a layer of another kind: its size). */
+    mu: Float64Array;
+    /** inA × inA eigenvectors of A_l ('kfac', dense layers). */
+    qa?: Float64Array;
+    /** m × m eigenvectors of S_l ('kfac', dense layers). */
+    qs?: Float64Array;
+  }[];
+}
+
+/** What 'last-layer' keeps after fitting: the eigenvectors Q (P_L × P_L) and eigenvalues μ (P_L) of M_L. */
+export interface LastLayerFactors {
+  Q: Float64Array;
+  mu: Float64Array;
+}
+
+/**
+ * The state every form shares: the net, the number of examples and outputs, and a workspace, the
+ * caller's: a form whose constructor throws never exists to be disposed, so the caller frees `ws` then.
  */
 abstract class FormBase {
   protected readonly kernels: Kernels;
-  protected readonly n: number;
-  protected readonly k: number;
   protected delta = 1;
   protected sigma2 = 1;
 
-  constructor(protected readonly net: Net, protected readonly cap: Capture, protected readonly ws: Workspace) {
+  constructor(protected readonly net: Net, protected readonly ws: Workspace, protected readonly n: number, protected readonly k: number) {
     this.kernels = net.kernels;
-    this.n = cap.n;
-    this.k = cap.q;
   }
 
   dispose(): void {
@@ -131,8 +150,8 @@ export class FullForm extends FormBase implements PosteriorForm {
   private readonly L: Ptr;
   private eigen: Float64Array | undefined;
 
-  constructor(net: Net, cap: Capture, ws: Workspace) {
-    super(net, cap, ws);
+  constructor(net: Net, private readonly cap: Capture, ws: Workspace) {
+    super(net, ws, cap.n, cap.q);
     this.N = this.n * this.k;
     this.weightNormSq = this.normSq(() => true);
     this.G = this.ws.get('G', this.N * this.N);
@@ -336,9 +355,15 @@ export class FactoredForm extends FormBase implements PosteriorForm {
   private readonly blocks: FactoredBlock[] = [];
   private eigen: Float64Array | undefined;
 
-  constructor(net: Net, cap: Capture, ws: Workspace, readonly structure: 'kfac' | 'diagonal') {
-    super(net, cap, ws);
+  /** Fitted from the training capture `source`, or restored from saved factors (checked by the caller against the net). */
+  constructor(net: Net, source: Capture | FactoredFactors, ws: Workspace, readonly structure: 'kfac' | 'diagonal') {
+    super(net, ws, 'blocks' in source ? 0 : source.n, net.outputDim);
     this.weightNormSq = this.normSq(() => true);
+    if ('blocks' in source) {
+      for (const saved of source.blocks) this.restoreBlock(saved);
+      return;
+    }
+    const cap = source;
     const kernels = this.kernels, n = this.n, k = this.k, N = n * k;
     net.layers.forEach((Ly, l) => {
       if (!Ly.trainable) return;
@@ -391,6 +416,31 @@ export class FactoredForm extends FormBase implements PosteriorForm {
       }
       this.blocks.push({ layer: l, rows: false, m, inA, qa, qs, mu, d });
     });
+  }
+
+  /** The block of a saved layer, its arrays copied into the workspace. */
+  private restoreBlock(saved: FactoredFactors['blocks'][number]): void {
+    const l = saved.layer, Ly = this.net.layers[l], rows = !Ly.kronecker;
+    const m = rows ? Ly.size : Ly.outputs, inA = rows ? 1 : Ly.inA;
+    const mu = this.ws.get(`mu${l}`, m * inA), d = this.ws.get(`d${l}`, m * inA);
+    const qa = saved.qa ? this.ws.get(`qa${l}`, inA * inA) : 0, qs = saved.qs ? this.ws.get(`qs${l}`, m * m) : 0;
+    const h = this.kernels.f64();
+    h.set(saved.mu, mu >> 3);
+    if (saved.qa) h.set(saved.qa, qa >> 3);
+    if (saved.qs) h.set(saved.qs, qs >> 3);
+    this.blocks.push({ layer: l, rows, m, inA, qa, qs, mu, d });
+  }
+
+  /** The factors prediction needs (copies), for a saved posterior. */
+  factors(): FactoredFactors {
+    const h = this.kernels.f64(), copy = (p: Ptr, len: number) => h.slice(p >> 3, (p >> 3) + len);
+    return {
+      blocks: this.blocks.map((b) => ({
+        layer: b.layer, mu: copy(b.mu, b.m * b.inA),
+        ...(b.qa !== 0 ? { qa: copy(b.qa, b.inA * b.inA) } : {}),
+        ...(b.qs !== 0 ? { qs: copy(b.qs, b.m * b.m) } : {}),
+      })),
+    };
   }
 
   setScale(delta: number, sigma2: number): void {
@@ -489,11 +539,20 @@ export class LastLayerForm extends FormBase implements PosteriorForm {
   private readonly mu: Float64Array;
   private readonly d: Float64Array;
 
-  constructor(net: Net, cap: Capture, ws: Workspace) {
-    super(net, cap, ws);
+  /** Fitted from the training capture `source`, or restored from saved factors (checked by the caller against the net). */
+  constructor(net: Net, source: Capture | LastLayerFactors, ws: Workspace) {
+    super(net, ws, 'Q' in source ? 0 : source.n, net.outputDim);
     const l = net.layers.length - 1, Ly = net.layers[l], n = this.n, k = this.k, inA = Ly.inA, PL = k * inA;
     this.layer = l; this.inA = inA; this.PL = PL;
     this.weightNormSq = this.normSq((i) => i === l);
+    this.d = new Float64Array(PL);
+    if ('Q' in source) {
+      this.Q = this.ws.get('Q', PL * PL);
+      this.kernels.f64().set(source.Q, this.Q >> 3);
+      this.mu = source.mu.slice();
+      return;
+    }
+    const cap = source;
     const kernels = this.kernels;
     const M = this.ws.get('M', PL * PL), S = this.ws.get('S', n * inA), w = this.ws.get('w', PL);
     this.Q = this.ws.get('Q', PL * PL);
@@ -513,7 +572,12 @@ export class LastLayerForm extends FormBase implements PosteriorForm {
     if (info !== 0) throw new ConvergenceError(`laplace: the eigendecomposition of the last layer's GGN failed (code ${info})`);
     const h = kernels.f64();
     this.mu = Float64Array.from(h.subarray(w >> 3, (w >> 3) + PL), (v) => Math.max(v, 0));
-    this.d = new Float64Array(PL);
+  }
+
+  /** The factors prediction needs (copies), for a saved posterior. */
+  factors(): LastLayerFactors {
+    const h = this.kernels.f64(), Q = this.Q >> 3;
+    return { Q: h.slice(Q, Q + this.PL * this.PL), mu: this.mu.slice() };
   }
 
   /** Values of backend memory 'last-layer' holds for a last layer of P_L parameters beyond the capture. */

@@ -27,7 +27,9 @@ import { Capture, type Batch, type Net } from '../nn/net.js';
 import { Rng } from '../nn/random.js';
 import { checkDim, checkOneOf, checkOptions, checkPositive, checkPositiveInteger, describeValue } from '../validate.js';
 import { effectiveParameters, logEvidence, maximizeEvidence, type EvidenceTerms } from './evidence.js';
-import { FactoredForm, FullForm, LastLayerForm, rowsWidth, type PosteriorForm, type ResolvedStructure } from './forms.js';
+import {
+  FactoredForm, FullForm, LastLayerForm, rowsWidth, type FactoredFactors, type LastLayerFactors, type PosteriorForm, type ResolvedStructure,
+} from './forms.js';
 
 /** How the posterior's precision is represented; see {@link LaplaceOptions.structure}. */
 export type LaplaceStructure = 'auto' | 'full' | 'kfac' | 'diagonal' | 'last-layer';
@@ -99,10 +101,10 @@ export class LaplacePosterior {
   private sigma: number;
   private closed = false;
 
-  /** @internal use {@link laplace} */
+  /** @internal use {@link laplace} (`cap`: the training pass; none for a posterior restored from saved factors) */
   constructor(
     private readonly net: Net,
-    private readonly cap: Capture,
+    private readonly cap: Capture | undefined,
     private readonly form: PosteriorForm,
     loss: Loss, terms: EvidenceTerms, delta: number, sigma: number,
   ) {
@@ -305,6 +307,18 @@ export class LaplacePosterior {
     return gamma;
   }
 
+  /**
+   * What a saved posterior holds besides the training data of 'full': the evidence's terms, and the
+   * factors of 'kfac', 'diagonal' and 'last-layer' (copies). See src/laplace/saved.ts.
+   * @internal
+   */
+  savedState(): { terms: EvidenceTerms; factors?: FactoredFactors | LastLayerFactors } {
+    this.live();
+    const form = this.form;
+    const factors = form instanceof FactoredForm || form instanceof LastLayerForm ? form.factors() : undefined;
+    return { terms: { ...this.terms }, ...(factors ? { factors } : {}) };
+  }
+
   /** Sets δ and σ; when the form cannot be refactored at them it is put back at the old ones and the error rethrown. */
   private rescale(delta: number, sigma: number): void {
     try {
@@ -334,7 +348,7 @@ export class LaplacePosterior {
     if (this.closed) return;
     this.closed = true;
     this.form.dispose();
-    this.cap.dispose();
+    this.cap?.dispose();
     this.test?.dispose();
   }
 
