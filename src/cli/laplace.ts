@@ -1,14 +1,14 @@
 /// <reference types="node" />
 /**
  * The Laplace posterior in the CLI: `train --laplace` fits it after training and saves it with the
- * model (src/laplace/saved.ts); `predict --uncertainty` and `evaluate` read it back.
+ * model (src/cli/posterior-file.ts); `predict --uncertainty` and `evaluate` read it back.
  */
 import { laplace, loadNet, NatgradError, type Batch, type Net } from '../index.js';
 import type { LaplacePosterior, LaplaceStructure } from '../laplace/laplace.js';
-import { decodePosterior, posteriorToJSON, restorePosterior, savedPosteriorValues, withPosterior, type DecodedPosterior } from '../laplace/saved.js';
+import { decodePosterior, posteriorToJSON, restorePosterior, savedPosteriorValues, withPosterior, type DecodedPosterior } from './posterior-file.js';
 import type { ModelJSON } from '../nn/spec.js';
 import { CliError } from './args.js';
-import { fmt, loadJsonFile } from './common.js';
+import { fmt, libraryError, loadJsonFile } from './common.js';
 
 /** The values of `--laplace-structure`. */
 export const LAPLACE_STRUCTURES = ['auto', 'full', 'kfac', 'diagonal', 'last-layer'] as const;
@@ -92,7 +92,12 @@ export function posteriorOf(m: LoadedModel, file: string, flag: string): Laplace
   if (!m.posterior) {
     throw new CliError(`${flag}: ${file} has no Laplace posterior (it was trained without --laplace); train it again with natgrad train --laplace`);
   }
-  return restorePosterior(m.net, m.posterior);
+  try {
+    return restorePosterior(m.net, m.posterior);
+  } catch (e) {
+    // The saved rows of 'full' are fitted again: a backend with too little memory fails here (exit 1).
+    return libraryError(e);
+  }
 }
 
 /**

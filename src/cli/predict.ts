@@ -45,6 +45,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
         return [labels[best], ...Array.from(p)];
       });
     } else if (post) {
+      if (values.proba) process.stderr.write('natgrad: --proba ignored: the model is a regression\n');
       const k = net.outputDim, { mean, variance } = post.predict(X, n), U = codec.decode(mean), scale = targetScales(net);
       const names = targets.length === k ? targets : Array.from({ length: k }, (_, j) => `output${j}`);
       header = names.flatMap((t) => [t, `${t}_std`]);

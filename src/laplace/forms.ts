@@ -61,7 +61,7 @@ export interface PosteriorForm {
 }
 
 /**
- * What 'kfac' and 'diagonal' keep after fitting (a saved posterior, src/laplace/saved.ts): per trainable
+ * What 'kfac' and 'diagonal' keep after fitting (a saved posterior, src/cli/posterior-file.ts): per trainable
  * layer, in order, μ and, for 'kfac' on a dense layer, the eigenvectors of its two factors.
  */
 export interface FactoredFactors {

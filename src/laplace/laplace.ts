@@ -309,7 +309,7 @@ export class LaplacePosterior {
 
   /**
    * What a saved posterior holds besides the training data of 'full': the evidence's terms, and the
-   * factors of 'kfac', 'diagonal' and 'last-layer' (copies). See src/laplace/saved.ts.
+   * factors of 'kfac', 'diagonal' and 'last-layer' (copies). See src/cli/posterior-file.ts.
    * @internal
    */
   savedState(): { terms: EvidenceTerms; factors?: FactoredFactors | LastLayerFactors } {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate, init, loadNet, parseJSON, type Net } from '../../src/index';
 import { TablePreprocessor } from '../../src/advanced';
-import { decodePosterior, restorePosterior } from '../../src/laplace/saved';
+import { decodePosterior, restorePosterior } from '../../src/cli/posterior-file';
 import { readCsv } from '../../src/cli/csv';
 import { runCli as run } from '../helpers/cli';
 

@@ -1,10 +1,10 @@
 /**
- * A posterior saved with its model (src/laplace/saved.ts): the file still loads as a plain model
+ * A posterior saved with its model (src/cli/posterior-file.ts): the file still loads as a plain model
  * (checksum over the new member), the restored posterior predicts exactly what the fitted one did,
  * the saved size is the documented formula, and a damaged member is a FormatError naming the field.
  */
 import { init, mlp, laplace, loadNet, parseJSON, FormatError, type Net } from '../../src/index';
-import { decodePosterior, posteriorToJSON, restorePosterior, savedPosteriorValues, withPosterior } from '../../src/laplace/saved';
+import { decodePosterior, posteriorToJSON, restorePosterior, savedPosteriorValues, withPosterior } from '../../src/cli/posterior-file';
 import { BACKENDS } from '../helpers/backends';
 import { randn } from '../helpers/random';
 import { scaleNet } from '../helpers/scale-layer';

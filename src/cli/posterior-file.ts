@@ -1,6 +1,7 @@
 /**
  * A Laplace posterior saved with its model (`natgrad train --laplace`) and restored for prediction
- * (`natgrad predict --uncertainty`, `natgrad evaluate`).
+ * (`natgrad predict --uncertainty`, `natgrad evaluate`). It lives with the CLI, the one writer and reader
+ * of the member (bundled into dist/cli.mjs; the library's own files are unchanged).
  *
  * ## Where it lives in the model file
  * An optional member `posterior` of the saved model object (model format version 2, unchanged: the
@@ -31,9 +32,9 @@ import { encodeState, StateReader } from '../encoding/state.js';
 import { softmaxCrossEntropy, squaredError } from '../nn/losses.js';
 import type { Batch, Net } from '../nn/net.js';
 import type { ModelJSON } from '../nn/spec.js';
-import type { EvidenceTerms } from './evidence.js';
-import { FactoredForm, LastLayerForm, type FactoredFactors, type LastLayerFactors, type PosteriorForm, type ResolvedStructure } from './forms.js';
-import { laplace, LaplacePosterior } from './laplace.js';
+import type { EvidenceTerms } from '../laplace/evidence.js';
+import { FactoredForm, LastLayerForm, type FactoredFactors, type LastLayerFactors, type PosteriorForm, type ResolvedStructure } from '../laplace/forms.js';
+import { laplace, LaplacePosterior } from '../laplace/laplace.js';
 
 /** The `format` of a saved posterior. */
 export const POSTERIOR_FORMAT = 'natgrad-laplace';
