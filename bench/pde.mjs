@@ -133,7 +133,7 @@ const md = `# PDE problems: relative error against wall time (bench/pde.mjs)
 Node ${env.node} · ${env.cpu} (${env.cores} cores; one thread used) · load average ${env.loadStart.toFixed(2)} at start, ${env.loadEnd.toFixed(2)} at the end · ${env.date}.
 The machine is shared: times are the steps' CPU seconds (error evaluations excluded), the clock of every budget; wall seconds (the whole run, evaluations and waiting for a core included) are beside them.
 
-ENGD: seeds ${seeds.join(', ')}, its iterations; the other methods: seeds ${otherSeeds.join(', ')}, each for the CPU time ENGD took on that seed; learning rates tuned on seed ${otherSeeds[0]}: Adam over ${adamLrs.join(', ')}, GD over ${gdLrs.join(', ')} (one value: not tuned).
+ENGD: seeds ${seeds.join(', ')}, its iterations; the other methods: seeds ${otherSeeds.join(', ')}, each for ${budget ? `${budget / 1000} CPU s (--budget)` : 'the CPU time ENGD took on that seed'}; learning rates tuned on seed ${otherSeeds[0]}: Adam over ${adamLrs.join(', ')}, GD over ${gdLrs.join(', ')} (one value: not tuned).
 Medians over the seeds of each row. Errors are relative L² and H¹ against the exact solution on 10 000 uniform points independent of the training points.
 
 | problem | optimizer | rel. L² (median) | rel. H¹ (median) | iterations | CPU s | wall s | rel. L² per seed (sorted) |
