@@ -128,7 +128,7 @@ if (results.poisson2) {
       + `${at ? `${at.l2.toExponential(2)} (iteration ${at.it})` : '–'} | ${at ? `${(at.l2 / 1e-5).toExponential(1)}` : '–'} |`);
   }
 }
-const md = `# PDE problems: relative error against wall time (bench/pde.mjs)
+const md = `# PDE problems: relative error against time (bench/pde.mjs)
 
 Node ${env.node} · ${env.cpu} (${env.cores} cores; one thread used) · load average ${env.loadStart.toFixed(2)} at start, ${env.loadEnd.toFixed(2)} at the end · ${env.date}.
 The machine is shared: times are the steps' CPU seconds (error evaluations excluded), the clock of every budget; wall seconds (the whole run, evaluations and waiting for a core included) are beside them.
