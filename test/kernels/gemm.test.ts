@@ -238,7 +238,7 @@ describe.each(KERNEL_VARIANTS)('gemm fast paths on %s', (variant) => {
 
   test('one column (n = 1, no packing) gives the bits of the blocked path (column 0 of an n = 2 product)', async () => {
     const k = await kernelsFor(variant);
-    for (const [m, kk, ta] of [[9, 600, 0], [512, 300, 1], [1, 7, 0], [33, 257, 1]]) {
+    for (const [m, kk, ta] of [[9, 600, 0], [512, 300, 1], [1, 7, 0], [33, 257, 1], [15, 256, 0], [8, 513, 1]]) {
       const a = randn(m + kk, m * kk), x = randn(kk, kk), c0 = randn(5, m);
       // B as kk×2 with x in column 0 (blocked path) and as kk×1 (matrix-vector path).
       const b2 = new Float64Array(kk * 2).map((_, i) => (i % 2 === 0 ? x[i >> 1] : 1));
