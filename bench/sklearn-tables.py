@@ -46,11 +46,9 @@ for r in RESULTS["results"]:
     name, task = r["table"], r["task"]
     header, train = read(os.path.join(SPLITS, f"{name}-train.csv"))
     _, test = read(os.path.join(SPLITS, f"{name}-test.csv"))
-    target = {"iris": "species", "penguins": "Species", "wine": "cultivar", "breast-cancer": "diagnosis", "digits": "digit",
-              "cars": "Miles_per_Gallon", "diabetes": "progression"}[name]
-    ignore = {"cars": ["Name"]}.get(name, [])
-    t = header.index(target)
-    cols = [j for j, h in enumerate(header) if j != t and h not in ignore]
+    targets, ignore = r["target"].split(","), r["ignore"]
+    ts = [header.index(target) for target in targets]
+    cols = [j for j, h in enumerate(header) if j not in ts and h not in ignore]
     numeric = [j for j in cols if all(row[j] == "" or is_number(row[j]) for row in train)]
     text = [j for j in cols if j not in numeric]
 
@@ -62,10 +60,13 @@ for r in RESULTS["results"]:
         return X
 
     Xtr, Xte = frame(train), frame(test)
-    ytr = [row[t] for row in train]
-    yte = [row[t] for row in test]
-    if task != "classification":
-        ytr, yte = np.array(ytr, dtype=float), np.array(yte, dtype=float)
+    if task == "classification":
+        ytr, yte = [row[ts[0]] for row in train], [row[ts[0]] for row in test]
+    else:  # r² averaged over the target columns (r2_score's default), as natgrad evaluate reports it
+        ytr = np.array([[row[t] for t in ts] for row in train], dtype=float)
+        yte = np.array([[row[t] for t in ts] for row in test], dtype=float)
+        if len(ts) == 1:
+            ytr, yte = ytr[:, 0], yte[:, 0]
     num_idx = [cols.index(j) for j in numeric]
     txt_idx = [cols.index(j) for j in text]
 

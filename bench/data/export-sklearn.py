@@ -26,3 +26,10 @@ digits = datasets.load_digits()
 digits.feature_names = [f"p{i}" for i in range(64)]
 write("digits", digits, "digit", [str(i) for i in range(10)])
 write("diabetes", datasets.load_diabetes(scaled=False), "progression")
+# linnerud: three exercise counts → three body measurements (a multi-target table; all six columns as they are).
+linnerud = datasets.load_linnerud()
+with open(os.path.join(HERE, "linnerud.csv"), "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(list(linnerud.feature_names) + list(linnerud.target_names))
+    for x, y in zip(linnerud.data, linnerud.target):
+        w.writerow([str(int(v)) for v in x] + [str(int(v)) for v in y])

@@ -1,4 +1,4 @@
-// Writes the penguins and cars tables of the `vega-datasets` npm package (BSD-3-Clause) as CSV beside
+// Writes tables of the `vega-datasets` npm package (BSD-3-Clause) as CSV beside
 // this script, as they are: nulls become empty cells, text columns stay text. Run by hand with the
 // package's folder: `npm pack vega-datasets && tar xzf vega-datasets-*.tgz && node bench/data/export-vega.mjs package`.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,10 @@ const cell = (v) => {
   const s = String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
-for (const [name, file] of [['penguins', 'penguins.json'], ['cars', 'cars.json']]) {
+for (const [name, file] of [['penguins', 'penguins.json'], ['cars', 'cars.json'], ['gapminder', 'gapminder.json']]) {
   const rows = JSON.parse(readFileSync(join(from, 'data', file), 'utf8'));
-  const header = Object.keys(rows[0]);
+  const header = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   writeFileSync(join(here, `${name}.csv`), `${[header.map(cell).join(','), ...rows.map((r) => header.map((h) => cell(r[h])).join(','))].join('\n')}\n`);
 }
+// These two ship as CSV already: copied as they are.
+for (const name of ['seattle-weather', 'gapminder-health-income']) writeFileSync(join(here, `${name}.csv`), readFileSync(join(from, 'data', `${name}.csv`)));

@@ -7,7 +7,7 @@
 import {
   adam, DivergenceError, evaluate, fit, gd, init, kfac, mlp, NatgradError, ngd, OutOfMemoryError, sgd,
   softmaxCrossEntropy, squaredError, trainTestSplit, loadCheckpoint, saveCheckpoint, VERSION,
-  type ActivationName, type Batch, type EpochRecord, type FitResult, type Metric, type Net, type Optimizer, type FitState,
+  type ActivationName, type Batch, type EpochRecord, type FitOptions, type FitResult, type Metric, type Net, type Optimizer, type FitState,
 } from '../index.js';
 import { chooseOptimizer, detectTask, TablePreprocessor } from '../advanced.js';
 import { regressionScores } from '../data/preprocess.js';
@@ -251,18 +251,27 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
   }
   // With the default layers, a linear model (no hidden layer) competes on the validation rows: on a small,
   // noisy table it generalises better than any MLP, and the defaults should not lose to it.
-  let model = net, linear: Net | undefined;
+  let model = net, linear: Net | undefined, refit: Net | undefined;
   try {
     if (config.compareLinear && !resume && prepared.validation && result.stopReason !== 'aborted') {
-      const mlpLoss = evaluate(net, prepared.validation, { loss });
       linear = linearModel(net, prepared, loss, config.batchSize);
-      const linearLoss = evaluate(linear, prepared.validation, { loss });
-      if (linearLoss < mlpLoss) {
+      const c = pairedLosses(net, linear, prepared.validation, loss);
+      // The one-standard-error rule (Hastie, Tibshirani & Friedman, ESL §7.10): the MLP is kept only when it beats
+      // the simpler model by more than the noise of a few dozen validation rows; on diabetes (71 such rows) a
+      // 0.8-standard-error win of the MLP there became r² 0.40 against the linear model's 0.61 on the test rows.
+      if (!(c.difference < -c.standardError)) {
         model = linear;
-        say(`a linear model (no hidden layer) does better on the validation rows (val_loss ${fmt(linearLoss)} vs ${fmt(mlpLoss)}): it is the model written`);
+        say(`a linear model (no hidden layer) does as well on the validation rows (val_loss ${fmt(c.b)} vs the MLP's ${fmt(c.a)}, a difference within one standard error ${fmt(c.standardError)}): it is the model written`);
       }
     }
     if (prepared.validation) for (const line of heldOutReport(model, prepared, classifier)) say(line);
+    if (model === linear && !classifier) {
+      // The validation rows chose the model; least squares (convex, one minimiser: nothing left to choose) is then
+      // fitted on every training row, as scikit-learn's LinearRegression would be. A softmax model keeps its
+      // early-stopped weights: on separable classes it has no minimiser, and the early stop is its regulariser.
+      model = refit = refitLinear(linear, prepared, loss, config.batchSize);
+      say(`refitted the linear model on all ${prepared.train.n + prepared.validation!.n} training and validation rows (the held-out score above is from before)`);
+    }
     const saved = io.laplaceStructure ? modelWithPosterior(model, prepared.train, io.laplaceStructure, classifier, prepared.codec.targetStd, say) : model;
     writeAtomic(out, JSON.stringify(saved));
     say(`wrote ${out}`);
@@ -272,28 +281,74 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
     }
   } finally {
     linear?.dispose();
+    refit?.dispose();
   }
   return result.stopReason === 'aborted' ? (signalName === 'SIGTERM' ? 143 : 130) : 0;
 }
 
 /** A net without hidden layer on the same encoding, trained by exact NGD with early stopping on the validation rows. */
 function linearModel(like: Net, p: Prepared, loss: ReturnType<typeof squaredError>, batchSize: number | undefined): Net {
+  const net = linearLike(like);
+  try {
+    trainLinear(net, p.train, loss, batchSize, { epochs: 100, validation: p.validation, earlyStopping: { patience: 10, restoreBest: true } });
+    return net;
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
+}
+
+/** Least squares on the training and validation rows together, to convergence (the training loss stops falling). */
+function refitLinear(like: Net, p: Prepared, loss: ReturnType<typeof squaredError>, batchSize: number | undefined): Net {
+  const net = linearLike(like), v = p.validation!;
+  const all: Batch = { X: new Float64Array(p.train.X.length + v.X.length), Y: new Float64Array(p.train.Y.length + v.Y.length), n: p.train.n + v.n };
+  all.X.set(p.train.X); all.X.set(v.X, p.train.X.length);
+  all.Y.set(p.train.Y); all.Y.set(v.Y, p.train.Y.length);
+  try {
+    trainLinear(net, all, loss, batchSize, { epochs: 100, earlyStopping: { patience: 5, restoreBest: true } });
+    return net;
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
+}
+
+function linearLike(like: Net): Net {
   const net = mlp({ sizes: [like.inputDim, like.outputDim], seed: 0 });
   if (like.columns) net.columns = like.columns;
   if (like.labels) net.labels = like.labels;
   if (like.preprocessing) net.preprocessing = like.preprocessing;
+  return net;
+}
+
+function trainLinear(net: Net, data: Batch, loss: ReturnType<typeof squaredError>, batchSize: number | undefined, o: Pick<FitOptions, 'epochs' | 'validation' | 'earlyStopping'>): void {
   // The same rule as the run's: exact NGD while its Gram system is small (digits' 10 outputs make it K-FAC).
-  const picked = chooseOptimizer({ rows: Math.min(batchSize ?? p.train.n, p.train.n), outputs: net.outputDim, params: net.numParams, epochs: 100 });
+  const picked = chooseOptimizer({ rows: Math.min(batchSize ?? data.n, data.n), outputs: net.outputDim, params: net.numParams, epochs: 100 });
   const optimizer = picked.optimizer === 'ngd' ? ngd({ damping: 1, adaptive: true }) : kfac({ damping: 1e-3, adaptive: true });
   try {
-    fit(net, p.train, optimizer, { epochs: 100, loss, batchSize, validation: p.validation, earlyStopping: { patience: 10, restoreBest: true } });
-  } catch (e) {
-    net.dispose();
-    throw e;
+    fit(net, data, optimizer, { ...o, loss, batchSize });
   } finally {
     optimizer.dispose();
   }
-  return net;
+}
+
+/**
+ * The mean loss per row of two nets on the same rows and the standard error of their paired per-row difference
+ * (a − b): the noise of the comparison, which a single validation split of a small table hides.
+ */
+function pairedLosses(a: Net, b: Net, v: Batch, loss: ReturnType<typeof squaredError>): { a: number; b: number; difference: number; standardError: number } {
+  const Ua = a.predict(v.X, v.n), Ub = b.predict(v.X, v.n), k = a.outputDim, yk = v.Y.length / v.n;
+  const d = new Float64Array(v.n);
+  let la = 0, lb = 0;
+  for (let i = 0; i < v.n; i++) {
+    const y = v.Y.subarray(i * yk, (i + 1) * yk);
+    const ea = loss.value(Ua, i * k, y, 1, k), eb = loss.value(Ub, i * k, y, 1, k);
+    la += ea / v.n; lb += eb / v.n; d[i] = ea - eb;
+  }
+  const mean = la - lb;
+  let ss = 0;
+  for (let i = 0; i < v.n; i++) ss += (d[i] - mean) ** 2;
+  return { a: la, b: lb, difference: mean, standardError: v.n > 1 ? Math.sqrt(ss / (v.n - 1) / v.n) : Infinity };
 }
 
 function isOutOfMemory(e: unknown): boolean {
