@@ -194,7 +194,8 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const earlyStopping = config.patience > 0 && prepared.validation ? { patience: config.patience, restoreBest: false } : undefined;
-  // The best epoch's weights, kept here (fit runs one epoch per call, so its own restoreBest would act every epoch).
+  // The best epoch's weights, kept here (fit runs one epoch per call, so its own restoreBest, and its belowStart
+  // rule, would act every epoch); the run passes fit its own settings whole (validation, early stopping, belowStart).
   let best = resume?.best?.params ? { epoch: resume.best.epoch, params: resume.best.params } : undefined;
   // fit sees one epoch per call, so the run itself holds the loss before training to judge divergence by.
   const initialLoss = resume ? undefined : evaluate(net, prepared.train, { loss });
@@ -206,8 +207,8 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
     // yielding in between (resuming from the epoch state continues the run exactly, bit for bit).
     for (;;) {
       result = fit(net, prepared.train, optimizer, {
-        epochs: (state?.epoch ?? 0) + 1, loss, metrics, batchSize: config.batchSize, seed: config.seed, validation: prepared.validation,
-        resume: state, signal: controller.signal, earlyStopping,
+        epochs: (state?.epoch ?? 0) + 1, loss, metrics, batchSize: config.batchSize, seed: config.seed, validation: prepared.validation ?? 0,
+        resume: state, signal: controller.signal, earlyStopping: earlyStopping ?? false, belowStart: false,
         onStep: () => { bar.update(++stepInEpoch); },
         onEpoch: (r, ctx) => {
           bar.stop();
@@ -326,7 +327,7 @@ function trainLinear(net: Net, data: Batch, loss: ReturnType<typeof squaredError
   const picked = chooseOptimizer({ rows: Math.min(batchSize ?? data.n, data.n), outputs: net.outputDim, params: net.numParams, epochs: 100 });
   const optimizer = picked.optimizer === 'ngd' ? ngd({ damping: 1, adaptive: true }) : kfac({ damping: 1e-3, adaptive: true });
   try {
-    fit(net, data, optimizer, { ...o, loss, batchSize });
+    fit(net, data, optimizer, { ...o, validation: o.validation ?? 0, loss, batchSize });
   } finally {
     optimizer.dispose();
   }

@@ -11,10 +11,13 @@
  * And with default options (issue 18), a full-batch run of ngd or kfac on finite data — inputs in [−1, 1] or
  * raw-scaled up to ×1000, squared error or softmax cross-entropy — ends at or below the loss it began with, or
  * throws a typed error with θ finite: their guard keeps every full-batch step at or below where the run began.
- * gd, sgd and adam have no such rule (no trial loss): default gd and sgd do end above their start on such runs.
+ * gd, sgd and adam have no such rule in their step (no trial loss; `train` with them is the raw method, which the
+ * reproduction and the README's raw demo rely on): default gd and sgd do end above their start on such runs. Their
+ * defaults path is `fit`, whose `belowStart` rule covers every optimizer: a fit with default options, of any of the
+ * five, ends at or below the loss it began with, or throws a typed error.
  */
 import fc from 'fast-check';
-import { init, ngd, kfac, gd, sgd, adam, train, evaluate, NatgradError, type Optimizer, type Net, type LossSpec } from '../../src/index';
+import { init, ngd, kfac, gd, sgd, adam, train, fit, evaluate, NatgradError, type Optimizer, type Net, type LossSpec } from '../../src/index';
 import { kernels, kfacPreconditioner } from '../../src/advanced';
 import { BACKENDS } from '../helpers/backends';
 import { isDim, makeNet, netSpecArb } from './shared';
@@ -47,6 +50,7 @@ type Kind = keyof typeof KINDS;
 const callArb = fc.constantFrom('batch', 'loss', 'disposed-net', 'disposed-optimizer', 'other-net', 'valid');
 
 const DEFAULTS: Record<string, () => Optimizer> = { ngd: () => ngd(), kfac: () => kfac() };
+const FIT_DEFAULTS: Record<string, () => Optimizer> = { ...DEFAULTS, gd: () => gd(), sgd: () => sgd(), adam: () => adam() };
 
 describe.each(BACKENDS)('%s backend', (backend) => {
   let counter: AllocationCounter;
@@ -137,6 +141,36 @@ describe.each(BACKENDS)('%s backend', (backend) => {
           const start = evaluate(net, data, { loss });
           try {
             train(net, data, opt, { steps: c.steps, loss });
+            expect(evaluate(net, data, { loss })).toBeLessThanOrEqual(start);
+          } catch (e) {
+            if (!(e instanceof NatgradError)) throw e;
+            expect(net.getParams().every(Number.isFinite)).toBe(true);
+          }
+        } finally {
+          opt.dispose();
+          net.dispose();
+        }
+      }, 40);
+    });
+  }
+
+  for (const name of Object.keys(FIT_DEFAULTS)) {
+    test(`fit with ${name}() and default options: the run ends at or below where it began, or throws a typed error`, () => {
+      const arb = fc.record({
+        net: netSpecArb, n: fc.integer({ min: 1, max: 12 }), epochs: fc.integer({ min: 1, max: 20 }), scale: fc.constantFrom(1, 10, 100, 1000),
+        loss: fc.constantFrom('squared-error', 'cross-entropy'), seed: fc.nat(), batchSize: fc.constantFrom(undefined, 1, 3),
+      });
+      check(`fit ${name} default run (${backend})`, arb, (c) => {
+        const ce = c.loss === 'cross-entropy';
+        const net = makeNet({ ...c.net, k: ce ? Math.max(2, c.net.k) : c.net.k });
+        const k = net.outputDim, n = c.n;
+        const X = (makeArray('ok', n * net.inputDim, c.seed) as Float64Array).map((v) => v * c.scale);
+        const Y = ce ? Float64Array.from({ length: n }, (_, i) => (c.seed + 7 * i) % k) : (makeArray('ok', n * k, c.seed + 1) as Float64Array);
+        const data = { X, Y, n }, loss = c.loss as LossSpec, opt = FIT_DEFAULTS[name]();
+        try {
+          const start = evaluate(net, data, { loss });
+          try {
+            fit(net, data, opt, { epochs: c.epochs, loss, batchSize: c.batchSize });
             expect(evaluate(net, data, { loss })).toBeLessThanOrEqual(start);
           } catch (e) {
             if (!(e instanceof NatgradError)) throw e;
