@@ -66,7 +66,9 @@ export interface FitOptions {
    * Never return weights whose training loss is above the loss before training (default true): when a run would
    * end above it, fit puts back the weights of its lowest-training-loss epoch (0: the weights it began with) and
    * says so in `bestEpoch`. This is what makes every optimizer's default run, first-order ones included, end at
-   * or below where it began. Applies to a run fit starts, not one it resumes; `false` returns the last weights.
+   * or below where it began. Applies to a run fit starts, not one it resumes, and, like `restoreBest`, where fit
+   * returns: a run continued from what fit returned (its `state`) goes on from the weights put back, so a run
+   * split in two by a checkpoint equals the whole only with `belowStart: false`, which returns the last weights.
    */
   belowStart?: boolean;
   /**

@@ -34,14 +34,15 @@ export function data() {
   for (let i = 0; i < n; i++) Y[i] = (X[3 * i] + X[3 * i + 1] > 0 ? 1 : 0) + (X[3 * i + 2] > 0.5 ? 1 : 0);
   return { X, Y, n };
 }
-export const fitOptions = { batchSize: 7, loss: 'cross-entropy', seed: 5, metrics: ['accuracy'] };
+export const fitOptions = { batchSize: 7, loss: 'cross-entropy', seed: 5, metrics: ['accuracy'], belowStart: false };
 `;
 function data(): Batch {
   const n = 30, X = randn(11, n * 3), Y = new Float64Array(n);
   for (let i = 0; i < n; i++) Y[i] = (X[3 * i] + X[3 * i + 1] > 0 ? 1 : 0) + (X[3 * i + 2] > 0.5 ? 1 : 0);
   return { X, Y, n };
 }
-const fitOptions = { batchSize: 7, loss: 'cross-entropy' as const, seed: 5, metrics: ['accuracy' as const] };
+// belowStart, like restoreBest, acts where fit returns: a run split in two would apply it at the split too.
+const fitOptions = { batchSize: 7, loss: 'cross-entropy' as const, seed: 5, metrics: ['accuracy' as const], belowStart: false };
 const b64 = (p: Float64Array) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64');
 
 test('2N epochs = N epochs + checkpoint + a fresh process resuming for N more, bit for bit, on both backends', async () => {
