@@ -63,12 +63,13 @@ export interface FitOptions {
    */
   earlyStopping?: boolean | EarlyStoppingOptions;
   /**
-   * Never return weights whose training loss is above the loss before training (default true): when a run would
-   * end above it, fit puts back the weights of its lowest-training-loss epoch (0: the weights it began with) and
-   * says so in `bestEpoch`. This is what makes every optimizer's default run, first-order ones included, end at
-   * or below where it began. Applies to a run fit starts, not one it resumes, and, like `restoreBest`, where fit
-   * returns: a run continued from what fit returned (its `state`) goes on from the weights put back, so a run
-   * split in two by a checkpoint equals the whole only with `belowStart: false`, which returns the last weights.
+   * Never return weights whose monitored loss (the validation loss with a validation set, else the training loss)
+   * is above its value before training (default true): when a run would end above it, fit puts back the weights of
+   * its lowest-monitored-loss epoch (0: the weights it began with) and says so in `bestEpoch`. This is what
+   * makes every optimizer's default run, first-order ones included, end at or below where it began. Applies to
+   * a run fit starts, not one it resumes, and, like `restoreBest`, where fit returns: a run continued from what
+   * fit returned (its `state`) goes on from the weights put back, so a run split in two by a checkpoint equals
+   * the whole only with `belowStart: false`, which returns the last weights.
    */
   belowStart?: boolean;
   /**
@@ -134,7 +135,7 @@ export interface FitResult {
   stopReason: 'epochs' | 'early-stopping' | 'callback' | 'aborted';
   /**
    * The epoch whose parameters the net holds when fit put back an earlier one's: early stopping's best, or, when
-   * the run would have ended above the loss it began with (`belowStart`), the lowest training loss's (0: the
+   * the run would have ended above the loss it began with (`belowStart`), the lowest monitored loss's (0: the
    * weights it began with).
    */
   bestEpoch?: number;
@@ -157,8 +158,8 @@ export interface FitResult {
  * NGD while its Gram system is small, K-FAC above it, both with adaptive damping); `result.optimizer`
  * says what it picked, and it then holds out a fifth of the rows for validation and stops early
  * keeping the best epoch's weights unless the options say otherwise (`validation: 0` holds out
- * nothing). Whichever optimizer runs, fit never returns weights whose training loss is above where
- * it began (`belowStart`; `false` keeps the last weights).
+ * nothing). Whichever optimizer runs, fit never returns weights whose monitored loss (validation's,
+ * else training's) is above where it began (`belowStart`; `false` keeps the last weights).
  *
  * @param net the network to train, in place
  * @param data the training set `{ X, Y, n }` (X n × inputDim, Y n × outputDim, row-major)
@@ -218,7 +219,9 @@ function fitWith(net: Net, data: Batch, optimizer: Optimizer, options: FitOption
   loss.checkTargets(data.Y, data.n, net.outputDim);
 
   let trainSet = data, valSet: Batch | undefined;
-  if (typeof options.validation === 'number') {
+  if (options.validation === 0) {
+    // 0 holds out nothing.
+  } else if (typeof options.validation === 'number') {
     const split = trainTestSplit(data, { testSize: options.validation, seed });
     trainSet = split.train;
     valSet = split.test;
@@ -247,8 +250,11 @@ function fitWith(net: Net, data: Batch, optimizer: Optimizer, options: FitOption
 
   // The loss before training (a fresh run): an epoch that ends DIVERGENCE_FACTOR times above it has diverged.
   const initialLoss = resume ? undefined : evaluateWith(net, trainSet, loss, []).loss;
-  // belowStart: the lowest training loss so far and its weights, from the weights the run began with (epoch 0).
-  const floor = initialLoss !== undefined && options.belowStart !== false ? { loss: initialLoss, epoch: 0, params: net.getParams() } : undefined;
+  // belowStart: the lowest monitored loss so far (validation's when there is a validation set, else the training
+  // loss) and its weights, from the weights the run began with (epoch 0).
+  const monitoredLoss = () => evaluateWith(net, valSet ?? trainSet, loss, []).loss;
+  const startLoss = initialLoss !== undefined && options.belowStart !== false ? (valSet ? monitoredLoss() : initialLoss) : undefined;
+  const floor = startLoss !== undefined ? { loss: startLoss, epoch: 0, params: net.getParams() } : undefined;
   const perm = new Uint32Array(n);
   const sizes = Math.min(size, n);
   const batch: Batch = { X: new Float64Array(sizes * net.inputDim), Y: new Float64Array(sizes * (trainSet.Y.length / n)), n: sizes };
@@ -291,15 +297,15 @@ function fitWith(net: Net, data: Batch, optimizer: Optimizer, options: FitOption
       if (es?.restoreBest && state.best?.params) net.setParams(state.best.params);
       throw new DivergenceError(record.loss, `epoch ${state.epoch} ended at loss ${record.loss}, ${Number.isFinite(record.loss) ? `more than ${DIVERGENCE_FACTOR}× the ${initialLoss} before training` : 'not a finite number'}`);
     }
-    if (floor && record.loss < floor.loss) Object.assign(floor, { loss: record.loss, epoch: state.epoch, params: net.getParams() });
     if (valSet) {
       const v = evaluateWith(net, valSet, loss, metrics);
       record.valLoss = v.loss;
       record.valMetrics = v.metrics;
     }
+    const monitored = record.valLoss ?? record.loss;
+    if (floor && monitored < floor.loss) Object.assign(floor, { loss: monitored, epoch: state.epoch, params: net.getParams() });
     let earlyStop = false;
     if (es && state.best) {
-      const monitored = record.valLoss ?? record.loss;
       if (monitored < state.best.loss - es.minDelta) {
         state.best = { loss: monitored, epoch: state.epoch, wait: 0, params: es.restoreBest ? net.getParams() : undefined };
       } else if (++state.best.wait >= es.patience) earlyStop = true;
@@ -318,7 +324,7 @@ function fitWith(net: Net, data: Batch, optimizer: Optimizer, options: FitOption
     result.bestEpoch = state.best.epoch;
   } else if (es && state.best && state.best.epoch > 0) result.bestEpoch = state.best.epoch;
   // A run that would end above where it began ends at its lowest training loss instead (belowStart).
-  if (floor && !(evaluateWith(net, trainSet, loss, []).loss <= initialLoss!)) {
+  if (floor && !(monitoredLoss() <= startLoss!)) {
     net.setParams(floor.params);
     result.bestEpoch = floor.epoch;
   }

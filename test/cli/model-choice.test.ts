@@ -67,3 +67,14 @@ test('one-hot keeps up to 100 categories; a mostly-unique text column is still r
   const ids = Array.from({ length: 40 }, (_, i) => [`id${i % 30}`, String(i % 7), String(i)]);
   expect(() => TablePreprocessor.fit(header, ids, { targets: ['y'], task: 'regression' })).toThrow(/is text with 30 distinct values in 40 rows, like an ID/);
 });
+
+test('--validation 0 trains on every row (fit reads validation 0 as none, whichever optimizer runs)', async () => {
+  const { csv } = table(60, (a, b, c, i) => a + b + 0.1 * noise(i));
+  const data = join(dir, 'noval.csv');
+  writeFileSync(data, csv);
+  const t = await run('train', data, '--target', 'y', '--validation', '0', '--epochs', '3', '--backend', 'js', '--out', join(dir, 'noval.json'));
+  expect(t.err).toBe('');
+  expect(t.code).toBe(0);
+  expect(t.out).toMatch(/, 60 training \/ 0 validation rows/);
+  expect(t.out).not.toMatch(/val_loss/);
+});
