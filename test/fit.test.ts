@@ -216,4 +216,10 @@ test('chooseOptimizer: exact NGD while the Gram system is small, K-FAC for digit
   expect(digits.reason).toMatch(/more than 4096 Gram rows, so K-FAC$/);
   expect(chooseOptimizer({ rows: 900, outputs: 2, params: 1058, epochs: 1000 }).reason).toMatch(/1000 epochs ≈ \S+ s > 15 s, so K-FAC$/);
   expect(() => chooseOptimizer({ rows: 0, outputs: 3, params: 1, epochs: 1 })).toThrow(ArgumentError);
+  // Mini-batches: every step of every epoch counts (review R4: 10,000 rows in batches of 256 are 40 steps an epoch).
+  expect(chooseOptimizer({ rows: 256, outputs: 1, params: 1000, epochs: 100 }).optimizer).toBe('ngd');
+  const batched = chooseOptimizer({ rows: 256, outputs: 1, params: 1000, epochs: 100, stepsPerEpoch: 40 });
+  expect(batched.optimizer).toBe('kfac');
+  expect(batched.reason).toMatch(/100 epochs of 40 steps ≈ \S+ s > 15 s, so K-FAC$/);
+  expect(() => chooseOptimizer({ rows: 1, outputs: 1, params: 1, epochs: 1, stepsPerEpoch: 0 })).toThrow(ArgumentError);
 });

@@ -153,7 +153,8 @@ async function run(config: RunConfig, io: RunIO, resumedNet?: Net, resumedOptimi
   }
   const classifier = config.task === 'classification';
   if (config.optimizer === 'auto') {
-    const picked = chooseOptimizer({ rows: Math.min(config.batchSize ?? prepared.train.n, prepared.train.n), outputs: net.outputDim, params: net.numParams, epochs });
+    const rows = Math.min(config.batchSize ?? prepared.train.n, prepared.train.n);
+    const picked = chooseOptimizer({ rows, outputs: net.outputDim, params: net.numParams, epochs, stepsPerEpoch: Math.ceil(prepared.train.n / rows) });
     config.optimizer = picked.optimizer;
     choice = `optimizer auto → ${picked.optimizer}: ${picked.reason}`;
   }
@@ -254,7 +255,8 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
   // noisy table it generalises better than any MLP, and the defaults should not lose to it.
   let model = net, linear: Net | undefined, refit: Net | undefined;
   try {
-    if (config.compareLinear && !resume && prepared.validation && result.stopReason !== 'aborted') {
+    // A resumed run holds it too (review R10): the linear model trains from scratch on the same split and seed.
+    if (config.compareLinear && prepared.validation && result.stopReason !== 'aborted') {
       linear = linearModel(net, prepared, loss, config.batchSize);
       const c = pairedLosses(net, linear, prepared.validation, loss);
       // The one-standard-error rule (Hastie, Tibshirani & Friedman, ESL §7.10): the MLP is kept only when it beats
@@ -324,7 +326,8 @@ function linearLike(like: Net): Net {
 
 function trainLinear(net: Net, data: Batch, loss: ReturnType<typeof squaredError>, batchSize: number | undefined, o: Pick<FitOptions, 'epochs' | 'validation' | 'earlyStopping'>): void {
   // The same rule as the run's: exact NGD while its Gram system is small (digits' 10 outputs make it K-FAC).
-  const picked = chooseOptimizer({ rows: Math.min(batchSize ?? data.n, data.n), outputs: net.outputDim, params: net.numParams, epochs: 100 });
+  const rows = Math.min(batchSize ?? data.n, data.n);
+  const picked = chooseOptimizer({ rows, outputs: net.outputDim, params: net.numParams, epochs: 100, stepsPerEpoch: Math.ceil(data.n / rows) });
   const optimizer = picked.optimizer === 'ngd' ? ngd({ damping: 1, adaptive: true }) : kfac({ damping: 1e-3, adaptive: true });
   try {
     fit(net, data, optimizer, { ...o, validation: o.validation ?? 0, loss, batchSize });
@@ -551,6 +554,7 @@ function savedConfig(c: Record<string, unknown>, where: string): RunConfig {
   if (c.dropMissing !== undefined && typeof c.dropMissing !== 'boolean') bad('dropMissing', 'true or false');
   if (c.patience !== undefined && !isInt(c.patience, 0)) bad('patience', 'a non-negative integer');
   if (c.optimizer === 'auto') bad('optimizer', 'the optimizer the run chose');
+  if (c.compareLinear !== undefined && typeof c.compareLinear !== 'boolean') bad('compareLinear', 'true or false');
   const config: RunConfig = {
     data: c.data as string, targets: [...(c.targets as string[])], task: c.task as RunConfig['task'], hidden: [...(c.hidden as number[])],
     activation: c.activation as ActivationName, optimizer: c.optimizer as OptimizerName, validation: c.validation as number,
@@ -558,6 +562,7 @@ function savedConfig(c: Record<string, unknown>, where: string): RunConfig {
     ignore: [...((c.ignore as string[] | undefined) ?? [])], dropMissing: (c.dropMissing as boolean | undefined) ?? false,
     patience: (c.patience as number | undefined) ?? 0,
   };
+  if (c.compareLinear) config.compareLinear = true;
   if (c.lr !== undefined) {
     if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) bad('lr', 'a number > 0');
     config.lr = c.lr as number;

@@ -73,6 +73,17 @@ export function detectTask(cells: readonly string[]): 'classification' | 'regres
   return v.every(Number.isInteger) && distinct <= Math.min(20, Math.max(2, Math.floor(present.length / 5))) ? 'classification' : 'regression';
 }
 
+/**
+ * Columns are found by name, so a header that names one twice would read the first for both; a row of another
+ * length would read `undefined` cells (review R3). Both are an ArgumentError.
+ */
+function checkTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const twice = header.find((h, j) => header.indexOf(h) !== j);
+  if (twice !== undefined) throw new ArgumentError('header', `names column ${JSON.stringify(twice)} twice`);
+  const i = rows.findIndex((r) => !Array.isArray(r) || r.length !== header.length);
+  if (i >= 0) throw new ArgumentError(`rows[${i}]`, `has ${Array.isArray(rows[i]) ? rows[i].length : 'no'} cells, the header ${header.length}`);
+}
+
 /** A text column with more distinct values than this, in more than half the rows, is refused as ID-like. */
 const ID_LIKE_DISTINCT = 20;
 
@@ -127,6 +138,7 @@ export class TablePreprocessor {
   static fit(header: readonly string[], rows: readonly (readonly string[])[], options: TablePreprocessorOptions): TablePreprocessor {
     const { targets, task, ignore = [], standardize = true, scaleTargets = true, maxCategories = 100 } = options;
     if (rows.length < 1) throw new ArgumentError('rows', 'fitting needs at least one row');
+    checkTable(header, rows);
     if (!Number.isSafeInteger(maxCategories) || maxCategories < 2) throw new ArgumentError('maxCategories', `must be an integer ≥ 2, got ${maxCategories}`);
     const col = (name: string, what: string) => {
       const j = header.indexOf(name);
@@ -200,6 +212,7 @@ export class TablePreprocessor {
    * column that is not a number is a CellError; an unseen category encodes as all zeros.
    */
   encodeInputs(header: readonly string[], rows: readonly (readonly string[])[], onImpute?: (row: number, column: string) => void): Float64Array {
+    checkTable(header, rows);
     const cols = this.json.inputs.map((c) => {
       const j = header.indexOf(c.name);
       if (j < 0) throw new ArgumentError('header', `no column ${JSON.stringify(c.name)} (an input of the model)`);
@@ -235,6 +248,7 @@ export class TablePreprocessor {
    * numbers. An empty cell, an unknown class or a non-number is a CellError naming row and column.
    */
   encodeTargets(header: readonly string[], rows: readonly (readonly string[])[]): Float64Array {
+    checkTable(header, rows);
     const t = this.json.target;
     const cols = this.targetColumns.map((name) => {
       const j = header.indexOf(name);

@@ -195,7 +195,8 @@ export function fit(net: Net, data: Batch, optimizer: Optimizer | 'auto' | FitOp
   if (opts.earlyStopping === undefined && opts.validation !== undefined) opts.earlyStopping = true;
   checkDim('epochs', opts.epochs);
   const trainRows = typeof opts.validation === 'number' ? data.n - Math.min(data.n - 1, Math.max(1, Math.ceil(opts.validation * data.n))) : data.n;
-  const choice = chooseOptimizer({ rows: Math.max(1, Math.min(opts.batchSize ?? trainRows, trainRows)), outputs: net.outputDim, params: Math.max(1, net.numParams), epochs: opts.epochs });
+  const rows = Math.max(1, Math.min(opts.batchSize ?? trainRows, trainRows));
+  const choice = chooseOptimizer({ rows, outputs: net.outputDim, params: Math.max(1, net.numParams), epochs: opts.epochs, stepsPerEpoch: Math.ceil(trainRows / rows) });
   const picked = choice.optimizer === 'ngd' ? ngd({ adaptive: true }) : kfac({ adaptive: true });
   try {
     const result = fitWith(net, data, picked, opts);
@@ -376,8 +377,10 @@ export interface OptimizerChoiceInput {
   outputs: number;
   /** Trainable parameters of the net. */
   params: number;
-  /** Epochs the run may take (each at least one step). */
+  /** Epochs the run may take. */
   epochs: number;
+  /** Steps per epoch: ⌈training rows / rows⌉ with mini-batches (default 1, full batch). */
+  stepsPerEpoch?: number;
 }
 
 /** {@link chooseOptimizer}'s verdict. */
@@ -417,16 +420,18 @@ export const AUTO_MAX_GRAM = 4096;
  * chooseOptimizer({ rows: 120, outputs: 3, params: 259, epochs: 100 }).optimizer; // 'ngd'
  */
 export function chooseOptimizer(c: OptimizerChoiceInput): OptimizerChoice {
-  for (const key of ['rows', 'outputs', 'params', 'epochs'] as const) {
-    if (!Number.isSafeInteger(c?.[key]) || c[key] < 1) throw new ArgumentError(key, `must be a positive integer, got ${c?.[key]}`);
+  for (const key of ['rows', 'outputs', 'params', 'epochs', 'stepsPerEpoch'] as const) {
+    if (key === 'stepsPerEpoch' && c?.[key] === undefined) continue;
+    if (!Number.isSafeInteger(c?.[key]) || c[key]! < 1) throw new ArgumentError(key, `must be a positive integer, got ${c?.[key]}`);
   }
-  const m = c.rows * c.outputs;
+  const m = c.rows * c.outputs, steps = c.stepsPerEpoch ?? 1;
   const step = NGD_GRAM_S * m * m * c.params + NGD_SOLVE_S * m ** 3;
-  const total = step * c.epochs;
+  const total = step * c.epochs * steps;
   const what = `Gram system ${m}×${m} (${c.rows} rows × ${c.outputs} outputs), ${c.params} parameters: an exact NGD step ≈ ${fmtSeconds(step)}`;
   if (m > AUTO_MAX_GRAM) return { optimizer: 'kfac', reason: `${what}; more than ${AUTO_MAX_GRAM} Gram rows, so K-FAC`, ngdStepSeconds: step };
-  if (total > AUTO_BUDGET_S) return { optimizer: 'kfac', reason: `${what}, ${c.epochs} epochs ≈ ${fmtSeconds(total)} > ${AUTO_BUDGET_S} s, so K-FAC`, ngdStepSeconds: step };
-  return { optimizer: 'ngd', reason: `${what}, ${c.epochs} epochs ≈ ${fmtSeconds(total)} ≤ ${AUTO_BUDGET_S} s, so exact NGD`, ngdStepSeconds: step };
+  const epochs = steps > 1 ? `${c.epochs} epochs of ${steps} steps` : `${c.epochs} epochs`;
+  if (total > AUTO_BUDGET_S) return { optimizer: 'kfac', reason: `${what}, ${epochs} ≈ ${fmtSeconds(total)} > ${AUTO_BUDGET_S} s, so K-FAC`, ngdStepSeconds: step };
+  return { optimizer: 'ngd', reason: `${what}, ${epochs} ≈ ${fmtSeconds(total)} ≤ ${AUTO_BUDGET_S} s, so exact NGD`, ngdStepSeconds: step };
 }
 
 function fmtSeconds(s: number): string {

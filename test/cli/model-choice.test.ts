@@ -5,7 +5,7 @@
  * difference. A linear regression it keeps is then refitted on every training row, to the least-squares solution.
  * One-hot encoding keeps up to 100 categories (gapminder's 63 countries), an ID-like column is still refused.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix, solve } from 'ml-matrix';
@@ -77,4 +77,29 @@ test('--validation 0 trains on every row (fit reads validation 0 as none, whiche
   expect(t.code).toBe(0);
   expect(t.out).toMatch(/, 60 training \/ 0 validation rows/);
   expect(t.out).not.toMatch(/val_loss/);
+});
+
+test('TablePreprocessor refuses a header that names a column twice and a row of another length (review R3)', async () => {
+  await init({ backend: 'js' });
+  const rows = [['1', '100', 'c'], ['2', '200', 'd'], ['3', '300', 'c'], ['4', '400', 'd']];
+  expect(() => TablePreprocessor.fit(['a', 'a', 'y'], rows, { targets: ['y'], task: 'classification' })).toThrow(/header: names column "a" twice/);
+  const header = ['a', 'b', 'y'];
+  expect(() => TablePreprocessor.fit(header, [...rows, ['3']], { targets: ['y'], task: 'classification' })).toThrow(/rows\[4\]: has 1 cells, the header 3/);
+  const p = TablePreprocessor.fit(header, rows, { targets: ['y'], task: 'classification' });
+  expect(() => p.encodeInputs(header, [['1', '2']])).toThrow(/rows\[0\]/);
+  expect(() => p.encodeTargets(['a', 'y', 'y'], rows)).toThrow(/names column "y" twice/);
+});
+
+test('a run interrupted and resumed writes the same model as the whole run, the linear-model choice included (review R10)', async () => {
+  const { csv } = table(150, (a, b, c, i) => 2 * a - b + 0.5 * c + 3 * noise(i));
+  const data = join(dir, 'resume.csv'), ckpt = join(dir, 'resume-ckpt.json');
+  writeFileSync(data, csv);
+  const whole = await run('train', data, '--target', 'y', '--epochs', '6', '--patience', '0', '--backend', 'js', '--out', join(dir, 'whole.json'));
+  expect(whole.out).toMatch(/^a linear model \(no hidden layer\) does as well/m);
+  const first = await run('train', data, '--target', 'y', '--epochs', '3', '--patience', '0', '--backend', 'js', '--checkpoint', ckpt, '--out', join(dir, 'part.json'));
+  expect(first.code).toBe(0);
+  const rest = await run('train', data, '--resume', ckpt, '--epochs', '6', '--backend', 'js', '--out', join(dir, 'resumed.json'));
+  expect(rest.err).toBe('');
+  expect(rest.out).toMatch(/^a linear model \(no hidden layer\) does as well/m);
+  expect(readFileSync(join(dir, 'resumed.json'), 'utf8')).toBe(readFileSync(join(dir, 'whole.json'), 'utf8'));
 });
