@@ -43,8 +43,9 @@ export interface LbfgsStepStats extends StepStats {
 
 /**
  * An L-BFGS optimizer, bound to the first net it steps (stepping another throws StateError until
- * reset()). It is an {@link Optimizer}: `step(net, batch, { loss })` minimises the batch's loss (a
- * full batch: its memory pairs assume one objective), and `step(net, objective)` any
+ * reset()). It is an {@link Optimizer}: `step(net, batch, { loss })` minimises the batch's loss (meant
+ * for full batches: each step's pair is measured on its own batch, so with mini-batches the memory mixes
+ * objectives and the loss wanders; nothing refuses them), and `step(net, objective)` any
  * {@link GradientObjective}, such as a PDE problem.
  */
 export interface Lbfgs extends Optimizer {

@@ -52,7 +52,7 @@ export interface StepStats {
  * net it is bound to (the first it steps; {@link Optimizer.reset} rebinds).
  */
 export interface Optimizer {
-  /** 'ngd', 'kfac', 'gd', 'sgd' or 'adam'. */
+  /** 'ngd', 'kfac', 'gd', 'sgd', 'adam' or 'lbfgs'. */
   readonly name: string;
   /** One step on `batch`; returns its statistics. The parameters change only when `accepted`. */
   step(net: Net, batch: Batch, options?: StepOptions): StepStats;
@@ -66,7 +66,7 @@ export interface Optimizer {
   dispose(): void;
   /**
    * Sets η for the following steps (what learning-rate schedules call; `fit`'s `lr` option).
-   * Every natgrad optimizer has it; an optimizer of your own may leave it out.
+   * Every natgrad optimizer but `lbfgs` (which has no learning rate) has it; an optimizer of your own may leave it out.
    */
   setLearningRate?(lr: number): void;
 }

@@ -8,7 +8,7 @@
  */
 import type { Ptr } from '../kernels/types.js';
 import { Workspace } from '../backend/matrix.js';
-import { ArgumentError, NonFiniteError, ShapeError } from '../errors.js';
+import { ArgumentError, NonFiniteError, ShapeError, StateError } from '../errors.js';
 import type { Net } from '../nn/net.js';
 import type { ResidualObjective } from '../optim/objective.js';
 import { checkLoss, got } from '../validate.js';
@@ -271,6 +271,8 @@ export class PdeProblem implements ResidualObjective {
   }
 
   private bind(net: Net): void {
+    // The passes read the layers' blocks directly: a disposed net's memory may already hold another net's.
+    if (net.disposed) throw new StateError('Net used after dispose()');
     if (net.inputDim !== this.dim) {
       throw new ShapeError('net', `has ${net.inputDim} inputs but the problem's points have ${this.dim} coordinates`);
     }

@@ -8,7 +8,7 @@ import { Workspace } from '../backend/matrix.js';
 import type { Net } from '../nn/net.js';
 import { engd, type EngdOptions } from '../optim/engd.js';
 import { lbfgs, type LbfgsOptions } from '../optim/lbfgs.js';
-import { checkOneOf, got } from '../validate.js';
+import { checkOneOf, checkOptions, got, type OptionShape } from '../validate.js';
 import type { PdeProblem, SolutionErrors } from './problem.js';
 
 /** One record of {@link solvePde}'s history. */
@@ -59,6 +59,11 @@ export interface SolvePdeOptions {
   onIteration?: (record: PdeRecord) => void;
 }
 
+const SOLVE_OPTIONS: OptionShape = {
+  optimizer: 'string', iterations: 'number', timeLimitMs: 'number', clock: 'function', lr: 'number', engd: 'object', lbfgs: 'object',
+  evaluateEvery: 'number', evaluation: 'object', onIteration: 'function',
+};
+
 /**
  * Trains `net` on `problem` and returns the history (one record per iteration; the last one always
  * carries the errors when the problem knows its solution).
@@ -73,8 +78,13 @@ export interface SolvePdeOptions {
  * history[history.length - 1].errors!.l2;   // ≈ 1e-6
  */
 export function solvePde(net: Net, problem: PdeProblem, options: SolvePdeOptions = {}): PdeRecord[] {
-  const { optimizer = 'engd', timeLimitMs = Infinity, evaluateEvery = 10, evaluation = {}, onIteration, clock = () => performance.now() } = options;
-  if (typeof clock !== 'function') throw new ArgumentError('clock', `must be a function returning milliseconds, got ${got(clock)}`);
+  checkOptions('solvePde()', options, SOLVE_OPTIONS);
+  const { optimizer = 'engd', timeLimitMs = Infinity, evaluateEvery = 10, evaluation = {}, onIteration, clock: now = () => performance.now() } = options;
+  const clock = (): number => {
+    const t = now();
+    if (!Number.isFinite(t)) throw new ArgumentError('clock', `must return a finite number of milliseconds, returned ${got(t)}`);
+    return t;
+  };
   checkOneOf('optimizer', optimizer, ['engd', 'lbfgs', 'adam', 'gd']);
   const iterations = options.iterations ?? (optimizer === 'engd' ? 100 : 1000);
   if (!Number.isSafeInteger(iterations) || iterations < 1) throw new ArgumentError('iterations', `must be a positive integer, got ${got(iterations)}`);

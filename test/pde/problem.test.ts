@@ -11,7 +11,7 @@ import { solvePde } from '../../src/pde/solve';
 import { engd } from '../../src/optim/engd';
 import { lbfgs } from '../../src/optim/lbfgs';
 import type { ResidualObjective } from '../../src/optim/objective';
-import { ArgumentError, NonFiniteError, ShapeError } from '../../src/errors';
+import { ArgumentError, NonFiniteError, ShapeError, StateError } from '../../src/errors';
 import { Net } from '../../src/nn/net';
 import { DenseLayer } from '../../src/nn/layers/dense';
 import { registerLayer, type DenseSpec, type LayerDefinition } from '../../src/nn/layer';
@@ -249,6 +249,32 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(() => problem.loss(net)).toThrow(/layers\[1\]: a 'no-taylor' layer has no derivative-carrying pass/);
       expect(() => engd().step(net, problem)).toThrow(/layers\[1\]/);
       expect(() => lbfgs().step(net, problem)).toThrow(/layers\[1\]/);
+      expect(net.getParams()).toEqual(theta);
+      net.dispose();
+      problem.dispose();
+    });
+
+    test('a disposed net: StateError from loss, gradient, linearisation and errors (its freed block may hold another net)', () => {
+      const problem = small(), a = tanhNet(0);
+      expect(Number.isFinite(problem.loss(a))).toBe(true);
+      a.dispose();
+      const b = tanhNet(7);
+      expect(() => problem.loss(a)).toThrow(StateError);
+      expect(() => problem.errors(a, { points: 100 })).toThrow(StateError);
+      const k = kernels(), g = k.alloc(a.numParams);
+      expect(() => problem.lossAndGradient(a, g)).toThrow(StateError);
+      k.free(g);
+      expect(() => engd().step(a, problem)).toThrow(StateError);
+      expect(Number.isFinite(problem.loss(b))).toBe(true);
+      b.dispose();
+      problem.dispose();
+    });
+
+    test('solvePde: a misspelled option is an ArgumentError naming it; a clock that returns NaN is refused', () => {
+      const problem = small(), net = tanhNet(1), theta = net.getParams();
+      expect(() => solvePde(net, problem, { iteration: 5 } as never)).toThrow(/iteration/);
+      expect(() => solvePde(net, problem, { iteration: 5 } as never)).toThrow(ArgumentError);
+      expect(() => solvePde(net, problem, { optimizer: 'gd', iterations: 3, clock: () => NaN })).toThrow(/clock: must return a finite number/);
       expect(net.getParams()).toEqual(theta);
       net.dispose();
       problem.dispose();
