@@ -52,6 +52,17 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     net.dispose();
   });
 
+  test('a diverging run leaves the weights of its lowest loss, the start included (belowStart; review R23)', () => {
+    for (const lr of [1, 3, 100]) {
+      const net = mlp({ sizes: [2, 8, 1], activation: 'tanh', seed: 1 }), data = blobs(40, 4);
+      const start = net.getParams(), before = evaluate(net, data);
+      expect(() => fit(net, data, gd({ lr }), { epochs: 20 })).toThrow(DivergenceError);
+      expect(evaluate(net, data)).toBeLessThanOrEqual(before);
+      if (lr === 100) expect(bits(net.getParams())).toEqual(bits(start)); // diverged at once: the start is the lowest
+      net.dispose();
+    }
+  });
+
   test('one record per epoch with training and validation loss and accuracy; a classifier is learnt', () => {
     const net = mlp({ sizes: [2, 16, 3], seed: 1 });
     const epochs: EpochRecord[] = [];

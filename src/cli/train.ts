@@ -254,6 +254,7 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
   // With the default layers, a linear model (no hidden layer) competes on the validation rows: on a small,
   // noisy table it generalises better than any MLP, and the defaults should not lose to it.
   let model = net, linear: Net | undefined, refit: Net | undefined;
+  let fittedOn: Batch = prepared.train;
   try {
     // A resumed run holds it too (review R10): the linear model trains from scratch on the same split and seed.
     if (config.compareLinear && prepared.validation && result.stopReason !== 'aborted') {
@@ -264,7 +265,7 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
       // 0.8-standard-error win of the MLP there became r² 0.40 against the linear model's 0.61 on the test rows.
       if (!(c.difference < -c.standardError)) {
         model = linear;
-        say(`a linear model (no hidden layer) does as well on the validation rows (val_loss ${fmt(c.b)} vs the MLP's ${fmt(c.a)}, a difference within one standard error ${fmt(c.standardError)}): it is the model written`);
+        say(`a linear model (no hidden layer) ${linearVerdict(c)}: it is the model written`);
       }
     }
     if (prepared.validation) for (const line of heldOutReport(model, prepared, classifier)) say(line);
@@ -272,10 +273,11 @@ async function trainAndWrite(config: RunConfig, io: RunIO, table: Table, prepare
       // The validation rows chose the model; least squares (convex, one minimiser: nothing left to choose) is then
       // fitted on every training row, as scikit-learn's LinearRegression would be. A softmax model keeps its
       // early-stopped weights: on separable classes it has no minimiser, and the early stop is its regulariser.
-      model = refit = refitLinear(linear, prepared, loss, config.batchSize);
+      ({ net: refit, data: fittedOn } = refitLinear(linear, prepared, loss, config.batchSize));
+      model = refit;
       say(`refitted the linear model on all ${prepared.train.n + prepared.validation!.n} training and validation rows (the held-out score above is from before)`);
     }
-    const saved = io.laplaceStructure ? modelWithPosterior(model, prepared.train, io.laplaceStructure, classifier, prepared.codec.targetStd, say) : model;
+    const saved = io.laplaceStructure ? modelWithPosterior(model, fittedOn, io.laplaceStructure, classifier, prepared.codec.targetStd, say) : model;
     writeAtomic(out, JSON.stringify(saved));
     say(`wrote ${out}`);
     if (tfjsDir) {
@@ -302,14 +304,25 @@ function linearModel(like: Net, p: Prepared, loss: ReturnType<typeof squaredErro
 }
 
 /** Least squares on the training and validation rows together, to convergence (the training loss stops falling). */
-function refitLinear(like: Net, p: Prepared, loss: ReturnType<typeof squaredError>, batchSize: number | undefined): Net {
+/**
+ * How the linear model compares with the MLP on the validation rows, when it is kept: better by more than one
+ * standard error of the paired difference (`difference` = MLP − linear), or as well (within one).
+ */
+export function linearVerdict(c: { a: number; b: number; difference: number; standardError: number }): string {
+  return c.difference > c.standardError
+    ? `does better on the validation rows (val_loss ${fmt(c.b)} vs the MLP's ${fmt(c.a)}, by more than one standard error ${fmt(c.standardError)})`
+    : `does as well on the validation rows (val_loss ${fmt(c.b)} vs the MLP's ${fmt(c.a)}, a difference within one standard error ${fmt(c.standardError)})`;
+}
+
+/** The linear model refitted on the training and validation rows together, and those rows (its posterior's data). */
+function refitLinear(like: Net, p: Prepared, loss: ReturnType<typeof squaredError>, batchSize: number | undefined): { net: Net; data: Batch } {
   const net = linearLike(like), v = p.validation!;
   const all: Batch = { X: new Float64Array(p.train.X.length + v.X.length), Y: new Float64Array(p.train.Y.length + v.Y.length), n: p.train.n + v.n };
   all.X.set(p.train.X); all.X.set(v.X, p.train.X.length);
   all.Y.set(p.train.Y); all.Y.set(v.Y, p.train.Y.length);
   try {
     trainLinear(net, all, loss, batchSize, { epochs: 100, earlyStopping: { patience: 5, restoreBest: true } });
-    return net;
+    return { net, data: all };
   } catch (e) {
     net.dispose();
     throw e;

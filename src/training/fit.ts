@@ -168,8 +168,9 @@ export interface FitResult {
  * @param options epochs, loss, batch size, validation, metrics, early stopping, schedule, callbacks
  * @returns the per-epoch history, why training stopped and the state to resume from
  * @throws DivergenceError when an epoch ends with a loss that is not finite or more than
- *   DIVERGENCE_FACTOR (100) times the loss before training (the best epoch's weights put back
- *   first when early stopping keeps them)
+ *   DIVERGENCE_FACTOR (100) times the loss before training; the weights are put back first: those
+ *   of the lowest monitored loss, the start included (`belowStart`), else the best epoch's when early
+ *   stopping keeps them
  * @example
  * const { history } = fit(net, train, adam({ lr: 1e-2 }), {
  *   epochs: 50, batchSize: 32, loss: 'cross-entropy', validation: 0.2, metrics: ['accuracy'],
@@ -295,7 +296,9 @@ function fitWith(net: Net, data: Batch, optimizer: Optimizer, options: FitOption
     if (lr !== undefined) record.lr = lr;
     if (bayes) record.bayesian = bayes;
     if (!Number.isFinite(record.loss) || (initialLoss !== undefined && record.loss > DIVERGENCE_FACTOR * initialLoss)) {
-      if (es?.restoreBest && state.best?.params) net.setParams(state.best.params);
+      // belowStart's lowest monitored loss (the start included) is at least as low as early stopping's best.
+      const back = floor?.params ?? (es?.restoreBest ? state.best?.params : undefined);
+      if (back) net.setParams(back);
       throw new DivergenceError(record.loss, `epoch ${state.epoch} ended at loss ${record.loss}, ${Number.isFinite(record.loss) ? `more than ${DIVERGENCE_FACTOR}× the ${initialLoss} before training` : 'not a finite number'}`);
     }
     if (valSet) {

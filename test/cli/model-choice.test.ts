@@ -12,6 +12,7 @@ import { Matrix, solve } from 'ml-matrix';
 import { init } from '../../src/index';
 import { TablePreprocessor } from '../../src/advanced';
 import { runCli as run } from '../helpers/cli';
+import { linearVerdict } from '../../src/cli/train';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'natgrad-choice-')); });
@@ -46,6 +47,24 @@ test('a noisy linear table: the linear model is kept and refitted to least squar
   const got = p.out.trim().split('\n').slice(1).map(Number);
   const scale = Math.max(...want.map(Math.abs));
   expect(Math.max(...got.map((u, i) => Math.abs(u - want[i])))).toBeLessThan(1e-3 * scale);
+});
+
+test('--laplace on a refitted linear model: the posterior is of the rows it was refitted on (review R21)', async () => {
+  const { csv } = table(150, (a, b, c, i) => 2 * a - b + 0.5 * c + 3 * noise(i));
+  const data = join(dir, 'linear-laplace.csv'), model = join(dir, 'linear-laplace.json');
+  writeFileSync(data, csv);
+  const t = await run('train', data, '--target', 'y', '--laplace', '--backend', 'js', '--out', model);
+  expect(t.err).toBe('');
+  expect(t.code).toBe(0);
+  expect(t.out).toMatch(/^refitted the linear model on all 150 training and validation rows/m);
+  expect(t.out).toMatch(/^laplace: '[a-z-]+' posterior on the 150 training rows/m);
+  const saved = JSON.parse(readFileSync(model, 'utf8'));
+  if (saved.posterior.data) expect(saved.posterior.data.n).toBe(150);
+});
+
+test('the linear-model line says "better" only when the linear model wins by more than one standard error (review R22)', () => {
+  expect(linearVerdict({ a: 0.9, b: 0.5, difference: 0.4, standardError: 0.05 })).toMatch(/does better on the validation rows \(val_loss 0\.5000 vs the MLP's 0\.9000, by more than one standard error 0\.0500\)/);
+  expect(linearVerdict({ a: 0.52, b: 0.5, difference: 0.02, standardError: 0.05 })).toMatch(/does as well on the validation rows .* a difference within one standard error 0\.0500/);
 });
 
 test('a nonlinear table with little noise: the MLP is kept', async () => {
