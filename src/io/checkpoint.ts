@@ -65,7 +65,7 @@ export interface LoadedCheckpoint {
  * JSON value) and, from `fit`'s `onEpoch` context or result, the data-order state.
  *
  * @param net the network
- * @param optimizer the optimizer that trains it (any of natgrad's)
+ * @param optimizer the optimizer that trains it (any of natgrad's but `lbfgs`, which cannot be checkpointed)
  * @param extra the caller's own data, any JSON value (stored as a plain copy)
  * @param training the fit state to resume from (`ctx.state` in `onEpoch`, or `result.state`)
  * @returns the checkpoint as JSON data; `JSON.stringify` it to save

@@ -23,7 +23,7 @@ export interface OptimizerJSON {
   state: unknown;
 }
 
-/** What an optimizer implements to be checkpointed (all of natgrad's do). */
+/** What an optimizer implements to be checkpointed (all of natgrad's but `lbfgs`). */
 export interface StatefulOptimizer extends Optimizer {
   /** The factory options (JSON data) that rebuild this optimizer. */
   checkpointConfig(): Record<string, unknown>;

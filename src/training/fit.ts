@@ -74,7 +74,7 @@ export interface FitOptions {
   belowStart?: boolean;
   /**
    * The learning rate as a function of the step: a number, a {@link ScheduleSpec}, or any
-   * function `(step) => lr`. Needs an optimizer with `setLearningRate` (all of natgrad's).
+   * function `(step) => lr`. Needs an optimizer with `setLearningRate` (all of natgrad's but `lbfgs`, whose line search picks the step).
    */
   lr?: ScheduleSpec;
   /** Called after each epoch with its record; return false (or call ctx.stop()) to stop. */
