@@ -59,8 +59,12 @@ interface PackResult { filename: string; size: number; unpackedSize: number; ent
  * state, the diagonal K-FAC block, the thread dispatch; all documented) are 40 more files: with
  * issues 19 and 20, 1179.3 KiB packed, library 2667.5 KiB, 341 files. So 1.2 MiB packed, 2.65 MiB
  * library, 360 files.
+ * The fifth stop's follow-ups (the CLI's saved Laplace posterior in dist/cli.mjs, the Taylor hook and the fused
+ * head-backward and GEMV kernels in both builds, the layer seam's refusals) measured at dc9ec48: 1280.8 KiB
+ * packed, library 2963.5 KiB, 359 files (dist/cli.mjs 1813.8 KiB of the unpacked 4873.2). So 1.3 MiB packed,
+ * 3.0 MiB library.
  */
-const BUDGET = { tarballBytes: 1.25 * 1024 * 1024, libraryUnpackedBytes: 2.9 * 1024 * 1024, docsBytes: 96 * 1024, files: 360 };
+const BUDGET = { tarballBytes: 1.3 * 1024 * 1024, libraryUnpackedBytes: 3.0 * 1024 * 1024, docsBytes: 96 * 1024, files: 360 };
 const DOCS = new Set(['README.md', 'CHANGELOG.md', 'LICENSE']);
 
 /** Every file in the tarball matches one of these. */
