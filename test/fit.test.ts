@@ -52,6 +52,15 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     net.dispose();
   });
 
+  test('fit checks its option names and types: a misspelt key gets the closest one, belowStart must be a boolean (review R24)', () => {
+    const net = mlp({ sizes: [2, 4, 3], seed: 1 }), data = blobs(30, 2), before = net.getParams();
+    expect(() => fit(net, data, gd({ lr: 0.1 }), { epochs: 2, belowstart: false } as never)).toThrow(/belowstart: is not an option of fit\(\); did you mean 'belowStart'\?/);
+    expect(() => fit(net, data, { epochs: 2, validaton: 0.2 } as never)).toThrow(/did you mean 'validation'\?/);
+    expect(() => fit(net, data, gd({ lr: 0.1 }), { epochs: 2, belowStart: 0 } as never)).toThrow(/belowStart: must be a boolean, got/);
+    expect(bits(net.getParams())).toEqual(bits(before));
+    net.dispose();
+  });
+
   test('a diverging run leaves the weights of its lowest loss, the start included (belowStart; review R23)', () => {
     for (const lr of [1, 3, 100]) {
       const net = mlp({ sizes: [2, 8, 1], activation: 'tanh', seed: 1 }), data = blobs(40, 4);

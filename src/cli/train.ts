@@ -303,7 +303,6 @@ function linearModel(like: Net, p: Prepared, loss: ReturnType<typeof squaredErro
   }
 }
 
-/** Least squares on the training and validation rows together, to convergence (the training loss stops falling). */
 /**
  * How the linear model compares with the MLP on the validation rows, when it is kept: better by more than one
  * standard error of the paired difference (`difference` = MLP − linear), or as well (within one).
@@ -314,7 +313,10 @@ export function linearVerdict(c: { a: number; b: number; difference: number; sta
     : `does as well on the validation rows (val_loss ${fmt(c.b)} vs the MLP's ${fmt(c.a)}, a difference within one standard error ${fmt(c.standardError)})`;
 }
 
-/** The linear model refitted on the training and validation rows together, and those rows (its posterior's data). */
+/**
+ * Least squares on the training and validation rows together, to convergence (the training loss stops falling):
+ * the refitted linear model and those rows (its posterior's data).
+ */
 function refitLinear(like: Net, p: Prepared, loss: ReturnType<typeof squaredError>, batchSize: number | undefined): { net: Net; data: Batch } {
   const net = linearLike(like), v = p.validation!;
   const all: Batch = { X: new Float64Array(p.train.X.length + v.X.length), Y: new Float64Array(p.train.Y.length + v.Y.length), n: p.train.n + v.n };

@@ -15,7 +15,7 @@ import { ngd } from '../optim/ngd.js';
 import { kfac } from '../optim/kfac.js';
 import { checkMetrics, evaluateWith, perExample, type Metric, type MetricValues } from './metrics.js';
 import type { FitState, TrainRecord } from './types.js';
-import { checkDim } from '../validate.js';
+import { checkDim, checkOptions, type OptionShape } from '../validate.js';
 import { resolveSchedule, type ScheduleSpec } from './schedules.js';
 import { bayesianEpoch, bayesianStart, type BayesianRecord } from '../laplace/bayesian.js';
 
@@ -208,9 +208,17 @@ export function fit(net: Net, data: Batch, optimizer: Optimizer | 'auto' | FitOp
   }
 }
 
+/** Every key of {@link FitOptions}: a misspelt one is an ArgumentError with the closest key, not ignored. */
+const FIT_OPTIONS: OptionShape = {
+  epochs: 'number', loss: ['string', 'instance'], batchSize: 'number', seed: 'number', validation: ['number', 'instance'],
+  metrics: 'array', earlyStopping: ['boolean', 'object'], belowStart: 'boolean', lr: ['number', 'function', 'instance'],
+  onEpoch: 'function', onStep: 'function', signal: 'instance', resume: 'instance', bayesian: ['boolean', 'object'],
+};
+
 function fitWith(net: Net, data: Batch, optimizer: Optimizer, options: FitOptions): FitResult {
   if (!optimizer || typeof optimizer.step !== 'function') throw new ArgumentError('optimizer', "must be an Optimizer (ngd, kfac, gd, sgd, adam) or 'auto'");
   if (!options || typeof options !== 'object') throw new ArgumentError('options', 'must be { epochs, … }');
+  checkOptions('fit()', options, FIT_OPTIONS);
   const { epochs, batchSize, seed = 0, metrics = [], onEpoch, onStep, signal, resume } = options;
   checkDim('epochs', epochs);
   if (!Number.isSafeInteger(seed)) throw new ArgumentError('seed', `must be an integer, got ${seed}`);
