@@ -124,6 +124,16 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     });
   }
 
+  /** A net and raw-scaled data of the "ends at or below where it began" properties: classes for cross-entropy. */
+  function raw(c: { net: Parameters<typeof makeNet>[0]; n: number; scale: number; loss: string; seed: number }) {
+    const ce = c.loss === 'cross-entropy';
+    const net = makeNet({ ...c.net, k: ce ? Math.max(2, c.net.k) : c.net.k });
+    const k = net.outputDim, n = c.n;
+    const X = (makeArray('ok', n * net.inputDim, c.seed) as Float64Array).map((v) => v * c.scale);
+    const Y = ce ? Float64Array.from({ length: n }, (_, i) => (c.seed + 7 * i) % k) : (makeArray('ok', n * k, c.seed + 1) as Float64Array);
+    return { net, data: { X, Y, n }, loss: c.loss as LossSpec };
+  }
+
   for (const name of Object.keys(DEFAULTS)) {
     test(`${name}() with default options: a full-batch run ends at or below where it began, or throws a typed error`, () => {
       const arb = fc.record({
@@ -131,12 +141,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         loss: fc.constantFrom('squared-error', 'cross-entropy'), seed: fc.nat(),
       });
       check(`${name} default run (${backend})`, arb, (c) => {
-        const ce = c.loss === 'cross-entropy';
-        const net = makeNet({ ...c.net, k: ce ? Math.max(2, c.net.k) : c.net.k });
-        const k = net.outputDim, n = c.n;
-        const X = (makeArray('ok', n * net.inputDim, c.seed) as Float64Array).map((v) => v * c.scale);
-        const Y = ce ? Float64Array.from({ length: n }, (_, i) => (c.seed + 7 * i) % k) : (makeArray('ok', n * k, c.seed + 1) as Float64Array);
-        const data = { X, Y, n }, loss = c.loss as LossSpec, opt = DEFAULTS[name]();
+        const { net, data, loss } = raw(c), opt = DEFAULTS[name]();
         try {
           const start = evaluate(net, data, { loss });
           try {
@@ -161,12 +166,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         loss: fc.constantFrom('squared-error', 'cross-entropy'), seed: fc.nat(), batchSize: fc.constantFrom(undefined, 1, 3),
       });
       check(`fit ${name} default run (${backend})`, arb, (c) => {
-        const ce = c.loss === 'cross-entropy';
-        const net = makeNet({ ...c.net, k: ce ? Math.max(2, c.net.k) : c.net.k });
-        const k = net.outputDim, n = c.n;
-        const X = (makeArray('ok', n * net.inputDim, c.seed) as Float64Array).map((v) => v * c.scale);
-        const Y = ce ? Float64Array.from({ length: n }, (_, i) => (c.seed + 7 * i) % k) : (makeArray('ok', n * k, c.seed + 1) as Float64Array);
-        const data = { X, Y, n }, loss = c.loss as LossSpec, opt = FIT_DEFAULTS[name]();
+        const { net, data, loss } = raw(c), opt = FIT_DEFAULTS[name]();
         try {
           const start = evaluate(net, data, { loss });
           try {
