@@ -9,7 +9,7 @@ export { threadScratchBytes, useThreadScratch } from "./threads";
 export { syrk, hadamard, mirrorLower } from "./gram";
 export { potrf, trsm, potrs, potri, solveLeafPanel } from "./cholesky";
 export { syev } from "./eigh";
-export { firstNonFinite } from "./vector";
+export { firstNonFinite, firstDifference, sqDistance } from "./vector";
 export { relu, reluMask, reluOuter } from "./nn";
 export { packMask, maskGram, maskGramRows } from "./mask";
 export { taylorActivation, taylorBackward, rowOuterSum } from "./taylor";

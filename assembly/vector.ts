@@ -30,3 +30,40 @@ export function firstNonFinite(len: i32, x: usize): i32 {
   }
   return -1;
 }
+
+/**
+ * Index of the first i < len where the 64-bit patterns of a[i] and b[i] differ (so −0 ≠ +0 and
+ * NaNs compare by payload), or -1 when the two ranges hold the same bits. a and b may overlap.
+ */
+export function firstDifference(len: i32, a: usize, b: usize): i32 {
+  let i = 0;
+  // Eight values per test: one branch per 64 bytes; a hit rescans only its block.
+  for (; i + 8 <= len; i += 8) {
+    const p = <usize>i << 3;
+    const d0 = v128.xor(v128.load(a + p), v128.load(b + p));
+    const d1 = v128.xor(v128.load(a + p, 16), v128.load(b + p, 16));
+    const d2 = v128.xor(v128.load(a + p, 32), v128.load(b + p, 32));
+    const d3 = v128.xor(v128.load(a + p, 48), v128.load(b + p, 48));
+    if (v128.any_true(v128.or(v128.or(d0, d1), v128.or(d2, d3)))) break;
+  }
+  for (; i < len; i++) {
+    const p = <usize>i << 3;
+    if (load<u64>(a + p) != load<u64>(b + p)) return i;
+  }
+  return -1;
+}
+
+/**
+ * Σ (a[i] − b[i])² over i < len, added in index order (the order is part of the contract: the
+ * TypeScript reference and the step statistics pinned before this kernel give the same bits).
+ * a and b may overlap.
+ */
+export function sqDistance(len: i32, a: usize, b: usize): f64 {
+  let s = 0.0;
+  for (let i = 0; i < len; i++) {
+    const p = <usize>i << 3;
+    const d = load<f64>(a + p) - load<f64>(b + p);
+    s += d * d;
+  }
+  return s;
+}

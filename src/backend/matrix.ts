@@ -97,7 +97,9 @@ export class Mat {
  * ws.dispose();
  */
 export class Workspace {
-  private readonly blocks = new Map<string, { ptr: Ptr; count: number }>();
+  private readonly blocks = new Map<string, { ptr: Ptr; count: number; serial: number }>();
+  /** Numbers every allocation of every workspace (see {@link Workspace.serial}). */
+  private static allocations = 0;
 
   /** @param k the backend that owns the memory */
   constructor(
@@ -111,8 +113,17 @@ export class Workspace {
     if (b && b.count >= count) return b.ptr;
     if (b) this.k.free(b.ptr);
     const ptr = this.k.alloc(Math.max(count, 1));
-    this.blocks.set(name, { ptr, count });
+    this.blocks.set(name, { ptr, count, serial: ++Workspace.allocations });
     return ptr;
+  }
+
+  /**
+   * A number that changes whenever the block called `name` is (re)allocated, and 0 while it does
+   * not exist: a caller that keeps a result in a block across calls compares it to tell whether
+   * the block still holds what it wrote (a freed and re-made block may get the same pointer).
+   */
+  serial(name: string): number {
+    return this.blocks.get(name)?.serial ?? 0;
   }
 
   /** Name, byte pointer and size (values) of every block: what a checkpoint saves of a workspace. */

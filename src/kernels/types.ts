@@ -80,6 +80,16 @@ export interface Kernels {
 
   /** Index of the first NaN or ±Infinity among the `len` contiguous values at x, or -1 when all are finite. */
   firstNonFinite(len: number, x: Ptr): number;
+  /**
+   * Index of the first i < len where the 64-bit patterns of the contiguous values a[i] and b[i] differ (so −0 and
+   * +0 differ, and two NaNs with one payload are equal), or -1 when the ranges hold the same bits. a and b may overlap.
+   */
+  firstDifference(len: number, a: Ptr, b: Ptr): number;
+  /**
+   * Σ (a[i] − b[i])² over the `len` contiguous values at a and b, added in index order (so both backends return
+   * the same bits). a and b may overlap.
+   */
+  sqDistance(len: number, a: Ptr, b: Ptr): number;
 
   /**
    * dst[i, j] ← (scale·z)·[z > 0] with z = src[i, j], for an n×m block (leading dimensions lds, ldd): the ReLU of
@@ -159,7 +169,7 @@ export const TAYLOR_ACTIVATIONS = { identity: 0, tanh: 1, sigmoid: 2, softplus: 
  */
 export const KERNEL_NAMES = [
   'gemm', 'syrk', 'hadamard', 'mirrorLower', 'potrf', 'trsm', 'potrs', 'potri', 'syev',
-  'firstNonFinite', 'relu', 'reluMask', 'reluOuter', 'packMask', 'maskGram', 'taylorActivation', 'taylorBackward', 'rowOuterSum',
+  'firstNonFinite', 'firstDifference', 'sqDistance', 'relu', 'reluMask', 'reluOuter', 'packMask', 'maskGram', 'taylorActivation', 'taylorBackward', 'rowOuterSum',
 ] as const;
 
 export type KernelName = typeof KERNEL_NAMES[number];

@@ -332,7 +332,7 @@ export class Net implements NetShape {
     this.checkLive();
     if (cap.held && cap.n === n && cap.q === q) {
       const h = this.kernels.f64();
-      if (sameValues(h, this.params.ptr >> 3, h, cap.heldTheta >> 3, this.numParams) && sameValues(X, 0, h, cap.heldX >> 3, n * this.inputDim)) {
+      if (this.kernels.firstDifference(this.numParams, this.params.ptr, cap.heldTheta) < 0 && sameValues(X, 0, h, cap.heldX >> 3, n * this.inputDim)) {
         return false;
       }
     }
@@ -380,8 +380,9 @@ export class Net implements NetShape {
 }
 
 /**
- * Whether a[ia..ia+len) and b[ib..ib+len) hold the same finite values bit for bit (θ and X are
- * finite, so the only bits === cannot tell apart are the signs of zeros: compared by 1/x).
+ * Whether a[ia..ia+len) and b[ib..ib+len) hold the same finite values bit for bit (X is checked
+ * finite, so the only bits === cannot tell apart are the signs of zeros: compared by 1/x). θ, which
+ * lives in backend memory, is compared by the firstDifference kernel instead.
  */
 function sameValues(a: Float64Array, ia: number, b: Float64Array, ib: number, len: number): boolean {
   for (let i = 0; i < len; i++) {

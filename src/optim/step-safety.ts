@@ -58,13 +58,7 @@ export class StepGuard {
    * catastrophically when G spans many orders of magnitude.
    */
   moved(): number {
-    const h = this.kernels!.f64(), t = this.blocks[0] >> 3, b = this.backup >> 3;
-    let s = 0;
-    for (let i = 0; i < this.count; i++) {
-      const d = h[t + i] - h[b + i];
-      s += d * d;
-    }
-    return Math.sqrt(s);
+    return Math.sqrt(this.kernels!.sqDistance(this.count, this.blocks[0], this.backup));
   }
 
   /** Byte pointer of the saved copy of block i (0 = θ). */

@@ -5,7 +5,7 @@ import { gemm } from './gemm.js';
 import { syrk, hadamard, mirrorLower } from './gram.js';
 import { potrf, trsm, potrs, potri } from './cholesky.js';
 import { syev } from './eigh.js';
-import { firstNonFinite } from './vector.js';
+import { firstDifference, firstNonFinite, sqDistance } from './vector.js';
 import { relu, reluMask, reluOuter } from './nn.js';
 import { packMask, maskGram } from './mask.js';
 import { taylorActivation, taylorBackward, rowOuterSum } from './taylor.js';
@@ -67,6 +67,12 @@ export class JsKernels implements Kernels {
   }
   firstNonFinite(len: number, x: Ptr): number {
     return firstNonFinite(this.heap.f64(), len, x >> 3);
+  }
+  firstDifference(len: number, a: Ptr, b: Ptr): number {
+    return firstDifference(this.heap.f64(), len, a >> 3, b >> 3);
+  }
+  sqDistance(len: number, a: Ptr, b: Ptr): number {
+    return sqDistance(this.heap.f64(), len, a >> 3, b >> 3);
   }
   relu(n: number, m: number, src: Ptr, lds: number, scale: number, dst: Ptr, ldd: number): void {
     relu(this.heap.f64(), n, m, src >> 3, lds, scale, dst >> 3, ldd);

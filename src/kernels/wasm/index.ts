@@ -123,6 +123,8 @@ export class WasmKernels implements Kernels {
   declare readonly potri: Kernels['potri'];
   declare readonly syev: Kernels['syev'];
   declare readonly firstNonFinite: Kernels['firstNonFinite'];
+  declare readonly firstDifference: Kernels['firstDifference'];
+  declare readonly sqDistance: Kernels['sqDistance'];
   declare readonly relu: Kernels['relu'];
   declare readonly reluMask: Kernels['reluMask'];
   declare readonly reluOuter: Kernels['reluOuter'];

@@ -4,11 +4,18 @@
  * B[r] ⊗ A[i] on the block: the Kronecker structure K-FAC and the Gram's Hadamard form use.
  */
 import type { Kernels, Ptr } from '../../kernels/types.js';
+import type { Workspace } from '../../backend/matrix.js';
 import { activation, type Activation, type ActivationName } from '../activations.js';
 import type { DenseSpec, GramBlockContext, Layer, LayerPlace, TaylorHook } from '../layer.js';
 
 /** Rows of the input Gram A·Aᵀ computed at a time: its scratch is TILE × n, not n × n. */
 export const TILE = 64;
+
+/**
+ * Most values of an input Gram A·Aᵀ kept across calls (n² ≤ 2²², n ≤ 2048: 32 MiB); a larger one is
+ * recomputed a tile at a time on every call, as the Gram matrix itself already takes n² values.
+ */
+export const KEPT_INPUT_GRAM_MAX = 2 ** 22;
 
 /** A dense layer of a {@link Net}: its spec plus where its [W | b] lives. */
 export class DenseLayer implements Layer {
@@ -138,16 +145,21 @@ export class DenseLayer implements Layer {
     const { capA, capB, l, ws, target } = ctx;
     const n = capA.n, q = capA.q, N = n * q, same = capA === capB;
     const kernels = capA.net.kernels;
-    const tile = ws.get('gram.tile', Math.min(TILE, n) * n);
     this.outputGram(ctx, N);
+    // Full-batch training builds the Gram on the same inputs every step: the first layer's A·Aᵀ is
+    // then the same bits each time, so its lower triangle is kept (in ws) and only multiplied in.
+    const kept = same ? keptInputGram(kernels, ws, l, n, this.inA, capA.a[l]) : undefined;
+    const tile = kept ? kept.ptr : ws.get('gram.tile', Math.min(TILE, n) * n);
     for (let i0 = 0; i0 < n; i0 += TILE) {
       const t = Math.min(TILE, n - i0);
       // With one capture only the lower triangle counts (it is mirrored at the end): the tile's
       // columns stop at its last example.
       const cols = same ? i0 + t : n;
-      kernels.gemm(0, 1, t, cols, this.inA, 1, capA.a[l] + 8 * i0 * this.inA, this.inA, capB.a[l], this.inA, 0, tile, n);
-      scaleRowsByTile(kernels, n, q, i0, t, cols, tile, target);
+      const rows = kept ? tile + 8 * i0 * n : tile;
+      if (!kept?.valid) kernels.gemm(0, 1, t, cols, this.inA, 1, capA.a[l] + 8 * i0 * this.inA, this.inA, capB.a[l], this.inA, 0, rows, n);
+      scaleRowsByTile(kernels, n, q, i0, t, cols, rows, target);
     }
+    kept?.keep();
     return true;
   }
 
@@ -191,4 +203,39 @@ function scaleRowsByTile(kernels: Kernels, n: number, q: number, i0: number, t: 
       }
     }
   }
+}
+
+/** What {@link keptInputGram} knows of the Gram it keeps for a layer index in a workspace. */
+interface KeptInputGram {
+  n: number;
+  inA: number;
+  /** The workspace serials of the Gram's and the key's blocks when they were written. */
+  gram: number;
+  key: number;
+}
+
+const keptGrams = new WeakMap<Workspace, Map<number, KeptInputGram>>();
+const keptNames: [gram: string, key: string][] = [];
+
+/**
+ * Layer l's input Gram kept in `ws` (lower triangle of n × n, leading dimension n): `valid` when it
+ * holds A·Aᵀ for exactly the bits of the n × inA input record at `a` (compared with a copy of the
+ * record it was made from, so any change of the inputs — or of θ below the layer — recomputes it);
+ * else the caller writes it and calls `keep()`. Undefined when n² > {@link KEPT_INPUT_GRAM_MAX}.
+ */
+function keptInputGram(kernels: Kernels, ws: Workspace, l: number, n: number, inA: number, a: Ptr): { ptr: Ptr; valid: boolean; keep(): void } | undefined {
+  if (n * n > KEPT_INPUT_GRAM_MAX) return undefined;
+  const [gramName, keyName] = keptNames[l] ??= [`gram.aa.${l}`, `gram.aa.key.${l}`];
+  const ptr = ws.get(gramName, n * n), key = ws.get(keyName, n * inA);
+  let layers = keptGrams.get(ws);
+  if (!layers) keptGrams.set(ws, layers = new Map());
+  const kept = layers.get(l);
+  const valid = kept !== undefined && kept.n === n && kept.inA === inA && kept.gram === ws.serial(gramName) &&
+    kept.key === ws.serial(keyName) && kernels.firstDifference(n * inA, a, key) < 0;
+  if (valid) return { ptr, valid, keep: () => undefined };
+  // Forgotten until rewritten: a throw in between leaves no half-made Gram marked valid.
+  layers.delete(l);
+  const h = kernels.f64();
+  h.copyWithin(key >> 3, a >> 3, (a >> 3) + n * inA);
+  return { ptr, valid, keep: () => layers.set(l, { n, inA, gram: ws.serial(gramName), key: ws.serial(keyName) }) };
 }
