@@ -11,5 +11,5 @@ export { potrf, trsm, potrs, potri, solveLeafPanel } from "./cholesky";
 export { syev } from "./eigh";
 export { firstNonFinite, firstDifference, sqDistance } from "./vector";
 export { relu, reluMask, reluOuter } from "./nn";
-export { packMask, maskGram, maskGramRows } from "./mask";
+export { packMask, maskGram, maskGramLower, maskGramRows, reluPack } from "./mask";
 export { taylorActivation, taylorBackward, rowOuterSum } from "./taylor";

@@ -46,6 +46,52 @@ export function maskGram(n: i32, words: i32, masks: usize, alpha: f64, out: usiz
 }
 
 /**
+ * The lower triangle (j ≤ i) of {@link maskGram}; the strict upper triangle is not written. For a
+ * caller that mirrors once after summing several blocks, so the mirror here would be wasted.
+ */
+export function maskGramLower(n: i32, words: i32, masks: usize, alpha: f64, out: usize, ldo: i32): void {
+  maskGramRows(0, n, words, masks, alpha, out, ldo);
+}
+
+/**
+ * {@link relu} and {@link packMask} of the same n×m block in one pass over z = src[i·lds + j]:
+ * dst[i·ldd + j] = (scale·z)·[z > 0] and bit j of row i of masks = [z ≥ 0] (NaN packs as 0), the
+ * same bits as the two kernels give. masks: ⌈m/64⌉ 64-bit words per row, contiguous. dst may be
+ * exactly src (ldd = lds) but must not otherwise overlap it; masks must overlap neither.
+ */
+export function reluPack(n: i32, m: i32, src: usize, lds: i32, scale: f64, dst: usize, ldd: i32, masks: usize): void {
+  const s = f64x2.splat(scale), zero = f64x2.splat(0.0), one = f64x2.splat(1.0);
+  const words = (m + 63) >> 6;
+  for (let i = 0; i < n; i++) {
+    const zr = src + ((<usize>i * <usize>lds) << 3);
+    const dr = dst + ((<usize>i * <usize>ldd) << 3);
+    const mr = masks + ((<usize>i * <usize>words) << 3);
+    for (let w = 0; w < words; w++) {
+      const j0 = w << 6;
+      const end = min(64, m - j0);
+      const zw = zr + (<usize>j0 << 3), dw = dr + (<usize>j0 << 3);
+      let bits: u64 = 0;
+      let b = 0;
+      for (; b + 4 <= end; b += 4) {
+        const o = <usize>b << 3;
+        const z0 = v128.load(zw + o), z1 = v128.load(zw + o, 16);
+        const p = <u64>(i64x2.bitmask(f64x2.ge(z0, zero)) | (i64x2.bitmask(f64x2.ge(z1, zero)) << 2));
+        bits |= p << <u64>b;
+        v128.store(dw + o, f64x2.mul(f64x2.mul(s, z0), v128.and(f64x2.gt(z0, zero), one)));
+        v128.store(dw + o, f64x2.mul(f64x2.mul(s, z1), v128.and(f64x2.gt(z1, zero), one)), 16);
+      }
+      for (; b < end; b++) {
+        const o = <usize>b << 3;
+        const z = load<f64>(zw + o);
+        if (z >= 0.0) bits |= <u64>1 << <u64>b;
+        store<f64>(dw + o, (scale * z) * (z > 0.0 ? 1.0 : 0.0));
+      }
+      store<u64>(mr + (<usize>w << 3), bits);
+    }
+  }
+}
+
+/**
  * Rows i0 ≤ i < i1 of the lower triangle of {@link maskGram} (entries j ≤ i only; the upper
  * triangle is not written): a row panel that threads can run side by side. Writing along
  * rows only (and mirroring once afterwards) keeps the stores contiguous: column stores at a

@@ -128,6 +128,21 @@ export interface Kernels {
   maskGram(n: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void;
 
   /**
+   * The lower triangle of {@link Kernels.maskGram}: out[i, j] ← alpha·popcount(mask_i AND mask_j) for j ≤ i only;
+   * the strict upper triangle of out is not written. For a caller that mirrors once after summing blocks (the
+   * Gram matrix of one capture), where maskGram's own mirror would be wasted. out must not overlap masks.
+   */
+  maskGramLower(n: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void;
+  /**
+   * {@link Kernels.relu} and {@link Kernels.packMask} of the same n×m block in one pass over it: with z =
+   * src[i, j] (leading dimension lds), dst[i, j] ← (scale·z)·[z > 0] (leading dimension ldd) and bit j of packed
+   * row i at masks ← [z ≥ 0] (⌈m/64⌉ 64-bit words per row, contiguous, as packMask lays them out; NaN packs as 0).
+   * Bit for bit what `relu(n, m, src, lds, scale, dst, ldd)` and `packMask(n, m, src, lds, masks)` give. dst may
+   * be exactly src (with ldd = lds) but must not otherwise overlap it; masks must overlap neither.
+   */
+  reluPack(n: number, m: number, src: Ptr, lds: number, scale: number, dst: Ptr, ldd: number, masks: Ptr): void;
+
+  /**
    * Input derivatives through an activation, for a *channel block*: n examples of S = 1 + g + lap
    * contiguous rows each — the value (row i·S), g input-gradient components (rows i·S + 1 … i·S + g)
    * and, when lap = 1, the weighted Laplacian Σ_c w_c ∂²/∂x_c² (row i·S + g + 1). From the
@@ -169,7 +184,8 @@ export const TAYLOR_ACTIVATIONS = { identity: 0, tanh: 1, sigmoid: 2, softplus: 
  */
 export const KERNEL_NAMES = [
   'gemm', 'syrk', 'hadamard', 'mirrorLower', 'potrf', 'trsm', 'potrs', 'potri', 'syev',
-  'firstNonFinite', 'firstDifference', 'sqDistance', 'relu', 'reluMask', 'reluOuter', 'packMask', 'maskGram', 'taylorActivation', 'taylorBackward', 'rowOuterSum',
+  'firstNonFinite', 'firstDifference', 'sqDistance', 'relu', 'reluMask', 'reluOuter', 'packMask', 'maskGram', 'maskGramLower', 'reluPack',
+  'taylorActivation', 'taylorBackward', 'rowOuterSum',
 ] as const;
 
 export type KernelName = typeof KERNEL_NAMES[number];

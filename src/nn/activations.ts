@@ -67,12 +67,15 @@ export function activation(name: ActivationName, argument = 'activation'): Activ
  * dst[i·ldd + j] = scale·φ(src[i·lds + j]) for an n×m block of k's memory (byte
  * pointers). ReLU and identity get their own paths: they are the paper's and the
  * output layer's; ReLU is the `relu` kernel, which computes (scale·z)·[z > 0].
+ * With `masks` (a byte pointer, ReLU only) the same pass also packs the mask [z ≥ 0]
+ * there (the `reluPack` kernel, n rows of ⌈m/64⌉ 64-bit words); returns whether it did.
  */
 export function applyActivation(kernels: Kernels, act: Activation, n: number, m: number,
-  srcPtr: Ptr, lds: number, scale: number, dstPtr: Ptr, ldd: number): void {
+  srcPtr: Ptr, lds: number, scale: number, dstPtr: Ptr, ldd: number, masks: Ptr = 0): boolean {
   if (act.name === 'relu') {
-    kernels.relu(n, m, srcPtr, lds, scale, dstPtr, ldd);
-    return;
+    if (masks !== 0) kernels.reluPack(n, m, srcPtr, lds, scale, dstPtr, ldd, masks);
+    else kernels.relu(n, m, srcPtr, lds, scale, dstPtr, ldd);
+    return masks !== 0;
   }
   const h = kernels.f64(), src = srcPtr >> 3, dst = dstPtr >> 3;
   if (act.name === 'identity') {
@@ -87,6 +90,7 @@ export function applyActivation(kernels: Kernels, act: Activation, n: number, m:
       for (let j = 0; j < m; j++) h[d + j] = scale * f(h[s + j]);
     }
   }
+  return false;
 }
 
 /**

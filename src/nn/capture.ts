@@ -5,6 +5,7 @@
 import type { Ptr } from '../kernels/types.js';
 import { Workspace } from '../backend/matrix.js';
 import type { NetShape } from './layer.js';
+import { FixedHeadReLULayer } from './layers/relu-fixed-head.js';
 
 /**
  * Per-call storage of one forward/backward pass over n examples with q stacked
@@ -32,6 +33,17 @@ export class Capture {
   /** Per layer: byte pointer of B_l ((n·q) × outputs, row i·q + c); 0 below the first trainable layer. */
   readonly b: Ptr[] = [];
   /**
+   * Per layer: byte pointer of the bit-packed ReLU mask [Z_l ≥ 0] (n rows of ⌈outputs/64⌉ 64-bit words, as
+   * the `packMask` kernel lays them out), which {@link Net.forward} writes in the same pass as the ReLU for
+   * the paper's hidden layer under its fixed head (`FixedHeadReLULayer`); 0 for every other layer.
+   */
+  readonly masks: Ptr[] = [];
+  /**
+   * Per layer: whether masks[l] is the mask of the Z_l the capture holds now. Set by the forward pass that
+   * wrote both; cleared by every forward pass that writes Z_l without it and whenever the buffers may move.
+   */
+  readonly masksValid: boolean[] = [];
+  /**
    * Whether A_l and Z_l hold a forward pass recorded by {@link Net.forwardHeld} (with the
    * parameters and inputs it ran on in `heldTheta`, `heldX`); cleared by any other forward
    * and by backward, which may overwrite an A_l.
@@ -41,11 +53,11 @@ export class Capture {
   heldTheta: Ptr = 0;
   heldX: Ptr = 0;
   private readonly ws: Workspace;
-  private readonly names: { a: string; z: string; b: string }[];
+  private readonly names: { a: string; z: string; b: string; m: string }[];
 
   constructor(readonly net: NetShape) {
     this.ws = new Workspace(net.kernels);
-    this.names = net.layers.map((_, l) => ({ a: `a${l}`, z: `z${l}`, b: `b${l}` }));
+    this.names = net.layers.map((_, l) => ({ a: `a${l}`, z: `z${l}`, b: `b${l}`, m: `m${l}` }));
   }
 
   /** Sizes the buffers for n examples and q rows per example (q = 0: no backward). */
@@ -57,7 +69,11 @@ export class Capture {
     const lowest = Math.min(this.net.firstTrainable, layers.length - 1);
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l], name = this.names[l];
-      this.z[l] = this.ws.get(name.z, n * L.outputs);
+      const z = this.ws.get(name.z, n * L.outputs);
+      const masks = L instanceof FixedHeadReLULayer ? this.ws.get(name.m, n * Math.ceil(L.outputs / 64)) : 0;
+      if (z !== this.z[l] || masks !== this.masks[l] || n !== this.n) this.masksValid[l] = false;
+      this.z[l] = z;
+      this.masks[l] = masks;
       const needsB = q > 0 && l >= lowest;
       if (needsB && l + 1 < layers.length && !layers[l + 1].trainable && !layers[l + 1].readsInputBackward) {
         // A frozen layer's input is read only by the forward pass (unless its backward reads it),

@@ -54,6 +54,10 @@ export interface CaptureView {
   readonly z: readonly Ptr[];
   /** Per layer: byte pointer of B ((n·q) × outputs); the last layer's holds the loss's seed rows. */
   readonly b: readonly Ptr[];
+  /** Per layer: byte pointer of Z's bit-packed ReLU mask written by the forward pass, or 0 (nn/capture.ts). */
+  readonly masks?: readonly Ptr[];
+  /** Per layer: whether masks[l] is the mask of the Z_l held now. */
+  readonly masksValid?: readonly boolean[];
 }
 
 /** Everything a Gram block is assembled from; see {@link Layer.gramBlock}. */

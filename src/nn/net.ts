@@ -276,9 +276,11 @@ export class Net implements NetShape {
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l];
       L.forward(kernels, n, cap.a[l], cap.z[l]);
+      cap.masksValid[l] = false;
       if (l + 1 < layers.length) {
         const next = layers[l + 1];
-        applyActivation(kernels, L.act, n, L.outputs, cap.z[l], L.outputs, next.weightScale, cap.a[l + 1], next.inA);
+        // Where the capture keeps a packed mask of Z_l, the ReLU pass writes it too (the Gram reads it, not Z_l again).
+        cap.masksValid[l] = applyActivation(kernels, L.act, n, L.outputs, cap.z[l], L.outputs, next.weightScale, cap.a[l + 1], next.inA, cap.masks[l]);
         if (next.bias) {
           const h = kernels.f64(), a = cap.a[l + 1] >> 3;
           for (let i = 0; i < n; i++) h[a + i * next.inA + next.inputs] = next.biasScale;

@@ -69,6 +69,13 @@ function otherKernels(k: Kernels): Float64Array[] {
   expect((n * n * words) / 2).toBeGreaterThan(THREAD_MIN_MASK_WORDS);
   k.maskGram(n, words, pm, 0.25, pg, n + 1);
   out.push(read(pg, n * (n + 1)));
+  // The mask Gram's lower triangle only (the upper keeps its 3s), and relu + packMask fused into one pass.
+  const pgl = put(new Float64Array(n * (n + 1)).fill(3));
+  k.maskGramLower(n, words, pm, 0.25, pgl, n + 1);
+  out.push(read(pgl, n * (n + 1)));
+  const pd2 = put(new Float64Array(n * (m + 3)).fill(7)), pm2 = put(new Float64Array(n * words).fill(9));
+  k.reluPack(n, m, pz, m, 0.5, pd2, m + 3, pm2);
+  out.push(read(pd2, n * (m + 3)), read(pm2, n * words));
   // hadamard in place on an odd length.
   const len = 100003, pa = put(randn(14, len)), ph = put(randn(15, len));
   k.hadamard(len, pa, ph, ph);
@@ -90,7 +97,7 @@ function otherKernels(k: Kernels): Float64Array[] {
   } finally {
     if (saved !== undefined) inner.threadMinInnerFlops = saved;
   }
-  for (const p of [pz, pd, pz2, pb, pu, pw, po, pm, pg, pa, ph, pg2, pl, pgi, pr]) k.free(p);
+  for (const p of [pz, pd, pz2, pb, pu, pw, po, pm, pg, pgl, pd2, pm2, pa, ph, pg2, pl, pgi, pr]) k.free(p);
   return out;
 }
 

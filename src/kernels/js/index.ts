@@ -7,7 +7,7 @@ import { potrf, trsm, potrs, potri } from './cholesky.js';
 import { syev } from './eigh.js';
 import { firstDifference, firstNonFinite, sqDistance } from './vector.js';
 import { relu, reluMask, reluOuter } from './nn.js';
-import { packMask, maskGram } from './mask.js';
+import { packMask, maskGram, reluPack } from './mask.js';
 import { taylorActivation, taylorBackward, rowOuterSum } from './taylor.js';
 
 /**
@@ -88,6 +88,12 @@ export class JsKernels implements Kernels {
   }
   maskGram(n: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void {
     maskGram(this.heap.f64(), this.heap.u32(), n, words, masks >> 2, alpha, out >> 3, ldo);
+  }
+  maskGramLower(n: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void {
+    maskGram(this.heap.f64(), this.heap.u32(), n, words, masks >> 2, alpha, out >> 3, ldo, true);
+  }
+  reluPack(n: number, m: number, src: Ptr, lds: number, scale: number, dst: Ptr, ldd: number, masks: Ptr): void {
+    reluPack(this.heap.f64(), this.heap.u32(), n, m, src >> 3, lds, scale, dst >> 3, ldd, masks >> 2);
   }
   taylorActivation(act: number, n: number, g: number, lap: number, m: number, z: Ptr, wts: Ptr, scale: number,
     h: Ptr, ldh: number, deriv: Ptr): void {

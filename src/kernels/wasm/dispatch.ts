@@ -36,7 +36,7 @@ export const THREAD_MIN_VALUES = 2 ** 15;
 export const THREAD_MIN_MASK_WORDS = 2 ** 15;
 
 /** The kernels the dispatch splits over the pool. */
-export type ThreadedKernels = Pick<Kernels, 'gemm' | 'syrk' | 'relu' | 'reluMask' | 'reluOuter' | 'packMask' | 'hadamard' | 'maskGram'>;
+export type ThreadedKernels = Pick<Kernels, 'gemm' | 'syrk' | 'relu' | 'reluMask' | 'reluOuter' | 'packMask' | 'hadamard' | 'maskGram' | 'maskGramLower' | 'reluPack'>;
 
 /** What the dispatch calls in the module: the exports a worker runs, and mirrorLower. */
 export type PanelExports = { readonly [name in WorkerOp]: unknown } & { mirrorLower: Kernels['mirrorLower'] };
@@ -121,6 +121,18 @@ export class ThreadDispatch {
         this.ex.mirrorLower(n, out, ldo);
       } else {
         maskGram(n, words, masks, alpha, out, ldo);
+      }
+    };
+    const { maskGramLower, reluPack } = single;
+    threaded.maskGramLower = (n, words, masks, alpha, out, ldo) => {
+      if (!this.worth((n * n * words) / 2, THREAD_MIN_MASK_WORDS) || !this.rows('maskGramRows', n, n, (r0, r1) => [r0, r1, words, masks, alpha, out, ldo])) {
+        maskGramLower(n, words, masks, alpha, out, ldo);
+      }
+    };
+    threaded.reluPack = (n, m, src, lds, scale, dst, ldd, masks) => {
+      const words = Math.ceil(m / 64);
+      if (!this.worth(n * m, THREAD_MIN_VALUES) || !this.rows('reluPack', n, 0, (r0, r1) => [r1 - r0, m, src + 8 * r0 * lds, lds, scale, dst + 8 * r0 * ldd, ldd, masks + 8 * r0 * words])) {
+        reluPack(n, m, src, lds, scale, dst, ldd, masks);
       }
     };
     return threaded;

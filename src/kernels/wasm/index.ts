@@ -130,6 +130,8 @@ export class WasmKernels implements Kernels {
   declare readonly reluOuter: Kernels['reluOuter'];
   declare readonly packMask: Kernels['packMask'];
   declare readonly maskGram: Kernels['maskGram'];
+  declare readonly maskGramLower: Kernels['maskGramLower'];
+  declare readonly reluPack: Kernels['reluPack'];
   declare readonly taylorActivation: Kernels['taylorActivation'];
   declare readonly taylorBackward: Kernels['taylorBackward'];
   declare readonly rowOuterSum: Kernels['rowOuterSum'];
@@ -200,8 +202,8 @@ export class WasmKernels implements Kernels {
   private attach(pool: ThreadPool): void {
     this.pool = pool;
     this.dispatch = new ThreadDispatch(pool, this.ex, this, (e, where) => this.translate(e, where));
-    const { gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram } = this;
-    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram }));
+    const { gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack } = this;
+    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack }));
   }
 
   /** @internal The module's env.parallelLeaf import: rows of a Cholesky leaf offered to the pool; 1 when done there. */

@@ -39,7 +39,7 @@ import { BackendError } from '../../errors.js';
  * (gemmPanel, maskGramRows, the rows of a Cholesky leaf) and the element-wise kernels, which the caller splits by rows by
  * offsetting their pointers. A worker calls the export with the slot's float64 arguments.
  */
-export const WORKER_OPS = ['gemmPanel', 'maskGramRows', 'solveLeafPanel', 'relu', 'reluMask', 'reluOuter', 'packMask', 'hadamard'] as const;
+export const WORKER_OPS = ['gemmPanel', 'maskGramRows', 'solveLeafPanel', 'relu', 'reluMask', 'reluOuter', 'packMask', 'hadamard', 'reluPack'] as const;
 export type WorkerOp = typeof WORKER_OPS[number];
 /** The op code of an export in {@link WORKER_OPS}. */
 export function opCode(name: WorkerOp): number {

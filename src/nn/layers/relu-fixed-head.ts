@@ -3,8 +3,8 @@
  * whose weights all have one magnitude w (the fixed ±1/√m head of `twoLayerReLU`, Zhang, Martens
  * & Grosse 2019). When the loss's factor β is the same for every example (squared error),
  * B[i, r] = β·s·(±w)·[z_ir ≥ 0], so its Gram block's B·Bᵀ is (β·s·w)²·popcount(mask_i AND mask_j):
- * counted exactly from bit-packed masks (`packMask`, `maskGram`) instead of an n×n×m float
- * product. Whatever breaks that (a head weight of another magnitude after training it, a loss
+ * counted exactly from bit-packed masks (`maskGramLower`) instead of an n×n×m float product. The
+ * forward pass packs the masks in its ReLU pass (`reluPack`, into the capture). Whatever breaks that (a head weight of another magnitude after training it, a loss
  * factor that varies, two captures) takes the dense layer's float path.
  */
 import type { Ptr } from '../../kernels/types.js';
@@ -80,15 +80,20 @@ function maskScale(cap: CaptureView, l: number): number | null {
 }
 
 /**
- * target (n × n) ← B_l B_lᵀ from layer l's bit-packed ReLU mask, when maskScale allows it;
- * false (nothing written) otherwise.
+ * The lower triangle of target (n × n) ← B_l B_lᵀ from layer l's bit-packed ReLU mask, when maskScale
+ * allows it (the Gram of one capture, which is mirrored once it is summed); false (nothing written)
+ * otherwise. The mask is the one the forward pass packed into the capture when it is still that of
+ * Z_l, else packed from Z_l here.
  */
 function maskBlock(cap: CaptureView, l: number, ws: Workspace, target: Ptr): boolean {
   const c = maskScale(cap, l);
   if (c === null) return false;
   const kernels = cap.net.kernels, n = cap.n, m = cap.net.layers[l].outputs, words = Math.ceil(m / 64);
-  const masks = ws.get('gram.mask', n * words);
-  kernels.packMask(n, m, cap.z[l], m, masks);
-  kernels.maskGram(n, words, masks, c * c, target, n);
+  let masks = cap.masksValid?.[l] === true ? cap.masks?.[l] ?? 0 : 0;
+  if (masks === 0) {
+    masks = ws.get('gram.mask', n * words);
+    kernels.packMask(n, m, cap.z[l], m, masks);
+  }
+  kernels.maskGramLower(n, words, masks, c * c, target, n);
   return true;
 }
