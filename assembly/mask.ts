@@ -101,11 +101,36 @@ export function maskGramRows(i0: i32, i1: i32, words: i32, masks: usize, alpha: 
   const row = <usize>words << 3;
   const ld = <usize>ldo << 3;
   let i = i0;
-  // Four rows of the lower triangle at a time share each load of mask_j.
+  // Four rows of the lower triangle at a time, two columns j at a time: each load of a word of
+  // mask_i serves two counts and each load of mask_j four.
   for (; i + 4 <= i1; i += 4) {
     const r0 = masks + <usize>i * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
     const o0 = out + <usize>i * ld, o1 = o0 + ld, o2 = o1 + ld, o3 = o2 + ld;
-    for (let j = 0; j <= i + 3; j++) {
+    let j = 0;
+    for (; j + 1 <= i + 3; j += 2) {
+      const rj = masks + <usize>j * row, rk = rj + row;
+      let s0: u64 = 0, s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
+      let t0: u64 = 0, t1: u64 = 0, t2: u64 = 0, t3: u64 = 0;
+      for (let o: usize = 0; o < row; o += 8) {
+        const x = load<u64>(rj + o), y = load<u64>(rk + o);
+        const a0 = load<u64>(r0 + o), a1 = load<u64>(r1 + o), a2 = load<u64>(r2 + o), a3 = load<u64>(r3 + o);
+        s0 += popcnt<u64>(x & a0); t0 += popcnt<u64>(y & a0);
+        s1 += popcnt<u64>(x & a1); t1 += popcnt<u64>(y & a1);
+        s2 += popcnt<u64>(x & a2); t2 += popcnt<u64>(y & a2);
+        s3 += popcnt<u64>(x & a3); t3 += popcnt<u64>(y & a3);
+      }
+      // Entries above the diagonal (column past the row) are skipped.
+      const oj = <usize>j << 3, ok = oj + 8;
+      if (j <= i) store<f64>(o0 + oj, alpha * <f64>s0);
+      if (j + 1 <= i) store<f64>(o0 + ok, alpha * <f64>t0);
+      if (j <= i + 1) store<f64>(o1 + oj, alpha * <f64>s1);
+      if (j + 1 <= i + 1) store<f64>(o1 + ok, alpha * <f64>t1);
+      if (j <= i + 2) store<f64>(o2 + oj, alpha * <f64>s2);
+      if (j + 1 <= i + 2) store<f64>(o2 + ok, alpha * <f64>t2);
+      store<f64>(o3 + oj, alpha * <f64>s3);
+      store<f64>(o3 + ok, alpha * <f64>t3);
+    }
+    for (; j <= i + 3; j++) {
       const rj = masks + <usize>j * row;
       let s0: u64 = 0, s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
       for (let o: usize = 0; o < row; o += 8) {

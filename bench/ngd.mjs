@@ -56,13 +56,10 @@ export function stepCalls(n, d, m) {
       run: (k, b) => k.reluOuter(n, 1, m, s, b.ones, b.a, b.Z, b.B),
     },
     {
-      key: 'bgram', what: 'Gram of the output gradients B·Bᵀ from bit-packed ReLU masks (packMask, maskGram: integer popcounts, charged no flops)',
-      call: `packMask ${n}×${m}, maskGram ${n}×${m / 64} words`, flops: 0,
+      key: 'bgram', what: 'Gram of the output gradients B·Bᵀ from the bit-packed ReLU masks the forward pass packed (reluPack), lower triangle (maskGramLower: integer popcounts, charged no flops)',
+      call: `maskGramLower ${n}×${m / 64} words`, flops: 0,
       calls: [],
-      run: (k, b) => {
-        k.packMask(n, m, b.Z, m, b.masks);
-        k.maskGram(n, Math.ceil(m / 64), b.masks, 1 / m, b.G, n);
-      },
+      run: (k, b) => k.maskGramLower(n, Math.ceil(m / 64), b.masks, 1 / m, b.G, n),
     },
     {
       key: 'agram', what: `Gram of the inputs: X·Xᵀ, lower triangle in ${TILE}-row tiles (then ∘ B·Bᵀ)`, call: `${Math.ceil(n / TILE)} × gemm ${TILE}×${d} · ${d}×(≤ ${n})`,

@@ -337,7 +337,7 @@ async function stepBreakdown({ profile, log }) {
   rows.push(['forward product X·Wᵀ alone', fmtMs(one.forward), '1×', ...(two ? [fmtMs(two.forward), `${fmtNumber(one.forward / two.forward)}×`] : [])]);
   log(`step breakdown: 1 thread: step ${fmtNumber(one.step)} ms, forward alone ${fmtNumber(one.forward)} ms${two ? `; 2 threads: step ${fmtNumber(two.step)} ms, forward ${fmtNumber(two.forward)} ms` : ''}`);
   const products = ['forward product X·Wᵀ (the trial pass)', 'Jᵀx product Bᵀ·diag(x)·X'].reduce((a, key) => a + (one.parts.get(key) ?? 0), 0);
-  const floor = products + (one.parts.get('maskGram') ?? 0) + (one.parts.get('potrf') ?? 0);
+  const floor = products + (one.parts.get('maskGram') ?? 0) + (one.parts.get('maskGramLower') ?? 0) + (one.parts.get('potrf') ?? 0);
   const markdown = [
     `### Where a steady step's time goes (${one.build} build; ${one.steps} full-batch steps per thread count, each reusing the previous trial pass; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')} at the end)`,
     '',
