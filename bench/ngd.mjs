@@ -22,14 +22,13 @@ export const parts = ['ngd-step', 'ngd-js', 'ngd-explicit'];
 export const PROBLEM = { n: 512, d: 64, width: 4096, narrowWidth: 1024, dataSeed: 3100, netSeed: 3200 };
 /** The step: η = 1, fixed Tikhonov damping λ (ngd()'s default), full batch. */
 export const STEP = { lr: 1, damping: 1e-3 };
-/** Rows of the input Gram per GEMM in natgrad's gramFromCaptures (src/nn/gram.ts TILE); checked by {@link checkStepCalls}. */
-const TILE = 64;
-
 // ---------------------------------------------------------- flop accounting
 
 /**
  * The kernel calls one ngd() step makes on the two-layer net (one output, only W
- * trained, Gram form), in order, each with the flops it is charged, the `calls` it
+ * trained, Gram form) as the suite times it: θ set back to θ₀ before each step of one
+ * optimizer on one batch, so the step runs its forward pass (θ is not the held trial's)
+ * but not the input Gram X·Xᵀ, which the optimizer keeps while X holds the same bits. In order, each with the flops it is charged, the `calls` it
  * stands for (operation and dimensions, as {@link recordingKernels} logs them: a real
  * step is recorded and compared with this list by {@link checkStepCalls}) and a
  * `run(k, b)` that repeats it at the same shape on the buffers b of
@@ -60,14 +59,6 @@ export function stepCalls(n, d, m) {
       call: `maskGramLower ${n}×${m / 64} words`, flops: 0,
       calls: [],
       run: (k, b) => k.maskGramLower(n, Math.ceil(m / 64), b.masks, 1 / m, b.G, n),
-    },
-    {
-      key: 'agram', what: `Gram of the inputs: X·Xᵀ, lower triangle in ${TILE}-row tiles (then ∘ B·Bᵀ)`, call: `${Math.ceil(n / TILE)} × gemm ${TILE}×${d} · ${d}×(≤ ${n})`,
-      flops: Array.from({ length: Math.ceil(n / TILE) }, (_, i) => 2 * Math.min(TILE, n - i * TILE) * Math.min(n, (i + 1) * TILE) * d).reduce((x, y) => x + y, 0),
-      calls: Array.from({ length: Math.ceil(n / TILE) }, (_, i) => `gemm(0,1,${Math.min(TILE, n - i * TILE)},${Math.min(n, (i + 1) * TILE)},${d})`),
-      run: (k, b) => {
-        for (let i0 = 0; i0 < n; i0 += TILE) k.gemm(0, 1, Math.min(TILE, n - i0), Math.min(n, i0 + TILE), d, 1, b.X + 8 * i0 * d, d, b.X, d, 0, b.tile, n);
-      },
     },
     {
       key: 'gc', what: 'G·c (for ‖∇L‖² = cᵀGc)', call: `gemm ${n}×${n} · ${n}×1`, flops: 2 * n * n,
@@ -131,16 +122,21 @@ export function recordingKernels(k) {
 }
 
 /**
- * The accounting checks itself: one real ngd() step of a copy of `net` on a recording
- * proxy of its kernels, compared call by call with {@link stepCalls}. Throws when they
- * differ (the flop budget would then charge a step that does not exist). Returns the
- * number of calls recorded.
+ * The accounting checks itself: a real ngd() step of a copy of `net` on a recording
+ * proxy of its kernels, taken as the suite times it (a second step from the same θ on the
+ * same batch: see {@link stepCalls}), compared call by call with {@link stepCalls}. Throws
+ * when they differ (the flop budget would then charge a step that does not exist).
+ * Returns the number of calls recorded.
  */
 export function checkStepCalls(net, batch, n, d, m) {
   const { kernels, log } = recordingKernels(net.kernels);
   const copy = cloneNet(net, kernels);
+  const theta0 = copy.getParams();
   const opt = ngd({ lr: STEP.lr, damping: STEP.damping });
   try {
+    opt.step(copy, batch);
+    copy.setParams(theta0);
+    log.length = 0;
     opt.step(copy, batch);
   } finally {
     opt.dispose();
@@ -165,7 +161,7 @@ function kernelBuffers(k, n, d, m, X, W) {
   const b = {
     X: put(X), W: put(W), Z: put(randn(5001, n * m)), H: put(randn(5002, n * m)), a: put(randn(5003, m)),
     u: put(new Float64Array(n)), ones: put(new Float64Array(n).fill(1)), B: put(randn(5004, n * m)),
-    G: put(new Float64Array(n * n)), tile: put(new Float64Array(TILE * n)), c: put(randn(5005, n)),
+    G: put(new Float64Array(n * n)), c: put(randn(5005, n)),
     Gc: put(new Float64Array(n)), S: 0, L: put(new Float64Array(n * n)), x: put(new Float64Array(n)),
     V: put(randn(5006, n * d)), dW: put(randn(5007, m * d)), masks: put(new Float64Array(n * Math.ceil(m / 64))),
   };
