@@ -35,9 +35,9 @@ export interface GramOptions {
  * Memory beyond `out`: the first trainable layer's block is formed in `out`
  * itself and a dense layer's A-Gram a TILE-row block at a time, so a network with one
  * trainable dense layer (the paper's) needs only TILE·n scratch; each further
- * trainable layer uses one (n·q)² scratch from `ws`. With one capture and n ≤ 2048, a dense
- * layer instead keeps its whole A-Gram (n², and a copy of A) in `ws` and reuses it while A
- * holds the same bits, as on every step of full-batch training for the first layer.
+ * trainable layer uses one (n·q)² scratch from `ws`. With one capture and n ≤ 2048, the first
+ * trainable layer, when dense, instead keeps its whole A-Gram (n², and a copy of A) in `ws` and
+ * reuses it while A holds the same bits, as on every step of full-batch training.
  */
 export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, out: Ptr, options: GramOptions = {}): void {
   const net = capA.net, kernels = net.kernels;

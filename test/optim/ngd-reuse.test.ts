@@ -133,6 +133,19 @@ describe.each(BACKENDS)('%s backend: NGD reuses its trial forward pass', (backen
     net.dispose();
   });
 
+  test('only the first trainable layer keeps its input Gram: a layer above it, whose input moves with θ, keeps no n² block', () => {
+    const n = 100;
+    const net = mlp({ sizes: [4, 24, 24, 24, 1], activation: 'tanh', seed: 2 });
+    const opt = ngd({ damping: 0.1, form: 'gram' });
+    const batch = { X: unitInputs(7, n, 4), Y: randn(8, n), n };
+    for (let s = 0; s < 2; s++) expect(opt.step(net, batch).accepted).toBe(true);
+    const ws = (opt as unknown as { bound: { ws: { entries(): { name: string; count: number }[] } } }).bound.ws;
+    const kept = ws.entries().filter((e) => e.name.startsWith('gram.aa'));
+    expect(kept.map((e) => `${e.name}:${e.count}`).sort()).toEqual([`gram.aa.0:${n * n}`, `gram.aa.key.0:${n * 5}`]);
+    opt.dispose();
+    net.dispose();
+  });
+
   test('the trial pass allocates before θ moves: once θ has changed, a step allocates nothing', () => {
     const net = twoLayerReLU({ inputDim: 5, width: 64, seed: 3 });
     const n = 12, X = unitInputs(5, n, 5), Y = randn(6, n), batch = { X, Y, n };

@@ -146,9 +146,10 @@ export class DenseLayer implements Layer {
     const n = capA.n, q = capA.q, N = n * q, same = capA === capB;
     const kernels = capA.net.kernels;
     this.outputGram(ctx, N);
-    // Full-batch training builds the Gram on the same inputs every step: the first layer's A·Aᵀ is
-    // then the same bits each time, so its lower triangle is kept (in ws) and only multiplied in.
-    const kept = same ? keptInputGram(kernels, ws, l, n, this.inA, capA.a[l]) : undefined;
+    // Full-batch training builds the Gram on the same inputs every step: the first trainable layer's
+    // A·Aᵀ is then the same bits each time, so its lower triangle is kept (in ws) and only multiplied
+    // in. A layer above it has an input that moves with θ at every step: nothing to keep there.
+    const kept = same && l === capA.net.firstTrainable ? keptInputGram(kernels, ws, l, n, this.inA, capA.a[l]) : undefined;
     const tile = kept ? kept.ptr : ws.get('gram.tile', Math.min(TILE, n) * n);
     for (let i0 = 0; i0 < n; i0 += TILE) {
       const t = Math.min(TILE, n - i0);
