@@ -6,7 +6,7 @@
 export { ABI_VERSION, alloc, free, pendingAllocation, clearPendingAllocation } from "./memory";
 export { gemm, gemmPanel } from "./gemm";
 export { threadScratchBytes, useThreadScratch } from "./threads";
-export { syrk, hadamard, mirrorLower } from "./gram";
+export { syrk, hadamard, mirrorLower, mirrorLowerRows } from "./gram";
 export { potrf, trsm, potrs, potri, solveLeafPanel } from "./cholesky";
 export { syev } from "./eigh";
 export { firstNonFinite, firstDifference, sqDistance } from "./vector";

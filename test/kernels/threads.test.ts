@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { init, shutdown, ArgumentError } from '../../src/index';
 import { kernels, loadKernels, linalg } from '../../src/advanced';
 import { splitRows, THREAD_MIN_FLOPS, THREAD_MIN_MASK_WORDS, THREAD_MIN_VALUES, wasmBytes } from '../../src/kernels/wasm/index';
+import { byColumns } from '../../src/kernels/wasm/dispatch';
 import { matmul } from '../helpers/naive';
 import { randn } from '../helpers/random';
 import { allClose } from '../helpers/allclose';
@@ -14,7 +15,9 @@ const root = join(__dirname, '..', '..');
 /** Runs gemm and syrk on awkward sizes above the thread threshold; returns every output. */
 function products(k: Kernels): Float64Array[] {
   const out: Float64Array[] = [];
-  const cases: [number, number, number, number, number][] = [[0, 0, 203, 150, 131], [1, 0, 97, 260, 77], [0, 1, 130, 65, 300], [1, 1, 64, 64, 600]];
+  // [1, 0, 97, 260, 77] and [0, 1, 37, 2101, 65] (the forward product X·Wᵀ in miniature, more
+  // than one NC block of columns) split by columns of C, the others by rows.
+  const cases: [number, number, number, number, number][] = [[0, 0, 203, 150, 131], [1, 0, 97, 260, 77], [0, 1, 130, 65, 300], [1, 1, 64, 64, 600], [0, 1, 37, 2101, 65]];
   for (const [ta, tb, m, n, kk] of cases) {
     const a = randn(m + n, m * kk), b = randn(kk + 1, kk * n), c0 = randn(3, m * n);
     const pa = k.alloc(m * kk), pb = k.alloc(kk * n), pc = k.alloc(m * n);
@@ -76,6 +79,11 @@ function otherKernels(k: Kernels): Float64Array[] {
   const pd2 = put(new Float64Array(n * (m + 3)).fill(7)), pm2 = put(new Float64Array(n * words).fill(9));
   k.reluPack(n, m, pz, m, 0.5, pd2, m + 3, pm2);
   out.push(read(pd2, n * (m + 3)), read(pm2, n * words));
+  // The mirror of a lower triangle of odd order in a wider matrix (ldc > n), above its threshold.
+  const nm = 301, pmi = put(randn(20, nm * (nm + 5)));
+  expect((nm * nm) / 2).toBeGreaterThan(THREAD_MIN_VALUES);
+  k.mirrorLower(nm, pmi, nm + 5);
+  out.push(read(pmi, nm * (nm + 5)));
   // hadamard in place on an odd length.
   const len = 100003, pa = put(randn(14, len)), ph = put(randn(15, len));
   k.hadamard(len, pa, ph, ph);
@@ -97,7 +105,7 @@ function otherKernels(k: Kernels): Float64Array[] {
   } finally {
     if (saved !== undefined) inner.threadMinInnerFlops = saved;
   }
-  for (const p of [pz, pd, pz2, pb, pu, pw, po, pm, pg, pgl, pd2, pm2, pa, ph, pg2, pl, pgi, pr]) k.free(p);
+  for (const p of [pz, pd, pz2, pb, pu, pw, po, pm, pg, pgl, pd2, pm2, pmi, pa, ph, pg2, pl, pgi, pr]) k.free(p);
   return out;
 }
 
@@ -177,6 +185,38 @@ describe('threads', () => {
     const z = splitRows(768, 2, 256);
     const entries = (r0: number, r1: number) => { let e = 0; for (let i = r0; i < r1; i++) e += Math.min(i + 1, 256); return e; };
     expect(Math.abs(entries(0, z[1]) - entries(z[1], 768)) / entries(0, 768)).toBeLessThan(0.02);
+  });
+
+  test('a GEMM is split by columns of C where that packs fewer values per thread', () => {
+    // The step's forward product X·Wᵀ (n 512, m 4096, k 65): by columns; its Jᵀx product Bᵀ·(diag(x)·X): by rows.
+    expect(byColumns(512, 4096, 65, 2)).toBe(true);
+    expect(byColumns(4096, 65, 512, 2)).toBe(false);
+    expect(byColumns(97, 260, 77, 2)).toBe(true);
+    expect(byColumns(37, 2101, 65, 3)).toBe(true);
+    expect(byColumns(203, 150, 131, 2)).toBe(false);
+    // A square product packs as much either way below NC columns per thread: rows, as before.
+    expect(byColumns(512, 512, 512, 2)).toBe(false);
+  });
+
+  test('the threaded mirrorLower copies the lower triangle up and leaves the rest alone (odd n, ldc > n, 3 threads)', async () => {
+    const k = await loadKernels('wasm', { threads: 3 });
+    expect(k.threads).toBe(3);
+    for (const [n, ldc] of [[301, 306], [257, 257], [512, 515]]) {
+      expect((n * n) / 2).toBeGreaterThan(THREAD_MIN_VALUES);
+      const init = randn(n + ldc, n * ldc), c = k.alloc(n * ldc);
+      k.f64().set(init, c / 8);
+      k.mirrorLower(n, c, ldc);
+      const h = k.f64().slice(c / 8, c / 8 + n * ldc);
+      k.free(c);
+      let bad = '';
+      for (let i = 0; i < n && !bad; i++) {
+        for (let j = 0; j < ldc; j++) {
+          const want = j < n && j > i ? init[j * ldc + i] : init[i * ldc + j];
+          if (h[i * ldc + j] !== want) { bad = `n ${n}: (${i}, ${j}) ${h[i * ldc + j]} ≠ ${want}`; break; }
+        }
+      }
+      expect(bad).toBe('');
+    }
   });
 
   test('without SharedArrayBuffer, threads fall back to one and init() says why', async () => {

@@ -36,7 +36,7 @@ export const THREAD_MIN_VALUES = 2 ** 15;
 export const THREAD_MIN_MASK_WORDS = 2 ** 15;
 
 /** The kernels the dispatch splits over the pool. */
-export type ThreadedKernels = Pick<Kernels, 'gemm' | 'syrk' | 'relu' | 'reluMask' | 'reluOuter' | 'packMask' | 'hadamard' | 'maskGram' | 'maskGramLower' | 'reluPack'>;
+export type ThreadedKernels = Pick<Kernels, 'gemm' | 'syrk' | 'relu' | 'reluMask' | 'reluOuter' | 'packMask' | 'hadamard' | 'maskGram' | 'maskGramLower' | 'reluPack' | 'mirrorLower'>;
 
 /** What the dispatch calls in the module: the exports a worker runs, and mirrorLower. */
 export type PanelExports = { readonly [name in WorkerOp]: unknown } & { mirrorLower: Kernels['mirrorLower'] };
@@ -77,6 +77,14 @@ export class ThreadDispatch {
   wrap(single: ThreadedKernels): ThreadedKernels {
     const { gemm: gemm1, syrk: syrk1, relu, reluMask, reluOuter, packMask, hadamard, maskGram } = single;
     const threaded = { ...single };
+    // The mirror of a lower triangle: row panels of mirrorLowerRows write disjoint columns of the
+    // upper triangle, with as many entries each (the triangle split).
+    const mirror = (n: number, c: Ptr, ldc: number): void => {
+      if (!this.worth((n * n) / 2, THREAD_MIN_VALUES) || !this.rows('mirrorLowerRows', n, n, (r0, r1) => [r0, r1, c, ldc])) {
+        this.ex.mirrorLower(n, c, ldc);
+      }
+    };
+    threaded.mirrorLower = mirror;
     threaded.gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
       if (n <= 0 || !this.panels(m, n, k, alpha, a, transA ? 1 : lda, transA ? lda : 1, b, transB ? 1 : ldb, transB ? ldb : 1, beta, c, ldc, 0)) {
         gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -85,7 +93,7 @@ export class ThreadDispatch {
     threaded.syrk = (trans, n, k, alpha, a, lda, beta, c, ldc) => {
       // The lower triangle of op(A)·op(A)ᵀ: B is A read with swapped strides; then mirrored.
       const [rsa, csa, rsb, csb] = trans ? [1, lda, lda, 1] : [lda, 1, 1, lda];
-      if (this.panels(n, n, k, alpha, a, rsa, csa, a, rsb, csb, beta, c, ldc, 1)) this.ex.mirrorLower(n, c, ldc);
+      if (this.panels(n, n, k, alpha, a, rsa, csa, a, rsb, csb, beta, c, ldc, 1)) mirror(n, c, ldc);
       else syrk1(trans, n, k, alpha, a, lda, beta, c, ldc);
     };
     // The element-wise kernels and the mask Gram: row panels are the same kernels on offset
@@ -118,7 +126,7 @@ export class ThreadDispatch {
     };
     threaded.maskGram = (n, words, masks, alpha, out, ldo) => {
       if (this.worth((n * n * words) / 2, THREAD_MIN_MASK_WORDS) && this.rows('maskGramRows', n, n, (r0, r1) => [r0, r1, words, masks, alpha, out, ldo])) {
-        this.ex.mirrorLower(n, out, ldo);
+        mirror(n, out, ldo);
       } else {
         maskGram(n, words, masks, alpha, out, ldo);
       }
@@ -180,8 +188,12 @@ export class ThreadDispatch {
     m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
     b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number, minFlops = this.limits.threadMinFlops,
   ): boolean {
-    return this.worth((lowerOnly ? 1 : 2) * m * n * k, minFlops) &&
-      this.rows('gemmPanel', m, lowerOnly ? n : 0, (i0, i1) => [i0, i1, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
+    if (!this.worth((lowerOnly ? 1 : 2) * m * n * k, minFlops)) return false;
+    if (!lowerOnly && byColumns(m, n, k, this.pool.size)) {
+      // Column panels: the same driver on B and C offset to the panel's first column.
+      return this.rows('gemmPanel', n, 0, (j0, j1) => [0, m, j1 - j0, k, alpha, a, rsa, csa, b + 8 * j0 * csb, rsb, csb, beta, c + 8 * j0, ldc, 0]);
+    }
+    return this.rows('gemmPanel', m, lowerOnly ? n : 0, (i0, i1) => [i0, i1, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, lowerOnly]);
   }
 
   /**
@@ -203,6 +215,24 @@ export class ThreadDispatch {
   ): number {
     return this.panels(m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1, c, ldc, lowerOnly, this.limits.threadMinInnerFlops) ? 1 : 0;
   }
+}
+
+/** Columns of C per block of packed B in the GEMM driver (NC in assembly/gemm.ts). */
+const GEMM_NC = 1024;
+
+/**
+ * Whether t threads should split the m×n×k product C = A·B by columns of C rather than by rows:
+ * each thread packs what its panel reads, and the split that packs fewer values per thread wins.
+ * A row panel packs all of B (k·n) and its rows of A once per NC-column block of B; a column
+ * panel packs its columns of B and all of A once per block of its columns. Either split gives
+ * every entry of C the same arithmetic (each is one micro-kernel lane over the same k blocks), so
+ * the choice changes the time only. The forward product X·Wᵀ (512×4096, k 65) packs 200 k values
+ * per thread by columns against 333 k by rows; the Jᵀx product (4096×65, k 512) 1.1 M by rows.
+ */
+export function byColumns(m: number, n: number, k: number, t: number): boolean {
+  const rows = k * n + (m / t) * k * Math.ceil(n / GEMM_NC);
+  const cols = (k * n) / t + m * k * Math.ceil(n / t / GEMM_NC);
+  return cols < rows;
 }
 
 /**

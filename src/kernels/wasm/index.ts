@@ -34,6 +34,7 @@ type WasmExports = Pick<Kernels, KernelName> & {
   gemmPanel(i0: number, i1: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
     b: Ptr, rsb: number, csb: number, beta: number, c: Ptr, ldc: number, lowerOnly: number): void;
   maskGramRows(i0: number, i1: number, words: number, masks: Ptr, alpha: number, out: Ptr, ldo: number): void;
+  mirrorLowerRows(i0: number, i1: number, c: Ptr, ldc: number): void;
   solveLeafPanel(r0: number, r1: number, w: number, p: Ptr, ld: number): void;
   threadScratchBytes(): number;
   useThreadScratch(ptr: Ptr): void;
@@ -41,7 +42,7 @@ type WasmExports = Pick<Kernels, KernelName> & {
 
 /** Exports besides the compute kernels that the binding needs (memory, and the panels threads run). */
 const MEMORY_EXPORTS = [
-  'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'maskGramRows', 'solveLeafPanel', 'threadScratchBytes', 'useThreadScratch',
+  'ABI_VERSION', 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'maskGramRows', 'mirrorLowerRows', 'solveLeafPanel', 'threadScratchBytes', 'useThreadScratch',
 ] as const;
 
 /**
@@ -202,8 +203,8 @@ export class WasmKernels implements Kernels {
   private attach(pool: ThreadPool): void {
     this.pool = pool;
     this.dispatch = new ThreadDispatch(pool, this.ex, this, (e, where) => this.translate(e, where));
-    const { gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack } = this;
-    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack }));
+    const { gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack, mirrorLower } = this;
+    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack, mirrorLower }));
   }
 
   /** @internal The module's env.parallelLeaf import: rows of a Cholesky leaf offered to the pool; 1 when done there. */

@@ -36,10 +36,10 @@ import { BackendError } from '../../errors.js';
 
 /**
  * The module exports a worker can run, by op code (index + 1): row panels of the heavy kernels
- * (gemmPanel, maskGramRows, the rows of a Cholesky leaf) and the element-wise kernels, which the caller splits by rows by
+ * (gemmPanel, maskGramRows, mirrorLowerRows, the rows of a Cholesky leaf) and the element-wise kernels, which the caller splits by rows by
  * offsetting their pointers. A worker calls the export with the slot's float64 arguments.
  */
-export const WORKER_OPS = ['gemmPanel', 'maskGramRows', 'solveLeafPanel', 'relu', 'reluMask', 'reluOuter', 'packMask', 'hadamard', 'reluPack'] as const;
+export const WORKER_OPS = ['gemmPanel', 'maskGramRows', 'solveLeafPanel', 'relu', 'reluMask', 'reluOuter', 'packMask', 'hadamard', 'reluPack', 'mirrorLowerRows'] as const;
 export type WorkerOp = typeof WORKER_OPS[number];
 /** The op code of an export in {@link WORKER_OPS}. */
 export function opCode(name: WorkerOp): number {
