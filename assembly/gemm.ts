@@ -436,6 +436,10 @@ function microKernel(
   kc: i32, pa: usize, pb: usize, c: usize, ldc: i32,
   alpha: f64, beta: f64, rows: i32, cols: i32, diag: i32,
 ): void {
+  if (cols <= 2) {
+    microKernelNarrow(kc, pa, pb, c, ldc, alpha, beta, rows, cols, diag);
+    return;
+  }
   let c00 = f64x2.splat(0.0), c01 = f64x2.splat(0.0);
   let c10 = f64x2.splat(0.0), c11 = f64x2.splat(0.0);
   let c20 = f64x2.splat(0.0), c21 = f64x2.splat(0.0);
@@ -496,5 +500,45 @@ function microKernel(
     const vb = f64x2.splat(beta);
     v128.store(p, f64x2.add(f64x2.mul(v128.load(p), vb), x0));
     v128.store(p, f64x2.add(f64x2.mul(v128.load(p, 16), vb), x1), 16);
+  }
+}
+
+/**
+ * {@link microKernel} for a tile of at most two columns (the last panel of B when n mod 4 is 1
+ * or 2, as in the step's Jᵀx product with n = 65): only the first f64x2 of each row is
+ * accumulated, half the multiply-adds. Each entry is the same lane arithmetic as in the full
+ * kernel, so the bits do not change.
+ */
+function microKernelNarrow(
+  kc: i32, pa: usize, pb: usize, c: usize, ldc: i32,
+  alpha: f64, beta: f64, rows: i32, cols: i32, diag: i32,
+): void {
+  let c00 = f64x2.splat(0.0), c10 = f64x2.splat(0.0);
+  let c20 = f64x2.splat(0.0), c30 = f64x2.splat(0.0);
+  const end = pb + (<usize>kc << 5);
+  while (pb < end) {
+    const b0 = v128.load(pb);
+    c00 = madd(v128.load64_splat(pa), b0, c00);
+    c10 = madd(v128.load64_splat(pa, 8), b0, c10);
+    c20 = madd(v128.load64_splat(pa, 16), b0, c20);
+    c30 = madd(v128.load64_splat(pa, 24), b0, c30);
+    pa += 32;
+    pb += 32;
+  }
+  const va = f64x2.splat(alpha);
+  const t = edgeTile;
+  v128.store(t, f64x2.mul(c00, va));
+  v128.store(t, f64x2.mul(c10, va), 32);
+  v128.store(t, f64x2.mul(c20, va), 64);
+  v128.store(t, f64x2.mul(c30, va), 96);
+  const ld = <usize>ldc << 3;
+  for (let r = 0; r < rows; r++) {
+    const qEnd = min(cols, r + diag + 1);
+    const row = c + <usize>r * ld;
+    for (let q = 0; q < qEnd; q++) {
+      const p = row + (<usize>q << 3);
+      const v = load<f64>(t + (<usize>(r * NR + q) << 3));
+      store<f64>(p, beta == 0.0 ? v : beta == 1.0 ? load<f64>(p) + v : beta * load<f64>(p) + v);
+    }
   }
 }

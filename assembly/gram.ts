@@ -41,52 +41,15 @@ export function mirrorLowerRows(i0: i32, i1: i32, c: usize, ldc: i32): void {
   for (let ib = i0; ib < i1; ib += MIRROR_BLOCK) {
     const iEnd = min(i1, ib + MIRROR_BLOCK);
     for (let jb = 0; jb < iEnd - 1; jb += MIRROR_BLOCK) {
-      const jEnd = min(iEnd - 1, jb + MIRROR_BLOCK);
-      if (jEnd <= ib) mirrorBlock(ib, iEnd, jb, jEnd, c, ld);
-      else {
-        // A block on the diagonal: only j < i.
-        for (let i = ib; i < iEnd; i++) {
-          const src = c + <usize>i * ld;
-          let dst = c + (<usize>i << 3) + <usize>jb * ld;
-          for (let j = jb; j < min(i, jEnd); j++) {
-            store<f64>(dst, load<f64>(src + (<usize>j << 3)));
-            dst += ld;
-          }
+      for (let i = max(ib, jb + 1); i < iEnd; i++) {
+        const jEnd = min(i, jb + MIRROR_BLOCK);
+        const src = c + <usize>i * ld;
+        let dst = c + (<usize>i << 3) + <usize>jb * ld;
+        for (let j = jb; j < jEnd; j++) {
+          store<f64>(dst, load<f64>(src + (<usize>j << 3)));
+          dst += ld;
         }
       }
-    }
-  }
-}
-
-/**
- * C[j, i] ← C[i, j] for ib ≤ i < iEnd, jb ≤ j < jEnd (a block wholly below the diagonal: jEnd ≤ ib),
- * two rows by two columns per step: two loads, two lane shuffles, two stores.
- */
-function mirrorBlock(ib: i32, iEnd: i32, jb: i32, jEnd: i32, c: usize, ld: usize): void {
-  let i = ib;
-  for (; i + 2 <= iEnd; i += 2) {
-    const s0 = c + <usize>i * ld, s1 = s0 + ld;
-    let dst = c + (<usize>i << 3) + <usize>jb * ld;
-    let j = jb;
-    for (; j + 2 <= jEnd; j += 2) {
-      const o = <usize>j << 3;
-      const r0 = v128.load(s0 + o), r1 = v128.load(s1 + o);
-      v128.store(dst, v128.shuffle<f64>(r0, r1, 0, 2));
-      v128.store(dst + ld, v128.shuffle<f64>(r0, r1, 1, 3));
-      dst += ld << 1;
-    }
-    if (j < jEnd) {
-      const o = <usize>j << 3;
-      store<f64>(dst, load<f64>(s0 + o));
-      store<f64>(dst, load<f64>(s1 + o), 8);
-    }
-  }
-  if (i < iEnd) {
-    const src = c + <usize>i * ld;
-    let dst = c + (<usize>i << 3) + <usize>jb * ld;
-    for (let j = jb; j < jEnd; j++) {
-      store<f64>(dst, load<f64>(src + (<usize>j << 3)));
-      dst += ld;
     }
   }
 }
