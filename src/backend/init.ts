@@ -35,9 +35,10 @@ export interface InitOptions {
    * number ≥ 1 or 'auto' (one per logical processor). Default 1. Above 1, worker threads
    * (worker_threads in Node, Web Workers in a cross-origin-isolated page) share the WASM memory;
    * every result is bit-identical for any thread count, because the work is split by fixed row
-   * panels (a panel a worker has not started when the calling thread is done with its own is
+   * (or column) panels (a panel a worker has not started when the calling thread is done with its own is
    * run by the calling thread). Products under 2¹⁷ flops (the measured crossover: `npm run bench
-   * -- --only thread-threshold`; 2¹⁹ for the updates inside Cholesky and the solves) stay on the calling thread. Where threads cannot run (no
+   * -- --only thread-threshold`; 2¹⁹ for the updates inside the solves, 2¹⁶ inside a Cholesky
+   * factorisation of order ≥ 256, during which the workers spin between panels) stay on the calling thread. Where threads cannot run (no
    * SharedArrayBuffer, a page without COOP/COEP, the 'js' backend) one thread is used and
    * {@link BackendInfo.threadsUnavailable} says why. Idle workers never keep Node running;
    * {@link shutdown} ends them. Should a worker thread end, the backend goes on on one thread
