@@ -6,7 +6,7 @@ import { KERNEL_VARIANTS, kernelsFor } from '../helpers/backends';
 /** A stand-in for a module's exports: every export the binding needs, as no-op functions. */
 function fakeExports(): Record<string, unknown> {
   const ex: Record<string, unknown> = { ABI_VERSION };
-  for (const name of [...KERNEL_NAMES, 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'maskGramRows', 'solveLeafPanel', 'threadScratchBytes', 'useThreadScratch']) {
+  for (const name of [...KERNEL_NAMES, 'alloc', 'free', 'pendingAllocation', 'clearPendingAllocation', 'gemmPanel', 'maskGramRows', 'mirrorLowerRows', 'solveLeafPanel', 'threadScratchBytes', 'useThreadScratch']) {
     ex[name] = () => 0;
   }
   return ex;
