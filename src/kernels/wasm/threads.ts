@@ -59,14 +59,14 @@ const ARGS_F64 = 8; // float64 index of the first argument within a slot (byte 6
 const MAX_ARGS = 16;
 /**
  * Loads of its control word a worker makes after a panel before it sleeps in Atomics.wait
- * (about 1–2 ms): the kernels of a step come with up to a millisecond of other work between
- * them, and a worker woken from sleep starts its panel about 0.1 ms late. Measured (Node 24,
- * AMD EPYC family 26, quiet machine): a 512×4096 relu on two threads after 0.1–1 ms of other
- * work took 0.41–0.45 ms (median) against 0.46–0.52 ms with 16 000 loads, which slept; the
- * steady NGD step (n 512, m 4096) 0.2–0.45 ms less on two threads in four interleaved runs.
- * The price: a worker spins that long on its own core after the last panel of a burst.
+ * (about 0.1 ms at ~6 ns per load): the kernels of a step come in quick succession. Longer
+ * pays on a quiet machine and costs on a busy one: at 200 000 loads (1–2 ms) a 512×4096 relu on
+ * two threads after 0.1–1 ms of other work took 0.41–0.45 ms (median) against 0.46–0.52 ms, and
+ * the steady NGD step (n 512, m 4096) 0.2–0.45 ms less on two threads; with one busy process
+ * beside it that step took 2–6 ms more (the spinning worker takes CPU from the calling thread).
+ * Measured on Node 24, AMD EPYC family 26.
  */
-const SPIN = 200_000;
+const SPIN = 16_000;
 /**
  * Loads the caller makes waiting for a worker's panel before it sleeps (about 10 µs: panels are
  * balanced, so it mostly waits little; on an oversubscribed machine a longer spin would take
