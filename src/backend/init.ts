@@ -37,8 +37,7 @@ export interface InitOptions {
    * every result is bit-identical for any thread count, because the work is split by fixed row
    * (or column) panels (a panel a worker has not started when the calling thread is done with its own is
    * run by the calling thread). Products under 2¹⁷ flops (the measured crossover: `npm run bench
-   * -- --only thread-threshold`; 2¹⁹ for the updates inside the solves, 2¹⁶ inside a Cholesky
-   * factorisation of order ≥ 256, during which the workers spin between panels) stay on the calling thread. Where threads cannot run (no
+   * -- --only thread-threshold`; 2¹⁹ for the updates inside Cholesky and the solves) stay on the calling thread. Where threads cannot run (no
    * SharedArrayBuffer, a page without COOP/COEP, the 'js' backend) one thread is used and
    * {@link BackendInfo.threadsUnavailable} says why. Idle workers never keep Node running;
    * {@link shutdown} ends them. Should a worker thread end, the backend goes on on one thread

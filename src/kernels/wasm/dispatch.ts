@@ -20,18 +20,12 @@ export const THREAD_MIN_FLOPS = 2 ** 17;
  * thread does serial work on the same panel, so a split pays only from larger sizes. Measured
  * (Node 24, AMD EPYC family 26, 2 threads): potrf n = 512 took 2.4–3.3 ms at 2¹⁷ against 2.3 ms
  * on one thread, 2.2–2.4 ms at 2¹⁹; n = 1024 11.5–12.2 ms at 2¹⁷, 11.8–11.9 at 2¹⁹ (17.3 on one).
+ * Keeping the workers spinning through a factorisation (no sleep between its panels) with
+ * updates from 2¹⁶ flops split took n = 512 to 1.41 ms and n = 1024 to 9.6 ms on a quiet
+ * machine (1.75 and 10.5 ms here), but to 6.3 and 28.6 ms with one busy process beside it
+ * (3.0 and 19.7 here): a spinning worker is descheduled holding a panel. Not adopted.
  */
 export const THREAD_MIN_INNER_FLOPS = 2 ** 19;
-/**
- * The threshold for the updates offered from inside a factorisation that holds the pool (its
- * workers spin between panels instead of sleeping: potrf from {@link POTRF_HOLD_MIN_ORDER}).
- * Measured (Node 24, AMD EPYC family 26, 2 threads, quiet machine, medians): potrf n = 512 took
- * 1.41 ms held at 2¹⁶ against 1.75 ms unheld at 2¹⁹ (2.33 ms on one thread); n = 1024 9.6 ms
- * against 10.5 ms (17.2 on one). Held thresholds of 2¹⁵ to 2¹⁸ measured within noise of each other.
- */
-export const THREAD_MIN_HELD_FLOPS = 2 ** 16;
-/** From this order potrf holds the pool (see {@link ThreadPool.hold}) for its whole call. */
-export const POTRF_HOLD_MIN_ORDER = 256;
 /** Fewest rows of C per thread panel. */
 export const THREAD_MIN_ROWS = 16;
 /** Fewest 8-row groups per panel of a Cholesky leaf's rows. */
@@ -46,7 +40,7 @@ export const THREAD_MIN_VALUES = 2 ** 15;
 export const THREAD_MIN_MASK_WORDS = 2 ** 15;
 
 /** The kernels the dispatch splits over the pool. */
-export type ThreadedKernels = Pick<Kernels, 'gemm' | 'syrk' | 'relu' | 'reluMask' | 'reluOuter' | 'packMask' | 'hadamard' | 'maskGram' | 'maskGramLower' | 'reluPack' | 'mirrorLower' | 'potrf'>;
+export type ThreadedKernels = Pick<Kernels, 'gemm' | 'syrk' | 'relu' | 'reluMask' | 'reluOuter' | 'packMask' | 'hadamard' | 'maskGram' | 'maskGramLower' | 'reluPack' | 'mirrorLower'>;
 
 /** What the dispatch calls in the module: the exports a worker runs, and mirrorLower. */
 export type PanelExports = { readonly [name in WorkerOp]: unknown } & { mirrorLower: Kernels['mirrorLower'] };
@@ -85,7 +79,7 @@ export class ThreadDispatch {
    * below its threshold or without a running pool.
    */
   wrap(single: ThreadedKernels): ThreadedKernels {
-    const { gemm: gemm1, syrk: syrk1, relu, reluMask, reluOuter, packMask, hadamard, maskGram, potrf } = single;
+    const { gemm: gemm1, syrk: syrk1, relu, reluMask, reluOuter, packMask, hadamard, maskGram } = single;
     const threaded = { ...single };
     // The mirror of a lower triangle: row panels of mirrorLowerRows write disjoint columns of the
     // upper triangle, with as many entries each (the triangle split).
@@ -153,28 +147,7 @@ export class ThreadDispatch {
         reluPack(n, m, src, lds, scale, dst, ldd, masks);
       }
     };
-    // The factorisation offers its trailing updates and leaf rows through parallelGemm and
-    // parallelLeaf; with the pool held, the workers wait for them spinning, so smaller ones pay.
-    threaded.potrf = (n, a, lda, damping, l, ldl) => {
-      if (n < POTRF_HOLD_MIN_ORDER || !this.pool.running || this.held) return potrf(n, a, lda, damping, l, ldl);
-      this.held = true;
-      this.pool.hold(true);
-      try {
-        return potrf(n, a, lda, damping, l, ldl);
-      } finally {
-        this.held = false;
-        this.pool.hold(false);
-      }
-    };
     return threaded;
-  }
-
-  /** Whether a kernel holds the pool now (see {@link ThreadPool.hold}). */
-  private held = false;
-
-  /** The threshold for an update offered from inside a kernel: lower while the pool is held. */
-  private innerMinFlops(): number {
-    return this.held ? Math.min(THREAD_MIN_HELD_FLOPS, this.limits.threadMinInnerFlops) : this.limits.threadMinInnerFlops;
   }
 
   /** Whether `work` is enough to split over a running pool (checked before any panel is built). */
@@ -235,7 +208,7 @@ export class ThreadDispatch {
    */
   parallelLeaf(m: number, w: number, p: Ptr, ld: number): number {
     const groups = Math.floor((m - w) / 8);
-    if (!this.worth((m - w) * w * w, this.innerMinFlops())) return 0;
+    if (!this.worth((m - w) * w * w, this.limits.threadMinInnerFlops)) return 0;
     return this.rows('solveLeafPanel', groups, 0, (g0, g1) => [w + 8 * g0, g1 === groups ? m : w + 8 * g1, w, p, ld], LEAF_MIN_GROUPS) ? 1 : 0;
   }
 
@@ -244,7 +217,7 @@ export class ThreadDispatch {
     m: number, n: number, k: number, alpha: number, a: Ptr, rsa: number, csa: number,
     b: Ptr, rsb: number, csb: number, c: Ptr, ldc: number, lowerOnly: number,
   ): number {
-    return this.panels(m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1, c, ldc, lowerOnly, this.innerMinFlops()) ? 1 : 0;
+    return this.panels(m, n, k, alpha, a, rsa, csa, b, rsb, csb, 1, c, ldc, lowerOnly, this.limits.threadMinInnerFlops) ? 1 : 0;
   }
 }
 

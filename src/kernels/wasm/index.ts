@@ -203,8 +203,8 @@ export class WasmKernels implements Kernels {
   private attach(pool: ThreadPool): void {
     this.pool = pool;
     this.dispatch = new ThreadDispatch(pool, this.ex, this, (e, where) => this.translate(e, where));
-    const { gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack, mirrorLower, potrf } = this;
-    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack, mirrorLower, potrf }));
+    const { gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack, mirrorLower } = this;
+    Object.assign(this, this.dispatch.wrap({ gemm, syrk, relu, reluMask, reluOuter, packMask, hadamard, maskGram, maskGramLower, reluPack, mirrorLower }));
   }
 
   /** @internal The module's env.parallelLeaf import: rows of a Cholesky leaf offered to the pool; 1 when done there. */

@@ -54,7 +54,7 @@ export const OP_DIE = -2;
 
 /** Per-worker control slot: 16 int32 header words, then 16 float64 arguments. */
 const SLOT_I32 = 64;
-const GEN = 0, DONE = 1, OP = 2, STATUS = 3, OPEN = 4, DEAD = 5, BEAT = 6, HOLD = 7;
+const GEN = 0, DONE = 1, OP = 2, STATUS = 3, OPEN = 4, DEAD = 5, BEAT = 6;
 const ARGS_F64 = 8; // float64 index of the first argument within a slot (byte 64)
 const MAX_ARGS = 16;
 /**
@@ -102,13 +102,7 @@ function start(d, ready) {
   for (;;) {
     // Spin a while before sleeping: the kernels of one step come in quick succession, and a
     // wake from Atomics.wait costs tens of microseconds, as much as a 64×64×64 product.
-    // While the caller holds the pool (a kernel that offers many small panels in a row), spin on.
-    for (let s = 0; Atomics.load(i32, h + ${GEN}) === seen; s++) {
-      if (s >= ${SPIN}) {
-        if (Atomics.load(i32, h + ${HOLD}) === 0) break;
-        s = 0;
-      }
-    }
+    for (let s = 0; s < ${SPIN} && Atomics.load(i32, h + ${GEN}) === seen; s++);
     Atomics.wait(i32, h + ${GEN}, seen);
     const gen = Atomics.load(i32, h + ${GEN});
     if (gen === seen) continue;
@@ -318,16 +312,6 @@ export class ThreadPool {
       if (url !== undefined) URL.revokeObjectURL(url);
     }
     return (pool = new ThreadPool(workers, control, scratch, freeScratch));
-  }
-
-  /**
-   * Keeps the workers spinning between panels (on) instead of going to sleep after their spin,
-   * or lets them sleep again (off): for a kernel that offers many panels with short serial gaps
-   * between them (Cholesky's trailing updates and leaves), where a wake from sleep would cost as
-   * much as a panel. The workers spin on their own core; keep the hold to one kernel call.
-   */
-  hold(on: boolean): void {
-    for (let t = 0; t < this.workers.length; t++) Atomics.store(this.i32, t * SLOT_I32 + HOLD, on ? 1 : 0);
   }
 
   /** False after {@link shutdown}, or once a worker has ended (see {@link failure}). */
