@@ -36,8 +36,8 @@ export interface GramOptions {
  * itself and a dense layer's A-Gram a TILE-row block at a time, so a network with one
  * trainable dense layer (the paper's) needs only TILE·n scratch; each further
  * trainable layer uses one (n·q)² scratch from `ws`. With one capture and n ≤ 2048, the first
- * trainable layer, when dense, instead keeps its whole A-Gram (n², and a copy of A) in `ws` and
- * reuses it while A holds the same bits, as on every step of full-batch training.
+ * trainable layer, when dense, keeps a copy of A in `ws` and, from the second build on the same
+ * bits, its whole A-Gram (n²), reused while A stays: every full-batch step after the first.
  */
 export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, out: Ptr, options: GramOptions = {}): void {
   const net = capA.net, kernels = net.kernels;

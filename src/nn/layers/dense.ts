@@ -147,8 +147,8 @@ export class DenseLayer implements Layer {
     const kernels = capA.net.kernels;
     this.outputGram(ctx, N);
     // Full-batch training builds the Gram on the same inputs every step: the first trainable layer's
-    // A·Aᵀ is then the same bits each time, so its lower triangle is kept (in ws) and only multiplied
-    // in. A layer above it has an input that moves with θ at every step: nothing to keep there.
+    // A·Aᵀ is then the same bits each time, so from the second build on them its lower triangle is
+    // kept (in ws) and only multiplied in. A layer above it has an input that moves with θ at every step: nothing to keep there.
     const kept = same && l === capA.net.firstTrainable ? keptInputGram(kernels, ws, l, n, this.inA, capA.a[l]) : undefined;
     const tile = kept ? kept.ptr : ws.get('gram.tile', Math.min(TILE, n) * n);
     for (let i0 = 0; i0 < n; i0 += TILE) {
@@ -206,37 +206,45 @@ function scaleRowsByTile(kernels: Kernels, n: number, q: number, i0: number, t: 
   }
 }
 
-/** What {@link keptInputGram} knows of the Gram it keeps for a layer index in a workspace. */
+/** What {@link keptInputGram} knows of the inputs it saw last for a layer index in a workspace. */
 interface KeptInputGram {
   n: number;
   inA: number;
-  /** The workspace serials of the Gram's and the key's blocks when they were written. */
-  gram: number;
+  /** The workspace serial of the key's block (the copy of A) when it was written. */
   key: number;
+  /** The serial of the Gram's block when the Gram was written for that key; 0 while none is kept. */
+  gram: number;
 }
 
 const keptGrams = new WeakMap<Workspace, Map<number, KeptInputGram>>();
 const keptNames: [gram: string, key: string][] = [];
 
 /**
- * Layer l's input Gram kept in `ws` (lower triangle of n × n, leading dimension n): `valid` when it
- * holds A·Aᵀ for exactly the bits of the n × inA input record at `a` (compared with a copy of the
- * record it was made from, so any change of the inputs — or of θ below the layer — recomputes it);
- * else the caller writes it and calls `keep()`. Undefined when n² > {@link KEPT_INPUT_GRAM_MAX}.
+ * Layer l's input Gram kept in `ws` (lower triangle of n × n, leading dimension n), for the bits of
+ * the n × inA input record at `a`, compared with a copy of the record (so any change of the inputs —
+ * or of θ below the layer — starts over). The first build on some inputs only copies them (undefined:
+ * the caller uses its tiles); a second build on the same bits gets the block with `valid` false, writes
+ * it and calls `keep()`; later ones get it `valid`. So a Gram built once (a diagnostic, a Laplace fit)
+ * costs no n² block, and a fresh optimizer's first step touches no new n² memory. Undefined as well
+ * when n² > {@link KEPT_INPUT_GRAM_MAX}.
  */
 function keptInputGram(kernels: Kernels, ws: Workspace, l: number, n: number, inA: number, a: Ptr): { ptr: Ptr; valid: boolean; keep(): void } | undefined {
   if (n * n > KEPT_INPUT_GRAM_MAX) return undefined;
   const [gramName, keyName] = keptNames[l] ??= [`gram.aa.${l}`, `gram.aa.key.${l}`];
-  const ptr = ws.get(gramName, n * n), key = ws.get(keyName, n * inA);
+  const key = ws.get(keyName, n * inA);
   let layers = keptGrams.get(ws);
   if (!layers) keptGrams.set(ws, layers = new Map());
   const kept = layers.get(l);
-  const valid = kept !== undefined && kept.n === n && kept.inA === inA && kept.gram === ws.serial(gramName) &&
-    kept.key === ws.serial(keyName) && kernels.firstDifference(n * inA, a, key) < 0;
-  if (valid) return { ptr, valid, keep: () => undefined };
-  // Forgotten until rewritten: a throw in between leaves no half-made Gram marked valid.
-  layers.delete(l);
-  const h = kernels.f64();
-  h.copyWithin(key >> 3, a >> 3, (a >> 3) + n * inA);
-  return { ptr, valid, keep: () => layers.set(l, { n, inA, gram: ws.serial(gramName), key: ws.serial(keyName) }) };
+  const seen = kept !== undefined && kept.n === n && kept.inA === inA && kept.key === ws.serial(keyName) &&
+    kernels.firstDifference(n * inA, a, key) < 0;
+  if (seen && kept.gram !== 0 && kept.gram === ws.serial(gramName)) return { ptr: ws.get(gramName, n * n), valid: true, keep: () => undefined };
+  if (seen) {
+    // Forgotten until written: a throw in between leaves no half-made Gram marked valid.
+    layers.delete(l);
+    const ptr = ws.get(gramName, n * n);
+    return { ptr, valid: false, keep: () => layers.set(l, { n, inA, key: ws.serial(keyName), gram: ws.serial(gramName) }) };
+  }
+  kernels.f64().copyWithin(key >> 3, a >> 3, (a >> 3) + n * inA);
+  layers.set(l, { n, inA, key: ws.serial(keyName), gram: 0 });
+  return undefined;
 }
