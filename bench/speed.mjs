@@ -161,6 +161,9 @@ async function threadThreshold({ profile, log }) {
   return { data: { threadMinFlops: THREAD_MIN_FLOPS, cubes: data }, markdown, targets };
 }
 
+/** Untimed primed steps before a configuration's next-step samples in each round (see ngdConfigs). */
+const STEADY_WARMUP = 5;
+
 async function ngdConfigs({ profile, log }) {
   const { n, d } = PROBLEM;
   const { X, Y } = unitSphereRegression({ n, d, seed: PROBLEM.dataSeed });
@@ -175,7 +178,10 @@ async function ngdConfigs({ profile, log }) {
       if (round === 0) deltas[config.id] = p.delta();
       samples[config.id].forward.push(...time(p.forward, profile));
       samples[config.id].step.push(...timeCalls(p.step, { ...fast, warmup: round === 0 ? fast.warmup : 1, before: p.reset }));
-      samples[config.id].next.push(...timeCalls(p.step, { ...fast, warmup: 1, before: p.primed }));
+      // prepare() made this configuration's backend anew, with new workers whose WebAssembly code tiers up
+      // in their own first calls: a new 2-thread pool's first primed steps run ~1.3–1.9× the steady step
+      // (Node 24, n 512: 38, 29, 23, then 20 ms), so the next step's samples start after STEADY_WARMUP.
+      samples[config.id].next.push(...timeCalls(p.step, { ...fast, warmup: STEADY_WARMUP, before: p.primed }));
       p.dispose();
       log(`speed round ${round + 1}/${profile.rounds} ${config.label}: first step ${fmtSeconds(summarize(samples[config.id].step).median)}, next step ${fmtSeconds(summarize(samples[config.id].next).median)}`);
     }
@@ -219,7 +225,8 @@ async function ngdConfigs({ profile, log }) {
     `- fastest configuration: **${fastest.label}**, ${cell(results[fastest.id].next)} per step in full-batch training (${cell(results[fastest.id].step)} for the first)`,
     '- **first step**: θ reset to θ₀ before each timed step, so the step runs its own forward pass. **next step**: one step taken from θ₀ first, then the timed one on the same batch, ' +
       'as every step after the first of full-batch training: ngd() evaluates the loss at its trial θ (the default divergence guard) by a forward pass it keeps, and the next step ' +
-      'reuses that pass instead of recomputing it (θ and X compared bit for bit). So a first step is three n×m×d products (forward, Jᵀx, the trial\'s forward) plus small work, a next step two.',
+      'reuses that pass instead of recomputing it (θ and X compared bit for bit). So a first step is three n×m×d products (forward, Jᵀx, the trial\'s forward) plus small work, a next step two. ' +
+      `Each configuration gets a new backend (and new workers) every round; its next-step samples follow ${STEADY_WARMUP} untimed primed steps, as a new pool's workers run their first calls before their code tiers up.`,
     '',
     table,
   ].join('\n');
