@@ -476,6 +476,15 @@ function microKernel(
   v128.store(t, c10, 32); v128.store(t, c11, 48);
   v128.store(t, c20, 64); v128.store(t, c21, 80);
   v128.store(t, c30, 96); v128.store(t, c31, 112);
+  storeEdge(t, c, ld, beta, rows, cols, diag);
+}
+
+/**
+ * C ← beta·C + the rows × cols tile held in edgeTile-layout at t (row r at t + 8·NR·r), entries
+ * (r, q) with q ≤ r + diag only; beta = 0 does not read C. ld is C's row stride in bytes.
+ */
+// @ts-ignore: decorator
+@inline function storeEdge(t: usize, c: usize, ld: usize, beta: f64, rows: i32, cols: i32, diag: i32): void {
   for (let r = 0; r < rows; r++) {
     const qEnd = min(cols, r + diag + 1);
     const row = c + <usize>r * ld;
@@ -532,13 +541,5 @@ function microKernelNarrow(
   v128.store(t, f64x2.mul(c20, va), 64);
   v128.store(t, f64x2.mul(c30, va), 96);
   const ld = <usize>ldc << 3;
-  for (let r = 0; r < rows; r++) {
-    const qEnd = min(cols, r + diag + 1);
-    const row = c + <usize>r * ld;
-    for (let q = 0; q < qEnd; q++) {
-      const p = row + (<usize>q << 3);
-      const v = load<f64>(t + (<usize>(r * NR + q) << 3));
-      store<f64>(p, beta == 0.0 ? v : beta == 1.0 ? load<f64>(p) + v : beta * load<f64>(p) + v);
-    }
-  }
+  storeEdge(t, c, ld, beta, rows, cols, diag);
 }
