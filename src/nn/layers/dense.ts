@@ -224,9 +224,9 @@ const keptNames: [gram: string, key: string][] = [];
  * the n × inA input record at `a`, compared with a copy of the record (so any change of the inputs —
  * or of θ below the layer — starts over). The first build on some inputs only copies them (undefined:
  * the caller uses its tiles); a second build on the same bits gets the block with `valid` false, writes
- * it and calls `keep()`; later ones get it `valid`. So a Gram built once (a diagnostic, a Laplace fit)
- * costs no n² block, and a fresh optimizer's first step touches no new n² memory. Undefined as well
- * when n² > {@link KEPT_INPUT_GRAM_MAX}.
+ * it and calls `keep()`; later ones get it `valid`. The block is allocated by the first build (no
+ * allocation later, whenever the repeat comes) but first written by the second, so a fresh
+ * optimizer's first step touches no new n² memory. Undefined as well when n² > {@link KEPT_INPUT_GRAM_MAX}.
  */
 function keptInputGram(kernels: Kernels, ws: Workspace, l: number, n: number, inA: number, a: Ptr): { ptr: Ptr; valid: boolean; keep(): void } | undefined {
   if (n * n > KEPT_INPUT_GRAM_MAX) return undefined;
@@ -244,6 +244,9 @@ function keptInputGram(kernels: Kernels, ws: Workspace, l: number, n: number, in
     const ptr = ws.get(gramName, n * n);
     return { ptr, valid: false, keep: () => layers.set(l, { n, inA, key: ws.serial(keyName), gram: ws.serial(gramName) }) };
   }
+  // The block is allocated now, so that no later step allocates (a repeat may come at any step: a
+  // retry's rebuild, a mini-batch drawn twice), but not written: its pages cost nothing until then.
+  ws.get(gramName, n * n);
   kernels.f64().copyWithin(key >> 3, a >> 3, (a >> 3) + n * inA);
   layers.set(l, { n, inA, key: ws.serial(keyName), gram: 0 });
   return undefined;
