@@ -102,13 +102,18 @@ export class GramSystem extends SystemBuffers implements GaussNewtonSystem {
     this.rhs = ws.get('gram.c', N);
     this.mb = ws.get('gram.Gc', N);
     const value = factorPass(net, cap, batch, loss, this.rhs);
-    this.restore();
+    this.fill(false);
     matvec(net.kernels, N, this.matrix, this.rhs, this.mb);
     return value;
   }
 
   restore(): void {
-    gramFromCaptures(this.cap, this.cap, this.ws, this.matrix, this.gramOptions);
+    this.fill(true);
+  }
+
+  /** G into `matrix`; `rebuild` when the build's own G is made again (a retry), not a new batch's. */
+  private fill(rebuild: boolean): void {
+    gramFromCaptures(this.cap, this.cap, this.ws, this.matrix, this.gramOptions, rebuild);
     this.intact = true;
   }
 

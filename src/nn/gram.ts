@@ -38,8 +38,10 @@ export interface GramOptions {
  * trainable layer uses one (n·q)² scratch from `ws`. With one capture and n ≤ 2048, the first
  * trainable layer, when dense, keeps a copy of A in `ws` and, from the second build on the same
  * bits, its whole A-Gram (n²), reused while A stays: every full-batch step after the first.
+ * `rebuild`: the same captures' Gram made again (a retry after a factorisation overwrote it), which
+ * a layer does not count as a new build on its inputs.
  */
-export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, out: Ptr, options: GramOptions = {}): void {
+export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, out: Ptr, options: GramOptions = {}, rebuild = false): void {
   const net = capA.net, kernels = net.kernels;
   const n = capA.n, q = capA.q, N = n * q;
   const same = capA === capB;
@@ -49,7 +51,7 @@ export function gramFromCaptures(capA: Capture, capB: Capture, ws: Workspace, ou
     const L = net.layers[l];
     if (!L.trainable) continue;
     const target = first ? out : ws.get('gram.kb', N * N);
-    const ctx: GramBlockContext = { capA, capB, l, ws, target, maskGram: options.maskGram !== false };
+    const ctx: GramBlockContext = { capA, capB, l, ws, target, maskGram: options.maskGram !== false, rebuild };
     if (!L.gramBlock?.(ctx)) gramFromRows(L, ctx);
     if (!first) addInto(kernels.f64(), N * N, target >> 3, out >> 3);
     first = false;

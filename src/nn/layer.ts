@@ -74,6 +74,12 @@ export interface GramBlockContext {
   readonly target: Ptr;
   /** Whether the bit-mask Gram may be used where it applies (default true). */
   readonly maskGram: boolean;
+  /**
+   * True when this is the same captures' block built again (a solver retry after a factorisation
+   * overwrote the Gram), not a build on new captures: a layer that keeps state across builds (the dense
+   * layer's kept input Gram) must not count it as one. Absent means false.
+   */
+  readonly rebuild?: boolean;
 }
 
 /**

@@ -149,7 +149,7 @@ export class DenseLayer implements Layer {
     // Full-batch training builds the Gram on the same inputs every step: the first trainable layer's
     // A·Aᵀ is then the same bits each time, so from the second build on them its lower triangle is
     // kept (in ws) and only multiplied in. A layer above it has an input that moves with θ at every step: nothing to keep there.
-    const kept = same && l === capA.net.firstTrainable ? keptInputGram(kernels, ws, l, n, this.inA, capA.a[l]) : undefined;
+    const kept = same && l === capA.net.firstTrainable ? keptInputGram(kernels, ws, l, n, this.inA, capA.a[l], ctx.rebuild === true) : undefined;
     const tile = kept ? kept.ptr : ws.get('gram.tile', Math.min(TILE, n) * n);
     for (let i0 = 0; i0 < n; i0 += TILE) {
       const t = Math.min(TILE, n - i0);
@@ -223,12 +223,14 @@ const keptNames: [gram: string, key: string][] = [];
  * Layer l's input Gram kept in `ws` (lower triangle of n × n, leading dimension n), for the bits of
  * the n × inA input record at `a`, compared with a copy of the record (so any change of the inputs —
  * or of θ below the layer — starts over). The first build on some inputs only copies them (undefined:
- * the caller uses its tiles); a second build on the same bits gets the block with `valid` false, writes
- * it and calls `keep()`; later ones get it `valid`. The block is allocated by the first build (no
- * allocation later, whenever the repeat comes) but first written by the second, so a fresh
- * optimizer's first step touches no new n² memory. Undefined as well when n² > {@link KEPT_INPUT_GRAM_MAX}.
+ * the caller uses its tiles); the next build on the same bits allocates the block, gets it with `valid`
+ * false, writes it and calls `keep()`; later ones get it `valid`. A `rebuild` (a retry's, on the same
+ * captures) uses a valid kept Gram but never starts one. So the block is allocated at the start of
+ * the second step of full-batch training, never by a retry, and never in mini-batch training unless a
+ * batch follows itself; a fresh optimizer's first step allocates no n² block, and a Gram built once
+ * (a diagnostic, a Laplace fit) none at all. Undefined as well when n² > {@link KEPT_INPUT_GRAM_MAX}.
  */
-function keptInputGram(kernels: Kernels, ws: Workspace, l: number, n: number, inA: number, a: Ptr): { ptr: Ptr; valid: boolean; keep(): void } | undefined {
+function keptInputGram(kernels: Kernels, ws: Workspace, l: number, n: number, inA: number, a: Ptr, rebuild: boolean): { ptr: Ptr; valid: boolean; keep(): void } | undefined {
   if (n * n > KEPT_INPUT_GRAM_MAX) return undefined;
   const [gramName, keyName] = keptNames[l] ??= [`gram.aa.${l}`, `gram.aa.key.${l}`];
   const key = ws.get(keyName, n * inA);
@@ -238,15 +240,13 @@ function keptInputGram(kernels: Kernels, ws: Workspace, l: number, n: number, in
   const seen = kept !== undefined && kept.n === n && kept.inA === inA && kept.key === ws.serial(keyName) &&
     kernels.firstDifference(n * inA, a, key) < 0;
   if (seen && kept.gram !== 0 && kept.gram === ws.serial(gramName)) return { ptr: ws.get(gramName, n * n), valid: true, keep: () => undefined };
+  if (rebuild) return undefined;
   if (seen) {
     // Forgotten until written: a throw in between leaves no half-made Gram marked valid.
     layers.delete(l);
     const ptr = ws.get(gramName, n * n);
     return { ptr, valid: false, keep: () => layers.set(l, { n, inA, key: ws.serial(keyName), gram: ws.serial(gramName) }) };
   }
-  // The block is allocated now, so that no later step allocates (a repeat may come at any step: a
-  // retry's rebuild, a mini-batch drawn twice), but not written: its pages cost nothing until then.
-  ws.get(gramName, n * n);
   kernels.f64().copyWithin(key >> 3, a >> 3, (a >> 3) + n * inA);
   layers.set(l, { n, inA, key: ws.serial(keyName), gram: 0 });
   return undefined;
