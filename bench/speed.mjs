@@ -179,7 +179,7 @@ async function ngdConfigs({ profile, log }) {
       samples[config.id].forward.push(...time(p.forward, profile));
       samples[config.id].step.push(...timeCalls(p.step, { ...fast, warmup: round === 0 ? fast.warmup : 1, before: p.reset }));
       // prepare() made this configuration's backend anew, with new workers whose WebAssembly code tiers up
-      // in their own first calls: a new 2-thread pool's first primed steps run ~1.3–1.9× the steady step
+      // in their own first calls: a new 2-thread pool's first primed steps run ~1.15–1.9× the steady step
       // (Node 24, n 512: 38, 29, 23, then 20 ms), so the next step's samples start after STEADY_WARMUP.
       samples[config.id].next.push(...timeCalls(p.step, { ...fast, warmup: STEADY_WARMUP, before: p.primed }));
       p.dispose();

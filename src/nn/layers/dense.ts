@@ -148,7 +148,8 @@ export class DenseLayer implements Layer {
     this.outputGram(ctx, N);
     // Full-batch training builds the Gram on the same inputs every step: the first trainable layer's
     // A·Aᵀ is then the same bits each time, so from the second build on them its lower triangle is
-    // kept (in ws) and only multiplied in. A layer above it has an input that moves with θ at every step: nothing to keep there.
+    // kept (in ws) and only multiplied in. A layer above it has an input that moves with θ at every
+    // step: nothing to keep there.
     const kept = same && l === capA.net.firstTrainable ? keptInputGram(kernels, ws, l, n, this.inA, capA.a[l], ctx.rebuild === true) : undefined;
     const tile = kept ? kept.ptr : ws.get('gram.tile', Math.min(TILE, n) * n);
     for (let i0 = 0; i0 < n; i0 += TILE) {

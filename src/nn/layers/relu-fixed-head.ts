@@ -4,8 +4,9 @@
  * & Grosse 2019). When the loss's factor β is the same for every example (squared error),
  * B[i, r] = β·s·(±w)·[z_ir ≥ 0], so its Gram block's B·Bᵀ is (β·s·w)²·popcount(mask_i AND mask_j):
  * counted exactly from bit-packed masks (`maskGramLower`) instead of an n×n×m float product. The
- * forward pass packs the masks in its ReLU pass (`reluPack`, into the capture). Whatever breaks that (a head weight of another magnitude after training it, a loss
- * factor that varies, two captures) takes the dense layer's float path.
+ * forward pass packs the masks in its ReLU pass (`reluPack`, into the capture). Whatever breaks
+ * that (a head weight of another magnitude after training it, a loss factor that varies, two
+ * captures) takes the dense layer's float path.
  */
 import type { Ptr } from '../../kernels/types.js';
 import type { Workspace } from '../../backend/matrix.js';
